@@ -1,0 +1,132 @@
+"""AstroConsult: the application factory.
+
+`create_app(config)` reads like a table of contents: each register step
+binds one concern and is a few lines long.
+"""
+import os
+import sqlite3
+import uuid
+
+from flask import Flask
+from sqlalchemy import event
+
+from .config import Config
+from .models.types import alembic_compare_type
+from .extensions import csrf, db, htmx, limiter, login_manager, migrate, socketio
+
+
+def create_app(config=None):
+    """Build the app from a Config instance (default: the environment)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config if config is not None else Config())
+    configure_database(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_realtime(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def configure_database(app):
+    """DATABASE_URL, or SQLite under instance/; pool sized for concurrent greenlets."""
+    url = app.config.get("DATABASE_URL")
+    if not url:
+        os.makedirs(app.instance_path, exist_ok=True)
+        url = "sqlite:///" + os.path.join(app.instance_path, "astroconsult.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_size": app.config["DB_POOL_SIZE"],
+            "max_overflow": app.config["DB_POOL_SIZE"],
+            "pool_pre_ping": True,
+        }
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    # SQLite ignores foreign keys unless asked, per connection; WAL lets readers
+    # and the one writer work side by side.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def register_extensions(app):
+    db.init_app(app)
+    with app.app_context():
+        event.listen(db.engine, "connect", _sqlite_pragmas)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        compare_type=alembic_compare_type,
+        render_as_batch=True,  # SQLite can only alter a table by copying it
+    )
+    csrf.init_app(app)
+    htmx.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    _register_login(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config.get("REDIS_URL"),
+    )
+
+
+def _register_login(app):
+    from .models import User, UserStatus
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        try:
+            user = db.session.get(User, uuid.UUID(user_id))
+        except ValueError:
+            return None
+        # A suspended or deleted user is logged out on their next request.
+        if user is None or user.status != UserStatus.ACTIVE:
+            return None
+        return user
+
+
+def register_blueprints(app):
+    from .blueprints.astrologers import bp as astrologers_bp
+    from .blueprints.auth import bp as auth_bp
+    from .blueprints.health import bp as health_bp
+
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(astrologers_bp)
+    app.register_blueprint(health_bp)
+
+
+def register_realtime(app):
+    from . import realtime  # noqa: F401  (registers the Socket.IO handlers on import)
+
+
+def register_commands(app):
+    from .cli import register
+
+    register(app)
+
+
+def register_errorhandlers(app):
+    from .errors import register
+
+    register(app)
+
+
+def register_template_helpers(app):
+    from .templating import register
+
+    register(app)

@@ -1,0 +1,6 @@
+"""Accounts over HTTP: register, log in by email or phone, log out."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import routes  # noqa: E402,F401

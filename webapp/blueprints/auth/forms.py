@@ -1,0 +1,62 @@
+"""Registration and login forms; every field bounded, every error said in words."""
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField, TelField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+from ...services import accounts
+from ...services.errors import ValidationFailed
+from ...services.passwords import MAX_LENGTH, password_problem
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        filters=[_strip],
+        validators=[DataRequired("Enter your name."), Length(2, 120, "Use 2 to 120 characters.")],
+    )
+    email = EmailField(
+        "Email",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(max=254, message="Use at most 254 characters."),
+            Email("Enter a valid email address, like name@example.com.", check_deliverability=False),
+        ],
+    )
+    phone = TelField(
+        "Mobile number",
+        filters=[_strip],
+        validators=[DataRequired("Enter your mobile number."), Length(max=20, message="Use at most 20 characters.")],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters.")],
+    )
+
+    def validate_phone(self, field):
+        try:
+            accounts.normalize_phone(field.data)
+        except ValidationFailed as error:
+            raise ValidationError(error.message) from None
+
+    def validate_password(self, field):
+        problem = password_problem(field.data or "", email=self.email.data, name=self.name.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class LoginForm(FlaskForm):
+    identifier = StringField(
+        "Email or mobile number",
+        filters=[_strip],
+        validators=[DataRequired("Enter your email or mobile number."), Length(max=254, message="Use at most 254 characters.")],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters.")],
+    )
+    next = HiddenField()

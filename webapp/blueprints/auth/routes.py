@@ -1,0 +1,77 @@
+"""Register, log in, log out. Errors re-render the form with the input kept."""
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ...extensions import db, limiter
+from ...services import accounts
+from ...services.errors import DomainError, ValidationFailed
+from . import bp
+from .forms import LoginForm, RegisterForm
+
+
+def safe_next(target):
+    """`target` if it is a path on this site, else None (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def home_for(user):
+    """Where a user lands after logging in: the marketplace (each role's home page, when it has one, goes here)."""
+    return url_for("astrologers.index")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_user(
+                name=form.name.data, email=form.email.data, phone=form.phone.data, password=form.password.data
+            )
+        except ValidationFailed as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(f"Welcome, {user.name}! Your account is ready.", "success")
+            return redirect(safe_next(request.args.get("next")) or home_for(user))
+    status = 422 if form.errors else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm(next=request.args.get("next", ""))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.identifier.data, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            status = error.status
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(f"Welcome back, {user.name}.", "success")
+            return redirect(safe_next(form.next.data) or home_for(user))
+    elif form.errors:
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,173 @@
+"""Configuration: every variable of CONTRACT.md, parsed and validated once, at start.
+
+A bad value stops the app with a message naming the variable; nothing here
+reads the environment after `create_app` has run. `Config` is development and
+production (APP_ENV), `TestConfig` overrides the database and the clocks for
+the test suite.
+"""
+import os
+import secrets
+from decimal import Decimal, InvalidOperation
+
+
+class ConfigError(RuntimeError):
+    """A configuration variable is missing or malformed."""
+
+
+DEV_WEBHOOK_SECRET = "dev-webhook-secret"
+ASYNC_MODES = ("eventlet", "threading")
+APP_ENVS = ("development", "production")
+
+
+class _Env:
+    """Typed readers over one environment mapping; each error names its variable."""
+
+    def __init__(self, environ):
+        self.environ = environ
+
+    def str(self, name, default=None):
+        value = self.environ.get(name)
+        if value is None or value.strip() == "":
+            return default
+        return value.strip()
+
+    def int(self, name, default, minimum=None, maximum=None):
+        raw = self.str(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        self._check_range(name, value, minimum, maximum)
+        return value
+
+    def decimal(self, name, default, minimum=None, maximum=None):
+        raw = self.str(name)
+        if raw is None:
+            return Decimal(default)
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise ConfigError(f"{name} must be a decimal amount, got {raw!r}") from None
+        if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+            raise ConfigError(f"{name} must be an amount with at most 2 decimal places, got {raw!r}")
+        self._check_range(name, value, minimum, maximum)
+        return value
+
+    def bool(self, name, default):
+        raw = self.str(name)
+        if raw is None:
+            return default
+        lowered = raw.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be 1 or 0 (true/false), got {raw!r}")
+
+    def choice(self, name, default, choices):
+        value = self.str(name, default)
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    @staticmethod
+    def _check_range(name, value, minimum, maximum):
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{name} must be at most {maximum}, got {value}")
+
+
+def _database_url(url):
+    # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
+    if url and url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+class Config:
+    """Settings read from the environment (os.environ unless a mapping is given)."""
+
+    TESTING = False
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    #: Argon2id cost (argon2-cffi's RFC 9106 low-memory profile; above OWASP's minimum).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536  # KiB
+    ARGON2_PARALLELISM = 4
+
+    def __init__(self, environ=None):
+        env = _Env(os.environ if environ is None else environ)
+        self.APP_ENV = env.choice("APP_ENV", "development", APP_ENVS)
+        production = self.APP_ENV == "production"
+
+        secret = env.str("SECRET_KEY")
+        if secret is None and production:
+            raise ConfigError("SECRET_KEY is required when APP_ENV=production")
+        self.SECRET_KEY = secret or secrets.token_hex(32)
+
+        self.DATABASE_URL = _database_url(env.str("DATABASE_URL"))  # None: SQLite in instance/
+        self.REDIS_URL = env.str("REDIS_URL")
+        self.HOST = env.str("HOST", "127.0.0.1")
+        self.PORT = env.int("PORT", 5000, minimum=1, maximum=65535)
+        self.SOCKETIO_ASYNC_MODE = env.choice("SOCKETIO_ASYNC_MODE", "eventlet", ASYNC_MODES)
+        self.DB_POOL_SIZE = env.int("DB_POOL_SIZE", 20, minimum=1, maximum=1000)
+
+        self.BILLING_MINUTE_SECONDS = env.int("BILLING_MINUTE_SECONDS", 60, minimum=1, maximum=3600)
+        self.BILLING_POLL_SECONDS = env.int("BILLING_POLL_SECONDS", 1, minimum=1, maximum=60)
+        self.RUN_BILLING_IN_PROCESS = env.bool("RUN_BILLING_IN_PROCESS", True)
+        self.MIN_START_MINUTES = env.int("MIN_START_MINUTES", 5, minimum=1, maximum=120)
+        self.LOW_BALANCE_MINUTES = env.int("LOW_BALANCE_MINUTES", 2, minimum=0, maximum=60)
+        self.FREE_FIRST_MINUTES = env.int("FREE_FIRST_MINUTES", 0, minimum=0, maximum=60)
+        self.PLATFORM_COMMISSION_PERCENT = env.int("PLATFORM_COMMISSION_PERCENT", 30, minimum=0, maximum=100)
+        self.ACCEPT_TIMEOUT_SECONDS = env.int("ACCEPT_TIMEOUT_SECONDS", 300, minimum=1)
+        self.NO_REPLY_SECONDS = env.int("NO_REPLY_SECONDS", 180, minimum=1)
+        self.RECONNECT_GRACE_SECONDS = env.int("RECONNECT_GRACE_SECONDS", 90, minimum=1)
+        self.DOWNTIME_GRACE_SECONDS = env.int("DOWNTIME_GRACE_SECONDS", 30, minimum=1)
+
+        self.CURRENCY = env.str("CURRENCY", "INR")
+        if len(self.CURRENCY) != 3 or not self.CURRENCY.isalpha() or not self.CURRENCY.isupper():
+            raise ConfigError(f"CURRENCY must be a 3-letter ISO 4217 code such as INR, got {self.CURRENCY!r}")
+        self.TOPUP_MIN = env.decimal("TOPUP_MIN", "50", minimum=Decimal("0.01"))
+        self.TOPUP_MAX = env.decimal("TOPUP_MAX", "100000", minimum=Decimal("0.01"), maximum=Decimal("99999999.99"))
+        if self.TOPUP_MIN > self.TOPUP_MAX:
+            raise ConfigError(f"TOPUP_MIN ({self.TOPUP_MIN}) must not exceed TOPUP_MAX ({self.TOPUP_MAX})")
+
+        self.PAYMENT_PROVIDER = env.choice("PAYMENT_PROVIDER", "demo", ("demo",))
+        webhook_secret = env.str("PAYMENT_WEBHOOK_SECRET")
+        if webhook_secret is None and production:
+            raise ConfigError("PAYMENT_WEBHOOK_SECRET is required when APP_ENV=production")
+        self.PAYMENT_WEBHOOK_SECRET = webhook_secret or DEV_WEBHOOK_SECRET
+        self.SYNC_SECRET = env.str("SYNC_SECRET")  # None: the sync API answers 503
+        self.HANDOFF_JWT_SECRET = env.str("HANDOFF_JWT_SECRET")  # None: hand-off is off
+
+        # Cookies are marked Secure when the site is served over HTTPS.
+        self.SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", production)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+
+
+class TestConfig(Config):
+    """The test suite's settings: its own database, fast clocks, cheap hashing."""
+
+    TESTING = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8192
+    ARGON2_PARALLELISM = 1
+
+    def __init__(self, database_url, environ=None, **overrides):
+        super().__init__({} if environ is None else environ)
+        self.SECRET_KEY = "test-secret-key"
+        self.DATABASE_URL = database_url
+        self.SOCKETIO_ASYNC_MODE = "threading"
+        self.RUN_BILLING_IN_PROCESS = False
+        self.RATELIMIT_ENABLED = False
+        self.SERVER_NAME = None
+        for key, value in overrides.items():
+            setattr(self, key, value)

@@ -1,0 +1,51 @@
+"""The schema: nine tables of the seed plus the additions each module lists.
+
+Import models from here; the modules split them by what they hold:
+user.py (people), consultation.py (sessions and chat), ledger.py (money).
+"""
+from .consultation import ConsultationSession, Message, SessionParticipant
+from .enums import (
+    Availability,
+    BillingStatus,
+    BillingType,
+    EndReason,
+    MessageType,
+    ParticipantRole,
+    SessionStatus,
+    SessionType,
+    SyncStatus,
+    UserStatus,
+    UserType,
+    WalletEntryType,
+    WalletStatus,
+)
+from .ledger import BillingTransaction, Wallet, WalletTransaction
+from .types import to_money, utcnow
+from .user import AstrologerProfile, User, UserProfile
+
+__all__ = [
+    "AstrologerProfile",
+    "Availability",
+    "BillingStatus",
+    "BillingTransaction",
+    "BillingType",
+    "ConsultationSession",
+    "EndReason",
+    "Message",
+    "MessageType",
+    "ParticipantRole",
+    "SessionParticipant",
+    "SessionStatus",
+    "SessionType",
+    "SyncStatus",
+    "User",
+    "UserProfile",
+    "UserStatus",
+    "UserType",
+    "Wallet",
+    "WalletEntryType",
+    "WalletStatus",
+    "WalletTransaction",
+    "to_money",
+    "utcnow",
+]

@@ -1,0 +1,159 @@
+"""Consultations: the session itself, who takes part, and what they write.
+
+Seed tables: consultation_sessions, session_participants, messages.
+Additions, each with its reason:
+
+- consultation_sessions.rate_per_minute: the rate frozen when the session is
+  requested, so a rate change never touches a running session.
+- consultation_sessions.billed_minutes, next_charge_at (indexed),
+  free_minutes: the billing engine's state lives in the database, so any
+  engine process can pick a session up after another one died.
+- consultation_sessions.end_reason, review_text: why it ended (shown to both
+  sides and to admins) and the user's review beside the seed's rating.
+- consultation_sessions.astrologer_replied_at: the no-reply refund rule needs
+  to know whether the astrologer ever wrote, without scanning messages.
+- A partial unique index allows one open (waiting or active) session per
+  user, so two tabs cannot both start one.
+- messages.seq: gap-free order within a session, assigned under the session
+  row lock; clients resume from the last seq they have.
+- messages.client_message_id with UNIQUE(session_id, sender_id,
+  client_message_id): a message resent after a reconnect is stored once.
+- session_participants.last_read_seq, disconnected_at: read receipts and the
+  reconnect grace period survive a process restart.
+"""
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import IdMixin, TimestampMixin
+from .enums import (
+    OPEN_SESSION_STATUSES,
+    EndReason,
+    MessageType,
+    ParticipantRole,
+    SessionStatus,
+    SessionType,
+    enum_column_type,
+)
+from .types import Money, UTCDateTime, UUIDType, utcnow
+
+_OPEN_STATUSES_SQL = sa.text("status IN (%s)" % ", ".join(f"'{s.value}'" for s in OPEN_SESSION_STATUSES))
+
+
+class ConsultationSession(IdMixin, TimestampMixin, db.Model):
+    """One chat or call between a user and an astrologer, billed per started minute."""
+
+    __tablename__ = "consultation_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("users.id"), nullable=False, index=True)
+    #: The astrologer's users.id (the same id /astrologers/<id> uses).
+    astrologer_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("users.id"), nullable=False, index=True
+    )
+    session_type: Mapped[SessionType] = mapped_column(
+        enum_column_type(SessionType, "session_type"), nullable=False, default=SessionType.CHAT
+    )
+    status: Mapped[SessionStatus] = mapped_column(
+        enum_column_type(SessionStatus, "session_status"), nullable=False, default=SessionStatus.WAITING
+    )
+    #: INR per started minute, copied from the astrologer's rate at request time.
+    rate_per_minute: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: When the astrologer accepted: minute 1 starts (and is charged) here.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[EndReason | None] = mapped_column(enum_column_type(EndReason, "end_reason"))
+    #: Whole seconds between started_at and ended_at, set when the session ends.
+    duration_seconds: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    #: Minutes charged so far (the count of minute debits, free minutes excluded).
+    billed_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    #: Intro minutes given free to this session (FREE_FIRST_MINUTES, once per user).
+    free_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    #: When the engine charges the next minute; NULL unless active.
+    next_charge_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: The astrologer's first message after acceptance; NULL means no reply yet.
+    astrologer_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Debits less refunds, INR, >= 0; written with every charge and refund.
+    total_cost: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
+    rating: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    review_text: Mapped[str | None] = mapped_column(sa.Text)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", foreign_keys=[user_id])
+    astrologer = relationship("User", foreign_keys=[astrologer_id])
+    participants: Mapped[list["SessionParticipant"]] = relationship(back_populates="session")
+
+    __table_args__ = (
+        sa.Index(
+            "uq_consultation_sessions_one_open_per_user",
+            "user_id",
+            unique=True,
+            postgresql_where=_OPEN_STATUSES_SQL,
+            sqlite_where=_OPEN_STATUSES_SQL,
+        ),
+        sa.Index("ix_consultation_sessions_astrologer_status", "astrologer_id", "status"),
+        sa.CheckConstraint("user_id <> astrologer_id", name="not_self"),
+        sa.CheckConstraint("rate_per_minute >= 0", name="rate_not_negative"),
+        sa.CheckConstraint("billed_minutes >= 0 AND free_minutes >= 0", name="minutes_not_negative"),
+        sa.CheckConstraint("total_cost >= 0", name="total_cost_not_negative"),
+        sa.CheckConstraint("duration_seconds >= 0", name="duration_not_negative"),
+        sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        sa.CheckConstraint("status <> 'active' OR started_at IS NOT NULL", name="active_has_started_at"),
+    )
+
+
+class SessionParticipant(IdMixin, TimestampMixin, db.Model):
+    """A person's presence in a session: joined, left, connection and read state."""
+
+    __tablename__ = "session_participants"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("consultation_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("users.id"), nullable=False, index=True)
+    role: Mapped[ParticipantRole] = mapped_column(enum_column_type(ParticipantRole, "participant_role"), nullable=False)
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when the participant's last socket went away; cleared on reconnect.
+    disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Highest message seq this participant has read (read receipts).
+    last_read_seq: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+    session: Mapped[ConsultationSession] = relationship(back_populates="participants")
+    user = relationship("User")
+
+    __table_args__ = (sa.UniqueConstraint("session_id", "user_id"),)
+
+
+class Message(IdMixin, db.Model):
+    """One chat message; `seq` orders a session's messages without gaps."""
+
+    __tablename__ = "messages"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        UUIDType, sa.ForeignKey("consultation_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    #: NULL for system messages.
+    sender_id: Mapped[uuid.UUID | None] = mapped_column(UUIDType, sa.ForeignKey("users.id"))
+    message_type: Mapped[MessageType] = mapped_column(
+        enum_column_type(MessageType, "message_type"), nullable=False, default=MessageType.TEXT
+    )
+    #: Plain text as stored (already masked); rendered escaped.
+    content: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    seq: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    #: The sender's own id for the message, so a resend is stored once.
+    client_message_id: Mapped[str | None] = mapped_column(sa.String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "seq"),
+        sa.UniqueConstraint("session_id", "sender_id", "client_message_id"),
+        sa.CheckConstraint("seq >= 1", name="seq_positive"),
+        sa.CheckConstraint("length(content) BETWEEN 1 AND 4000", name="content_length"),
+        sa.CheckConstraint("message_type = 'system' OR sender_id IS NOT NULL", name="sender_unless_system"),
+    )

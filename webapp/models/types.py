@@ -1,0 +1,110 @@
+"""Column types shared by every model: UUID keys, money, UTC timestamps, JSON.
+
+Money is exact on both backends: NUMERIC(10,2) on PostgreSQL; on SQLite,
+whose NUMERIC is a float, it is stored as whole paise so that sums and the
+wallet CHECK (current = available + held) are exact integer arithmetic.
+Floats are refused at bind time: money is Decimal end to end.
+"""
+import uuid
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import JSON, DateTime, Integer, Numeric, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+PAISE = Decimal("0.01")
+
+
+def utcnow():
+    """The current time, timezone-aware UTC (the only clock models use)."""
+    return datetime.now(timezone.utc)
+
+
+def new_uuid():
+    return uuid.uuid4()
+
+
+def to_money(value):
+    """A Decimal rounded half-up to paise; refuses float, which cannot hold money exactly."""
+    if isinstance(value, float):
+        raise TypeError("money must be Decimal, int or str, never float")
+    return Decimal(value).quantize(PAISE, rounding=ROUND_HALF_UP)
+
+
+class Decimal2(TypeDecorator):
+    """An exact number with two decimal places, as Decimal (money, rating averages)."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision=10):
+        super().__init__(precision, 2, asdecimal=True)
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Integer())
+        return dialect.type_descriptor(self.impl)
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        amount = to_money(value)
+        if dialect.name == "sqlite":
+            return int(amount * 100)
+        return amount
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / 100).quantize(PAISE)
+        return Decimal(value).quantize(PAISE)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    PostgreSQL stores timestamptz; SQLite stores naive UTC text.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware UTC datetime (utcnow())")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+#: A rupee amount: Decimal2 under the name the models read as.
+Money = Decimal2
+
+#: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+UUIDType = Uuid(as_uuid=True)
+
+
+def alembic_compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
+    """Alembic hook: Decimal2 is NUMERIC(p, 2) in every migration, whatever SQLite stores in it.
+
+    Returns False (no change) when a Decimal2 column is a NUMERIC of the same
+    precision and scale, None (Alembic decides) otherwise.
+    """
+    if isinstance(metadata_type, Decimal2) and isinstance(inspected_type, Numeric):
+        same = (inspected_type.precision, inspected_type.scale) == (metadata_type.impl.precision, 2)
+        return not same
+    return None

@@ -1,0 +1,7 @@
+"""Socket.IO: connection checks and event handlers, registered on import.
+
+Handlers are thin: they authenticate, check participation, call a service
+and emit. Rooms: `user:<id>` for personal notifications, `session:<id>` for
+a consultation.
+"""
+from . import auth  # noqa: F401

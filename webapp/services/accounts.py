@@ -1,0 +1,148 @@
+"""Accounts: creating users of every role with what they own, and logging them in.
+
+Every wallet-owning user gets a user profile and a wallet when created;
+astrologers also an astrologer profile. Identifiers are normalized here, the
+one place, so login and uniqueness agree.
+"""
+import re
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    AstrologerProfile,
+    User,
+    UserProfile,
+    UserStatus,
+    UserType,
+    Wallet,
+    to_money,
+    utcnow,
+)
+from . import passwords
+from .errors import (
+    AccountDeleted,
+    AccountSuspended,
+    EmailTaken,
+    InvalidCredentials,
+    PhoneTaken,
+    ValidationFailed,
+)
+
+PLATFORM_EMAIL = "platform@astroconsult.invalid"
+_PHONE_CHARS = re.compile(r"[\s\-().]")
+
+
+def normalize_email(email):
+    return email.strip().lower() if email and email.strip() else None
+
+
+def normalize_phone(phone):
+    """E.164: '+919812345678'. A bare 10-digit number is an Indian mobile (+91)."""
+    if not phone or not phone.strip():
+        return None
+    compact = _PHONE_CHARS.sub("", phone.strip())
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if re.fullmatch(r"\d{10}", compact):
+        compact = "+91" + compact
+    if not re.fullmatch(r"\+[1-9]\d{7,14}", compact):
+        raise ValidationFailed("phone", "Enter a phone number with country code, e.g. +91 98123 45678.")
+    return compact
+
+
+def find_by_identifier(identifier):
+    """The user whose email or phone is `identifier`, or None."""
+    identifier = (identifier or "").strip()
+    if "@" in identifier:
+        return db.session.execute(db.select(User).filter_by(email=normalize_email(identifier))).scalar_one_or_none()
+    try:
+        phone = normalize_phone(identifier)
+    except ValidationFailed:
+        return None
+    if phone is None:
+        return None
+    return db.session.execute(db.select(User).filter_by(phone=phone)).scalar_one_or_none()
+
+
+def create_user(*, name, email=None, phone=None, password=None, type=UserType.USER, external_id=None, now=None,
+                astrologer=None):
+    """A user with profile and wallet (and astrologer profile when `astrologer` gives one's fields).
+
+    Raises EmailTaken / PhoneTaken, also when another request wins the race.
+    """
+    now = now or utcnow()
+    email = normalize_email(email)
+    phone = normalize_phone(phone)
+    if email and db.session.execute(db.select(User.id).filter_by(email=email)).first():
+        raise EmailTaken()
+    if phone and db.session.execute(db.select(User.id).filter_by(phone=phone)).first():
+        raise PhoneTaken()
+    user = User(
+        name=name.strip(),
+        email=email,
+        phone=phone,
+        type=type,
+        external_id=external_id,
+        password_hash=passwords.hash_password(password) if password else None,
+        created_at=now,
+        updated_at=now,
+    )
+    user.profile = UserProfile(created_at=now, updated_at=now)
+    user.wallet = Wallet(currency=current_app.config["CURRENCY"], created_at=now, updated_at=now)
+    if type == UserType.ASTROLOGER:
+        fields = dict(astrologer or {})
+        for rate in ("chat_rate_per_minute", "call_rate_per_minute"):
+            fields[rate] = to_money(fields.get(rate, "10"))
+        user.astrologer_profile = AstrologerProfile(created_at=now, updated_at=now, **fields)
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as error:
+        # Lost a race with a concurrent registration of the same identifier.
+        text = str(error.orig).lower()
+        if "phone" in text:
+            raise PhoneTaken() from None
+        raise EmailTaken() from None
+    return user
+
+
+def register_user(*, name, email, phone, password, now=None):
+    """Self-registration of an end user (the /auth/register form)."""
+    problem = passwords.password_problem(password, email=email, name=name)
+    if problem:
+        raise ValidationFailed("password", problem)
+    return create_user(name=name, email=email, phone=phone, password=password, now=now)
+
+
+def authenticate(identifier, password, now=None):
+    """The user `identifier` (email or phone) names, if `password` is theirs.
+
+    Raises InvalidCredentials (same message for unknown account and wrong
+    password), AccountSuspended, AccountDeleted.
+    """
+    user = find_by_identifier(identifier)
+    if user is None or user.password_hash is None or user.type == UserType.SYSTEM:
+        passwords.burn_verification_time(password)
+        raise InvalidCredentials()
+    if not passwords.verify_password(user.password_hash, password):
+        raise InvalidCredentials()
+    # Status is told only to someone who proved the password.
+    if user.status == UserStatus.SUSPENDED:
+        raise AccountSuspended()
+    if user.status == UserStatus.DELETED:
+        raise AccountDeleted()
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = now or utcnow()
+    db.session.flush()
+    return user
+
+
+def platform_user(now=None):
+    """The system user whose wallet receives the platform's commission; created on first use."""
+    user = db.session.execute(db.select(User).filter_by(type=UserType.SYSTEM)).scalar_one_or_none()
+    if user is None:
+        user = create_user(name="AstroConsult platform", email=PLATFORM_EMAIL, type=UserType.SYSTEM, now=now)
+    return user

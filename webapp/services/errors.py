@@ -1,0 +1,80 @@
+"""Domain errors: what a use case refuses, by name.
+
+Routes turn them into a form error or a page with `status`; socket handlers
+into an ack `{ok: false, error: code, message}`. `code` is stable for clients.
+"""
+
+
+class DomainError(Exception):
+    """Base class: a refusal a user can be told about."""
+
+    code = "error"
+    status = 400
+    message = "The request could not be completed."
+
+    def __init__(self, message=None, **details):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+
+
+class ValidationFailed(DomainError):
+    code = "invalid"
+    status = 422
+    message = "Some of what you entered is not valid."
+
+    def __init__(self, field, message):
+        super().__init__(message, field=field)
+        self.field = field
+
+
+class EmailTaken(ValidationFailed):
+    code = "email_taken"
+    status = 409
+
+    def __init__(self):
+        super().__init__("email", "An account with this email already exists. Log in instead?")
+
+
+class PhoneTaken(ValidationFailed):
+    code = "phone_taken"
+    status = 409
+
+    def __init__(self):
+        super().__init__("phone", "An account with this phone number already exists. Log in instead?")
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    status = 401
+    message = "That email or phone and password do not match an account."
+
+
+class AccountSuspended(DomainError):
+    code = "account_suspended"
+    status = 403
+    message = "This account is suspended. Contact support if you think this is a mistake."
+
+
+class AccountDeleted(DomainError):
+    code = "account_deleted"
+    status = 403
+    message = "This account has been closed."
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    status = 422
+    message = "The amount is not valid."
+
+
+class WalletFrozen(DomainError):
+    code = "wallet_frozen"
+    status = 409
+    message = "This wallet is frozen; no money can move out of it. Contact support."
+
+
+class InsufficientBalance(DomainError):
+    code = "insufficient_balance"
+    status = 402
+    message = "Your balance is too low for this."

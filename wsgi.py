@@ -1,0 +1,38 @@
+"""Process entry point: `python wsgi.py` serves the app as the environment configures it.
+
+Under eventlet (the default SOCKETIO_ASYNC_MODE) monkey-patching must come
+before any other import: it makes sockets, threads and psycopg2 cooperative,
+and a single blocking call would freeze every socket of the process.
+"""
+import os
+
+if os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet") == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+
+from webapp import create_app  # noqa: E402
+from webapp.concurrency import assert_cooperative_database_driver  # noqa: E402
+from webapp.extensions import socketio  # noqa: E402
+
+app = create_app()
+if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet":
+    assert_cooperative_database_driver()
+
+
+def main():
+    host, port = app.config["HOST"], app.config["PORT"]
+    app.logger.info("serving on http://%s:%s (%s)", host, port, app.config["SOCKETIO_ASYNC_MODE"])
+    socketio.run(
+        app,
+        host=host,
+        port=port,
+        use_reloader=False,
+        log_output=True,
+        # threading mode serves through Werkzeug; it is for development and tests.
+        allow_unsafe_werkzeug=app.config["SOCKETIO_ASYNC_MODE"] == "threading",
+    )
+
+
+if __name__ == "__main__":
+    main()
