@@ -4,7 +4,12 @@ Under eventlet (the default SOCKETIO_ASYNC_MODE) monkey-patching must come
 before any other import: it makes sockets, threads and psycopg2 cooperative,
 and a single blocking call would freeze every socket of the process.
 """
+
 import os
+import warnings
+
+# Eventlet is the product owner's choice; its maintainers' deprecation notice is known (DESIGN.md).
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 if os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet") == "eventlet":
     import eventlet

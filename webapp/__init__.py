@@ -3,16 +3,22 @@
 `create_app(config)` reads like a table of contents: each register step
 binds one concern and is a few lines long.
 """
+
 import os
 import sqlite3
 import uuid
+import warnings
 
 from flask import Flask
 from sqlalchemy import event
 
+from . import realtime  # noqa: F401  (handlers attach to `socketio` before any init_app, so every app gets them)
 from .config import Config
-from .models.types import alembic_compare_type
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate, socketio
+
+# Eventlet is the product owner's choice; its maintainers' deprecation notice is known (DESIGN.md).
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+from .models.types import alembic_compare_type
 
 
 def create_app(config=None):
@@ -73,11 +79,6 @@ def register_extensions(app):
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     _register_login(app)
-    socketio.init_app(
-        app,
-        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config.get("REDIS_URL"),
-    )
 
 
 def _register_login(app):
@@ -111,7 +112,12 @@ def register_blueprints(app):
 
 
 def register_realtime(app):
-    from . import realtime  # noqa: F401  (registers the Socket.IO handlers on import)
+    """Bind Socket.IO; the handlers of webapp.realtime were attached when this module was imported."""
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config.get("REDIS_URL"),
+    )
 
 
 def register_commands(app):

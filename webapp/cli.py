@@ -1,4 +1,5 @@
 """Operator commands (`flask --app webapp <command>`); each commits its own work."""
+
 import click
 
 from .extensions import db
@@ -6,13 +7,23 @@ from .extensions import db
 
 def register(app):
     @app.cli.command("seed-demo")
-    def seed_demo_command():
+    @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet (used by `make run`).")
+    def seed_demo_command(if_empty):
         """Load the demo data of CONTRACT.md; safe to run again."""
-        from .services.demo_data import seed_demo
+        from .models import User
+        from .services.demo_data import DEMO_LOGINS, seed_demo
 
+        if if_empty and db.session.execute(db.select(User.id).limit(1)).first():
+            click.echo("Database already has data; demo data not loaded.")
+            _echo_logins(DEMO_LOGINS)
+            return
         summary = seed_demo()
         db.session.commit()
         click.echo(f"Demo data ready: {summary.astrologers} astrologers ({summary.created} records created).")
-        click.echo("Demo logins:")
-        for email, password in summary.logins:
-            click.echo(f"  {email:<22} password: {password}")
+        _echo_logins(summary.logins)
+
+
+def _echo_logins(logins):
+    click.echo("Demo logins (development only):")
+    for email, password in logins:
+        click.echo(f"  {email:<22} password: {password}")

@@ -4,13 +4,13 @@ Everything else uses `socketio.start_background_task` / `socketio.sleep`, so
 eventlet stays a configuration choice (SOCKETIO_ASYNC_MODE).
 """
 
+import sys
+
 
 def eventlet_is_patched():
-    try:
-        from eventlet import patcher
-    except ImportError:
-        return False
-    return patcher.is_monkey_patched("thread")
+    # Never import eventlet here: in threading mode it is not loaded, and need not be.
+    eventlet = sys.modules.get("eventlet")
+    return eventlet is not None and eventlet.patcher.is_monkey_patched("thread")
 
 
 def run_cpu_bound(function, *args):

@@ -5,6 +5,7 @@ reads the environment after `create_app` has run. `Config` is development and
 production (APP_ENV), `TestConfig` overrides the database and the clocks for
 the test suite.
 """
+
 import os
 import secrets
 from decimal import Decimal, InvalidOperation
@@ -83,7 +84,7 @@ class _Env:
 def _database_url(url):
     # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
     if url and url.startswith("postgres://"):
-        return "postgresql://" + url[len("postgres://"):]
+        return "postgresql://" + url[len("postgres://") :]
     return url
 
 
@@ -156,6 +157,7 @@ class Config:
 class TestConfig(Config):
     """The test suite's settings: its own database, fast clocks, cheap hashing."""
 
+    __test__ = False  # not a pytest test class, despite the name
     TESTING = True
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8192

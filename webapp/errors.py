@@ -1,4 +1,5 @@
 """HTTP error pages: HTML for people, JSON for machine clients; never a bare 500."""
+
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -38,7 +39,9 @@ def error_response(status, description=None, headers=None):
 def register(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return error_response(400, "Your form expired or was sent without its security token. Reload the page and try again.")
+        return error_response(
+            400, "Your form expired or was sent without its security token. Reload the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -2,6 +2,7 @@
 
 Nothing here knows about an app or a request; services import `db` only.
 """
+
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address

@@ -1,4 +1,5 @@
 """Jinja helpers: money formatting and what every page's shell needs to know."""
+
 from decimal import Decimal
 
 from flask import current_app

@@ -3,6 +3,7 @@
 Import models from here; the modules split them by what they hold:
 user.py (people), consultation.py (sessions and chat), ledger.py (money).
 """
+
 from .consultation import ConsultationSession, Message, SessionParticipant
 from .enums import (
     Availability,

@@ -1,4 +1,5 @@
 """Mixins every table shares: a UUID primary key and automatic timestamps."""
+
 import uuid
 from datetime import datetime
 

@@ -21,6 +21,7 @@ Additions, each with its reason:
 - session_participants.last_read_seq, disconnected_at: read receipts and the
   reconnect grace period survive a process restart.
 """
+
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -41,7 +42,7 @@ from .enums import (
 )
 from .types import Money, UTCDateTime, UUIDType, utcnow
 
-_OPEN_STATUSES_SQL = sa.text("status IN (%s)" % ", ".join(f"'{s.value}'" for s in OPEN_SESSION_STATUSES))
+_OPEN_STATUSES_SQL = sa.text("status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_SESSION_STATUSES)))
 
 
 class ConsultationSession(IdMixin, TimestampMixin, db.Model):
@@ -51,9 +52,7 @@ class ConsultationSession(IdMixin, TimestampMixin, db.Model):
 
     user_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("users.id"), nullable=False, index=True)
     #: The astrologer's users.id (the same id /astrologers/<id> uses).
-    astrologer_id: Mapped[uuid.UUID] = mapped_column(
-        UUIDType, sa.ForeignKey("users.id"), nullable=False, index=True
-    )
+    astrologer_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("users.id"), nullable=False, index=True)
     session_type: Mapped[SessionType] = mapped_column(
         enum_column_type(SessionType, "session_type"), nullable=False, default=SessionType.CHAT
     )

@@ -4,6 +4,7 @@ Stored as VARCHAR with a CHECK (not a native PostgreSQL ENUM), so a value is
 added by a plain migration on both backends. Values are the lower-case words
 of CONTRACT.md and are what clients see.
 """
+
 import enum
 
 import sqlalchemy as sa

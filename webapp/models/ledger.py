@@ -26,6 +26,7 @@ Additions, each with its reason:
   ledger amounts positive; a wallet row's balance_after is its
   balance_before plus or minus its amount.
 """
+
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -119,7 +120,9 @@ class WalletTransaction(IdMixin, db.Model):
     )
     #: 1, 2, 3, ... per wallet, assigned under the wallet row lock.
     seq: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    type: Mapped[WalletEntryType] = mapped_column(enum_column_type(WalletEntryType, "wallet_entry_type"), nullable=False)
+    type: Mapped[WalletEntryType] = mapped_column(
+        enum_column_type(WalletEntryType, "wallet_entry_type"), nullable=False
+    )
     #: INR, > 0; credit adds it to the balance, debit subtracts it.
     amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     balance_before: Mapped[Decimal] = mapped_column(Money(), nullable=False)

@@ -5,8 +5,9 @@ whose NUMERIC is a float, it is stored as whole paise so that sums and the
 wallet CHECK (current = available + held) are exact integer arithmetic.
 Floats are refused at bind time: money is Decimal end to end.
 """
+
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import JSON, DateTime, Integer, Numeric, Uuid
@@ -18,7 +19,7 @@ PAISE = Decimal("0.01")
 
 def utcnow():
     """The current time, timezone-aware UTC (the only clock models use)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_uuid():
@@ -76,7 +77,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; pass an aware UTC datetime (utcnow())")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -85,8 +86,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 #: A rupee amount: Decimal2 under the name the models read as.

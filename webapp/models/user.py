@@ -18,6 +18,7 @@ its reason:
   from active sessions vs. max_concurrent_sessions and never stored, so it
   cannot get stuck.
 """
+
 import uuid
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -62,9 +63,7 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("email IS NOT NULL OR phone IS NOT NULL OR external_id IS NOT NULL", name="identifiable"),
-        sa.CheckConstraint(
-            "(status = 'deleted') = (deleted_at IS NOT NULL)", name="deleted_status_matches_deleted_at"
-        ),
+        sa.CheckConstraint("(status = 'deleted') = (deleted_at IS NOT NULL)", name="deleted_status_matches_deleted_at"),
     )
 
     @property
@@ -165,5 +164,7 @@ class AstrologerProfile(IdMixin, TimestampMixin, db.Model):
         # The 0..5 bound is kept by the rating service; a literal bound would not survive
         # SQLite's paise storage of Decimal2 (4.70 is stored as 470).
         sa.CheckConstraint("rating_average >= 0", name="rating_not_negative"),
-        sa.CheckConstraint("rating_count >= 0 AND total_sessions >= 0 AND total_minutes >= 0", name="counts_not_negative"),
+        sa.CheckConstraint(
+            "rating_count >= 0 AND total_sessions >= 0 AND total_minutes >= 0", name="counts_not_negative"
+        ),
     )

@@ -4,4 +4,5 @@ Handlers are thin: they authenticate, check participation, call a service
 and emit. Rooms: `user:<id>` for personal notifications, `session:<id>` for
 a consultation.
 """
+
 from . import auth  # noqa: F401

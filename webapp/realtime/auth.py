@@ -1,5 +1,6 @@
 """Connect checks: only a logged-in, active user gets a socket (Origin is checked by
 Engine.IO against the app's own origin, since cors_allowed_origins is left unset)."""
+
 from flask_login import current_user
 from flask_socketio import join_room
 

@@ -4,6 +4,7 @@ Every wallet-owning user gets a user profile and a wallet when created;
 astrologers also an astrologer profile. Identifiers are normalized here, the
 one place, so login and uniqueness agree.
 """
+
 import re
 
 from flask import current_app
@@ -66,8 +67,9 @@ def find_by_identifier(identifier):
     return db.session.execute(db.select(User).filter_by(phone=phone)).scalar_one_or_none()
 
 
-def create_user(*, name, email=None, phone=None, password=None, type=UserType.USER, external_id=None, now=None,
-                astrologer=None):
+def create_user(
+    *, name, email=None, phone=None, password=None, type=UserType.USER, external_id=None, now=None, astrologer=None
+):
     """A user with profile and wallet (and astrologer profile when `astrologer` gives one's fields).
 
     Raises EmailTaken / PhoneTaken, also when another request wins the race.

@@ -6,6 +6,7 @@ specializations, languages, experience, rates and ratings. The demo user's
 wallet is funded through the ledger (a completed top-up under a fixed
 idempotency key), so `flask ledger verify` holds on demo data.
 """
+
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,17 +20,66 @@ DEMO_USER_EMAIL = "user@example.com"
 DEMO_ASTROLOGER_EMAIL = "astro@example.com"
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_USER_FUNDS = Decimal("1000.00")
+DEMO_LOGINS = tuple((email, DEMO_PASSWORD) for email in (DEMO_USER_EMAIL, DEMO_ASTROLOGER_EMAIL, DEMO_ADMIN_EMAIL))
 ASTROLOGER_COUNT = 48
 
-SPECIALIZATIONS = ["Vedic", "Tarot", "Numerology", "Vastu", "KP", "Palmistry", "Face Reading", "Prashna", "Lal Kitab", "Nadi"]
+SPECIALIZATIONS = [
+    "Vedic",
+    "Tarot",
+    "Numerology",
+    "Vastu",
+    "KP",
+    "Palmistry",
+    "Face Reading",
+    "Prashna",
+    "Lal Kitab",
+    "Nadi",
+]
 LANGUAGES = ["Hindi", "English", "Tamil", "Telugu", "Bengali", "Marathi", "Gujarati", "Kannada", "Malayalam", "Punjabi"]
 FIRST_NAMES = [
-    "Aarav", "Ananya", "Vihaan", "Diya", "Arjun", "Ishita", "Kabir", "Meera", "Rohan", "Saanvi",
-    "Aditya", "Kavya", "Dev", "Nisha", "Pranav", "Riya", "Siddharth", "Tara", "Varun", "Zoya",
-    "Harish", "Lakshmi", "Gopal", "Radha",
+    "Aarav",
+    "Ananya",
+    "Vihaan",
+    "Diya",
+    "Arjun",
+    "Ishita",
+    "Kabir",
+    "Meera",
+    "Rohan",
+    "Saanvi",
+    "Aditya",
+    "Kavya",
+    "Dev",
+    "Nisha",
+    "Pranav",
+    "Riya",
+    "Siddharth",
+    "Tara",
+    "Varun",
+    "Zoya",
+    "Harish",
+    "Lakshmi",
+    "Gopal",
+    "Radha",
 ]
-LAST_NAMES = ["Sharma", "Iyer", "Banerjee", "Reddy", "Patel", "Nair", "Joshi", "Menon", "Gupta", "Rao", "Kulkarni", "Singh"]
-RATES = [Decimal(r) for r in ("5", "8", "10", "12", "15", "18", "20", "25", "30", "35", "40", "50", "60", "75", "99", "120", "150")]
+LAST_NAMES = [
+    "Sharma",
+    "Iyer",
+    "Banerjee",
+    "Reddy",
+    "Patel",
+    "Nair",
+    "Joshi",
+    "Menon",
+    "Gupta",
+    "Rao",
+    "Kulkarni",
+    "Singh",
+]
+RATES = [
+    Decimal(r)
+    for r in ("5", "8", "10", "12", "15", "18", "20", "25", "30", "35", "40", "50", "60", "75", "99", "120", "150")
+]
 
 
 @dataclass(frozen=True)
@@ -78,11 +128,8 @@ def seed_demo(now=None):
         _ensure_catalogue_astrologer(index, now)
     db.session.flush()
     after = db.session.execute(db.select(db.func.count(User.id))).scalar_one()
-    astrologers = db.session.execute(
-        db.select(db.func.count(User.id)).filter_by(type=UserType.ASTROLOGER)
-    ).scalar_one()
-    logins = tuple((email, DEMO_PASSWORD) for email in (DEMO_USER_EMAIL, DEMO_ASTROLOGER_EMAIL, DEMO_ADMIN_EMAIL))
-    return SeedSummary(created=after - before, astrologers=astrologers, logins=logins)
+    astrologers = db.session.execute(db.select(db.func.count(User.id)).filter_by(type=UserType.ASTROLOGER)).scalar_one()
+    return SeedSummary(created=after - before, astrologers=astrologers, logins=DEMO_LOGINS)
 
 
 def _ensure(email, name, phone, type, password, now, astrologer=None):

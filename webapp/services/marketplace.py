@@ -4,6 +4,7 @@ Availability shown to users is derived, never stored: offline / unavailable
 are the astrologer's choice for a channel; busy is computed from active
 sessions against max_concurrent_sessions, so it cannot get stuck.
 """
+
 from dataclasses import dataclass
 
 from ..extensions import db
@@ -65,7 +66,9 @@ def list_astrologers(page=1, per_page=PER_PAGE):
         .offset((page - 1) * per_page)
     ).all()
     items = [
-        ListedAstrologer(user, profile, derived_status(profile.chat_availability, count, profile.max_concurrent_sessions))
+        ListedAstrologer(
+            user, profile, derived_status(profile.chat_availability, count, profile.max_concurrent_sessions)
+        )
         for user, profile, count in rows
     ]
     return Listing(items=items, page=page, pages=pages, total=total)

@@ -2,6 +2,7 @@
 
 Never stores or logs a password; the policy for new passwords lives here too.
 """
+
 import re
 
 from argon2 import PasswordHasher, Type

@@ -7,6 +7,7 @@ wallet_transactions row chained by balance_before/after, and keeps the
 user_profiles mirror in the same transaction. A repeated key returns the
 first result and moves no money. Functions flush; the caller commits.
 """
+
 from decimal import Decimal, InvalidOperation
 
 from ..extensions import db

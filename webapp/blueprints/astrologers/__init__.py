@@ -1,4 +1,5 @@
 """The marketplace: the astrologer listing (and, with its feature, profiles)."""
+
 from flask import Blueprint
 
 bp = Blueprint("astrologers", __name__)

@@ -1,4 +1,5 @@
 """Browsing astrologers: anyone may look."""
+
 from flask import redirect, render_template, request, url_for
 
 from ...services import marketplace

@@ -1,4 +1,5 @@
 """Accounts over HTTP: register, log in by email or phone, log out."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)

@@ -1,4 +1,5 @@
 """Registration and login forms; every field bounded, every error said in words."""
+
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
@@ -34,7 +35,10 @@ class RegisterForm(FlaskForm):
     )
     password = PasswordField(
         "Password",
-        validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters.")],
+        validators=[
+            DataRequired("Choose a password."),
+            Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters."),
+        ],
     )
 
     def validate_phone(self, field):
@@ -53,10 +57,16 @@ class LoginForm(FlaskForm):
     identifier = StringField(
         "Email or mobile number",
         filters=[_strip],
-        validators=[DataRequired("Enter your email or mobile number."), Length(max=254, message="Use at most 254 characters.")],
+        validators=[
+            DataRequired("Enter your email or mobile number."),
+            Length(max=254, message="Use at most 254 characters."),
+        ],
     )
     password = PasswordField(
         "Password",
-        validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters.")],
+        validators=[
+            DataRequired("Enter your password."),
+            Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters."),
+        ],
     )
     next = HiddenField()

@@ -1,5 +1,6 @@
 """Route guards: who may call a view. Anonymous users go to the login page;
 logged-in users of another role get 403."""
+
 from functools import wraps
 
 from flask import abort

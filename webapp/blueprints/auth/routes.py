@@ -1,4 +1,5 @@
 """Register, log in, log out. Errors re-render the form with the input kept."""
+
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for

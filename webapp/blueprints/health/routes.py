@@ -1,4 +1,5 @@
 """/healthz: the process answers. /readyz: its database (and Redis, when configured) answer too."""
+
 from flask import current_app, jsonify
 
 from ...extensions import db

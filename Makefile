@@ -1,0 +1,38 @@
+# AstroConsult: the two commands of the README, and the tools around them.
+#   make run    serve the product with demo data on the embedded SQLite database
+#   make test   run the whole suite (PostgreSQL when TEST_DATABASE_URL is set)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app webapp
+PIP := $(BIN)/pip --disable-pip-version-check -q
+
+.PHONY: run test lint clean
+
+# Installs are stamped, so a second `make run` starts at once and a changed
+# requirements file reinstalls.
+$(VENV)/.runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	@echo "Serving on http://$${HOST:-127.0.0.1}:$${PORT:-5000} (Ctrl-C stops)"
+	$(BIN)/python wsgi.py
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check webapp tests wsgi.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,102 @@
+"""Configuration: defaults, parsing, and a clear error naming the variable for bad values."""
+
+from decimal import Decimal
+
+import pytest
+
+from webapp import create_app
+from webapp.config import Config, ConfigError, TestConfig
+
+
+def test_defaults_match_the_contract():
+    config = Config({})
+    assert config.HOST == "127.0.0.1" and config.PORT == 5000
+    assert config.SOCKETIO_ASYNC_MODE == "eventlet"
+    assert (config.BILLING_MINUTE_SECONDS, config.BILLING_POLL_SECONDS) == (60, 1)
+    assert config.RUN_BILLING_IN_PROCESS is True
+    assert (config.MIN_START_MINUTES, config.LOW_BALANCE_MINUTES, config.FREE_FIRST_MINUTES) == (5, 2, 0)
+    assert config.PLATFORM_COMMISSION_PERCENT == 30
+    assert (config.ACCEPT_TIMEOUT_SECONDS, config.NO_REPLY_SECONDS) == (300, 180)
+    assert (config.RECONNECT_GRACE_SECONDS, config.DOWNTIME_GRACE_SECONDS) == (90, 30)
+    assert config.CURRENCY == "INR"
+    assert (config.TOPUP_MIN, config.TOPUP_MAX) == (Decimal("50"), Decimal("100000"))
+    assert config.PAYMENT_PROVIDER == "demo" and config.PAYMENT_WEBHOOK_SECRET
+    assert config.SYNC_SECRET is None and config.HANDOFF_JWT_SECRET is None
+    assert config.REDIS_URL is None and config.DATABASE_URL is None
+    assert len(config.SECRET_KEY) >= 32
+
+
+def test_development_secret_key_is_random_per_start():
+    assert Config({}).SECRET_KEY != Config({}).SECRET_KEY
+
+
+def test_values_are_parsed_from_the_environment():
+    config = Config(
+        {
+            "PORT": "8080",
+            "SOCKETIO_ASYNC_MODE": "threading",
+            "RUN_BILLING_IN_PROCESS": "0",
+            "TOPUP_MIN": "99.50",
+            "PLATFORM_COMMISSION_PERCENT": "25",
+            "DATABASE_URL": "postgres://u@h/db",
+            "SYNC_SECRET": "s",
+        }
+    )
+    assert config.PORT == 8080
+    assert config.SOCKETIO_ASYNC_MODE == "threading"
+    assert config.RUN_BILLING_IN_PROCESS is False
+    assert config.TOPUP_MIN == Decimal("99.50") and isinstance(config.TOPUP_MIN, Decimal)
+    assert config.PLATFORM_COMMISSION_PERCENT == 25
+    assert config.DATABASE_URL == "postgresql://u@h/db"
+    assert config.SYNC_SECRET == "s"
+
+
+@pytest.mark.parametrize(
+    "environ, names",
+    [
+        ({"PORT": "abc"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"BILLING_MINUTE_SECONDS": "0"}, "BILLING_MINUTE_SECONDS"),
+        ({"PLATFORM_COMMISSION_PERCENT": "101"}, "PLATFORM_COMMISSION_PERCENT"),
+        ({"RUN_BILLING_IN_PROCESS": "maybe"}, "RUN_BILLING_IN_PROCESS"),
+        ({"SOCKETIO_ASYNC_MODE": "gevent"}, "SOCKETIO_ASYNC_MODE"),
+        ({"TOPUP_MIN": "ten"}, "TOPUP_MIN"),
+        ({"TOPUP_MIN": "10.005"}, "TOPUP_MIN"),
+        ({"TOPUP_MIN": "500", "TOPUP_MAX": "100"}, "TOPUP_MIN"),
+        ({"CURRENCY": "rupees"}, "CURRENCY"),
+        ({"APP_ENV": "staging"}, "APP_ENV"),
+        ({"APP_ENV": "production"}, "SECRET_KEY"),
+        ({"APP_ENV": "production", "SECRET_KEY": "k"}, "PAYMENT_WEBHOOK_SECRET"),
+    ],
+)
+def test_bad_values_fail_at_start_naming_the_variable(environ, names):
+    with pytest.raises(ConfigError, match=names):
+        Config(environ)
+
+
+def test_production_marks_cookies_secure():
+    config = Config({"APP_ENV": "production", "SECRET_KEY": "k", "PAYMENT_WEBHOOK_SECRET": "w"})
+    assert config.SESSION_COOKIE_SECURE is True and config.REMEMBER_COOKIE_SECURE is True
+    assert Config({}).SESSION_COOKIE_SECURE is False
+
+
+def test_factory_builds_an_app_with_every_feature(app):
+    for endpoint in (
+        "auth.register",
+        "auth.login",
+        "auth.logout",
+        "astrologers.index",
+        "health.healthz",
+        "health.readyz",
+    ):
+        assert endpoint in app.view_functions
+    assert app.config["TESTING"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert "seed-demo" in app.cli.commands
+
+
+def test_factory_defaults_to_sqlite_in_the_instance_folder(tmp_path, monkeypatch):
+    app = create_app(TestConfig(None))
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/astroconsult.db")

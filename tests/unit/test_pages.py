@@ -1,0 +1,68 @@
+"""The page shell, the listing and the error pages a person sees."""
+
+import re
+
+from ..conftest import csrf_token_from
+
+
+def test_home_goes_to_the_astrologer_listing(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/astrologers")
+
+
+def test_listing_shows_approved_astrologers_only(client, make_astrologer):
+    make_astrologer(name="Listed Person", specializations=["Tarot"], languages=["Tamil"])
+    make_astrologer(name="Pending Person", is_approved=False)
+    page = client.get("/astrologers").get_data(as_text=True)
+    assert "Listed Person" in page and "Tarot" in page and "Tamil" in page and "₹20.00/min" in page
+    assert "Pending Person" not in page
+
+
+def test_shell_has_csrf_for_htmx_vendored_scripts_and_no_cdn(client):
+    page = client.get("/astrologers").get_data(as_text=True)
+    assert csrf_token_from(page)
+    assert "/static/vendor/htmx-2.0.11.min.js" in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing from another origin
+
+
+def test_vendored_files_are_served_with_their_license_headers(client):
+    htmx = client.get("/static/vendor/htmx-2.0.11.min.js")
+    assert htmx.status_code == 200 and b"htmx.org 2.0.11" in htmx.data[:200] and b"BSD" in htmx.data[:200]
+    socketio_client = client.get("/static/vendor/socket.io-4.8.4.min.js")
+    assert socketio_client.status_code == 200 and b"Socket.IO v4.8.4" in socketio_client.data[:200]
+    assert b"MIT License" in socketio_client.data[:200]
+
+
+def test_404_page_is_friendly(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "There is nothing here" in response.get_data(as_text=True)
+
+
+def test_404_is_json_for_machine_clients(client):
+    response = client.get("/api/v1/nothing")
+    assert response.status_code == 404
+    assert response.json["error"] == "not_found"
+
+
+def test_405_says_which_methods_are_allowed(client):
+    response = client.get("/auth/logout")
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
+
+
+def test_unexpected_errors_render_the_500_page(app, client, monkeypatch):
+    from webapp.blueprints.astrologers import routes
+
+    def explode(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(routes.marketplace, "list_astrologers", explode)
+    response = client.get("/astrologers")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)
+
+
+def test_oversized_page_number_shows_the_last_page(client, make_astrologer):
+    make_astrologer(name="Only One")
+    response = client.get("/astrologers?page=999")
+    assert response.status_code == 200 and "Only One" in response.get_data(as_text=True)

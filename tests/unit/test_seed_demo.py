@@ -1,0 +1,73 @@
+"""`flask seed-demo`: the demo data of CONTRACT.md, idempotent."""
+
+from decimal import Decimal
+
+from webapp.extensions import db
+from webapp.models import AstrologerProfile, BillingTransaction, User, UserType, Wallet, WalletTransaction
+
+
+def _seed(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_seed_demo_creates_the_contract_data(app, auth):
+    output = _seed(app)
+    for email in ("user@example.com", "astro@example.com", "admin@example.com"):
+        assert email in output
+    approved = db.session.query(AstrologerProfile).filter_by(is_approved=True).all()
+    assert len(approved) >= 40
+    specializations = {s for profile in approved for s in profile.specializations}
+    assert {"Vedic", "Tarot", "Numerology", "Vastu", "KP", "Palmistry"} <= specializations
+    assert len({language for profile in approved for language in profile.languages}) >= 5
+    rates = [profile.chat_rate_per_minute for profile in approved]
+    assert min(rates) >= Decimal("5") and max(rates) <= Decimal("150") and len(set(rates)) >= 8
+    assert any(profile.rating_count > 0 for profile in approved)
+    user = db.session.query(User).filter_by(email="user@example.com").one()
+    assert user.wallet.current_balance == Decimal("1000.00") == user.profile.current_balance
+    types = {u.email: u.type for u in db.session.query(User).filter(User.email.like("%@example.com"))}
+    assert types["astro@example.com"] == UserType.ASTROLOGER and types["admin@example.com"] == UserType.ADMIN
+    for email in ("user@example.com", "astro@example.com", "admin@example.com"):
+        assert auth.login(email, "demo12345").status_code == 302
+        auth.logout()
+
+
+def test_seed_demo_is_idempotent(app):
+    _seed(app)
+
+    def counts():
+        return tuple(db.session.query(model).count() for model in (User, Wallet, BillingTransaction, WalletTransaction))
+
+    first = counts()
+    output = _seed(app)
+    assert counts() == first
+    assert "(0 records created)" in output
+    user = db.session.query(User).filter_by(email="user@example.com").one()
+    db.session.refresh(user.wallet)
+    assert user.wallet.current_balance == Decimal("1000.00")  # funded once, not twice
+
+
+def test_seed_funds_the_demo_wallet_through_the_ledger(app):
+    _seed(app)
+    user = db.session.query(User).filter_by(email="user@example.com").one()
+    entries = db.session.query(WalletTransaction).filter_by(wallet_id=user.wallet.id).all()
+    assert [(e.seq, e.balance_before, e.amount, e.balance_after) for e in entries] == [
+        (1, Decimal("0.00"), Decimal("1000.00"), Decimal("1000.00"))
+    ]
+    topup = entries[0].billing_transaction
+    assert topup.idempotency_key.startswith("topup:") and topup.status == "completed"
+
+
+def test_seed_demo_if_empty_leaves_a_used_database_alone(app, make_user):
+    make_user(email="someone@example.com")
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0 and "not loaded" in result.output
+    assert "user@example.com" in result.output  # the logins are still printed
+    assert db.session.query(User).count() == 1
+
+
+def test_seed_demo_if_empty_loads_an_empty_database(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0 and "Demo data ready" in result.output
+    assert db.session.query(User).filter_by(email="user@example.com").count() == 1
