@@ -15,10 +15,10 @@ from sqlalchemy import event
 from . import realtime  # noqa: F401  (handlers attach to `socketio` before any init_app, so every app gets them)
 from .config import Config
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate, socketio
+from .models.types import alembic_compare_type
 
 # Eventlet is the product owner's choice; its maintainers' deprecation notice is known (DESIGN.md).
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-from .models.types import alembic_compare_type
 
 
 def create_app(config=None):
