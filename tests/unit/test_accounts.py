@@ -220,3 +220,18 @@ def test_outdated_password_hash_is_upgraded_at_login(app, auth, make_user):
     assert auth.login("ravi@example.com").status_code == 302
     db.session.refresh(user)
     assert user.password_hash != old and user.password_hash.startswith("$argon2id$")
+
+
+def test_htmx_requests_carry_the_csrf_token_in_a_header(client, auth, make_user):
+    make_user(email="ravi@example.com", name="Ravi Kumar")
+    auth.login("ravi@example.com")
+    headers = {"HX-Request": "true", "X-CSRFToken": auth.csrf_token()}
+    assert client.post("/auth/logout", headers=headers).status_code == 302
+    assert "Ravi Kumar" not in client.get("/astrologers").get_data(as_text=True)
+
+
+def test_htmx_requests_without_the_header_are_refused(client, auth, make_user):
+    make_user(email="ravi@example.com", name="Ravi Kumar")
+    auth.login("ravi@example.com")
+    assert client.post("/auth/logout", headers={"HX-Request": "true"}).status_code == 400
+    assert "Ravi Kumar" in client.get("/astrologers").get_data(as_text=True)

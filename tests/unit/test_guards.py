@@ -2,6 +2,7 @@
 
 import pytest
 from flask_login import login_required
+from werkzeug.exceptions import TooManyRequests
 
 from webapp import create_app
 from webapp.blueprints.auth.guards import role_required
@@ -29,6 +30,10 @@ def guarded_client(database_url):
     @login_required
     def anyone():
         return "members"
+
+    @app.get("/too-fast")
+    def too_fast():
+        raise TooManyRequests(retry_after=42)
 
     return app.test_client()
 
@@ -58,3 +63,10 @@ def test_role_guard(guarded_client, make_user, role, path, status):
         assert "/auth/login?next=" in response.headers["Location"]
     if status == 403:
         assert "Not allowed" in response.get_data(as_text=True)
+
+
+def test_429_page_is_friendly_and_says_when_to_retry(guarded_client):
+    response = guarded_client.get("/too-fast")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "42"
+    assert "Please wait a moment" in response.get_data(as_text=True)
