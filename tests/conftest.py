@@ -162,3 +162,41 @@ def _postgres_only(request):
     """Tests marked `postgres` skip on SQLite (CI=true guarantees they run)."""
     if request.node.get_closest_marker("postgres") and not os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def fund(app):
+    """fund(user, '500.00') -> a completed top-up into the user's wallet, committed."""
+    from webapp.services import wallet
+
+    def add(user, amount="500.00", key=None):
+        transaction = wallet.deposit(
+            wallet.wallet_of(user.id).id, Decimal(amount), idempotency_key=key or f"topup:test:{uuid.uuid4().hex}"
+        )
+        _db.session.commit()
+        return transaction
+
+    return add
+
+
+@pytest.fixture
+def make_session(app):
+    """make_session(user, astrologer, rate=Decimal('10.00'), status=SessionStatus.ACTIVE) -> a committed session."""
+    from webapp.models import ConsultationSession, SessionStatus, utcnow
+
+    def make(user, astrologer, rate=Decimal("10.00"), status=SessionStatus.ACTIVE, **fields):
+        now = utcnow()
+        session = ConsultationSession(
+            user_id=user.id,
+            astrologer_id=astrologer.id,
+            status=status,
+            rate_per_minute=rate,
+            requested_at=now,
+            started_at=now if status != SessionStatus.WAITING else None,
+            **fields,
+        )
+        _db.session.add(session)
+        _db.session.commit()
+        return session
+
+    return make

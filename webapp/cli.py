@@ -22,6 +22,21 @@ def register(app):
         click.echo(f"Demo data ready: {summary.astrologers} astrologers ({summary.created} records created).")
         _echo_logins(summary.logins)
 
+    @app.cli.group("ledger")
+    def ledger_group():
+        """The money ledger."""
+
+    @ledger_group.command("verify")
+    def ledger_verify_command():
+        """Check every ledger invariant; exit 1 on any breach."""
+        from .services import ledger
+
+        report = ledger.verify()
+        for line in report.lines():
+            click.echo(line)
+        if not report.ok:
+            raise SystemExit(1)
+
 
 def _echo_logins(logins):
     click.echo("Demo logins (development only):")

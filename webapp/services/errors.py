@@ -78,3 +78,57 @@ class InsufficientBalance(DomainError):
     code = "insufficient_balance"
     status = 402
     message = "Your balance is too low for this."
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"
+    status = 409
+    message = "This operation was already done with different details."
+
+
+class UnknownOrder(DomainError):
+    code = "unknown_order"
+    status = 404
+    message = "There is no such payment order."
+
+
+class PaymentMismatch(DomainError):
+    code = "payment_mismatch"
+    status = 409
+    message = "The payment does not match its order."
+
+
+class OrderClosed(DomainError):
+    code = "order_closed"
+    status = 409
+    message = "This payment order is already closed."
+
+
+class InvalidSignature(DomainError):
+    code = "invalid_signature"
+    status = 400
+    message = "The request signature is missing, invalid or too old."
+
+
+class RefundTooLarge(DomainError):
+    code = "refund_too_large"
+    status = 422
+    message = "A refund cannot exceed what is left of the session's charges."
+
+
+class NothingToRefund(DomainError):
+    code = "nothing_to_refund"
+    status = 409
+    message = "Everything charged for this session has already been refunded."
+
+
+class PayoutClosed(DomainError):
+    code = "payout_closed"
+    status = 409
+    message = "This payout has already been decided."
+
+
+class NotAllowed(DomainError):
+    code = "not_allowed"
+    status = 403
+    message = "This account cannot do that."

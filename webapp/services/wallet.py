@@ -1,28 +1,66 @@
 """The wallet ledger: the only code that changes balances.
 
-Every operation takes an idempotency key, locks the wallet rows it touches
-(SELECT ... FOR UPDATE, in wallet-id order so two operations never deadlock),
-writes a billing_transactions row and, for each change of current_balance, a
-wallet_transactions row chained by balance_before/after, and keeps the
-user_profiles mirror in the same transaction. A repeated key returns the
-first result and moves no money. Functions flush; the caller commits.
+Every operation takes (or derives) an idempotency key, locks the rows it
+touches with SELECT ... FOR UPDATE, writes a billing_transactions row per
+leg and, for each change of a current_balance, a wallet_transactions row
+chained by balance_before/after; it keeps the user_profiles mirror and the
+totals in the same transaction. A repeated key returns the first result and
+moves no money; the same key with different details is an
+IdempotencyConflict. Refusals are domain errors raised before anything is
+written, never a CHECK constraint firing. Functions flush; the caller commits.
+
+Locking order, everywhere: the consultation session row first (when the
+operation concerns a session), then wallets in ascending id order. Two
+operations therefore never wait on each other in a cycle.
+
+Balances: `available` is spendable; `held` is reserved (waiting consultation
+requests, pending payouts); `current` = available + held is what the owner
+has. Holds and releases move money between available and held and so have a
+billing row but no wallet row.
 """
 
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from flask import current_app
 
 from ..extensions import db
 from ..models import (
+    AstrologerProfile,
     BillingStatus,
     BillingTransaction,
     BillingType,
+    ConsultationSession,
     UserProfile,
+    UserStatus,
+    UserType,
     Wallet,
     WalletEntryType,
+    WalletStatus,
     WalletTransaction,
     utcnow,
 )
 from ..models.types import PAISE
-from .errors import InvalidAmount
+from . import accounts
+from .errors import (
+    AccountSuspended,
+    IdempotencyConflict,
+    InsufficientBalance,
+    InvalidAmount,
+    NotAllowed,
+    NothingToRefund,
+    OrderClosed,
+    PaymentMismatch,
+    PayoutClosed,
+    RefundTooLarge,
+    UnknownOrder,
+    WalletFrozen,
+)
+
+ZERO = Decimal("0.00")
+
+
+# ---------------------------------------------------------------- amounts
 
 
 def parse_amount(value):
@@ -33,11 +71,38 @@ def parse_amount(value):
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise InvalidAmount("Enter an amount such as 500 or 499.50.") from None
-    if not amount.is_finite() or amount <= 0:
+    if not amount.is_finite():
+        raise InvalidAmount("Enter an amount such as 500 or 499.50.")
+    if amount <= 0:
         raise InvalidAmount("The amount must be more than zero.")
     if amount != amount.quantize(PAISE):
         raise InvalidAmount("The amount can have at most 2 decimal places (paise).")
+    if amount >= Decimal("100000000"):
+        raise InvalidAmount("The amount is too large.")
     return amount.quantize(PAISE)
+
+
+def parse_topup_amount(value):
+    """A top-up amount within TOPUP_MIN..TOPUP_MAX, or InvalidAmount saying the bound."""
+    amount = parse_amount(value)
+    config = current_app.config
+    if amount < config["TOPUP_MIN"]:
+        raise InvalidAmount(f"The minimum top-up is {config['CURRENCY']} {config['TOPUP_MIN']:,.2f}.")
+    if amount > config["TOPUP_MAX"]:
+        raise InvalidAmount(f"The maximum top-up is {config['CURRENCY']} {config['TOPUP_MAX']:,.2f}.")
+    return amount
+
+
+def split_minute(amount, commission_percent):
+    """(astrologer share, platform commission) of one minute's charge; they sum to `amount` exactly.
+
+    The astrologer's share is rounded half-up to paise; the platform gets the rest.
+    """
+    share = (amount * (100 - commission_percent) / 100).quantize(PAISE, rounding=ROUND_HALF_UP)
+    return share, amount - share
+
+
+# ---------------------------------------------------------------- lookups and locks
 
 
 def find_by_key(idempotency_key):
@@ -46,11 +111,24 @@ def find_by_key(idempotency_key):
     ).scalar_one_or_none()
 
 
+def wallet_of(user_id):
+    return db.session.execute(db.select(Wallet).filter_by(user_id=user_id)).scalar_one()
+
+
+def platform_wallet():
+    """The wallet that receives the platform's commission."""
+    return wallet_of(accounts.platform_user().id)
+
+
 def lock_wallets(*wallet_ids):
     """The wallets, locked for update in id order (the one locking order); a dict by id."""
     ids = sorted(set(wallet_ids))
     rows = db.session.execute(
-        db.select(Wallet).where(Wallet.id.in_(ids)).order_by(Wallet.id).with_for_update()
+        db.select(Wallet)
+        .where(Wallet.id.in_(ids))
+        .order_by(Wallet.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalars()
     wallets = {wallet.id: wallet for wallet in rows}
     missing = set(ids) - set(wallets)
@@ -59,46 +137,78 @@ def lock_wallets(*wallet_ids):
     return wallets
 
 
-def deposit(wallet_id, amount, *, idempotency_key, now=None, reference_id=None, description=None, details=None):
-    """Money paid in (a completed top-up): + current and available, + total_recharged."""
-    now = now or utcnow()
-    amount = parse_amount(amount)
-    wallet = lock_wallets(wallet_id)[wallet_id]
-    existing = find_by_key(idempotency_key)
-    if existing is not None:
-        return existing
-    transaction = BillingTransaction(
-        user_id=wallet.user_id,
-        wallet_id=wallet.id,
-        type=BillingType.TOPUP,
-        status=BillingStatus.COMPLETED,
-        amount=amount,
-        currency=wallet.currency,
-        idempotency_key=idempotency_key,
-        reference_id=reference_id,
-        description=description or "Wallet top-up",
-        details=details or {},
-        created_at=now,
-        updated_at=now,
-        completed_at=now,
-    )
-    db.session.add(transaction)
-    _post(wallet, transaction, WalletEntryType.CREDIT, amount, now)
-    profile = _profile(wallet)
-    profile.total_recharged += amount
-    db.session.flush()
+def _lock_session(session_id):
+    return db.session.execute(
+        db.select(ConsultationSession)
+        .filter_by(id=session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _lock_transaction(transaction_id):
+    transaction = db.session.get(BillingTransaction, transaction_id)
+    if transaction is None:
+        raise UnknownOrder()
+    lock_wallets(transaction.wallet_id)
+    db.session.refresh(transaction)  # its status as of now, under the wallet lock
     return transaction
 
 
-def _post(wallet, transaction, entry_type, amount, now):
-    """Change current and available balance by `amount` and chain a wallet_transactions row."""
+def _replay(idempotency_key, **expected):
+    """The transaction already stored under `idempotency_key`, checked against what is asked now."""
+    transaction = find_by_key(idempotency_key)
+    if transaction is not None:
+        for field, value in expected.items():
+            if value is not None and getattr(transaction, field) != value:
+                raise IdempotencyConflict(f"Key {idempotency_key!r} was used with a different {field}.")
+    return transaction
+
+
+# ---------------------------------------------------------------- posting
+
+
+def _new(wallet, type, amount, key, now, *, status=BillingStatus.COMPLETED, session_id=None, **fields):
+    transaction = BillingTransaction(
+        user_id=wallet.user_id,
+        wallet_id=wallet.id,
+        session_id=session_id,
+        type=type,
+        status=status,
+        amount=amount,
+        currency=wallet.currency,
+        idempotency_key=key,
+        created_at=now,
+        updated_at=now,
+        completed_at=now if status == BillingStatus.COMPLETED else None,
+        details=fields.pop("details", None) or {},
+        **fields,
+    )
+    db.session.add(transaction)
+    return transaction
+
+
+def _ensure_can_pay(wallet, amount, what="this"):
+    if wallet.status == WalletStatus.FROZEN:
+        raise WalletFrozen()
+    if wallet.available_balance < amount:
+        raise InsufficientBalance(
+            f"Your available balance ({wallet.currency} {wallet.available_balance:,.2f}) does not cover {what} "
+            f"({wallet.currency} {amount:,.2f}).",
+            needed=amount,
+            available=wallet.available_balance,
+        )
+
+
+def _post(wallet, transaction, entry_type, amount, now, *, bucket="available"):
+    """Change current (and `bucket`: available or held) by `amount`; chain a wallet_transactions row."""
     last_seq = db.session.execute(
         db.select(db.func.max(WalletTransaction.seq)).where(WalletTransaction.wallet_id == wallet.id)
     ).scalar()
-    before = wallet.current_balance
     signed = amount if entry_type == WalletEntryType.CREDIT else -amount
+    before = wallet.current_balance
     wallet.current_balance = before + signed
-    wallet.available_balance = wallet.available_balance + signed
+    setattr(wallet, f"{bucket}_balance", getattr(wallet, f"{bucket}_balance") + signed)
     wallet.updated_at = now
     db.session.add(
         WalletTransaction(
@@ -113,8 +223,436 @@ def _post(wallet, transaction, entry_type, amount, now):
             created_at=now,
         )
     )
-    _profile(wallet).current_balance = wallet.current_balance
+    _profile(wallet.user_id).current_balance = wallet.current_balance
 
 
-def _profile(wallet):
-    return db.session.execute(db.select(UserProfile).filter_by(user_id=wallet.user_id)).scalar_one()
+def _move(wallet, amount, *, to_held, now):
+    """available -> held (to_held) or held -> available; current is unchanged."""
+    signed = amount if to_held else -amount
+    wallet.available_balance -= signed
+    wallet.held_balance += signed
+    wallet.updated_at = now
+
+
+def _profile(user_id):
+    return db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
+
+
+def _astrologer_profile(user_id):
+    return db.session.execute(db.select(AstrologerProfile).filter_by(user_id=user_id)).scalar_one_or_none()
+
+
+# ---------------------------------------------------------------- top-ups
+
+
+def topup_key(provider, order_id):
+    return f"topup:{provider}:{order_id}"
+
+
+def deposit(wallet_id, amount, *, idempotency_key, now=None, reference_id=None, description=None, details=None):
+    """Money paid in and completed at once (demo funds, manual credits): + current and available."""
+    now = now or utcnow()
+    amount = parse_amount(amount)
+    wallet = lock_wallets(wallet_id)[wallet_id]
+    existing = _replay(idempotency_key, wallet_id=wallet_id, amount=amount, type=BillingType.TOPUP)
+    if existing is not None:
+        return existing
+    transaction = _new(
+        wallet,
+        BillingType.TOPUP,
+        amount,
+        idempotency_key,
+        now,
+        reference_id=reference_id,
+        description=description or "Wallet top-up",
+        details=details,
+    )
+    _post(wallet, transaction, WalletEntryType.CREDIT, amount, now)
+    _profile(wallet.user_id).total_recharged += amount
+    db.session.flush()
+    return transaction
+
+
+def create_topup(wallet_id, amount, *, provider, order_id, now=None):
+    """A pending top-up for a provider's order; no money moves until the provider confirms payment."""
+    now = now or utcnow()
+    amount = parse_topup_amount(amount)
+    wallet = db.session.get(Wallet, wallet_id)
+    if wallet.user.status != UserStatus.ACTIVE:
+        raise AccountSuspended()
+    if wallet.status == WalletStatus.FROZEN:
+        raise WalletFrozen("This wallet is frozen, so it cannot be topped up. Contact support.")
+    key = topup_key(provider, order_id)
+    existing = _replay(key, wallet_id=wallet_id, amount=amount)
+    if existing is not None:
+        return existing
+    transaction = _new(
+        wallet,
+        BillingType.TOPUP,
+        amount,
+        key,
+        now,
+        status=BillingStatus.PENDING,
+        description="Wallet top-up",
+        details={"provider": provider, "order_id": order_id},
+    )
+    db.session.flush()
+    return transaction
+
+
+def find_topup(provider, order_id):
+    transaction = find_by_key(topup_key(provider, order_id))
+    if transaction is None or transaction.type != BillingType.TOPUP:
+        raise UnknownOrder()
+    return transaction
+
+
+def complete_topup(provider, order_id, *, payment_id, amount, now=None):
+    """The provider confirmed payment: credit the wallet exactly once. Returns (transaction, changed)."""
+    now = now or utcnow()
+    transaction = _lock_transaction(find_topup(provider, order_id).id)
+    if transaction.status == BillingStatus.COMPLETED:
+        if transaction.reference_id == payment_id:
+            return transaction, False  # the provider delivered the same event again
+        raise OrderClosed("This order was already paid by another payment.")
+    if transaction.status != BillingStatus.PENDING:
+        raise OrderClosed()
+    if parse_amount(amount) != transaction.amount:
+        raise PaymentMismatch(f"The payment is for {amount}, the order for {transaction.amount}.")
+    wallet = db.session.get(Wallet, transaction.wallet_id)
+    transaction.status = BillingStatus.COMPLETED
+    transaction.reference_id = payment_id
+    transaction.completed_at = transaction.updated_at = now
+    _post(wallet, transaction, WalletEntryType.CREDIT, transaction.amount, now)
+    _profile(wallet.user_id).total_recharged += transaction.amount
+    db.session.flush()
+    return transaction, True
+
+
+def fail_topup(provider, order_id, *, payment_id, now=None):
+    """The provider reports the payment failed: the order closes, nothing moves. Returns (transaction, changed)."""
+    now = now or utcnow()
+    transaction = _lock_transaction(find_topup(provider, order_id).id)
+    if transaction.status == BillingStatus.FAILED:
+        return transaction, False
+    if transaction.status != BillingStatus.PENDING:
+        raise OrderClosed()
+    transaction.status = BillingStatus.FAILED
+    transaction.reference_id = payment_id
+    transaction.updated_at = now
+    db.session.flush()
+    return transaction, True
+
+
+# ---------------------------------------------------------------- holds
+
+
+def hold(
+    wallet_id, amount, *, idempotency_key, session_id=None, now=None, description="Held for a consultation request"
+):
+    """Reserve `amount`: available -> held. InsufficientBalance / WalletFrozen when it cannot."""
+    now = now or utcnow()
+    amount = parse_amount(amount)
+    wallet = lock_wallets(wallet_id)[wallet_id]
+    existing = _replay(idempotency_key, wallet_id=wallet_id, amount=amount, type=BillingType.HOLD)
+    if existing is not None:
+        return existing
+    _ensure_can_pay(wallet, amount, "the amount to hold")
+    transaction = _new(
+        wallet, BillingType.HOLD, amount, idempotency_key, now, session_id=session_id, description=description
+    )
+    _move(wallet, amount, to_held=True, now=now)
+    db.session.flush()
+    return transaction
+
+
+def release(hold_transaction, *, now=None, description="Hold released"):
+    """Give a hold back: held -> available, once (the key derives from the hold's)."""
+    now = now or utcnow()
+    key = f"{hold_transaction.idempotency_key}:release"
+    wallet = lock_wallets(hold_transaction.wallet_id)[hold_transaction.wallet_id]
+    existing = find_by_key(key)
+    if existing is not None:
+        return existing
+    transaction = _new(
+        wallet,
+        BillingType.RELEASE,
+        hold_transaction.amount,
+        key,
+        now,
+        session_id=hold_transaction.session_id,
+        reference_id=str(hold_transaction.id),
+        description=description,
+    )
+    _move(wallet, hold_transaction.amount, to_held=False, now=now)
+    db.session.flush()
+    return transaction
+
+
+# ---------------------------------------------------------------- session charges
+
+
+@dataclass(frozen=True)
+class MinuteCharge:
+    """The legs of one charged minute; earning or commission is None when its share is zero."""
+
+    debit: BillingTransaction
+    earning: BillingTransaction | None
+    commission: BillingTransaction | None
+
+
+def minute_key(session_id, minute, leg):
+    return f"session:{session_id}:minute:{minute}:{leg}"
+
+
+def charge_minute(session_id, minute, *, commission_percent, now=None):
+    """Charge minute `minute` of a session at its frozen rate: debit the user, credit the astrologer
+    their share and the platform the rest, in one transaction. Idempotent per (session, minute).
+
+    Raises InsufficientBalance (nothing written) when the user cannot pay it.
+    """
+    now = now or utcnow()
+    session = _lock_session(session_id)
+    keys = {leg: minute_key(session_id, minute, leg) for leg in ("debit", "credit", "commission")}
+    debit = _replay(keys["debit"], amount=session.rate_per_minute)
+    if debit is not None:
+        return MinuteCharge(debit, find_by_key(keys["credit"]), find_by_key(keys["commission"]))
+    amount = session.rate_per_minute
+    if amount <= 0:
+        raise InvalidAmount("A session's rate must be more than zero to charge it.")
+    share, commission = split_minute(amount, commission_percent)
+    user_wallet, astrologer_wallet, house = (
+        wallet_of(session.user_id),
+        wallet_of(session.astrologer_id),
+        platform_wallet(),
+    )
+    wallets = lock_wallets(user_wallet.id, astrologer_wallet.id, house.id)
+    user_wallet, astrologer_wallet, house = wallets[user_wallet.id], wallets[astrologer_wallet.id], wallets[house.id]
+    _ensure_can_pay(user_wallet, amount, f"minute {minute}")
+
+    legs = dict(session_id=session.id, minute=minute, reference_id=str(session.id))
+    debit = _new(
+        user_wallet, BillingType.CHARGE, amount, keys["debit"], now, description=f"Consultation minute {minute}", **legs
+    )
+    _post(user_wallet, debit, WalletEntryType.DEBIT, amount, now)
+    earning = commission_row = None
+    if share > 0:
+        earning = _new(
+            astrologer_wallet,
+            BillingType.EARNING,
+            share,
+            keys["credit"],
+            now,
+            description=f"Earning, minute {minute}",
+            **legs,
+        )
+        _post(astrologer_wallet, earning, WalletEntryType.CREDIT, share, now)
+    if commission > 0:
+        commission_row = _new(
+            house,
+            BillingType.COMMISSION,
+            commission,
+            keys["commission"],
+            now,
+            description=f"Commission, minute {minute}",
+            **legs,
+        )
+        _post(house, commission_row, WalletEntryType.CREDIT, commission, now)
+
+    session.total_cost += amount
+    session.billed_minutes += 1
+    _profile(session.user_id).total_spent += amount
+    astrologer = _astrologer_profile(session.astrologer_id)
+    if astrologer is not None:
+        astrologer.total_earnings += share
+    db.session.flush()
+    return MinuteCharge(debit, earning, commission_row)
+
+
+# ---------------------------------------------------------------- refunds
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund: BillingTransaction
+    astrologer_reversal: BillingTransaction | None
+    platform_reversal: BillingTransaction | None
+
+
+def refund_key(session_id, number):
+    return f"session:{session_id}:refund:{number}"
+
+
+def _session_sums(session_id):
+    rows = db.session.execute(
+        db.select(BillingTransaction.type, db.func.sum(BillingTransaction.amount))
+        .where(BillingTransaction.session_id == session_id, BillingTransaction.status == BillingStatus.COMPLETED)
+        .group_by(BillingTransaction.type)
+    ).all()
+    return {type: total for type, total in rows}
+
+
+def _reversed_by(session_id, wallet_id):
+    total = db.session.execute(
+        db.select(db.func.sum(BillingTransaction.amount)).where(
+            BillingTransaction.session_id == session_id,
+            BillingTransaction.wallet_id == wallet_id,
+            BillingTransaction.type == BillingType.REVERSAL,
+        )
+    ).scalar()
+    return total or ZERO
+
+
+def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
+    """Give back `amount` (default: all that is left) of a session's charges to the user, reversing the
+    astrologer's and the platform's shares in proportion. Refund `number` n (1, 2, ...) is idempotent:
+    a double submit of the same n moves no money twice.
+    """
+    now = now or utcnow()
+    session = _lock_session(session_id)
+    key = refund_key(session_id, number)
+    existing = _replay(key, amount=None if amount is None else parse_amount(amount))
+    if existing is not None:
+        return Refund(existing, find_by_key(f"{key}:astrologer"), find_by_key(f"{key}:platform"))
+    refundable = session.total_cost
+    if refundable <= 0:
+        raise NothingToRefund()
+    amount = refundable if amount is None else parse_amount(amount)
+    if amount > refundable:
+        raise RefundTooLarge(f"At most {refundable:,.2f} is left to refund for this session.")
+
+    user_wallet, astrologer_wallet, house = (
+        wallet_of(session.user_id),
+        wallet_of(session.astrologer_id),
+        platform_wallet(),
+    )
+    sums = _session_sums(session_id)
+    earned = sums.get(BillingType.EARNING, ZERO) - _reversed_by(session_id, astrologer_wallet.id)
+    commissioned = sums.get(BillingType.COMMISSION, ZERO) - _reversed_by(session_id, house.id)
+    if amount == refundable:
+        # The last refund reverses exactly what is left, so rounding never leaves a paisa behind.
+        astrologer_part, platform_part = earned, commissioned
+    else:
+        astrologer_part = min((amount * earned / refundable).quantize(PAISE, rounding=ROUND_HALF_UP), earned)
+        platform_part = amount - astrologer_part
+    wallets = lock_wallets(user_wallet.id, astrologer_wallet.id, house.id)
+    user_wallet, astrologer_wallet, house = wallets[user_wallet.id], wallets[astrologer_wallet.id], wallets[house.id]
+    if astrologer_wallet.available_balance < astrologer_part:
+        raise InsufficientBalance(
+            "The astrologer's available balance cannot cover the reversal of their share "
+            f"({astrologer_part:,.2f}); it may have been paid out."
+        )
+
+    details = {"reason": reason, "actor_id": str(actor_id) if actor_id else None}
+    legs = dict(session_id=session.id, reference_id=str(session.id), details=details)
+    refund_row = _new(user_wallet, BillingType.REFUND, amount, key, now, description=f"Refund: {reason}"[:500], **legs)
+    _post(user_wallet, refund_row, WalletEntryType.CREDIT, amount, now)
+    astrologer_row = platform_row = None
+    if astrologer_part > 0:
+        astrologer_row = _new(
+            astrologer_wallet,
+            BillingType.REVERSAL,
+            astrologer_part,
+            f"{key}:astrologer",
+            now,
+            description="Refund reversal of earnings",
+            **legs,
+        )
+        _post(astrologer_wallet, astrologer_row, WalletEntryType.DEBIT, astrologer_part, now)
+    if platform_part > 0:
+        platform_row = _new(
+            house,
+            BillingType.REVERSAL,
+            platform_part,
+            f"{key}:platform",
+            now,
+            description="Refund reversal of commission",
+            **legs,
+        )
+        _post(house, platform_row, WalletEntryType.DEBIT, platform_part, now)
+
+    session.total_cost -= amount
+    _profile(session.user_id).total_spent -= amount
+    astrologer = _astrologer_profile(session.astrologer_id)
+    if astrologer is not None:
+        astrologer.total_earnings -= astrologer_part
+    db.session.flush()
+    return Refund(refund_row, astrologer_row, platform_row)
+
+
+def next_refund_number(session_id):
+    """The n for the next refund of a session (forms carry it, so a double submit repeats it)."""
+    count = db.session.execute(
+        db.select(db.func.count(BillingTransaction.id)).where(
+            BillingTransaction.session_id == session_id, BillingTransaction.type == BillingType.REFUND
+        )
+    ).scalar_one()
+    return count + 1
+
+
+# ---------------------------------------------------------------- payouts
+
+
+def payout_key(payout_id):
+    return f"payout:{payout_id}"
+
+
+def request_payout(wallet_id, amount, *, payout_id, now=None):
+    """An astrologer asks to withdraw `amount`: it is held until an admin approves or rejects."""
+    now = now or utcnow()
+    amount = parse_amount(amount)
+    wallet = lock_wallets(wallet_id)[wallet_id]
+    if wallet.user.type != UserType.ASTROLOGER:
+        raise NotAllowed("Only astrologers can request payouts.")
+    key = payout_key(payout_id)
+    existing = _replay(key, wallet_id=wallet_id, amount=amount)
+    if existing is not None:
+        return existing
+    _ensure_can_pay(wallet, amount, "the payout")
+    transaction = _new(
+        wallet, BillingType.PAYOUT, amount, key, now, status=BillingStatus.PENDING, description="Payout to bank account"
+    )
+    _move(wallet, amount, to_held=True, now=now)
+    db.session.flush()
+    return transaction
+
+
+def approve_payout(transaction_id, *, now=None, actor_id=None):
+    """The payout was sent: the held amount leaves the wallet (current and held go down)."""
+    now = now or utcnow()
+    transaction = _lock_payout(transaction_id)
+    if transaction.status == BillingStatus.COMPLETED:
+        return transaction
+    if transaction.status != BillingStatus.PENDING:
+        raise PayoutClosed()
+    wallet = db.session.get(Wallet, transaction.wallet_id)
+    transaction.status = BillingStatus.COMPLETED
+    transaction.completed_at = transaction.updated_at = now
+    transaction.details = {**transaction.details, "approved_by": str(actor_id) if actor_id else None}
+    _post(wallet, transaction, WalletEntryType.DEBIT, transaction.amount, now, bucket="held")
+    db.session.flush()
+    return transaction
+
+
+def reject_payout(transaction_id, *, reason, now=None, actor_id=None):
+    """The payout will not be sent: the held amount becomes available again."""
+    now = now or utcnow()
+    transaction = _lock_payout(transaction_id)
+    if transaction.status == BillingStatus.CANCELLED:
+        return transaction
+    if transaction.status != BillingStatus.PENDING:
+        raise PayoutClosed()
+    wallet = db.session.get(Wallet, transaction.wallet_id)
+    transaction.status = BillingStatus.CANCELLED
+    transaction.updated_at = now
+    transaction.details = {**transaction.details, "rejected_by": str(actor_id) if actor_id else None, "reason": reason}
+    _move(wallet, transaction.amount, to_held=False, now=now)
+    db.session.flush()
+    return transaction
+
+
+def _lock_payout(transaction_id):
+    transaction = _lock_transaction(transaction_id)
+    if transaction.type != BillingType.PAYOUT:
+        raise UnknownOrder("There is no such payout.")
+    return transaction
