@@ -66,10 +66,8 @@ def app(database_url):
     return app
 
 
-@pytest.fixture(autouse=True)
-def db(app):
-    """The database, emptied after every test (works across connections and threads)."""
-    yield _db
+def empty_database():
+    """Delete every row of every table (works across connections and threads)."""
     _db.session.remove()
     tables = [table.name for table in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as connection:
@@ -78,6 +76,13 @@ def db(app):
         else:
             for table in tables:
                 connection.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """The database, emptied after every test."""
+    yield _db
+    empty_database()
 
 
 @pytest.fixture
