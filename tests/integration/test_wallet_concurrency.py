@@ -73,7 +73,9 @@ def test_concurrent_operations_on_one_wallet_keep_the_ledger_exact(app, make_use
 
     user_wallet = wallet.wallet_of(user.id)
     # No lost update: the balance is exactly what the ledger rows say happened.
-    assert user_wallet.current_balance == total(BillingType.TOPUP) - total(BillingType.CHARGE)  # 100.00 initial included
+    assert user_wallet.current_balance == total(BillingType.TOPUP) - total(
+        BillingType.CHARGE
+    )  # 100.00 initial included
     assert user_wallet.held_balance == total(BillingType.HOLD)
     assert user_wallet.available_balance >= 0 and user_wallet.held_balance >= 0
     session = db.session.get(ConsultationSession, session_id)

@@ -1,0 +1,189 @@
+"""The wallet page, top-ups through the demo provider, and the balance badge, as a user sees them."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from webapp.extensions import db
+from webapp.models import BillingStatus, BillingTransaction, BillingType, WalletStatus
+from webapp.services import ledger, wallet
+
+from ..conftest import csrf_token_from
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def user(make_user, auth):
+    user = make_user(email="asha@example.com", name="Asha Verma")
+    auth.login("asha@example.com")
+    return user
+
+
+def _token(client):
+    return csrf_token_from(client.get("/wallet").get_data(as_text=True))
+
+
+def _topup(client, amount, headers=None):
+    return client.post("/wallet/topups", data={"amount": amount, "csrf_token": _token(client)}, headers=headers or {})
+
+
+def _order_id(response):
+    return re.search(
+        r"order_demo_[0-9a-f]{32}", response.headers.get("Location", "") + response.get_data(as_text=True)
+    ).group(0)
+
+
+def _pay(client, order_id, outcome="pay", headers=None):
+    return client.post(
+        f"/payments/demo/checkout/{order_id}",
+        data={"outcome": outcome, "csrf_token": _token(client)},
+        headers=headers or {},
+    )
+
+
+def _balance(user):
+    return wallet.wallet_of(user.id).current_balance
+
+
+def test_wallet_needs_login(client):
+    response = client.get("/wallet")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_wallet_page_shows_balance_presets_and_empty_history(client, user):
+    page = client.get("/wallet").get_data(as_text=True)
+    assert "Your wallet" in page and "₹0.00" in page
+    for preset in ("₹100.00", "₹200.00", "₹500.00", "₹1,000.00", "₹2,000.00"):
+        assert preset in page
+    assert "No transactions yet" in page
+
+
+def test_topup_through_the_demo_provider_without_javascript(client, user):
+    response = _topup(client, "500")
+    assert response.status_code == 303 and "/payments/demo/checkout/order_demo_" in response.headers["Location"]
+    order = db.session.query(BillingTransaction).one()
+    assert order.status == BillingStatus.PENDING and _balance(user) == 0
+    checkout = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Pay ₹500.00" in checkout and _order_id(response) in checkout
+    paid = _pay(client, _order_id(response))
+    assert paid.status_code == 303 and paid.headers["Location"].endswith("/wallet")
+    page = client.get("/wallet").get_data(as_text=True)
+    assert "₹500.00 was added to your wallet." in page
+    assert "Top-up" in page and "+₹500.00" in page
+    assert _balance(user) == Decimal("500.00")
+    assert ledger.verify().ok
+
+
+def test_topup_with_htmx_opens_the_checkout_in_place_and_refreshes_the_badge(client, user):
+    response = _topup(client, "200", headers=HTMX)
+    assert response.status_code == 200 and "Location" not in response.headers
+    panel = response.get_data(as_text=True)
+    assert 'id="topup-panel"' in panel and "Pay ₹200.00" in panel and "<html" not in panel
+    paid = _pay(client, _order_id(response), headers=HTMX)
+    assert paid.status_code == 200
+    assert paid.headers["HX-Trigger"] == "wallet-changed"
+    assert "₹200.00 was added to your wallet." in paid.get_data(as_text=True)
+    badge = client.get("/wallet/balance", headers=HTMX).get_data(as_text=True)
+    assert 'id="wallet-balance"' in badge and "₹200.00" in badge
+
+
+def test_failed_payment_adds_nothing(client, user):
+    order_id = _order_id(_topup(client, "500"))
+    _pay(client, order_id, outcome="fail")
+    assert "The payment failed" in client.get("/wallet").get_data(as_text=True)
+    assert _balance(user) == 0
+    assert db.session.query(BillingTransaction).one().status == BillingStatus.FAILED
+
+
+def test_paying_twice_adds_the_money_once(client, user):
+    order_id = _order_id(_topup(client, "500"))
+    _pay(client, order_id)
+    again = _pay(client, order_id)
+    assert again.status_code == 409 and "already" in again.get_data(as_text=True)
+    assert _balance(user) == Decimal("500.00")
+
+
+def test_checkout_with_a_bad_outcome_is_400(client, user):
+    order_id = _order_id(_topup(client, "500"))
+    response = _pay(client, order_id, outcome="maybe")
+    assert response.status_code == 400 and "Choose Pay or Fail." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "amount, message",
+    [
+        ("abc", "Enter an amount such as 500"),
+        ("-100", "more than zero"),
+        ("0", "more than zero"),
+        ("100.555", "at most 2 decimal places"),
+        ("49.99", "minimum top-up is INR 50.00"),
+        ("100000.01", "maximum top-up is INR 100,000.00"),
+        ("", "Enter an amount."),
+        ("9" * 20, "too long"),
+    ],
+)
+def test_bad_amounts_get_a_field_error_and_write_nothing(client, user, amount, message):
+    response = _topup(client, amount)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert db.session.query(BillingTransaction).count() == 0
+
+
+def test_bad_amount_with_htmx_rerenders_the_panel_with_the_error(client, user):
+    response = _topup(client, "10", headers=HTMX)
+    assert response.status_code == 422
+    panel = response.get_data(as_text=True)
+    assert 'id="topup-panel"' in panel and "minimum top-up" in panel and 'value="10"' in panel
+
+
+def test_frozen_wallet_says_so(client, user):
+    wallet.wallet_of(user.id).status = WalletStatus.FROZEN
+    db.session.commit()
+    response = _topup(client, "500")
+    assert response.status_code == 422 and "frozen" in response.get_data(as_text=True)
+    assert db.session.query(BillingTransaction).count() == 0
+
+
+def test_topup_without_csrf_is_refused(client, user):
+    response = client.post("/wallet/topups", data={"amount": "500"})
+    assert response.status_code == 400 and db.session.query(BillingTransaction).count() == 0
+
+
+def test_someone_elses_checkout_is_404(client, user, auth, make_user):
+    order_id = _order_id(_topup(client, "500"))
+    auth.logout()
+    make_user(email="other@example.com")
+    auth.login("other@example.com")
+    assert client.get(f"/payments/demo/checkout/{order_id}").status_code == 404
+    assert _pay(client, order_id).status_code == 404
+    assert _balance(user) == 0
+
+
+def test_unknown_checkout_is_404(client, user):
+    assert client.get("/payments/demo/checkout/order_demo_nope").status_code == 404
+
+
+def test_transactions_are_paged_newest_first(client, user, fund):
+    for n in range(25):
+        fund(user, f"{n + 1}.00")
+    page = client.get("/wallet").get_data(as_text=True)
+    assert page.count("<tr>") == 21  # header + 20
+    assert page.index("+₹25.00") < page.index("+₹24.00")  # newest first
+    assert "Older →" in page
+    second = client.get("/wallet/transactions?page=2", headers=HTMX)
+    html = second.get_data(as_text=True)
+    assert second.status_code == 200 and "<html" not in html and html.count("<tr>") == 6
+    assert "+₹1.00" in html and "← Newer" in html and "Older →" not in html
+    assert client.get("/wallet/transactions?page=2").status_code == 302  # a person gets the whole page
+
+
+def test_statement_shows_balance_after_and_holds_without_one(client, user, fund):
+    fund(user, "100.00")
+    wallet.hold(wallet.wallet_of(user.id).id, "30.00", idempotency_key="h1")
+    db.session.commit()
+    page = client.get("/wallet").get_data(as_text=True)
+    assert "Held" in page and "₹70.00" in page  # available shown in the summary
+    types = [t for (t,) in db.session.query(BillingTransaction.type)]
+    assert set(types) == {BillingType.TOPUP, BillingType.HOLD}

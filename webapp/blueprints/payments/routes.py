@@ -1,0 +1,71 @@
+"""The demo checkout (pay / fail) and the signed, idempotent provider webhooks."""
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_htmx import make_response
+from flask_login import current_user, login_required
+
+from ...extensions import csrf, db, htmx
+from ...models import BillingStatus
+from ...services import payments
+from ...services.errors import DomainError, UnknownOrder
+from ...templating import format_money
+from ..wallet.forms import PRESETS, TopupForm
+from . import bp
+
+OUTCOMES = ("pay", "fail")
+
+
+def _order_or_404(order_id):
+    try:
+        return payments.order_for_user(payments.DemoProvider.name, order_id, current_user.id)
+    except UnknownOrder:
+        abort(404)
+
+
+def _checkout(order, error=None, status=200):
+    template = "payments/_demo_checkout.html" if htmx else "payments/demo_checkout.html"
+    return render_template(template, order=order, error=error), status
+
+
+@bp.get("/payments/demo/checkout/<order_id>")
+@login_required
+def demo_checkout(order_id):
+    return _checkout(_order_or_404(order_id))
+
+
+@bp.post("/payments/demo/checkout/<order_id>")
+@login_required
+def demo_checkout_submit(order_id):
+    order = _order_or_404(order_id)
+    outcome = request.form.get("outcome")
+    if outcome not in OUTCOMES:
+        return _checkout(order, "Choose Pay or Fail.", 400)
+    try:
+        transaction, _ = payments.demo_checkout(order_id, outcome, current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        return _checkout(order, error.message, error.status)
+    db.session.commit()
+    if transaction.status == BillingStatus.COMPLETED:
+        message, category = f"{format_money(transaction.amount)} was added to your wallet.", "success"
+    else:
+        message, category = "The payment failed, so nothing was charged or added.", "error"
+    if htmx:
+        page = render_template(
+            "wallet/_topup.html", form=TopupForm(formdata=None), presets=PRESETS, notice=(category, message)
+        )
+        return make_response(page, trigger="wallet-changed")
+    flash(message, category)
+    return redirect(url_for("wallet.index"), code=303)
+
+
+@bp.post("/payments/webhook/<provider_name>")
+@csrf.exempt  # authenticated by the provider's signature instead
+def webhook(provider_name):
+    try:
+        transaction, changed = payments.handle_webhook(provider_name, request.get_data(), request.headers)
+    except DomainError as error:
+        db.session.rollback()
+        return jsonify(error=error.code, message=error.message), error.status
+    db.session.commit()
+    return jsonify(status="processed" if changed else "duplicate", order_status=transaction.status.value)

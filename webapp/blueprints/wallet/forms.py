@@ -1,0 +1,24 @@
+"""The top-up form: one `amount`, validated by the wallet's own rules (bounds, paise)."""
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ...services import wallet
+from ...services.errors import InvalidAmount
+
+PRESETS = (100, 200, 500, 1000, 2000)
+
+
+class TopupForm(FlaskForm):
+    amount = StringField(
+        "Amount (INR)",
+        filters=[lambda value: value.strip().replace(",", "") if isinstance(value, str) else value],
+        validators=[DataRequired("Enter an amount."), Length(max=16, message="That amount is too long.")],
+    )
+
+    def validate_amount(self, field):
+        try:
+            field.parsed = wallet.parse_topup_amount(field.data)
+        except InvalidAmount as error:
+            raise ValidationError(error.message) from None

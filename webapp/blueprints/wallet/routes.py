@@ -1,0 +1,68 @@
+"""Wallet pages. Top-ups start here and finish at the provider's checkout."""
+
+from flask import redirect, render_template, request, url_for
+from flask_htmx import make_response
+from flask_login import current_user, login_required
+
+from ...extensions import db, htmx
+from ...services import payments, wallet
+from ...services.errors import DomainError
+from . import bp
+from .forms import PRESETS, TopupForm
+
+
+def _statement():
+    return wallet.statement(wallet.wallet_of(current_user.id).id, page=request.args.get("page", 1, type=int))
+
+
+def _page(form=None, status=200):
+    return render_template(
+        "wallet/index.html",
+        wallet=wallet.wallet_of(current_user.id),
+        statement=_statement(),
+        form=form or TopupForm(),
+        presets=PRESETS,
+    ), status
+
+
+@bp.get("/wallet")
+@login_required
+def index():
+    return _page()
+
+
+@bp.post("/wallet/topups")
+@login_required
+def topup():
+    form = TopupForm()
+    if form.validate_on_submit():
+        try:
+            order, checkout = payments.start_topup(current_user.id, form.amount.parsed)
+        except DomainError as error:
+            db.session.rollback()
+            form.amount.errors.append(error.message)
+        else:
+            db.session.commit()
+            if htmx and checkout.embedded:
+                # The demo checkout opens in place, so the page (or a chat) is never left.
+                return render_template("payments/_demo_checkout.html", order=order)
+            if htmx:
+                return make_response("", redirect=checkout.url)
+            return redirect(checkout.url, code=303)
+    if htmx:
+        return render_template("wallet/_topup.html", form=form, presets=PRESETS), 422
+    return _page(form, 422)
+
+
+@bp.get("/wallet/transactions")
+@login_required
+def transactions():
+    if htmx:
+        return render_template("wallet/_transactions.html", statement=_statement())
+    return redirect(url_for("wallet.index", page=request.args.get("page", 1, type=int)))
+
+
+@bp.get("/wallet/balance")
+@login_required
+def balance():
+    return render_template("wallet/_balance_badge.html", nav_balance=wallet.wallet_of(current_user.id).current_balance)

@@ -1,0 +1,188 @@
+"""Top-ups through payment providers, behind one small interface.
+
+A provider creates orders (an id and the URL of its checkout) and verifies
+the webhooks it sends (signature, freshness, payload). Money moves only in
+services/wallet.py: a top-up is a pending billing transaction until a
+verified webhook completes it (once, idempotent on the provider's payment
+id) or marks it failed. Adding a real provider means one new class in
+PROVIDERS.
+
+The built-in `demo` provider has its checkout inside this app
+(/payments/demo/checkout/<order_id>); its "server" signs a webhook with
+PAYMENT_WEBHOOK_SECRET and hands it to the same `handle_webhook` that
+/payments/webhook/demo serves, so the demo exercises the real path.
+"""
+
+import hashlib
+import hmac
+import json
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+
+from ..extensions import db
+from ..models import utcnow
+from . import wallet
+from .errors import DomainError, InvalidSignature, UnknownOrder
+
+CAPTURED = "captured"
+FAILED = "failed"
+
+
+class UnknownProvider(DomainError):
+    code = "unknown_provider"
+    status = 404
+    message = "There is no such payment provider."
+
+
+class BadWebhook(DomainError):
+    code = "bad_webhook"
+    status = 400
+    message = "The webhook payload is malformed."
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """Where to send the payer: `embedded` checkouts may render inside our own pages."""
+
+    order_id: str
+    url: str
+    embedded: bool
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    order_id: str
+    payment_id: str
+    status: str  # CAPTURED or FAILED
+    amount: Decimal
+
+
+class PaymentProvider(ABC):
+    """The interface a provider implements."""
+
+    name = None
+
+    @abstractmethod
+    def create_order(self, transaction_amount):
+        """A new order for `transaction_amount`: return its Checkout."""
+
+    @abstractmethod
+    def verify_webhook(self, body, headers, now):
+        """The WebhookEvent in a signed request, or InvalidSignature / BadWebhook."""
+
+
+class DemoProvider(PaymentProvider):
+    """A stand-in provider: HMAC-SHA256 over `timestamp + "." + body`, a 300 s replay window."""
+
+    name = "demo"
+    TOLERANCE_SECONDS = 300
+    SIGNATURE_HEADER = "X-Demo-Signature"
+    TIMESTAMP_HEADER = "X-Demo-Timestamp"
+
+    def __init__(self, secret):
+        self.secret = secret.encode()
+
+    def create_order(self, transaction_amount):
+        order_id = f"order_demo_{uuid.uuid4().hex}"
+        return Checkout(order_id=order_id, url=f"/payments/demo/checkout/{order_id}", embedded=True)
+
+    def sign(self, body, timestamp):
+        return hmac.new(self.secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+    def webhook_for(self, order_id, outcome, amount, now):
+        """What the demo provider's server sends when the payer clicks pay or fail: (body, headers)."""
+        payload = {
+            "event": "payment.captured" if outcome == CAPTURED else "payment.failed",
+            "order_id": order_id,
+            "payment_id": f"pay_demo_{uuid.uuid4().hex}",
+            "status": outcome,
+            "amount": str(amount),
+        }
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        timestamp = int(now.timestamp())
+        return body, {self.TIMESTAMP_HEADER: str(timestamp), self.SIGNATURE_HEADER: self.sign(body, timestamp)}
+
+    def verify_webhook(self, body, headers, now):
+        timestamp, signature = headers.get(self.TIMESTAMP_HEADER), headers.get(self.SIGNATURE_HEADER)
+        if not timestamp or not signature:
+            raise InvalidSignature("The webhook is not signed.")
+        try:
+            sent_at = int(timestamp)
+        except ValueError:
+            raise InvalidSignature("The webhook timestamp is malformed.") from None
+        if not hmac.compare_digest(self.sign(body, sent_at), signature):
+            raise InvalidSignature("The webhook signature does not match.")
+        if abs(now.timestamp() - sent_at) > self.TOLERANCE_SECONDS:
+            raise InvalidSignature("The webhook is too old (or from the future): refusing a replay.")
+        try:
+            payload = json.loads(body)
+            event = WebhookEvent(
+                order_id=str(payload["order_id"]),
+                payment_id=str(payload["payment_id"]),
+                status=payload["status"],
+                amount=Decimal(str(payload["amount"])),
+            )
+        except (ValueError, KeyError, TypeError, InvalidOperation):
+            raise BadWebhook() from None
+        if event.status not in (CAPTURED, FAILED):
+            raise BadWebhook(f"Unknown payment status {event.status!r}.")
+        return event
+
+
+PROVIDERS = {"demo": lambda config: DemoProvider(config["PAYMENT_WEBHOOK_SECRET"])}
+
+
+def provider(name=None):
+    """The provider called `name` (default: PAYMENT_PROVIDER)."""
+    name = name or current_app.config["PAYMENT_PROVIDER"]
+    factory = PROVIDERS.get(name)
+    if factory is None:
+        raise UnknownProvider()
+    return factory(current_app.config)
+
+
+def start_topup(user_id, amount, now=None):
+    """A pending top-up of `amount` for the user and the checkout to pay it: (transaction, Checkout)."""
+    now = now or utcnow()
+    chosen = provider()
+    amount = wallet.parse_topup_amount(amount)
+    checkout = chosen.create_order(amount)
+    transaction = wallet.create_topup(
+        wallet.wallet_of(user_id).id, amount, provider=chosen.name, order_id=checkout.order_id, now=now
+    )
+    return transaction, checkout
+
+
+def handle_webhook(provider_name, body, headers, now=None):
+    """Apply a provider's webhook: complete or fail its top-up. Returns (transaction, changed).
+
+    Refuses (InvalidSignature, BadWebhook, UnknownOrder, PaymentMismatch, OrderClosed) with nothing changed.
+    """
+    now = now or utcnow()
+    event = provider(provider_name).verify_webhook(body, headers, now)
+    if event.status == CAPTURED:
+        return wallet.complete_topup(provider_name, event.order_id, payment_id=event.payment_id, amount=event.amount, now=now)
+    return wallet.fail_topup(provider_name, event.order_id, payment_id=event.payment_id, now=now)
+
+
+def order_for_user(provider_name, order_id, user_id):
+    """The top-up behind a checkout, if it belongs to the user; UnknownOrder otherwise (no peeking)."""
+    transaction = wallet.find_topup(provider_name, order_id)
+    if transaction.user_id != user_id:
+        raise UnknownOrder()
+    return transaction
+
+
+def demo_checkout(order_id, outcome, user_id, now=None):
+    """The payer clicked pay or fail on the demo checkout: the demo provider sends its signed webhook."""
+    now = now or utcnow()
+    transaction = order_for_user(DemoProvider.name, order_id, user_id)
+    demo = provider(DemoProvider.name)
+    body, headers = demo.webhook_for(order_id, CAPTURED if outcome == "pay" else FAILED, transaction.amount, now)
+    result = handle_webhook(DemoProvider.name, body, headers, now=now)
+    db.session.flush()
+    return result
