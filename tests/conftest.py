@@ -79,10 +79,23 @@ def empty_database():
 
 
 @pytest.fixture(autouse=True)
-def db(app):
-    """The database, emptied after every test."""
+def db(app, request):
+    """The database, emptied after every test; first, whatever the test left must pass `ledger verify`."""
     yield _db
-    empty_database()
+    try:
+        if not request.node.get_closest_marker("raw_ledger"):
+            _assert_ledger_consistent()
+    finally:
+        empty_database()
+
+
+def _assert_ledger_consistent():
+    from webapp.services import ledger
+
+    _db.session.rollback()
+    report = ledger.verify()
+    if not report.ok:
+        pytest.fail("the test left an inconsistent ledger:\n" + "\n".join(report.lines()), pytrace=False)
 
 
 @pytest.fixture

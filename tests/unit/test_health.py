@@ -19,8 +19,9 @@ def test_readyz_is_503_with_a_reason_when_the_database_is_down(client, monkeypat
     def broken(*args, **kwargs):
         raise ConnectionRefusedError("database is down")
 
-    monkeypatch.setattr(db.session, "execute", broken)
-    response = client.get("/readyz")
+    with monkeypatch.context() as patch:
+        patch.setattr(db.session, "execute", broken)
+        response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable"
     assert "database" in response.json["reason"]

@@ -54,6 +54,7 @@ def _id(value):
     return value.hex if db.engine.dialect.name == "sqlite" else value
 
 
+@pytest.mark.raw_ledger
 def test_verify_catches_a_broken_balance_chain(app, history):
     user, _, _ = history
     wallet_id = wallet.wallet_of(user.id).id
@@ -69,6 +70,7 @@ def test_verify_catches_a_broken_balance_chain(app, history):
     assert "[BREACH] 2." in result.output and f"wallet {wallet_id}: entry 2 starts at" in result.output
 
 
+@pytest.mark.raw_ledger
 def test_verify_catches_money_from_nowhere(app, history):
     user, _, _ = history
     wallet_id = wallet.wallet_of(user.id).id
@@ -85,6 +87,7 @@ def test_verify_catches_money_from_nowhere(app, history):
     assert "[BREACH] 5." in result.output  # the profile mirror no longer matches
 
 
+@pytest.mark.raw_ledger
 def test_verify_catches_a_session_total_that_does_not_match_its_charges(app, history):
     _, _, session = history
     _corrupt(
@@ -97,6 +100,7 @@ def test_verify_catches_a_session_total_that_does_not_match_its_charges(app, his
     assert f"session {session.id}: total_cost 1.00 != debits 37.50 - refunds 5.00" in result.output
 
 
+@pytest.mark.raw_ledger
 def test_verify_catches_a_lost_minute_count(app, history):
     _, _, session = history
     _corrupt("UPDATE consultation_sessions SET billed_minutes = 2 WHERE id = :id", id=_id(session.id))
@@ -104,6 +108,7 @@ def test_verify_catches_a_lost_minute_count(app, history):
     assert result.exit_code == 1 and "billed_minutes 2 != 3 minute debits" in result.output
 
 
+@pytest.mark.raw_ledger
 def test_verify_catches_an_unbalanced_split(app, history):
     _, astrologer, session = history
     _corrupt(
@@ -116,6 +121,7 @@ def test_verify_catches_an_unbalanced_split(app, history):
     assert result.exit_code == 1 and f"session {session.id}: debits" in result.output
 
 
+@pytest.mark.raw_ledger
 def test_verify_catches_a_held_amount_nobody_asked_for(app, history):
     user, _, _ = history
     wallet_id = wallet.wallet_of(user.id).id

@@ -129,6 +129,7 @@ def test_wallet_checks(make_user, current, available, held):
     _refused()
 
 
+@pytest.mark.raw_ledger  # writes money rows by hand
 def test_wallet_accepts_consistent_balances(make_user):
     wallet = make_user().wallet
     wallet.current_balance, wallet.available_balance, wallet.held_balance = (
@@ -227,6 +228,7 @@ def _billing(user, key, amount=Decimal("10.00")):
     return transaction
 
 
+@pytest.mark.raw_ledger  # writes money rows by hand
 def test_idempotency_key_is_unique(make_user):
     user = make_user()
     _billing(user, "topup:demo:1")
@@ -240,6 +242,7 @@ def test_ledger_amounts_are_positive(make_user):
     _refused()
 
 
+@pytest.mark.raw_ledger  # writes money rows by hand
 @pytest.mark.parametrize(
     "entry_type, before, amount, after, accepted",
     [
