@@ -218,3 +218,36 @@ def make_session(app):
         return session
 
     return make
+
+
+@pytest.fixture
+def events():
+    """Every notifier event delivered (after commit) during the test, in order."""
+    from webapp.services import notifier
+
+    delivered = []
+    remove = notifier.add_sink(delivered.append)
+    yield delivered
+    remove()
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as counted: ... -> counted.n is the number of SQL statements run inside."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def counting():
+        class Counted:
+            n = 0
+
+        def before(*args, **kwargs):
+            Counted.n += 1
+
+        sa.event.listen(_db.engine, "before_cursor_execute", before)
+        try:
+            yield Counted
+        finally:
+            sa.event.remove(_db.engine, "before_cursor_execute", before)
+
+    return counting

@@ -104,6 +104,7 @@ def _register_login(app):
 def register_blueprints(app):
     from .blueprints.astrologers import bp as astrologers_bp
     from .blueprints.auth import bp as auth_bp
+    from .blueprints.dashboard import bp as dashboard_bp
     from .blueprints.health import bp as health_bp
     from .blueprints.payments import bp as payments_bp
     from .blueprints.wallet import bp as wallet_bp
@@ -112,6 +113,7 @@ def register_blueprints(app):
     app.register_blueprint(astrologers_bp)
     app.register_blueprint(wallet_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(health_bp)
 
 

@@ -13,6 +13,8 @@ its reason:
 - users.last_login_at: shown to admins; costs nothing.
 - astrologer_profiles.languages (JSON list), experience_years, about,
   is_approved: the listing filters and the admin approval need them.
+- astrologer_profiles indexes for the listing (rate, rating, experience;
+  GIN on the specializations and languages lists on PostgreSQL).
 - astrologer_profiles.chat_availability / call_availability: the astrologer's
   choice per channel (available / unavailable / offline). `busy` is derived
   from active sessions vs. max_concurrent_sessions and never stored, so it
@@ -167,4 +169,10 @@ class AstrologerProfile(IdMixin, TimestampMixin, db.Model):
         sa.CheckConstraint(
             "rating_count >= 0 AND total_sessions >= 0 AND total_minutes >= 0", name="counts_not_negative"
         ),
+        # The listing's filters and sorts (addition, migration 0002).
+        sa.Index("ix_astrologer_profiles_chat_rate", "chat_rate_per_minute"),
+        sa.Index("ix_astrologer_profiles_rating", "rating_average", "rating_count"),
+        sa.Index("ix_astrologer_profiles_experience", "experience_years"),
+        sa.Index("ix_astrologer_profiles_specializations", "specializations", postgresql_using="gin"),
+        sa.Index("ix_astrologer_profiles_languages", "languages", postgresql_using="gin"),
     )

@@ -2,7 +2,7 @@
 
 Handlers are thin: they authenticate, check participation, call a service
 and emit. Rooms: `user:<id>` for personal notifications, `session:<id>` for
-a consultation.
+a consultation. The /marketplace namespace broadcasts public availability.
 """
 
-from . import auth  # noqa: F401
+from . import auth, broadcast  # noqa: F401

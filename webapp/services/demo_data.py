@@ -14,6 +14,7 @@ from decimal import Decimal
 from ..extensions import db
 from ..models import Availability, User, UserType, utcnow
 from . import accounts, wallet
+from .marketplace import LANGUAGES, SPECIALIZATIONS
 
 DEMO_PASSWORD = "demo12345"
 DEMO_USER_EMAIL = "user@example.com"
@@ -23,19 +24,6 @@ DEMO_USER_FUNDS = Decimal("1000.00")
 DEMO_LOGINS = tuple((email, DEMO_PASSWORD) for email in (DEMO_USER_EMAIL, DEMO_ASTROLOGER_EMAIL, DEMO_ADMIN_EMAIL))
 ASTROLOGER_COUNT = 48
 
-SPECIALIZATIONS = [
-    "Vedic",
-    "Tarot",
-    "Numerology",
-    "Vastu",
-    "KP",
-    "Palmistry",
-    "Face Reading",
-    "Prashna",
-    "Lal Kitab",
-    "Nadi",
-]
-LANGUAGES = ["Hindi", "English", "Tamil", "Telugu", "Bengali", "Marathi", "Gujarati", "Kannada", "Malayalam", "Punjabi"]
 FIRST_NAMES = [
     "Aarav",
     "Ananya",

@@ -1,11 +1,19 @@
-"""The marketplace view of astrologers: who is listed, and their derived availability.
+"""The marketplace: who is listed, how they are found, and their derived availability.
 
 Availability shown to users is derived, never stored: offline / unavailable
 are the astrologer's choice for a channel; busy is computed from active
-sessions against max_concurrent_sessions, so it cannot get stuck.
+sessions against max_concurrent_sessions, so it cannot get stuck. A change
+of an astrologer's derived availability is announced (`availability`,
+broadcast on /marketplace) after the change commits.
+
+The listing runs two queries whatever the page size: a count and the page.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from ..extensions import db
 from ..models import (
@@ -13,26 +21,78 @@ from ..models import (
     Availability,
     ConsultationSession,
     SessionStatus,
+    SessionType,
     User,
     UserStatus,
+    UserType,
 )
+from . import notifier
 
 PER_PAGE = 24
 BUSY = "busy"
+MARKETPLACE_NAMESPACE = "/marketplace"
+SORTS = ("recommended", "price_asc", "price_desc", "rating", "experience")
+
+#: The catalogue astrologers choose from (and users filter by).
+SPECIALIZATIONS = (
+    "Vedic", "Tarot", "Numerology", "Vastu", "KP", "Palmistry", "Face Reading", "Prashna", "Lal Kitab", "Nadi",
+)  # fmt: skip
+LANGUAGES = (
+    "Hindi", "English", "Tamil", "Telugu", "Bengali", "Marathi", "Gujarati", "Kannada", "Malayalam", "Punjabi",
+)  # fmt: skip
 
 
 def derived_status(choice, active_sessions, capacity):
     """available / busy / unavailable / offline for one channel."""
     if choice != Availability.AVAILABLE:
-        return choice.value
+        return Availability(choice).value
     return BUSY if active_sessions >= capacity else Availability.AVAILABLE.value
+
+
+# ---------------------------------------------------------------- the listing
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    """What a visitor asked for; every field already validated (bad input became a default)."""
+
+    q: str = ""
+    specialization: str | None = None
+    language: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    min_rating: Decimal | None = None
+    available: bool = False
+    sort: str = "recommended"
+    page: int = 1
+
+    def params(self, **changes):
+        """The query string parameters of this query (with `changes`), defaults left out."""
+        values = {
+            "q": self.q or None,
+            "specialization": self.specialization,
+            "language": self.language,
+            "min_price": self.min_price,
+            "max_price": self.max_price,
+            "min_rating": self.min_rating,
+            "available": "1" if self.available else None,
+            "sort": None if self.sort == "recommended" else self.sort,
+            "page": None if self.page == 1 else self.page,
+        }
+        values.update(changes)
+        return {key: str(value) for key, value in values.items() if value not in (None, "")}
+
+    @property
+    def is_filtered(self):
+        return bool(set(self.params()) - {"sort", "page"})
 
 
 @dataclass(frozen=True)
 class ListedAstrologer:
     user: User
     profile: AstrologerProfile
-    status: str
+    status: str  # the chat channel's derived status
+    call_status: str
 
 
 @dataclass(frozen=True)
@@ -41,34 +101,220 @@ class Listing:
     page: int
     pages: int
     total: int
+    query: ListingQuery = field(default_factory=ListingQuery)
 
 
-def list_astrologers(page=1, per_page=PER_PAGE):
-    """Approved, active astrologers, best rated first, one page of them."""
-    active = (
+def _active_counts():
+    return (
         db.select(ConsultationSession.astrologer_id, db.func.count().label("active"))
         .where(ConsultationSession.status == SessionStatus.ACTIVE)
         .group_by(ConsultationSession.astrologer_id)
         .subquery()
     )
-    query = (
-        db.select(User, AstrologerProfile, db.func.coalesce(active.c.active, 0))
+
+
+def _listed():
+    """Approved astrologers whose account is active: the only ones anyone can browse."""
+    return sa.and_(
+        AstrologerProfile.is_approved.is_(True), User.status == UserStatus.ACTIVE, User.type == UserType.ASTROLOGER
+    )
+
+
+def _has_item(column, value):
+    """The JSON list in `column` contains `value` (GIN-indexable containment on PostgreSQL)."""
+    if db.engine.dialect.name == "postgresql":
+        return sa.type_coerce(column, JSONB).contains([value])
+    items = sa.func.json_each(column).table_valued("value").alias()
+    return sa.exists(sa.select(1).select_from(items).where(items.c.value == value))
+
+
+def _like(text):
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_astrologers(query=None, per_page=PER_PAGE):
+    """One page of listed astrologers matching `query` (a ListingQuery)."""
+    query = query or ListingQuery()
+    active = _active_counts()
+    active_count = db.func.coalesce(active.c.active, 0)
+    rate = AstrologerProfile.chat_rate_per_minute
+    available_now = sa.and_(
+        AstrologerProfile.chat_availability == Availability.AVAILABLE,
+        active_count < AstrologerProfile.max_concurrent_sessions,
+    )
+    conditions = [_listed()]
+    if query.q:
+        pattern = _like(query.q)
+        conditions.append(
+            sa.or_(
+                User.name.ilike(pattern, escape="\\"),
+                sa.cast(AstrologerProfile.specializations, sa.String).ilike(pattern, escape="\\"),
+            )
+        )
+    if query.specialization:
+        conditions.append(_has_item(AstrologerProfile.specializations, query.specialization))
+    if query.language:
+        conditions.append(_has_item(AstrologerProfile.languages, query.language))
+    if query.min_price is not None:
+        conditions.append(rate >= query.min_price)
+    if query.max_price is not None:
+        conditions.append(rate <= query.max_price)
+    if query.min_rating is not None:
+        conditions.append(AstrologerProfile.rating_average >= query.min_rating)
+    if query.available:
+        conditions.append(available_now)
+
+    base = (
+        db.select(User, AstrologerProfile, active_count.label("active"))
         .join(AstrologerProfile, AstrologerProfile.user_id == User.id)
         .outerjoin(active, active.c.astrologer_id == User.id)
-        .where(AstrologerProfile.is_approved.is_(True), User.status == UserStatus.ACTIVE)
+        .where(*conditions)
     )
-    total = db.session.execute(db.select(db.func.count()).select_from(query.subquery())).scalar_one()
+    total = db.session.execute(db.select(db.func.count()).select_from(base.subquery())).scalar_one()
     pages = max((total + per_page - 1) // per_page, 1)
-    page = min(page, pages)
+    page = min(max(query.page, 1), pages)
     rows = db.session.execute(
-        query.order_by(AstrologerProfile.rating_average.desc(), AstrologerProfile.rating_count.desc(), User.name)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        base.order_by(*_ordering(query.sort, available_now)).limit(per_page).offset((page - 1) * per_page)
     ).all()
     items = [
         ListedAstrologer(
-            user, profile, derived_status(profile.chat_availability, count, profile.max_concurrent_sessions)
+            user,
+            profile,
+            derived_status(profile.chat_availability, count, profile.max_concurrent_sessions),
+            derived_status(profile.call_availability, count, profile.max_concurrent_sessions),
         )
         for user, profile, count in rows
     ]
-    return Listing(items=items, page=page, pages=pages, total=total)
+    return Listing(items=items, page=page, pages=pages, total=total, query=query)
+
+
+def _ordering(sort, available_now):
+    profile = AstrologerProfile
+    rated = (profile.rating_average.desc(), profile.rating_count.desc())
+    ordering = {
+        "recommended": (
+            sa.case((available_now, 0), (profile.chat_availability == Availability.AVAILABLE, 1), else_=2),
+            *rated,
+        ),
+        "price_asc": (profile.chat_rate_per_minute.asc(),),
+        "price_desc": (profile.chat_rate_per_minute.desc(),),
+        "rating": rated,
+        "experience": (profile.experience_years.desc(),),
+    }[sort]
+    return (*ordering, User.name, User.id)  # a stable order for paging
+
+
+# ---------------------------------------------------------------- one astrologer
+
+
+@dataclass(frozen=True)
+class Profile:
+    user: User
+    profile: AstrologerProfile
+    status: str
+    call_status: str
+    active_sessions: int
+
+
+def listed_astrologer(astrologer_id):
+    """The listed astrologer with this users.id, or None (unknown, unapproved, suspended)."""
+    row = db.session.execute(
+        db.select(User, AstrologerProfile)
+        .join(AstrologerProfile, AstrologerProfile.user_id == User.id)
+        .where(User.id == astrologer_id, _listed())
+    ).first()
+    if row is None:
+        return None
+    user, profile = row
+    active = active_session_count(user.id)
+    return Profile(
+        user,
+        profile,
+        derived_status(profile.chat_availability, active, profile.max_concurrent_sessions),
+        derived_status(profile.call_availability, active, profile.max_concurrent_sessions),
+        active,
+    )
+
+
+def active_session_count(astrologer_id):
+    return db.session.execute(
+        db.select(db.func.count(ConsultationSession.id)).where(
+            ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.status == SessionStatus.ACTIVE
+        )
+    ).scalar_one()
+
+
+def rating_distribution(astrologer_id):
+    """{5: n, 4: n, 3: n, 2: n, 1: n}: how many sessions got each rating."""
+    rows = db.session.execute(
+        db.select(ConsultationSession.rating, db.func.count())
+        .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.rating.is_not(None))
+        .group_by(ConsultationSession.rating)
+    ).all()
+    counts = dict(rows)
+    return {stars: counts.get(stars, 0) for stars in (5, 4, 3, 2, 1)}
+
+
+@dataclass(frozen=True)
+class Review:
+    author: str
+    rating: int
+    text: str | None
+    rated_at: object
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    reviews: list
+    page: int
+    has_more: bool
+
+
+def reviews(astrologer_id, page=1, per_page=5):
+    """Latest ratings with reviews first; authors by first name only."""
+    page = max(page, 1)
+    rows = db.session.execute(
+        db.select(User.name, ConsultationSession.rating, ConsultationSession.review_text, ConsultationSession.rated_at)
+        .join(User, User.id == ConsultationSession.user_id)
+        .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.rating.is_not(None))
+        .order_by(ConsultationSession.rated_at.desc(), ConsultationSession.id)
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    ).all()
+    items = [Review(name.split()[0], rating, text, rated_at) for name, rating, text, rated_at in rows[:per_page]]
+    return ReviewPage(items, page, len(rows) > per_page)
+
+
+# ---------------------------------------------------------------- availability
+
+
+def availability(astrologer_id):
+    """(chat, call) derived statuses of one astrologer, whether listed or not."""
+    profile = db.session.execute(db.select(AstrologerProfile).filter_by(user_id=astrologer_id)).scalar_one()
+    active = active_session_count(astrologer_id)
+    return (
+        derived_status(profile.chat_availability, active, profile.max_concurrent_sessions),
+        derived_status(profile.call_availability, active, profile.max_concurrent_sessions),
+    )
+
+
+def announce_if_changed(astrologer_id, before):
+    """Broadcast `availability` when the derived statuses differ from `before` (taken earlier in this
+    transaction with `availability()`); delivered after commit."""
+    after = availability(astrologer_id)
+    if after != before:
+        chat, call = after
+        notifier.announce(
+            db.session(),
+            "availability",
+            {"astrologer_id": str(astrologer_id), "status": chat, "channels": {"chat": chat, "call": call}},
+            namespace=MARKETPLACE_NAMESPACE,
+        )
+    return after
+
+
+def minimum_start_balance(profile, minutes, session_type=SessionType.CHAT):
+    """What a user must have available to request a session: `minutes` at the channel's rate."""
+    rate = profile.chat_rate_per_minute if session_type == SessionType.CHAT else profile.call_rate_per_minute
+    return rate * minutes

@@ -165,7 +165,9 @@ def handle_webhook(provider_name, body, headers, now=None):
     now = now or utcnow()
     event = provider(provider_name).verify_webhook(body, headers, now)
     if event.status == CAPTURED:
-        return wallet.complete_topup(provider_name, event.order_id, payment_id=event.payment_id, amount=event.amount, now=now)
+        return wallet.complete_topup(
+            provider_name, event.order_id, payment_id=event.payment_id, amount=event.amount, now=now
+        )
     return wallet.fail_topup(provider_name, event.order_id, payment_id=event.payment_id, now=now)
 
 

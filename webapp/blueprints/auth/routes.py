@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ...extensions import db, limiter
+from ...models import UserType
 from ...services import accounts
 from ...services.errors import DomainError, ValidationFailed
 from . import bp
@@ -21,7 +22,9 @@ def safe_next(target):
 
 
 def home_for(user):
-    """Where a user lands after logging in: the marketplace (each role's home page, when it has one, goes here)."""
+    """Where a user lands after logging in: astrologers on their dashboard, everyone else in the marketplace."""
+    if user.type == UserType.ASTROLOGER:
+        return url_for("dashboard.index")
     return url_for("astrologers.index")
 
 

@@ -1,0 +1,86 @@
+"""Dashboard routes (astrologers only). Each panel saves through htmx and re-renders in place."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from ...extensions import db, htmx
+from ...models import UserType
+from ...services import astrologer_profile, marketplace
+from ...services.errors import ValidationFailed
+from ..auth.guards import role_required
+from . import bp
+from .forms import AvailabilityForm, ProfileForm
+
+
+def _availability_panel(notice=None, status=200):
+    profile = astrologer_profile.profile_of(current_user.id)
+    chat, call = marketplace.availability(current_user.id)
+    return render_template(
+        "dashboard/_availability.html", profile=profile, derived={"chat": chat, "call": call}, notice=notice
+    ), status
+
+
+def _profile_panel(form=None, notice=None, status=200):
+    profile = astrologer_profile.profile_of(current_user.id)
+    return render_template("dashboard/_profile.html", form=form or ProfileForm(obj=profile), notice=notice), status
+
+
+@bp.get("")
+@role_required(UserType.ASTROLOGER)
+def index():
+    profile = astrologer_profile.profile_of(current_user.id)
+    chat, call = marketplace.availability(current_user.id)
+    return render_template(
+        "dashboard/index.html", profile=profile, derived={"chat": chat, "call": call}, form=ProfileForm(obj=profile)
+    )
+
+
+@bp.post("/availability")
+@role_required(UserType.ASTROLOGER)
+def availability():
+    form = AvailabilityForm()
+    if not form.validate_on_submit():
+        if htmx:
+            return _availability_panel(("error", "Choose available, unavailable or offline for chat or call."), 422)
+        flash("Choose available, unavailable or offline for chat or call.", "error")
+        return redirect(url_for("dashboard.index"))
+    astrologer_profile.set_availability(current_user.id, form.channel.data, form.status.data)
+    db.session.commit()
+    message = f"{form.channel.data.capitalize()}: you are now {form.status.data}."
+    if htmx:
+        return _availability_panel(("success", message))
+    flash(message, "success")
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.post("/profile")
+@role_required(UserType.ASTROLOGER)
+def profile():
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            astrologer_profile.update_profile(
+                current_user.id,
+                chat_rate_per_minute=form.chat_rate_per_minute.data,
+                call_rate_per_minute=form.call_rate_per_minute.data,
+                max_concurrent_sessions=form.max_concurrent_sessions.data,
+                languages=form.languages.data,
+                specializations=form.specializations.data,
+                about=form.about.data,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            if htmx:
+                return _profile_panel(notice=("success", "Profile saved. New rates apply to new sessions only."))
+            flash("Profile saved. New rates apply to new sessions only.", "success")
+            return redirect(url_for("dashboard.index"))
+    if htmx:
+        return _profile_panel(form, status=422)
+    profile = astrologer_profile.profile_of(current_user.id)
+    chat, call = marketplace.availability(current_user.id)
+    return render_template(
+        "dashboard/index.html", profile=profile, derived={"chat": chat, "call": call}, form=form
+    ), 422

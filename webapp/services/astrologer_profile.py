@@ -1,0 +1,73 @@
+"""An astrologer's own profile: availability per channel, rates, capacity, expertise.
+
+Rate changes never touch running sessions (their rate was frozen at request
+time). Any change that alters the derived availability is announced.
+"""
+
+from decimal import Decimal
+
+from ..extensions import db
+from ..models import AstrologerProfile, Availability, SessionType, to_money, utcnow
+from . import marketplace
+from .errors import ValidationFailed
+
+RATE_MIN, RATE_MAX = Decimal("1.00"), Decimal("1000.00")
+CAPACITY_MIN, CAPACITY_MAX = 1, 10
+ABOUT_MAX = 2000
+
+
+def profile_of(astrologer_id):
+    return db.session.execute(db.select(AstrologerProfile).filter_by(user_id=astrologer_id)).scalar_one()
+
+
+def set_availability(astrologer_id, channel, status, now=None):
+    """The astrologer chose `status` (available / unavailable / offline) for `channel` (chat / call)."""
+    try:
+        channel, status = SessionType(channel), Availability(status)
+    except ValueError:
+        raise ValidationFailed("status", "Choose available, unavailable or offline for chat or call.") from None
+    profile = profile_of(astrologer_id)
+    before = marketplace.availability(astrologer_id)
+    setattr(profile, f"{channel.value}_availability", status)
+    profile.updated_at = now or utcnow()
+    db.session.flush()
+    marketplace.announce_if_changed(astrologer_id, before)
+    return profile
+
+
+def update_profile(
+    astrologer_id,
+    *,
+    chat_rate_per_minute,
+    call_rate_per_minute,
+    max_concurrent_sessions,
+    languages,
+    specializations,
+    about,
+    now=None,
+):
+    """Save the editable profile; every value is checked again here (forms are not the only caller)."""
+    for field, rate in (("chat_rate_per_minute", chat_rate_per_minute), ("call_rate_per_minute", call_rate_per_minute)):
+        if not RATE_MIN <= rate <= RATE_MAX or rate != to_money(rate):
+            raise ValidationFailed(field, f"Use an amount from {RATE_MIN} to {RATE_MAX} with at most 2 decimals.")
+    if not CAPACITY_MIN <= max_concurrent_sessions <= CAPACITY_MAX:
+        raise ValidationFailed("max_concurrent_sessions", f"Use a number from {CAPACITY_MIN} to {CAPACITY_MAX}.")
+    unknown = set(languages) - set(marketplace.LANGUAGES)
+    if unknown or not languages:
+        raise ValidationFailed("languages", "Choose at least one language from the list.")
+    if set(specializations) - set(marketplace.SPECIALIZATIONS) or not specializations:
+        raise ValidationFailed("specializations", "Choose at least one specialization from the list.")
+    if about and len(about) > ABOUT_MAX:
+        raise ValidationFailed("about", f"Use at most {ABOUT_MAX} characters.")
+    profile = profile_of(astrologer_id)
+    before = marketplace.availability(astrologer_id)
+    profile.chat_rate_per_minute = to_money(chat_rate_per_minute)
+    profile.call_rate_per_minute = to_money(call_rate_per_minute)
+    profile.max_concurrent_sessions = max_concurrent_sessions
+    profile.languages = [language for language in marketplace.LANGUAGES if language in languages]
+    profile.specializations = [item for item in marketplace.SPECIALIZATIONS if item in specializations]
+    profile.about = (about or "").strip() or None
+    profile.updated_at = now or utcnow()
+    db.session.flush()
+    marketplace.announce_if_changed(astrologer_id, before)  # capacity changes can flip busy
+    return profile

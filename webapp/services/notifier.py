@@ -1,0 +1,50 @@
+"""How services announce what happened, without knowing who listens.
+
+`announce()` queues an event on the current database session; the events
+are delivered to every registered sink after the transaction commits and
+dropped if it rolls back, so no client ever hears of a change that did not
+happen. webapp/realtime registers the Socket.IO sink; tests register their
+own to capture events.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+PENDING = "astro_pending_events"
+_sinks = []
+
+
+@dataclass(frozen=True)
+class Event:
+    """`name` with `payload`, for `room` (None: everyone) on `namespace`."""
+
+    name: str
+    payload: dict
+    room: str | None = None
+    namespace: str = "/"
+
+
+def announce(session, name, payload, room=None, namespace="/"):
+    """Queue an event on `session` (a SQLAlchemy session); it is delivered after commit."""
+    session.info.setdefault(PENDING, []).append(Event(name, payload, room, namespace))
+
+
+def add_sink(sink):
+    """Register `sink(event)`; returns a function that removes it again."""
+    _sinks.append(sink)
+    return lambda: _sinks.remove(sink)
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver(session):
+    events = session.info.pop(PENDING, [])
+    for item in events:
+        for sink in list(_sinks):
+            sink(item)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop(session):
+    session.info.pop(PENDING, None)
