@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app webapp
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: run test lint clean
+.PHONY: run test bench lint clean
 
 # Installs are stamped, so a second `make run` starts at once and a changed
 # requirements file reinstalls.
@@ -29,6 +29,10 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest
+
+# Benchmarks beside their baselines -> bench/RESULTS.md (needs PostgreSQL; BENCH_DATABASE_URL).
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.run
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

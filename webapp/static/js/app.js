@@ -9,3 +9,17 @@ document.addEventListener("DOMContentLoaded", function () {
     { code: "[45]..", swap: false, error: true },
   ];
 });
+
+/* Forms marked data-drop-empty send (and so push into the URL) only the fields that have a value:
+   /astrologers?language=Hindi rather than ?q=&specialization=&language=Hindi&... */
+document.addEventListener("htmx:configRequest", function (event) {
+  if (event.detail.verb !== "get" || !event.detail.elt.closest("[data-drop-empty]")) return;
+  var parameters = event.detail.parameters;
+  Array.from(parameters.keys ? parameters.keys() : Object.keys(parameters)).forEach(function (name) {
+    var value = parameters.get ? parameters.get(name) : parameters[name];
+    if (value === "") {
+      if (parameters.delete) parameters.delete(name);
+      else delete parameters[name];
+    }
+  });
+});

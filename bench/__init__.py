@@ -1,0 +1,1 @@
+"""Benchmarks: each measures a figure beside its baseline in the same run (`make bench`)."""
