@@ -18,6 +18,7 @@ if os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet") == "eventlet":
 
 from webapp import create_app  # noqa: E402
 from webapp.concurrency import assert_cooperative_database_driver  # noqa: E402
+from webapp.engine import start_in_process  # noqa: E402
 from webapp.extensions import socketio  # noqa: E402
 
 app = create_app()
@@ -27,6 +28,7 @@ if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet":
 
 def main():
     host, port = app.config["HOST"], app.config["PORT"]
+    start_in_process(app)
     app.logger.info("serving on http://%s:%s (%s)", host, port, app.config["SOCKETIO_ASYNC_MODE"])
     socketio.run(
         app,

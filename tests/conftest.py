@@ -251,3 +251,38 @@ def count_queries(app):
             sa.event.remove(_db.engine, "before_cursor_execute", before)
 
     return counting
+
+
+@pytest.fixture
+def consult(app, make_user, make_astrologer, fund):
+    """Helpers for lifecycle tests: available astrologers, funded users, and the service calls."""
+    from types import SimpleNamespace
+
+    from webapp.models import Availability
+    from webapp.services import accounts, consultations
+
+    accounts.platform_user()
+    _db.session.commit()
+
+    def astrologer(capacity=1, rate=Decimal("10.00"), **fields):
+        fields.setdefault("chat_availability", Availability.AVAILABLE)
+        return make_astrologer(rate=rate, max_concurrent_sessions=capacity, **fields)
+
+    def user(balance="500.00", **fields):
+        person = make_user(**fields)
+        if balance:
+            fund(person, balance)
+        return person
+
+    def request(person, astrologer, session_type="chat", now=None):
+        session = consultations.request(person.id, astrologer.id, session_type, now=now)
+        _db.session.commit()
+        return session
+
+    def accept(session, now=None):
+        consultations.accept(session.id, session.astrologer_id, now=now)
+        _db.session.commit()
+        _db.session.refresh(session)
+        return session
+
+    return SimpleNamespace(astrologer=astrologer, user=user, request=request, accept=accept)

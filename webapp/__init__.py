@@ -5,7 +5,6 @@ binds one concern and is a few lines long.
 """
 
 import os
-import sqlite3
 import uuid
 import warnings
 
@@ -52,20 +51,28 @@ def configure_database(app):
         }
 
 
-def _sqlite_pragmas(dbapi_connection, _record):
+def _sqlite_connect(dbapi_connection, _record):
     # SQLite ignores foreign keys unless asked, per connection; WAL lets readers
-    # and the one writer work side by side.
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
+    # and the one writer work side by side. pysqlite's own transaction handling
+    # is switched off (it would commit when an outermost SAVEPOINT is released);
+    # _sqlite_begin starts every transaction instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection):
+    connection.exec_driver_sql("BEGIN")
 
 
 def register_extensions(app):
     db.init_app(app)
     with app.app_context():
-        event.listen(db.engine, "connect", _sqlite_pragmas)
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_connect)
+            event.listen(db.engine, "begin", _sqlite_begin)
     migrate.init_app(
         app,
         db,
@@ -104,6 +111,7 @@ def _register_login(app):
 def register_blueprints(app):
     from .blueprints.astrologers import bp as astrologers_bp
     from .blueprints.auth import bp as auth_bp
+    from .blueprints.consultations import bp as consultations_bp
     from .blueprints.dashboard import bp as dashboard_bp
     from .blueprints.health import bp as health_bp
     from .blueprints.payments import bp as payments_bp
@@ -114,6 +122,7 @@ def register_blueprints(app):
     app.register_blueprint(wallet_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(consultations_bp)
     app.register_blueprint(health_bp)
 
 

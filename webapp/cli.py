@@ -22,6 +22,22 @@ def register(app):
         click.echo(f"Demo data ready: {summary.astrologers} astrologers ({summary.created} records created).")
         _echo_logins(summary.logins)
 
+    @app.cli.group("billing")
+    def billing_group():
+        """The billing engine."""
+
+    @billing_group.command("run")
+    @click.option("--once", is_flag=True, help="Run one pass and exit (cron, tests).")
+    def billing_run_command(once):
+        """Run the billing loop (set RUN_BILLING_IN_PROCESS=0 on the web processes)."""
+        from .engine import run_forever, run_pass
+
+        if once:
+            click.echo(f"billing pass: {run_pass(app)}")
+            return
+        click.echo(f"billing loop running every {app.config['BILLING_POLL_SECONDS']}s (Ctrl-C stops)")
+        run_forever(app)
+
     @app.cli.group("ledger")
     def ledger_group():
         """The money ledger."""

@@ -29,6 +29,7 @@ def history(make_user, make_astrologer, fund, make_session):
 
 
 def _verify(app):
+    db.session.rollback()  # like a fresh `flask ledger verify` process: no snapshot left open by the test
     return app.test_cli_runner().invoke(args=["ledger", "verify"])
 
 

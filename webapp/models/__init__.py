@@ -6,12 +6,14 @@ user.py (people), consultation.py (sessions and chat), ledger.py (money).
 
 from .consultation import ConsultationSession, Message, SessionParticipant
 from .enums import (
+    OPEN_SESSION_STATUSES,
     Availability,
     BillingStatus,
     BillingType,
     EndReason,
     MessageType,
     ParticipantRole,
+    PresenceStatus,
     SessionStatus,
     SessionType,
     SyncStatus,
@@ -25,6 +27,7 @@ from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
 __all__ = [
+    "OPEN_SESSION_STATUSES",
     "AstrologerProfile",
     "Availability",
     "BillingStatus",
@@ -35,6 +38,7 @@ __all__ = [
     "Message",
     "MessageType",
     "ParticipantRole",
+    "PresenceStatus",
     "SessionParticipant",
     "SessionStatus",
     "SessionType",

@@ -10,6 +10,10 @@ Additions, each with its reason:
   engine process can pick a session up after another one died.
 - consultation_sessions.end_reason, review_text: why it ended (shown to both
   sides and to admins) and the user's review beside the seed's rating.
+- consultation_sessions.offered_at (migration 0003): when a waiting request
+  was put in front of the astrologer (at once when a slot was free, else
+  when one freed). NULL means still queued. The accept timeout counts
+  from it; queue positions count the requests not yet offered.
 - consultation_sessions.astrologer_replied_at: the no-reply refund rule needs
   to know whether the astrologer ever wrote, without scanning messages.
 - A partial unique index allows one open (waiting or active) session per
@@ -62,6 +66,8 @@ class ConsultationSession(IdMixin, TimestampMixin, db.Model):
     #: INR per started minute, copied from the astrologer's rate at request time.
     rate_per_minute: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: When the request was offered to the astrologer (accept timeout starts); NULL while queued.
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the astrologer accepted: minute 1 starts (and is charged) here.
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -95,6 +101,7 @@ class ConsultationSession(IdMixin, TimestampMixin, db.Model):
             sqlite_where=_OPEN_STATUSES_SQL,
         ),
         sa.Index("ix_consultation_sessions_astrologer_status", "astrologer_id", "status"),
+        sa.Index("ix_consultation_sessions_queue", "astrologer_id", "status", "requested_at"),
         sa.CheckConstraint("user_id <> astrologer_id", name="not_self"),
         sa.CheckConstraint("rate_per_minute >= 0", name="rate_not_negative"),
         sa.CheckConstraint("billed_minutes >= 0 AND free_minutes >= 0", name="minutes_not_negative"),

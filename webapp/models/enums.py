@@ -23,6 +23,14 @@ class UserStatus(enum.StrEnum):
     DELETED = "deleted"  #: soft-deleted (deleted_at set); refused at login
 
 
+class PresenceStatus(enum.StrEnum):
+    """users.session_status: where a person is in the consultation flow, kept with every transition."""
+
+    IDLE = "idle"  #: no open session
+    WAITING = "waiting"  #: has requested a session that is not accepted yet
+    IN_SESSION = "in_session"  #: takes part in an active session
+
+
 class SyncStatus(enum.StrEnum):
     LOCAL = "local"  #: created here (registration, seed), not by the main backend
     SYNCED = "synced"  #: last record from the main backend applied

@@ -11,6 +11,9 @@ its reason:
 - users.email and users.phone are unique where present (login identifiers;
   a collision is an error, never a silent merge).
 - users.last_login_at: shown to admins; costs nothing.
+- users.session_status (idle / waiting / in_session): kept by the
+  consultation service in the same transaction as every transition
+  (migration 0003).
 - astrologer_profiles.languages (JSON list), experience_years, about,
   is_approved: the listing filters and the admin approval need them.
 - astrologer_profiles indexes for the listing (rate, rating, experience;
@@ -31,7 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import IdMixin, TimestampMixin
-from .enums import Availability, SyncStatus, UserStatus, UserType, enum_column_type
+from .enums import Availability, PresenceStatus, SyncStatus, UserStatus, UserType, enum_column_type
 from .types import Decimal2, JSONType, Money, UTCDateTime, UUIDType
 
 
@@ -56,6 +59,10 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     #: Argon2id PHC string; NULL when the user can only arrive by hand-off.
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Where the person is in the consultation flow; written by services/consultations.py only.
+    session_status: Mapped[PresenceStatus] = mapped_column(
+        enum_column_type(PresenceStatus, "session_status"), nullable=False, default=PresenceStatus.IDLE
+    )
     #: Soft delete: set together with status `deleted`; rows are never removed.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -148,3 +148,12 @@ def platform_user(now=None):
     if user is None:
         user = create_user(name="AstroConsult platform", email=PLATFORM_EMAIL, type=UserType.SYSTEM, now=now)
     return user
+
+
+def update_birth_details(user_id, birth_date, birth_time, birth_place, now=None):
+    """Save the optional birth details (None clears one)."""
+    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
+    profile.birth_date, profile.birth_time, profile.birth_place = birth_date, birth_time, birth_place
+    profile.updated_at = now or utcnow()
+    db.session.flush()
+    return profile

@@ -132,3 +132,50 @@ class NotAllowed(DomainError):
     code = "not_allowed"
     status = 403
     message = "This account cannot do that."
+
+
+class AstrologerNotFound(DomainError):
+    code = "astrologer_not_found"
+    status = 404
+    message = "There is no such astrologer."
+
+
+class AstrologerUnavailable(DomainError):
+    code = "astrologer_unavailable"
+    status = 409
+    message = "This astrologer is not taking requests on this channel right now."
+
+
+class AstrologerFull(DomainError):
+    code = "astrologer_full"
+    status = 409
+    message = "All your consultation slots are taken; end a session before accepting another."
+
+
+class AlreadyInSession(DomainError):
+    code = "already_in_session"
+    status = 409
+    message = "You already have an open consultation. Finish or cancel it first."
+
+
+class SessionNotFound(DomainError):
+    code = "session_not_found"
+    status = 404
+    message = "There is no such consultation."
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+    status = 409
+    message = "This consultation cannot do that in its current state."
+
+
+class SessionNotActive(IllegalTransition):
+    code = "session_not_active"
+    message = "This consultation is not active."
+
+
+class RatingNotAllowed(DomainError):
+    code = "rating_not_allowed"
+    status = 409
+    message = "This consultation cannot be rated."

@@ -1,8 +1,10 @@
 """Registration and login forms; every field bounded, every error said in words."""
 
+from datetime import date
+
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, TelField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms import DateField, EmailField, HiddenField, PasswordField, StringField, TelField, TimeField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ...services import accounts
 from ...services.errors import ValidationFailed
@@ -70,3 +72,17 @@ class LoginForm(FlaskForm):
         ],
     )
     next = HiddenField()
+
+
+class BirthDetailsForm(FlaskForm):
+    """Optional birth details, posted as the first message of each new consultation."""
+
+    birth_date = DateField("Date of birth", validators=[Optional()])
+    birth_time = TimeField("Time of birth", validators=[Optional()])
+    birth_place = StringField(
+        "Place of birth", filters=[_strip], validators=[Optional(), Length(max=200, message="Use at most 200 characters.")]
+    )
+
+    def validate_birth_date(self, field):
+        if field.data and not date(1900, 1, 1) <= field.data <= date.today():
+            raise ValidationError("Enter a date between 1900 and today.")

@@ -3,14 +3,14 @@
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from ...extensions import db, limiter
 from ...models import UserType
 from ...services import accounts
 from ...services.errors import DomainError, ValidationFailed
 from . import bp
-from .forms import LoginForm, RegisterForm
+from .forms import BirthDetailsForm, LoginForm, RegisterForm
 
 
 def safe_next(target):
@@ -79,3 +79,18 @@ def logout():
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """Your details: the optional birth details astrologers receive at the start of a consultation."""
+    form = BirthDetailsForm(obj=current_user.profile)
+    if form.validate_on_submit():
+        accounts.update_birth_details(
+            current_user.id, form.birth_date.data, form.birth_time.data, form.birth_place.data or None
+        )
+        db.session.commit()
+        flash("Your details are saved.", "success")
+        return redirect(safe_next(request.args.get("next")) or url_for("auth.account"))
+    return render_template("auth/account.html", form=form), 422 if form.errors else 200

@@ -1,12 +1,13 @@
 """Dashboard routes (astrologers only). Each panel saves through htmx and re-renders in place."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
+from flask_htmx import make_response
 from flask_login import current_user
 
 from ...extensions import db, htmx
 from ...models import UserType
-from ...services import astrologer_profile, marketplace
-from ...services.errors import ValidationFailed
+from ...services import astrologer_profile, consultations, marketplace
+from ...services.errors import DomainError, ValidationFailed
 from ..auth.guards import role_required
 from . import bp
 from .forms import AvailabilityForm, ProfileForm
@@ -25,14 +26,87 @@ def _profile_panel(form=None, notice=None, status=200):
     return render_template("dashboard/_profile.html", form=form or ProfileForm(obj=profile), notice=notice), status
 
 
-@bp.get("")
-@role_required(UserType.ASTROLOGER)
-def index():
+def _requests_panel(notice=None, status=200):
+    return render_template(
+        "dashboard/_requests.html", requests=consultations.requests_for(current_user.id), notice=notice
+    ), status
+
+
+def _page(form=None, status=200):
     profile = astrologer_profile.profile_of(current_user.id)
     chat, call = marketplace.availability(current_user.id)
     return render_template(
-        "dashboard/index.html", profile=profile, derived={"chat": chat, "call": call}, form=ProfileForm(obj=profile)
-    )
+        "dashboard/index.html",
+        profile=profile,
+        derived={"chat": chat, "call": call},
+        form=form or ProfileForm(obj=profile),
+        requests=consultations.requests_for(current_user.id),
+        history=consultations.history(current_user.id, as_astrologer=True),
+        as_astrologer=True,
+        endpoint="dashboard.sessions",
+    ), status
+
+
+@bp.get("")
+@role_required(UserType.ASTROLOGER)
+def index():
+    return _page()
+
+
+@bp.get("/requests")
+@role_required(UserType.ASTROLOGER)
+def requests_panel():
+    """The live requests panel: offered requests, the queue, active sessions (refreshed on socket events)."""
+    return _requests_panel()
+
+
+@bp.post("/requests/<uuid:session_id>/accept")
+@role_required(UserType.ASTROLOGER)
+def accept(session_id):
+    try:
+        consultations.accept(session_id, current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        if htmx:
+            return _requests_panel(("error", error.message), error.status)
+        flash(error.message, "error")
+        return redirect(url_for("dashboard.index"))
+    db.session.commit()
+    room = url_for("consultations.show", session_id=session_id)
+    if htmx:
+        return make_response("", redirect=room)
+    return redirect(room, code=303)
+
+
+@bp.post("/requests/<uuid:session_id>/decline")
+@role_required(UserType.ASTROLOGER)
+def decline(session_id):
+    try:
+        consultations.decline(session_id, current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        if htmx:
+            return _requests_panel(("error", error.message), error.status)
+        flash(error.message, "error")
+        return redirect(url_for("dashboard.index"))
+    db.session.commit()
+    if htmx:
+        return _requests_panel(("info", "Request declined; the user was told and nothing was charged."))
+    flash("Request declined; the user was told and nothing was charged.", "info")
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.get("/sessions")
+@role_required(UserType.ASTROLOGER)
+def sessions():
+    """The astrologer's session history (paged partial for htmx)."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    history = consultations.history(current_user.id, as_astrologer=True, page=page)
+    if htmx:
+        return render_template(
+            "consultations/_history.html", history=history, as_astrologer=True, endpoint="dashboard.sessions"
+        )
+    return redirect(url_for("dashboard.index"))
 
 
 @bp.post("/availability")
@@ -79,8 +153,4 @@ def profile():
             return redirect(url_for("dashboard.index"))
     if htmx:
         return _profile_panel(form, status=422)
-    profile = astrologer_profile.profile_of(current_user.id)
-    chat, call = marketplace.availability(current_user.id)
-    return render_template(
-        "dashboard/index.html", profile=profile, derived={"chat": chat, "call": call}, form=form
-    ), 422
+    return _page(form, 422)

@@ -1,0 +1,23 @@
+"""Consultation forms."""
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ...services.consultations import REVIEW_MAX
+
+
+class RequestForm(FlaskForm):
+    astrologer_id = StringField(validators=[DataRequired(), Length(max=64)])
+    session_type = StringField(validators=[Optional(), Length(max=16)])
+
+
+class RatingForm(FlaskForm):
+    rating = RadioField(
+        "Your rating",
+        choices=[str(n) for n in range(5, 0, -1)],
+        validators=[DataRequired("Choose 1 to 5 stars.")],
+    )
+    review = TextAreaField(
+        "Review (optional)", validators=[Length(max=REVIEW_MAX, message=f"Use at most {REVIEW_MAX} characters.")]
+    )

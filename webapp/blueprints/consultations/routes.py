@@ -1,0 +1,153 @@
+"""Consultation routes. A session that is not yours answers 404."""
+
+import uuid
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_htmx import make_response
+from flask_login import current_user, login_required
+
+from ...extensions import db, htmx
+from ...models import SessionStatus, UserType
+from ...services import consultations
+from ...services.errors import (
+    AlreadyInSession,
+    DomainError,
+    InsufficientBalance,
+    SessionNotFound,
+)
+from . import bp
+from .forms import RatingForm, RequestForm
+
+
+def _session_or_404(session_id):
+    try:
+        return consultations.get_for_participant(session_id, current_user.id)
+    except SessionNotFound:
+        abort(404)
+
+
+def _refused(error, astrologer_id=None):
+    db.session.rollback()
+    return render_template(
+        "consultations/refused.html",
+        error=error,
+        astrologer_id=astrologer_id,
+        recharge=isinstance(error, InsufficientBalance),
+        open_session=error.details.get("session_id") if isinstance(error, AlreadyInSession) else None,
+    ), error.status
+
+
+@bp.post("")
+@login_required
+def create():
+    form = RequestForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        astrologer_id = uuid.UUID(form.astrologer_id.data)
+    except ValueError:
+        abort(404)
+    try:
+        session = consultations.request(current_user.id, astrologer_id, form.session_type.data or "chat")
+    except AlreadyInSession as error:
+        if not error.details.get("session_id"):
+            open_session = consultations.open_session_of(current_user.id)
+            error.details["session_id"] = str(open_session.id) if open_session else None
+        return _refused(error, astrologer_id)
+    except DomainError as error:
+        return _refused(error, astrologer_id)
+    db.session.commit()
+    return redirect(url_for("consultations.show", session_id=session.id), code=303)
+
+
+@bp.get("/<uuid:session_id>")
+@login_required
+def show(session_id):
+    session = _session_or_404(session_id)
+    is_user = session.user_id == current_user.id
+    if session.status == SessionStatus.WAITING:
+        if not is_user:
+            return redirect(url_for("dashboard.index"))
+        position = consultations.queue_position(session)
+        return render_template(
+            "consultations/waiting.html",
+            session=session,
+            position=position,
+            eta=consultations.estimated_wait_seconds(session, position),
+        )
+    if session.status == SessionStatus.ACTIVE:
+        return render_template("consultations/room.html", session=session, is_user=is_user)
+    return render_template(
+        "consultations/summary.html",
+        session=session,
+        is_user=is_user,
+        form=RatingForm(),
+        can_rate=is_user and session.rating is None and session.billed_minutes >= 1 and session.total_cost > 0,
+        suggestions=consultations.similar_available(session.astrologer_id)
+        if is_user and session.status == SessionStatus.CANCELLED
+        else [],
+    )
+
+
+@bp.post("/<uuid:session_id>/cancel")
+@login_required
+def cancel(session_id):
+    session = _session_or_404(session_id)
+    if session.user_id != current_user.id:
+        abort(404)
+    try:
+        consultations.cancel(session_id, current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("consultations.show", session_id=session_id), code=303)
+    db.session.commit()
+    flash("Your request was cancelled and the held amount released.", "info")
+    return redirect(url_for("consultations.show", session_id=session_id), code=303)
+
+
+@bp.post("/<uuid:session_id>/end")
+@login_required
+def end(session_id):
+    _session_or_404(session_id)
+    try:
+        consultations.end(session_id, by_user_id=current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+    summary = url_for("consultations.show", session_id=session_id)
+    if htmx:
+        return make_response("", redirect=summary)  # a whole-page navigation to the summary
+    return redirect(summary, code=303)
+
+
+@bp.post("/<uuid:session_id>/rating")
+@login_required
+def rating(session_id):
+    session = _session_or_404(session_id)
+    form = RatingForm()
+    if form.validate_on_submit():
+        try:
+            consultations.rate(session_id, current_user.id, int(form.rating.data), form.review.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.rating.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Thank you for your rating.", "success")
+            return redirect(url_for("consultations.show", session_id=session_id), code=303)
+    return render_template(
+        "consultations/summary.html", session=session, is_user=True, form=form, can_rate=True, suggestions=[]
+    ), 422
+
+
+@bp.get("")
+@login_required
+def history():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    as_astrologer = current_user.type == UserType.ASTROLOGER
+    sessions = consultations.history(current_user.id, as_astrologer=as_astrologer, page=page)
+    template = "consultations/_history.html" if htmx and not htmx.history_restore_request else "consultations/history.html"
+    return render_template(template, history=sessions, as_astrologer=as_astrologer, endpoint="consultations.history")

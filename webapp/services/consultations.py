@@ -1,0 +1,580 @@
+"""The consultation lifecycle: request, offer, accept, decline, cancel, time out, end, rate.
+
+    waiting --accept--> active --end / auto-end--> completed
+    waiting --decline / cancel / accept timeout--> cancelled
+
+The state machine is the TRANSITIONS table; anything else raises
+IllegalTransition. A waiting request is either offered (in front of the
+astrologer, offered_at set, the accept timeout running) or queued (first in,
+first out) while all the astrologer's slots are taken: a slot is an active
+session or an offered request. When a slot frees, the head of the queue is
+offered.
+
+Requesting holds MIN_START_MINUTES at the rate frozen on the session;
+accepting releases the hold and starts billing (billing.start charges
+minute 1) in the same transaction; decline, cancel and timeout release it.
+users.session_status and the derived availability change in the same
+transactions, and every change is announced after commit.
+
+Locking order (with services/wallet.py): the astrologer's profile row, then
+session rows, then wallets.
+"""
+
+import enum
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import (
+    OPEN_SESSION_STATUSES,
+    AstrologerProfile,
+    Availability,
+    ConsultationSession,
+    EndReason,
+    ParticipantRole,
+    PresenceStatus,
+    SessionParticipant,
+    SessionStatus,
+    SessionType,
+    User,
+    UserProfile,
+    UserStatus,
+    UserType,
+    utcnow,
+)
+from . import billing, chat, marketplace, notifier, wallet
+from .errors import (
+    AccountSuspended,
+    AlreadyInSession,
+    AstrologerFull,
+    AstrologerNotFound,
+    AstrologerUnavailable,
+    IllegalTransition,
+    NotAllowed,
+    RatingNotAllowed,
+    SessionNotFound,
+    ValidationFailed,
+)
+
+DEFAULT_SESSION_SECONDS = 600  # the wait estimate before an astrologer has any history
+REVIEW_MAX = 1000
+
+
+class Transition(enum.StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    CANCEL = "cancel"
+    TIMEOUT = "timeout"
+    END = "end"
+
+
+#: (state, transition) -> next state. Nothing else is allowed.
+TRANSITIONS = {
+    (SessionStatus.WAITING, Transition.ACCEPT): SessionStatus.ACTIVE,
+    (SessionStatus.WAITING, Transition.DECLINE): SessionStatus.CANCELLED,
+    (SessionStatus.WAITING, Transition.CANCEL): SessionStatus.CANCELLED,
+    (SessionStatus.WAITING, Transition.TIMEOUT): SessionStatus.CANCELLED,
+    (SessionStatus.ACTIVE, Transition.END): SessionStatus.COMPLETED,
+}
+
+_REFUSALS = {
+    SessionStatus.WAITING: "This request has not been accepted yet.",
+    SessionStatus.ACTIVE: "This consultation has already started.",
+    SessionStatus.COMPLETED: "This consultation has already ended.",
+    SessionStatus.CANCELLED: "This request was already cancelled.",
+}
+
+
+def next_status(status, transition):
+    """The state `transition` leads to from `status`, or IllegalTransition."""
+    try:
+        return TRANSITIONS[(status, transition)]
+    except KeyError:
+        raise IllegalTransition(_REFUSALS[status], status=status.value, transition=transition.value) from None
+
+
+def _apply(session, transition):
+    session.status = next_status(session.status, transition)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_for_participant(session_id, user_id):
+    """The session if `user_id` takes part in it; SessionNotFound otherwise (never reveal others')."""
+    session = db.session.get(ConsultationSession, session_id)
+    if session is None or user_id not in (session.user_id, session.astrologer_id):
+        raise SessionNotFound()
+    return session
+
+
+def open_session_of(user_id):
+    return db.session.execute(
+        db.select(ConsultationSession).where(
+            ConsultationSession.user_id == user_id, ConsultationSession.status.in_(OPEN_SESSION_STATUSES)
+        )
+    ).scalar_one_or_none()
+
+
+def _queued(astrologer_id):
+    """Waiting requests not yet offered, first in first out."""
+    return (
+        db.select(ConsultationSession)
+        .where(
+            ConsultationSession.astrologer_id == astrologer_id,
+            ConsultationSession.status == SessionStatus.WAITING,
+            ConsultationSession.offered_at.is_(None),
+        )
+        .order_by(ConsultationSession.requested_at, ConsultationSession.id)
+    )
+
+
+def queue_position(session):
+    """0 when offered to the astrologer, 1 for the head of the queue, and so on."""
+    if session.status != SessionStatus.WAITING or session.offered_at is not None:
+        return 0
+    ahead = [s.id for s in db.session.execute(_queued(session.astrologer_id)).scalars()]
+    return ahead.index(session.id) + 1 if session.id in ahead else 0
+
+
+def average_session_seconds(astrologer_id, recent=20):
+    durations = db.session.execute(
+        db.select(ConsultationSession.duration_seconds)
+        .where(
+            ConsultationSession.astrologer_id == astrologer_id,
+            ConsultationSession.status == SessionStatus.COMPLETED,
+            ConsultationSession.duration_seconds > 0,
+        )
+        .order_by(ConsultationSession.ended_at.desc())
+        .limit(recent)
+    ).scalars().all()
+    return sum(durations) // len(durations) if durations else DEFAULT_SESSION_SECONDS
+
+
+def estimated_wait_seconds(session, position=None):
+    """Queue position x the astrologer's recent average session length, spread over their slots."""
+    position = queue_position(session) if position is None else position
+    if position == 0:
+        return 0
+    capacity = _profile(session.astrologer_id).max_concurrent_sessions
+    return position * average_session_seconds(session.astrologer_id) // capacity
+
+
+@dataclass(frozen=True)
+class Requests:
+    offered: list
+    queued: list
+    active: list
+
+
+def requests_for(astrologer_id):
+    """What the astrologer's dashboard shows: offered requests, the queue, active sessions."""
+    waiting = db.session.execute(
+        db.select(ConsultationSession)
+        .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.status == SessionStatus.WAITING)
+        .order_by(ConsultationSession.requested_at, ConsultationSession.id)
+    ).scalars().all()
+    active = db.session.execute(
+        db.select(ConsultationSession)
+        .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.status == SessionStatus.ACTIVE)
+        .order_by(ConsultationSession.started_at)
+    ).scalars().all()
+    return Requests(
+        offered=[s for s in waiting if s.offered_at is not None],
+        queued=[s for s in waiting if s.offered_at is None],
+        active=active,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    sessions: list
+    page: int
+    has_more: bool
+
+
+def history(user_id, *, as_astrologer=False, page=1, per_page=10):
+    """A person's sessions, newest first."""
+    page = max(page, 1)
+    column = ConsultationSession.astrologer_id if as_astrologer else ConsultationSession.user_id
+    rows = db.session.execute(
+        db.select(ConsultationSession)
+        .where(column == user_id)
+        .order_by(ConsultationSession.requested_at.desc(), ConsultationSession.id)
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    ).scalars().all()
+    return HistoryPage(rows[:per_page], page, len(rows) > per_page)
+
+
+# ---------------------------------------------------------------- locking and bookkeeping
+
+
+def _profile(astrologer_id):
+    return db.session.execute(db.select(AstrologerProfile).filter_by(user_id=astrologer_id)).scalar_one_or_none()
+
+
+def _lock_astrologer(astrologer_id):
+    return db.session.execute(
+        db.select(AstrologerProfile)
+        .filter_by(user_id=astrologer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def _lock_session(session_id):
+    return db.session.execute(
+        db.select(ConsultationSession)
+        .filter_by(id=session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _locked_for(session_id):
+    """(astrologer profile, session), both locked in the one order: profile first."""
+    session = db.session.get(ConsultationSession, session_id)
+    if session is None:
+        raise SessionNotFound()
+    profile = _lock_astrologer(session.astrologer_id)
+    return profile, _lock_session(session_id)
+
+
+def _refresh_presence(*user_ids):
+    """users.session_status from the sessions themselves, so it can never stick."""
+    for user_id in user_ids:
+        statuses = set(
+            db.session.execute(
+                db.select(ConsultationSession.status).where(
+                    (ConsultationSession.user_id == user_id) | (ConsultationSession.astrologer_id == user_id),
+                    ConsultationSession.status.in_(OPEN_SESSION_STATUSES),
+                )
+            ).scalars()
+        )
+        user = db.session.get(User, user_id)
+        if SessionStatus.ACTIVE in statuses:
+            user.session_status = PresenceStatus.IN_SESSION
+        elif SessionStatus.WAITING in statuses and user.type == UserType.USER:
+            user.session_status = PresenceStatus.WAITING
+        else:
+            user.session_status = PresenceStatus.IDLE
+
+
+def _announce(name, payload, *rooms):
+    for room in rooms:
+        notifier.announce(db.session(), name, payload, room=room)
+
+
+def _user_room(user_id):
+    return f"user:{user_id}"
+
+
+def _session_room(session_id):
+    return f"session:{session_id}"
+
+
+def _slots_taken(astrologer_id):
+    return db.session.execute(
+        db.select(db.func.count(ConsultationSession.id)).where(
+            ConsultationSession.astrologer_id == astrologer_id,
+            (ConsultationSession.status == SessionStatus.ACTIVE)
+            | ((ConsultationSession.status == SessionStatus.WAITING) & ConsultationSession.offered_at.is_not(None)),
+        )
+    ).scalar_one()
+
+
+def _fill_slots(profile, now):
+    """Offer queued requests, oldest first, while the astrologer has free slots. Call with the profile locked."""
+    free = profile.max_concurrent_sessions - _slots_taken(profile.user_id)
+    for session in db.session.execute(_queued(profile.user_id)).scalars().all():
+        if free <= 0:
+            break
+        if getattr(profile, f"{session.session_type.value}_availability") != Availability.AVAILABLE:
+            continue  # kept in the queue until the astrologer takes this channel again
+        session.offered_at = now
+        free -= 1
+        _announce_request(session, position=0)
+    db.session.flush()
+
+
+def _announce_request(session, position):
+    user = db.session.get(User, session.user_id)
+    _announce(
+        "session_requested",
+        {
+            "session_id": str(session.id),
+            "user_name": user.name,
+            "session_type": session.session_type.value,
+            "queue_position": position,
+        },
+        _user_room(session.astrologer_id),
+    )
+
+
+def _announce_queue(astrologer_id):
+    """queue_update to everyone waiting for this astrologer (positions move together)."""
+    waiting = db.session.execute(
+        db.select(ConsultationSession).where(
+            ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.status == SessionStatus.WAITING
+        )
+    ).scalars().all()
+    queued = [s.id for s in db.session.execute(_queued(astrologer_id)).scalars()]
+    for session in waiting:
+        position = queued.index(session.id) + 1 if session.id in queued else 0
+        _announce(
+            "queue_update",
+            {
+                "session_id": str(session.id),
+                "position": position,
+                "eta_seconds": estimated_wait_seconds(session, position),
+            },
+            _user_room(session.user_id),
+        )
+
+
+def _hold_key(session_id):
+    return f"session:{session_id}:hold"
+
+
+def _release_hold(session, now):
+    held = wallet.find_by_key(_hold_key(session.id))
+    if held is not None:
+        wallet.release(held, now=now)
+
+
+# ---------------------------------------------------------------- use cases
+
+
+def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None):
+    """A user asks an astrologer for a session: it is held, then offered at once or queued."""
+    now = now or utcnow()
+    config = current_app.config
+    try:
+        session_type = SessionType(session_type)
+    except ValueError:
+        raise ValidationFailed("session_type", "Choose chat or call.") from None
+    user = db.session.get(User, user_id)
+    if user is None or user.status != UserStatus.ACTIVE:
+        raise AccountSuspended()
+    if user.type != UserType.USER:
+        raise NotAllowed("Consultations are started from a user account.")
+    profile = _lock_astrologer(astrologer_id)
+    astrologer = db.session.get(User, astrologer_id) if profile else None
+    if profile is None or not profile.is_approved or astrologer.status != UserStatus.ACTIVE:
+        raise AstrologerNotFound()
+    if getattr(profile, f"{session_type.value}_availability") != Availability.AVAILABLE:
+        raise AstrologerUnavailable(f"{astrologer.name} is not taking {session_type.value} requests right now.")
+    existing = open_session_of(user_id)
+    if existing is not None:
+        raise AlreadyInSession(session_id=str(existing.id))
+    rate = profile.chat_rate_per_minute if session_type == SessionType.CHAT else profile.call_rate_per_minute
+
+    session = ConsultationSession(
+        user_id=user_id,
+        astrologer_id=astrologer_id,
+        session_type=session_type,
+        status=SessionStatus.WAITING,
+        rate_per_minute=rate,
+        requested_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(session)
+    except IntegrityError:
+        # Another request of this user won the race; the partial unique index said no.
+        raise AlreadyInSession() from None
+    wallet.hold(
+        wallet.wallet_of(user_id).id,
+        rate * config["MIN_START_MINUTES"],
+        idempotency_key=_hold_key(session.id),
+        session_id=session.id,
+        now=now,
+        description=f"Held for a {session_type.value} request ({config['MIN_START_MINUTES']} minutes)",
+    )
+    db.session.add_all(
+        [
+            SessionParticipant(session_id=session.id, user_id=user_id, role=ParticipantRole.USER),
+            SessionParticipant(session_id=session.id, user_id=astrologer_id, role=ParticipantRole.ASTROLOGER),
+        ]
+    )
+    db.session.flush()
+    _fill_slots(profile, now)
+    if session.offered_at is None:
+        _announce_request(session, position=queue_position(session))
+    _refresh_presence(user_id)
+    _announce_queue(astrologer_id)
+    return session
+
+
+def accept(session_id, astrologer_id, now=None):
+    """The astrologer accepts an offered request: the hold is released and billing starts (minute 1)."""
+    now = now or utcnow()
+    profile, session = _locked_for(session_id)
+    if session.astrologer_id != astrologer_id:
+        raise SessionNotFound()
+    next_status(session.status, Transition.ACCEPT)  # refuse a cancelled or already accepted request first
+    if session.offered_at is None:
+        raise IllegalTransition("This request is still in the queue; accept the ones offered to you first.")
+    active = marketplace.active_session_count(astrologer_id)
+    if active >= profile.max_concurrent_sessions:
+        raise AstrologerFull()
+    before = marketplace.availability(astrologer_id)
+    _apply(session, Transition.ACCEPT)
+    session.started_at = session.updated_at = now
+    for participant in session.participants:
+        participant.joined_at = now
+    _release_hold(session, now)
+    billing.start(session, now)  # charges minute 1 at acceptance
+    details = chat.birth_details_text(
+        db.session.execute(db.select(UserProfile).filter_by(user_id=session.user_id)).scalar_one()
+    )
+    if details:
+        chat.post_system_message(session, details, now)
+    chat.post_system_message(session, f"Session started at {session.rate_per_minute} {current_app.config['CURRENCY']} per minute.", now)
+    _refresh_presence(session.user_id, astrologer_id)
+    marketplace.announce_if_changed(astrologer_id, before)
+    _announce("session_started", {"session_id": str(session.id)}, _user_room(session.user_id), _user_room(astrologer_id))
+    _announce_queue(astrologer_id)
+    return session
+
+
+def _close_request(profile, session, transition, reason, now):
+    """decline / cancel / timeout: the request ends, its hold is released, the next one is offered."""
+    _apply(session, transition)
+    session.ended_at = session.updated_at = now
+    session.end_reason = reason
+    _release_hold(session, now)
+    for participant in session.participants:
+        participant.left_at = now
+    db.session.flush()
+    _refresh_presence(session.user_id)
+    payload = {"session_id": str(session.id), "reason": reason.value, "billed_minutes": 0, "total_cost": "0.00"}
+    _announce("session_ended", payload, _user_room(session.user_id), _session_room(session.id))
+    _announce("request_withdrawn", {"session_id": str(session.id), "reason": reason.value}, _user_room(session.astrologer_id))
+    _fill_slots(profile, now)
+    _announce_queue(session.astrologer_id)
+    return session
+
+
+def decline(session_id, astrologer_id, now=None):
+    profile, session = _locked_for(session_id)
+    if session.astrologer_id != astrologer_id:
+        raise SessionNotFound()
+    return _close_request(profile, session, Transition.DECLINE, EndReason.DECLINED, now or utcnow())
+
+
+def cancel(session_id, user_id, now=None):
+    profile, session = _locked_for(session_id)
+    if session.user_id != user_id:
+        raise SessionNotFound()
+    return _close_request(profile, session, Transition.CANCEL, EndReason.CANCELLED, now or utcnow())
+
+
+def expire_requests(now=None):
+    """Cancel every offered request unanswered for ACCEPT_TIMEOUT_SECONDS (run by the periodic loop)."""
+    now = now or utcnow()
+    deadline = now - timedelta(seconds=current_app.config["ACCEPT_TIMEOUT_SECONDS"])
+    expired = db.session.execute(
+        db.select(ConsultationSession.id).where(
+            ConsultationSession.status == SessionStatus.WAITING, ConsultationSession.offered_at <= deadline
+        )
+    ).scalars().all()
+    closed = []
+    for session_id in expired:
+        profile, session = _locked_for(session_id)
+        if session.status == SessionStatus.WAITING and session.offered_at is not None and session.offered_at <= deadline:
+            closed.append(_close_request(profile, session, Transition.TIMEOUT, EndReason.ACCEPT_TIMEOUT, now))
+    return closed
+
+
+def end(session_id, *, by_user_id=None, reason=None, now=None):
+    """End an active session: by a participant (user_ended / astrologer_ended) or by the system with `reason`."""
+    now = now or utcnow()
+    profile, session = _locked_for(session_id)
+    if by_user_id is not None:
+        if by_user_id not in (session.user_id, session.astrologer_id):
+            raise SessionNotFound()
+        reason = EndReason.USER_ENDED if by_user_id == session.user_id else EndReason.ASTROLOGER_ENDED
+    before = marketplace.availability(session.astrologer_id)
+    _apply(session, Transition.END)
+    session.ended_at = session.updated_at = now
+    session.end_reason = reason
+    session.next_charge_at = None
+    session.duration_seconds = max(int((now - session.started_at).total_seconds()), 0)
+    for participant in session.participants:
+        participant.left_at = now
+    profile.total_sessions += 1
+    profile.total_minutes += session.billed_minutes
+    chat.post_system_message(session, _ended_text(reason), now)
+    db.session.flush()
+    _refresh_presence(session.user_id, session.astrologer_id)
+    marketplace.announce_if_changed(session.astrologer_id, before)
+    payload = {
+        "session_id": str(session.id),
+        "reason": reason.value,
+        "billed_minutes": session.billed_minutes,
+        "total_cost": str(session.total_cost),
+    }
+    _announce(
+        "session_ended", payload, _user_room(session.user_id), _user_room(session.astrologer_id), _session_room(session.id)
+    )
+    _fill_slots(profile, now)
+    _announce_queue(session.astrologer_id)
+    return session
+
+
+_ENDED = {
+    EndReason.USER_ENDED: "The user ended the session.",
+    EndReason.ASTROLOGER_ENDED: "The astrologer ended the session.",
+    EndReason.INSUFFICIENT_BALANCE: "The session ended: the balance does not cover another minute.",
+    EndReason.ASTROLOGER_NO_REPLY: "The session ended: the astrologer did not reply. Every charge is refunded.",
+    EndReason.SERVICE_INTERRUPTION: "The session ended after a service interruption. Only minutes before it were billed.",
+    EndReason.PARTICIPANT_DISCONNECTED: "The session ended: a participant was disconnected for too long.",
+}
+
+
+def _ended_text(reason):
+    return _ENDED.get(reason, "The session ended.")
+
+
+def rate(session_id, user_id, rating, review=None, now=None):
+    """The user rates a completed session once (1-5, optional review) if at least one minute was paid."""
+    now = now or utcnow()
+    session = get_for_participant(session_id, user_id)
+    if session.user_id != user_id:
+        raise NotAllowed("Only the user who took the consultation can rate it.")
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationFailed("rating", "Choose 1 to 5 stars.")
+    review = (review or "").strip() or None
+    if review and len(review) > REVIEW_MAX:
+        raise ValidationFailed("review", f"Use at most {REVIEW_MAX} characters.")
+    profile = _lock_astrologer(session.astrologer_id)
+    session = _lock_session(session_id)
+    if session.status != SessionStatus.COMPLETED:
+        raise RatingNotAllowed("Only a finished consultation can be rated.")
+    if session.billed_minutes < 1 or session.total_cost <= 0:
+        raise RatingNotAllowed("Only consultations with at least one paid minute can be rated.")
+    if session.rating is not None:
+        raise RatingNotAllowed("You have already rated this consultation.")
+    session.rating, session.review_text, session.rated_at = rating, review, now
+    total = profile.rating_average * profile.rating_count + rating
+    profile.rating_count += 1
+    profile.rating_average = (total / profile.rating_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    db.session.flush()
+    return session
+
+
+def similar_available(astrologer_id, limit=3):
+    """Other astrologers taking chats now who share a specialization (offered after a timeout or decline)."""
+    profile = _profile(astrologer_id)
+    listing = marketplace.list_astrologers(marketplace.ListingQuery(available=True), per_page=50)
+    wanted = set(profile.specializations) if profile else set()
+    picks = [item for item in listing.items if item.user.id != astrologer_id and wanted & set(item.profile.specializations)]
+    return picks[:limit]
