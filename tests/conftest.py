@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask import g, request_started
 from flask_migrate import upgrade
 
 from webapp import create_app
@@ -57,10 +58,19 @@ def database_url(tmp_path_factory):
         yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
+def _forget_per_request_state(sender, **extra):
+    # pytest-flask keeps one app context per test, so every request of the test shares `g`,
+    # where Flask-Login caches the user and Flask-WTF the CSRF token. In production each
+    # request has its own context; forget both at each request so two clients stay two people.
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     """The app from the factory, on a freshly migrated test database."""
     app = create_app(TestConfig(database_url))
+    request_started.connect(_forget_per_request_state, app)
     with app.app_context():
         upgrade()
     return app

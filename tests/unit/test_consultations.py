@@ -19,7 +19,6 @@ from webapp.models import (
     SessionParticipant,
     SessionStatus,
     UserStatus,
-    UserType,
     utcnow,
 )
 from webapp.services import billing, consultations, wallet

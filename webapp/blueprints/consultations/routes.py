@@ -128,18 +128,25 @@ def end(session_id):
 def rating(session_id):
     session = _session_or_404(session_id)
     form = RatingForm()
+    error = None
     if form.validate_on_submit():
         try:
             consultations.rate(session_id, current_user.id, int(form.rating.data), form.review.data)
-        except DomainError as error:
+        except DomainError as refused:
             db.session.rollback()
-            form.rating.errors.append(error.message)
+            error = refused.message
         else:
             db.session.commit()
             flash("Thank you for your rating.", "success")
             return redirect(url_for("consultations.show", session_id=session_id), code=303)
     return render_template(
-        "consultations/summary.html", session=session, is_user=True, form=form, can_rate=True, suggestions=[]
+        "consultations/summary.html",
+        session=session,
+        is_user=True,
+        form=form,
+        can_rate=session.rating is None and error is None,
+        suggestions=[],
+        error=error,
     ), 422
 
 
