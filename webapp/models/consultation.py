@@ -24,6 +24,11 @@ Additions, each with its reason:
   client_message_id): a message resent after a reconnect is stored once.
 - session_participants.last_read_seq, disconnected_at: read receipts and the
   reconnect grace period survive a process restart.
+- session_participants.connection_status and last_seen_at (migration 0004):
+  connection_status follows join/disconnect for display; last_seen_at is
+  refreshed by every event and a heartbeat, and is what the billing engine's
+  reconnect rule reads, because it stays right when a process dies with its
+  sockets or when sockets live on several processes.
 """
 
 import uuid
@@ -37,6 +42,7 @@ from ..extensions import db
 from .base import IdMixin, TimestampMixin
 from .enums import (
     OPEN_SESSION_STATUSES,
+    ConnectionStatus,
     EndReason,
     MessageType,
     ParticipantRole,
@@ -128,6 +134,11 @@ class SessionParticipant(IdMixin, TimestampMixin, db.Model):
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Highest message seq this participant has read (read receipts).
     last_read_seq: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    connection_status: Mapped[ConnectionStatus] = mapped_column(
+        enum_column_type(ConnectionStatus, "connection_status"), nullable=False, default=ConnectionStatus.DISCONNECTED
+    )
+    #: The last sign of life from any of this participant's sockets in the session.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[ConsultationSession] = relationship(back_populates="participants")
     user = relationship("User")

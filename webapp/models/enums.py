@@ -80,6 +80,14 @@ class ParticipantRole(enum.StrEnum):
     ASTROLOGER = "astrologer"
 
 
+class ConnectionStatus(enum.StrEnum):
+    """Whether a participant has a socket in the session's room (a display hint; the
+    reconnect rule uses last_seen_at, which survives process crashes)."""
+
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
 class MessageType(enum.StrEnum):
     TEXT = "text"  #: written by a participant
     SYSTEM = "system"  #: written by the platform (started, low balance, ended, ...)

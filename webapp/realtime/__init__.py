@@ -5,4 +5,4 @@ and emit. Rooms: `user:<id>` for personal notifications, `session:<id>` for
 a consultation. The /marketplace namespace broadcasts public availability.
 """
 
-from . import auth, broadcast  # noqa: F401
+from . import auth, broadcast, events  # noqa: F401

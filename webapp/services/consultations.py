@@ -142,16 +142,20 @@ def queue_position(session):
 
 
 def average_session_seconds(astrologer_id, recent=20):
-    durations = db.session.execute(
-        db.select(ConsultationSession.duration_seconds)
-        .where(
-            ConsultationSession.astrologer_id == astrologer_id,
-            ConsultationSession.status == SessionStatus.COMPLETED,
-            ConsultationSession.duration_seconds > 0,
+    durations = (
+        db.session.execute(
+            db.select(ConsultationSession.duration_seconds)
+            .where(
+                ConsultationSession.astrologer_id == astrologer_id,
+                ConsultationSession.status == SessionStatus.COMPLETED,
+                ConsultationSession.duration_seconds > 0,
+            )
+            .order_by(ConsultationSession.ended_at.desc())
+            .limit(recent)
         )
-        .order_by(ConsultationSession.ended_at.desc())
-        .limit(recent)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     return sum(durations) // len(durations) if durations else DEFAULT_SESSION_SECONDS
 
 
@@ -173,16 +177,28 @@ class Requests:
 
 def requests_for(astrologer_id):
     """What the astrologer's dashboard shows: offered requests, the queue, active sessions."""
-    waiting = db.session.execute(
-        db.select(ConsultationSession)
-        .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.status == SessionStatus.WAITING)
-        .order_by(ConsultationSession.requested_at, ConsultationSession.id)
-    ).scalars().all()
-    active = db.session.execute(
-        db.select(ConsultationSession)
-        .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.status == SessionStatus.ACTIVE)
-        .order_by(ConsultationSession.started_at)
-    ).scalars().all()
+    waiting = (
+        db.session.execute(
+            db.select(ConsultationSession)
+            .where(
+                ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.status == SessionStatus.WAITING
+            )
+            .order_by(ConsultationSession.requested_at, ConsultationSession.id)
+        )
+        .scalars()
+        .all()
+    )
+    active = (
+        db.session.execute(
+            db.select(ConsultationSession)
+            .where(
+                ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.status == SessionStatus.ACTIVE
+            )
+            .order_by(ConsultationSession.started_at)
+        )
+        .scalars()
+        .all()
+    )
     return Requests(
         offered=[s for s in waiting if s.offered_at is not None],
         queued=[s for s in waiting if s.offered_at is None],
@@ -201,13 +217,17 @@ def history(user_id, *, as_astrologer=False, page=1, per_page=10):
     """A person's sessions, newest first."""
     page = max(page, 1)
     column = ConsultationSession.astrologer_id if as_astrologer else ConsultationSession.user_id
-    rows = db.session.execute(
-        db.select(ConsultationSession)
-        .where(column == user_id)
-        .order_by(ConsultationSession.requested_at.desc(), ConsultationSession.id)
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            db.select(ConsultationSession)
+            .where(column == user_id)
+            .order_by(ConsultationSession.requested_at.desc(), ConsultationSession.id)
+            .limit(per_page + 1)
+            .offset((page - 1) * per_page)
+        )
+        .scalars()
+        .all()
+    )
     return HistoryPage(rows[:per_page], page, len(rows) > per_page)
 
 
@@ -318,11 +338,15 @@ def _announce_request(session, position):
 
 def _announce_queue(astrologer_id):
     """queue_update to everyone waiting for this astrologer (positions move together)."""
-    waiting = db.session.execute(
-        db.select(ConsultationSession).where(
-            ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.status == SessionStatus.WAITING
+    waiting = (
+        db.session.execute(
+            db.select(ConsultationSession).where(
+                ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.status == SessionStatus.WAITING
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     queued = [s.id for s in db.session.execute(_queued(astrologer_id)).scalars()]
     for session in waiting:
         position = queued.index(session.id) + 1 if session.id in queued else 0
@@ -437,10 +461,14 @@ def accept(session_id, astrologer_id, now=None):
     )
     if details:
         chat.post_system_message(session, details, now)
-    chat.post_system_message(session, f"Session started at {session.rate_per_minute} {current_app.config['CURRENCY']} per minute.", now)
+    chat.post_system_message(
+        session, f"Session started at {session.rate_per_minute} {current_app.config['CURRENCY']} per minute.", now
+    )
     _refresh_presence(session.user_id, astrologer_id)
     marketplace.announce_if_changed(astrologer_id, before)
-    _announce("session_started", {"session_id": str(session.id)}, _user_room(session.user_id), _user_room(astrologer_id))
+    _announce(
+        "session_started", {"session_id": str(session.id)}, _user_room(session.user_id), _user_room(astrologer_id)
+    )
     _announce_queue(astrologer_id)
     return session
 
@@ -457,7 +485,9 @@ def _close_request(profile, session, transition, reason, now):
     _refresh_presence(session.user_id)
     payload = {"session_id": str(session.id), "reason": reason.value, "billed_minutes": 0, "total_cost": "0.00"}
     _announce("session_ended", payload, _user_room(session.user_id), _session_room(session.id))
-    _announce("request_withdrawn", {"session_id": str(session.id), "reason": reason.value}, _user_room(session.astrologer_id))
+    _announce(
+        "request_withdrawn", {"session_id": str(session.id), "reason": reason.value}, _user_room(session.astrologer_id)
+    )
     _fill_slots(profile, now)
     _announce_queue(session.astrologer_id)
     return session
@@ -481,15 +511,23 @@ def expire_requests(now=None):
     """Cancel every offered request unanswered for ACCEPT_TIMEOUT_SECONDS (run by the periodic loop)."""
     now = now or utcnow()
     deadline = now - timedelta(seconds=current_app.config["ACCEPT_TIMEOUT_SECONDS"])
-    expired = db.session.execute(
-        db.select(ConsultationSession.id).where(
-            ConsultationSession.status == SessionStatus.WAITING, ConsultationSession.offered_at <= deadline
+    expired = (
+        db.session.execute(
+            db.select(ConsultationSession.id).where(
+                ConsultationSession.status == SessionStatus.WAITING, ConsultationSession.offered_at <= deadline
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     closed = []
     for session_id in expired:
         profile, session = _locked_for(session_id)
-        if session.status == SessionStatus.WAITING and session.offered_at is not None and session.offered_at <= deadline:
+        if (
+            session.status == SessionStatus.WAITING
+            and session.offered_at is not None
+            and session.offered_at <= deadline
+        ):
             closed.append(_close_request(profile, session, Transition.TIMEOUT, EndReason.ACCEPT_TIMEOUT, now))
     return closed
 
@@ -523,7 +561,11 @@ def end(session_id, *, by_user_id=None, reason=None, now=None):
         "total_cost": str(session.total_cost),
     }
     _announce(
-        "session_ended", payload, _user_room(session.user_id), _user_room(session.astrologer_id), _session_room(session.id)
+        "session_ended",
+        payload,
+        _user_room(session.user_id),
+        _user_room(session.astrologer_id),
+        _session_room(session.id),
     )
     _fill_slots(profile, now)
     _announce_queue(session.astrologer_id)
@@ -576,5 +618,7 @@ def similar_available(astrologer_id, limit=3):
     profile = _profile(astrologer_id)
     listing = marketplace.list_astrologers(marketplace.ListingQuery(available=True), per_page=50)
     wanted = set(profile.specializations) if profile else set()
-    picks = [item for item in listing.items if item.user.id != astrologer_id and wanted & set(item.profile.specializations)]
+    picks = [
+        item for item in listing.items if item.user.id != astrologer_id and wanted & set(item.profile.specializations)
+    ]
     return picks[:limit]

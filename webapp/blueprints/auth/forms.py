@@ -80,7 +80,9 @@ class BirthDetailsForm(FlaskForm):
     birth_date = DateField("Date of birth", validators=[Optional()])
     birth_time = TimeField("Time of birth", validators=[Optional()])
     birth_place = StringField(
-        "Place of birth", filters=[_strip], validators=[Optional(), Length(max=200, message="Use at most 200 characters.")]
+        "Place of birth",
+        filters=[_strip],
+        validators=[Optional(), Length(max=200, message="Use at most 200 characters.")],
     )
 
     def validate_birth_date(self, field):

@@ -2,13 +2,13 @@
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
 from ...extensions import db, htmx
 from ...models import SessionStatus, UserType
-from ...services import consultations
+from ...services import billing, chat, consultations
 from ...services.errors import (
     AlreadyInSession,
     DomainError,
@@ -75,12 +75,20 @@ def show(session_id):
             position=position,
             eta=consultations.estimated_wait_seconds(session, position),
         )
+    conversation = _conversation(session)
     if session.status == SessionStatus.ACTIVE:
-        return render_template("consultations/room.html", session=session, is_user=is_user)
+        return render_template(
+            "consultations/room.html",
+            session=session,
+            is_user=is_user,
+            state=billing.session_state(session, current_user.id),
+            **conversation,
+        )
     return render_template(
         "consultations/summary.html",
         session=session,
         is_user=is_user,
+        **conversation,
         form=RatingForm(),
         can_rate=is_user and session.rating is None and session.billed_minutes >= 1 and session.total_cost > 0,
         suggestions=consultations.similar_available(session.astrologer_id)
@@ -147,7 +155,47 @@ def rating(session_id):
         can_rate=session.rating is None and error is None,
         suggestions=[],
         error=error,
+        **_conversation(session),
     ), 422
+
+
+def _conversation(session):
+    """The stored messages, and how far the other participant has read (for the ticks)."""
+    other = session.astrologer_id if session.user_id == current_user.id else session.user_id
+    return {
+        "messages": chat.history(session.id, limit=None),
+        "other_read_seq": chat.read_state(session.id).get(str(other), 0),
+    }
+
+
+@bp.get("/<uuid:session_id>/messages")
+@login_required
+def messages(session_id):
+    """Messages after `after_seq`, in order: JSON for clients that ask for it, the list items otherwise."""
+    session = _session_or_404(session_id)
+    after_seq = max(request.args.get("after_seq", 0, type=int) or 0, 0)
+    found = chat.history(session.id, after_seq=after_seq)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(
+            session_id=str(session.id),
+            messages=[chat.serialize(m) for m in found],
+            has_more=len(found) == chat.HISTORY_LIMIT,
+        )
+    return render_template(
+        "consultations/_messages.html", messages=found, other_read_seq=_conversation(session)["other_read_seq"]
+    )
+
+
+@bp.get("/<uuid:session_id>/transcript.txt")
+@login_required
+def transcript(session_id):
+    session = _session_or_404(session_id)
+    names = {session.user_id: session.user.name, session.astrologer_id: session.astrologer.name}
+    return Response(
+        chat.transcript(session, names),
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="consultation-{session.id}.txt"'},
+    )
 
 
 @bp.get("")
@@ -156,5 +204,7 @@ def history():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     as_astrologer = current_user.type == UserType.ASTROLOGER
     sessions = consultations.history(current_user.id, as_astrologer=as_astrologer, page=page)
-    template = "consultations/_history.html" if htmx and not htmx.history_restore_request else "consultations/history.html"
+    template = (
+        "consultations/_history.html" if htmx and not htmx.history_restore_request else "consultations/history.html"
+    )
     return render_template(template, history=sessions, as_astrologer=as_astrologer, endpoint="consultations.history")

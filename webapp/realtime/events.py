@@ -1,0 +1,160 @@
+"""Socket.IO events of a consultation (default namespace, login required).
+
+Every event names a session; `session_event` checks the payload, that the
+user takes part in that session and that its state allows the event, then
+calls a service and commits. Anything wrong becomes an error ack
+{ok: false, error, message}; the connection stays up and the server log
+stays clean. Who sends what:
+
+    join_session   participant -> server: join session:<id>; ack: session state, messages after after_seq
+    send_message   participant -> server: store, ack with the stored message; `message` to session:<id>
+    typing         participant -> server: `typing` to the other sockets in session:<id> (not stored)
+    mark_read      participant -> server: `read` to session:<id> when the read mark moves forward
+    presence       participant -> server: heartbeat (every 15 s) for the reconnect rule
+    leave_session  participant -> server: leave session:<id>
+"""
+
+from functools import wraps
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_socketio import join_room, leave_room, rooms
+from limits import parse_many, storage, strategies
+
+from ..extensions import db, socketio
+from ..models import SessionStatus
+from ..services import billing, chat, consultations
+from ..services.errors import DomainError, SessionNotActive
+
+MESSAGE_LIMITS = parse_many("5/second;60/minute")
+_rate_limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+_socket_users = {}  # sid -> user id, for the sockets of this process
+
+ANY_STATUS = tuple(SessionStatus)
+
+
+def error_ack(code, message):
+    return {"ok": False, "error": code, "message": message}
+
+
+def session_event(*statuses):
+    """Validate, authorize and commit around a handler `(session, data) -> ack`."""
+
+    def decorator(handler):
+        @wraps(handler)
+        def wrapped(data=None):
+            try:
+                if not current_user.is_authenticated:
+                    return error_ack("unauthorized", "Log in again to continue.")
+                if not isinstance(data, dict):
+                    return error_ack("bad_request", "The event needs an object with a session_id.")
+                session_id = chat.parse_session_id(data.get("session_id"))
+                session = consultations.get_for_participant(session_id, current_user.id)
+                if session.status not in statuses:
+                    raise SessionNotActive()
+                ack = handler(session, data)
+                db.session.commit()
+                return ack
+            except DomainError as error:
+                db.session.rollback()
+                return error_ack(error.code, error.message)
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("socket event %s failed", handler.__name__)
+                return error_ack("internal", "Something went wrong; please try again.")
+
+        return wrapped
+
+    return decorator
+
+
+@socketio.on("join_session")
+@session_event(*ANY_STATUS)
+def join_session(session, data):
+    after_seq = data.get("after_seq") or 0
+    if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
+        return error_ack("bad_request", "after_seq must be a whole number.")
+    join_room(chat.session_room(session.id))
+    _socket_users[request.sid] = current_user.id
+    chat.connected(session.id, current_user.id)
+    messages = chat.history(session.id, after_seq=after_seq)
+    return {
+        "ok": True,
+        "session": billing.session_state(session, current_user.id),
+        "messages": [chat.serialize(m) for m in messages],
+        "has_more": len(messages) == chat.HISTORY_LIMIT,
+        "read": chat.read_state(session.id),
+    }
+
+
+@socketio.on("send_message")
+@session_event(*ANY_STATUS)  # a resend after the end still gets its stored message back
+def send_message(session, data):
+    if not all(_rate_limiter.test(limit, "message", request.sid) for limit in MESSAGE_LIMITS):
+        return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
+    for limit in MESSAGE_LIMITS:
+        _rate_limiter.hit(limit, "message", request.sid)
+    message, _ = chat.send(session.id, current_user.id, data.get("client_id"), data.get("content"))
+    return {"ok": True, "message": chat.serialize(message)}
+
+
+@socketio.on("typing")
+@session_event(SessionStatus.ACTIVE)
+def typing(session, data):
+    socketio.emit(
+        "typing",
+        {"session_id": str(session.id), "user_id": str(current_user.id), "is_typing": bool(data.get("is_typing"))},
+        to=chat.session_room(session.id),
+        skip_sid=request.sid,
+    )
+    return {"ok": True}
+
+
+@socketio.on("mark_read")
+@session_event(*ANY_STATUS)
+def mark_read(session, data):
+    participant = chat.mark_read(session.id, current_user.id, data.get("up_to_seq"))
+    return {"ok": True, "up_to_seq": participant.last_read_seq}
+
+
+@socketio.on("presence")
+@session_event(*ANY_STATUS)
+def presence(session, data):
+    chat.connected(session.id, current_user.id)
+    return {"ok": True}
+
+
+@socketio.on("leave_session")
+@session_event(*ANY_STATUS)
+def leave_session(session, data):
+    leave_room(chat.session_room(session.id))
+    _mark_gone_if_last(session.id)
+    return {"ok": True}
+
+
+@socketio.on("disconnect")
+def disconnect(reason=None):
+    """A socket closed: participants with no other socket here are marked disconnected."""
+    user_id = _socket_users.pop(request.sid, None)
+    if user_id is None:
+        return
+    try:
+        for room in rooms():
+            if room.startswith("session:"):
+                _mark_gone_if_last(chat.parse_session_id(room.split(":", 1)[1]), user_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("marking a disconnect failed")
+
+
+def _mark_gone_if_last(session_id, user_id=None):
+    user_id = user_id or current_user.id
+    room = chat.session_room(session_id)
+    others = [
+        sid
+        for sid, _ in socketio.server.manager.get_participants("/", room)
+        if sid != request.sid and _socket_users.get(sid) == user_id
+    ]
+    if not others:
+        chat.disconnected(session_id, user_id)

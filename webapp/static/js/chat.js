@@ -1,0 +1,264 @@
+/* The consultation room. The server is the only source of truth: messages come from acks and
+   `message` events and are kept once each by seq; the session bar shows what the server sends.
+   On every (re)connect the room re-joins with the last seq it has, receives what it missed, in
+   order, and re-sends unacknowledged messages under the same client_id (stored once). */
+(function () {
+  "use strict";
+  var room = document.querySelector("[data-live-page=room]");
+  if (!room || !window.io) return;
+
+  var sessionId = room.dataset.sessionId;
+  var me = room.dataset.userId;
+  var list = room.querySelector("#messages");
+  var input = room.querySelector("#composer-input");
+  var form = room.querySelector(".composer");
+  var composerError = room.querySelector(".composer-error");
+  var typingLine = room.querySelector(".typing");
+  var lastSeq = Number(list.dataset.lastSeq || 0);
+  var otherReadSeq = Number(room.dataset.otherReadSeq || 0);
+  var readSent = 0;
+  var outbox = new Map(); // client_id -> {content, item}, in send order
+  var ended = false;
+  var seen = new Set();
+  list.querySelectorAll("[data-seq]").forEach(function (item) { seen.add(Number(item.dataset.seq)); });
+
+  var socket = window.io({ reconnectionDelay: 500, reconnectionDelayMax: 5000 });
+
+  // ---------------------------------------------------------------- connection
+
+  socket.on("connect", join);
+  socket.on("disconnect", function () { banner(true); });
+  socket.io.on("reconnect_attempt", function () { banner(true); });
+
+  function join() {
+    socket.timeout(10000).emit("join_session", { session_id: sessionId, after_seq: lastSeq }, function (error, ack) {
+      if (error) { setTimeout(function () { if (socket.connected) join(); }, 2000); return; }
+      if (!ack.ok) { showError(ack.message); return; }
+      banner(false);
+      ack.messages.forEach(render);
+      applyRead(ack.read);
+      updateBar(ack.session);
+      if (ack.session.status !== "active") { finish(); return; }
+      if (ack.has_more) { join(); return; }
+      flushOutbox();
+      markRead();
+    });
+  }
+
+  function banner(reconnecting) {
+    room.querySelector(".connection-banner").hidden = !reconnecting || ended;
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  function render(message) {
+    if (message.session_id !== sessionId || seen.has(message.seq)) return;
+    seen.add(message.seq);
+    lastSeq = Math.max(lastSeq, message.seq);
+    var pending = message.client_id && outbox.get(message.client_id);
+    var item = build(message);
+    if (pending && message.sender_id === me) {
+      outbox.delete(message.client_id);
+      pending.item.remove();
+    }
+    var after = null;
+    list.querySelectorAll("[data-seq]").forEach(function (other) {
+      if (!after && Number(other.dataset.seq) > message.seq) after = other;
+    });
+    list.insertBefore(item, after || firstPending());
+    item.scrollIntoView({ block: "end" });
+  }
+
+  function firstPending() {
+    return list.querySelector(".msg-pending");
+  }
+
+  function build(message) {
+    var kind = message.message_type === "system" ? "system" : message.sender_id === me ? "own" : "other";
+    var item = document.createElement("li");
+    item.className = "msg msg-" + kind;
+    if (message.seq) item.dataset.seq = message.seq;
+    if (message.client_id) item.dataset.clientId = message.client_id;
+    var text = document.createElement("p");
+    text.className = "msg-text";
+    text.textContent = message.content; // never innerHTML: content is shown as typed
+    var meta = document.createElement("span");
+    meta.className = "msg-meta";
+    var time = document.createElement("time");
+    var sent = message.sent_at ? new Date(message.sent_at) : new Date();
+    time.dateTime = sent.toISOString();
+    time.textContent = sent.toISOString().substring(11, 16);
+    meta.appendChild(time);
+    if (kind === "own") {
+      var ticks = document.createElement("span");
+      ticks.className = "ticks";
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(ticks);
+      setTicks(ticks, message.seq ? (message.seq <= otherReadSeq ? "read" : "delivered") : "sending");
+    }
+    item.appendChild(text);
+    item.appendChild(meta);
+    return item;
+  }
+
+  function setTicks(ticks, state) {
+    ticks.textContent = { sending: "…", delivered: "✓", read: "✓✓", failed: "!" }[state];
+    ticks.setAttribute("aria-label", { sending: "Sending", delivered: "Delivered", read: "Read", failed: "Not sent" }[state]);
+    ticks.dataset.state = state;
+  }
+
+  function send(content) {
+    var clientId = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID() : String(Date.now()) + Math.random();
+    var item = build({ session_id: sessionId, sender_id: me, message_type: "text", content: content, client_id: clientId });
+    item.classList.add("msg-pending");
+    list.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+    outbox.set(clientId, { content: content, item: item });
+    emitSend(clientId);
+  }
+
+  function emitSend(clientId) {
+    var entry = outbox.get(clientId);
+    if (!entry || !socket.connected) return; // kept; sent again after the next join
+    socket.timeout(10000).emit("send_message", { session_id: sessionId, client_id: clientId, content: entry.content }, function (error, ack) {
+      if (error) return; // no answer: the outbox keeps it for the reconnect
+      if (ack.ok) { render(ack.message); return; }
+      if (ack.error === "rate_limited") { setTimeout(function () { emitSend(clientId); }, 1200); return; }
+      outbox.delete(clientId);
+      entry.item.classList.add("msg-failed");
+      setTicks(entry.item.querySelector(".ticks"), "failed");
+      showError(ack.message);
+    });
+  }
+
+  function flushOutbox() {
+    Array.from(outbox.keys()).forEach(emitSend);
+  }
+
+  socket.on("message", function (message) {
+    render(message);
+    markReadSoon();
+  });
+
+  // ---------------------------------------------------------------- read receipts and typing
+
+  function markRead() {
+    if (document.visibilityState !== "visible" || ended) return;
+    var newest = 0;
+    list.querySelectorAll(".msg-other[data-seq], .msg-system[data-seq]").forEach(function (item) {
+      newest = Math.max(newest, Number(item.dataset.seq));
+    });
+    if (newest > readSent) {
+      readSent = newest;
+      socket.emit("mark_read", { session_id: sessionId, up_to_seq: newest });
+    }
+  }
+  var readTimer;
+  function markReadSoon() { clearTimeout(readTimer); readTimer = setTimeout(markRead, 300); }
+  document.addEventListener("visibilitychange", markRead);
+
+  function applyRead(read) {
+    Object.keys(read || {}).forEach(function (userId) {
+      if (userId !== me) otherReadSeq = Math.max(otherReadSeq, read[userId]);
+    });
+    list.querySelectorAll(".msg-own[data-seq]").forEach(function (item) {
+      if (Number(item.dataset.seq) <= otherReadSeq) setTicks(item.querySelector(".ticks"), "read");
+    });
+  }
+
+  socket.on("read", function (event) {
+    if (event.session_id !== sessionId || event.user_id === me) return;
+    var read = {};
+    read[event.user_id] = event.up_to_seq;
+    applyRead(read);
+  });
+
+  var typingTimer, typingShownTimer, typingSent = false;
+  input.addEventListener("input", function () {
+    if (!typingSent) { typingSent = true; socket.emit("typing", { session_id: sessionId, is_typing: true }); }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(stopTyping, 2500);
+  });
+  function stopTyping() {
+    if (typingSent) { typingSent = false; socket.emit("typing", { session_id: sessionId, is_typing: false }); }
+  }
+  socket.on("typing", function (event) {
+    if (event.session_id !== sessionId || event.user_id === me) return;
+    typingLine.hidden = !event.is_typing;
+    clearTimeout(typingShownTimer);
+    if (event.is_typing) typingShownTimer = setTimeout(function () { typingLine.hidden = true; }, 6000);
+  });
+
+  // ---------------------------------------------------------------- composer
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var content = input.value.trim();
+    if (!content || ended) return;
+    if (content.length > 2000) { showError("A message can have at most 2000 characters."); return; }
+    input.value = "";
+    showError(null);
+    stopTyping();
+    send(content);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  function showError(message) {
+    composerError.hidden = !message;
+    composerError.textContent = message || "";
+  }
+
+  // ---------------------------------------------------------------- the session bar
+
+  var startedAt = Date.parse(room.dataset.startedAt);
+  var clockOffset = Date.parse(room.dataset.serverNow) - Date.now();
+  function money(value) {
+    return "₹" + Number(value).toLocaleString("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+  function updateBar(state) {
+    if (!state || state.session_id !== sessionId) return;
+    if (state.server_now) clockOffset = Date.parse(state.server_now) - Date.now();
+    ["billed_minutes", "minutes_left"].forEach(function (key) {
+      var field = room.querySelector('[data-bar="' + key + '"]');
+      if (field && state[key] !== null && state[key] !== undefined) field.textContent = state[key];
+    });
+    ["total_cost", "balance"].forEach(function (key) {
+      var field = room.querySelector('[data-bar="' + key + '"]');
+      if (field && state[key] !== null && state[key] !== undefined) field.textContent = money(state[key]);
+    });
+  }
+  function tick() {
+    if (ended) return;
+    var seconds = Math.max(0, Math.floor((Date.now() + clockOffset - startedAt) / 1000));
+    var minutes = Math.floor(seconds / 60);
+    room.querySelector('[data-bar="elapsed"]').textContent = minutes + ":" + String(seconds % 60).padStart(2, "0");
+  }
+  setInterval(tick, 1000);
+  tick();
+  socket.on("billing_tick", updateBar);
+
+  // ---------------------------------------------------------------- presence and the end
+
+  setInterval(function () { if (socket.connected && !ended) socket.emit("presence", { session_id: sessionId }); }, 15000);
+
+  socket.on("session_ended", function (event) {
+    if (event.session_id !== sessionId) return;
+    updateBar({ session_id: sessionId, billed_minutes: event.billed_minutes, total_cost: event.total_cost });
+    finish();
+  });
+
+  function finish() {
+    ended = true;
+    room.querySelector(".ended-banner").hidden = false;
+    room.querySelector(".connection-banner").hidden = true;
+    input.disabled = true;
+    form.querySelector("button").disabled = true;
+    room.querySelectorAll("[data-composer-lock] button").forEach(function (button) { button.disabled = true; });
+    typingLine.hidden = true;
+  }
+})();
