@@ -25,6 +25,7 @@ from ..extensions import db, socketio
 from ..models import SessionStatus
 from ..services import billing, chat, consultations
 from ..services.errors import DomainError, SessionNotActive
+from .auth import reload_user
 
 MESSAGE_LIMITS = parse_many("5/second;60/minute")
 _rate_limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
@@ -44,7 +45,7 @@ def session_event(*statuses):
         @wraps(handler)
         def wrapped(data=None):
             try:
-                if not current_user.is_authenticated:
+                if not reload_user().is_authenticated:
                     return error_ack("unauthorized", "Log in again to continue.")
                 if not isinstance(data, dict):
                     return error_ack("bad_request", "The event needs an object with a session_id.")

@@ -34,7 +34,7 @@ LINK = re.compile(
     re.IGNORECASE,
 )
 # Ten or more digits, with the separators people type between them.
-PHONE = re.compile(r"(?<![\w])\+?\d(?:[\s\-().]*\d){9,}")
+PHONE = re.compile(r"(?<![\w])[+(]?\d(?:[\s\-().]*\d){9,}")
 
 
 def mask(text):

@@ -25,7 +25,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import utcnow
-from . import wallet
+from . import billing, wallet
 from .errors import DomainError, InvalidSignature, UnknownOrder
 
 CAPTURED = "captured"
@@ -165,9 +165,12 @@ def handle_webhook(provider_name, body, headers, now=None):
     now = now or utcnow()
     event = provider(provider_name).verify_webhook(body, headers, now)
     if event.status == CAPTURED:
-        return wallet.complete_topup(
+        transaction, changed = wallet.complete_topup(
             provider_name, event.order_id, payment_id=event.payment_id, amount=event.amount, now=now
         )
+        if changed:
+            billing.note_topup(transaction.user_id, transaction.amount, now)
+        return transaction, changed
     return wallet.fail_topup(provider_name, event.order_id, payment_id=event.payment_id, now=now)
 
 

@@ -1,0 +1,345 @@
+"""Chat over Socket.IO (real test clients sharing the Flask login): auth, ordering, resends,
+replay after reconnect, masking, escaping, bad payloads, the rate limit."""
+
+import uuid
+
+import pytest
+
+from webapp.extensions import db, socketio
+from webapp.models import ConnectionStatus, Message, SessionParticipant
+from webapp.services import chat, consultations
+
+from ..conftest import AuthActions
+
+
+@pytest.fixture
+def live(app, consult):
+    """An active session and a logged-in Socket.IO client for each side (and a factory for more)."""
+    astrologer = consult.astrologer(email="astro@example.com", name="Acharya Test")
+    user = consult.user(email="user@example.com", name="Priya Test")
+    session = consult.accept(consult.request(user, astrologer))
+
+    def socket_for(email):
+        http = app.test_client()
+        AuthActions(http).login(email)
+        return socketio.test_client(app, flask_test_client=http)
+
+    class Live:
+        pass
+
+    live = Live()
+    live.session, live.user, live.astrologer, live.socket_for = session, user, astrologer, socket_for
+    live.user_socket, live.astro_socket = socket_for("user@example.com"), socket_for("astro@example.com")
+    yield live
+    for socket in (live.user_socket, live.astro_socket):
+        if socket.is_connected():
+            socket.disconnect()
+
+
+def join(socket, session, after_seq=0):
+    return socket.emit("join_session", {"session_id": str(session.id), "after_seq": after_seq}, callback=True)
+
+
+def send(socket, session, content, client_id=None):
+    payload = {"session_id": str(session.id), "client_id": client_id or uuid.uuid4().hex, "content": content}
+    return socket.emit("send_message", payload, callback=True)
+
+
+def received(socket, name):
+    return [_payload(event) for event in socket.get_received() if event["name"] == name]
+
+
+def _payload(event):
+    # Flask-SocketIO's test client records "message" (Socket.IO's send() event name) unwrapped.
+    args = event["args"]
+    return args[0] if isinstance(args, list) else args
+
+
+def test_anonymous_connect_is_refused(app):
+    assert not socketio.test_client(app).is_connected()
+
+
+def test_join_returns_state_and_history(live):
+    ack = join(live.user_socket, live.session)
+    assert ack["ok"] is True
+    assert ack["session"]["status"] == "active" and ack["session"]["billed_minutes"] == 1
+    assert ack["session"]["balance"] == "490.00" and ack["session"]["minutes_left"] == 49
+    assert [m["message_type"] for m in ack["messages"]] == ["system"]  # "Session started"
+    astro_ack = join(live.astro_socket, live.session)
+    assert astro_ack["session"]["balance"] is None  # the user's balance is not the astrologer's business
+    participant = db.session.query(SessionParticipant).filter_by(user_id=live.user.id).one()
+    assert participant.connection_status == ConnectionStatus.CONNECTED and participant.last_seen_at is not None
+
+
+def test_non_participant_cannot_join_or_send(live, consult):
+    consult.user(email="stranger@example.com")
+    stranger = live.socket_for("stranger@example.com")
+    assert join(stranger, live.session) == {
+        "ok": False,
+        "error": "session_not_found",
+        "message": "There is no such consultation.",
+    }
+    assert send(stranger, live.session, "hello")["error"] == "session_not_found"
+    assert db.session.query(Message).filter_by(session_id=live.session.id).count() == 1
+    assert stranger.is_connected()
+
+
+def test_a_message_is_stored_then_broadcast_with_its_seq(live):
+    join(live.user_socket, live.session), join(live.astro_socket, live.session)
+    live.astro_socket.get_received()
+    ack = send(live.user_socket, live.session, "  Namaste!  ", client_id="c-1")
+    assert ack["ok"] and ack["message"]["content"] == "Namaste!" and ack["message"]["seq"] == 2
+    assert ack["message"]["client_id"] == "c-1" and ack["message"]["sender_id"] == str(live.user.id)
+    [broadcast] = received(live.astro_socket, "message")
+    assert broadcast == ack["message"]
+
+
+def test_a_resend_with_the_same_client_id_is_stored_once(live):
+    join(live.user_socket, live.session)
+    first = send(live.user_socket, live.session, "Are you there?", client_id="same")
+    again = send(live.user_socket, live.session, "Are you there?", client_id="same")
+    assert again == first
+    assert db.session.query(Message).filter_by(session_id=live.session.id, client_message_id="same").count() == 1
+
+
+def test_a_hundred_rapid_messages_from_both_sides_keep_a_gap_free_order(live, app):
+    app.config["TESTING_NO_RATE_LIMIT"] = True
+    join(live.user_socket, live.session), join(live.astro_socket, live.session)
+    from webapp.realtime import events
+
+    events.MESSAGE_LIMITS_BACKUP = events.MESSAGE_LIMITS
+    events.MESSAGE_LIMITS = []  # this test is about ordering, not the limit
+    try:
+        acks = []
+        for n in range(50):
+            acks.append(send(live.user_socket, live.session, f"user {n}"))
+            acks.append(send(live.astro_socket, live.session, f"astro {n}"))
+    finally:
+        events.MESSAGE_LIMITS = events.MESSAGE_LIMITS_BACKUP
+    assert all(ack["ok"] for ack in acks)
+    seqs = [m.seq for m in db.session.query(Message).filter_by(session_id=live.session.id).order_by(Message.seq)]
+    assert seqs == list(range(1, 102))
+    user_view = [m["seq"] for m in received(live.user_socket, "message")]
+    assert user_view == sorted(user_view) and len(set(user_view)) == 100
+
+
+def test_reconnect_replays_what_was_missed_exactly_once(live):
+    join(live.user_socket, live.session)
+    join(live.astro_socket, live.session)
+    send(live.user_socket, live.session, "first")
+    ack = join(live.astro_socket, live.session)
+    last = ack["messages"][-1]["seq"]
+    live.astro_socket.disconnect()
+    for n in range(3):
+        send(live.user_socket, live.session, f"while you were away {n}")
+    back = live.socket_for("astro@example.com")
+    replay = join(back, live.session, after_seq=last)
+    assert [m["content"] for m in replay["messages"]] == [f"while you were away {n}" for n in range(3)]
+    assert [m["seq"] for m in replay["messages"]] == [last + 1, last + 2, last + 3]
+    assert join(back, live.session, after_seq=last + 3)["messages"] == []
+    back.disconnect()
+
+
+def test_disconnect_marks_the_participant_gone(live):
+    join(live.astro_socket, live.session)
+    live.astro_socket.disconnect()
+    db.session.expire_all()
+    participant = db.session.query(SessionParticipant).filter_by(user_id=live.astrologer.id).one()
+    assert participant.connection_status == ConnectionStatus.DISCONNECTED and participant.disconnected_at is not None
+
+
+def test_a_second_tab_keeps_the_participant_connected(live):
+    second_tab = live.socket_for("astro@example.com")
+    join(live.astro_socket, live.session), join(second_tab, live.session)
+    live.astro_socket.disconnect()
+    db.session.expire_all()
+    participant = db.session.query(SessionParticipant).filter_by(user_id=live.astrologer.id).one()
+    assert participant.connection_status == ConnectionStatus.CONNECTED
+    ack = send(live.user_socket, live.session, "both tabs see this")
+    assert ack["ok"]
+    assert [m["content"] for m in received(second_tab, "message")][-1] == "both tabs see this"
+    second_tab.disconnect()
+
+
+@pytest.mark.parametrize(
+    "typed, shown",
+    [
+        ("call me on 98123 45678", "call me on [number hidden]"),
+        ("+91-98123-45678 please", "[number hidden] please"),
+        ("(022) 2345 6789 0", "[number hidden]"),
+        ("mail priya.s+astro@gmail.com now", "mail [email hidden] now"),
+        ("see https://example.com/x?y=1 or www.site.in", "see [link hidden] or [link hidden]"),
+        ("my site is astro-priya.com/booking", "my site is [link hidden]"),
+        ("born 12-04-1990 at 06:30", "born 12-04-1990 at 06:30"),  # dates and times are not phone numbers
+        ("I was born in 1990, aged 34", "I was born in 1990, aged 34"),
+    ],
+)
+def test_contact_details_are_masked_and_the_sender_sees_it(live, typed, shown):
+    join(live.user_socket, live.session)
+    ack = send(live.user_socket, live.session, typed)
+    assert ack["message"]["content"] == shown
+    assert db.session.query(Message).filter_by(id=uuid.UUID(ack["message"]["id"])).one().content == shown
+
+
+def test_xss_is_stored_as_text_and_rendered_escaped(live, app):
+    payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    join(live.user_socket, live.session)
+    assert send(live.user_socket, live.session, payload)["message"]["content"] == payload
+    http = app.test_client()
+    AuthActions(http).login("astro@example.com")
+    page = http.get(f"/consultations/{live.session.id}").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+@pytest.mark.parametrize(
+    "payload, error",
+    [
+        ("not a dict", "bad_request"),
+        (None, "bad_request"),
+        (["list"], "bad_request"),
+        ({}, "session_not_found"),
+        ({"session_id": "garbage"}, "session_not_found"),
+        ({"session_id": 42}, "session_not_found"),
+        ({"session_id": str(uuid.uuid4()), "content": "hi"}, "session_not_found"),
+    ],
+)
+def test_bad_payloads_get_an_error_ack_and_the_connection_stays(live, payload, error):
+    ack = live.user_socket.emit("send_message", payload, callback=True)
+    assert ack["ok"] is False and ack["error"] == error and ack["message"]
+    assert live.user_socket.is_connected()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "cannot be empty"),
+        ("   \n  ", "cannot be empty"),
+        ("x" * 2001, "at most 2000 characters"),
+        (12345, "must be text"),
+        ({"rich": "text"}, "must be text"),
+        (None, "must be text"),
+    ],
+)
+def test_bad_content_is_refused_and_nothing_is_stored(live, content, message):
+    join(live.user_socket, live.session)
+    ack = live.user_socket.emit(
+        "send_message", {"session_id": str(live.session.id), "client_id": "c", "content": content}, callback=True
+    )
+    assert ack["ok"] is False and ack["error"] == "invalid" and message in ack["message"]
+    assert db.session.query(Message).filter_by(session_id=live.session.id).count() == 1
+
+
+def test_exactly_2000_characters_is_fine(live):
+    join(live.user_socket, live.session)
+    assert send(live.user_socket, live.session, "y" * 2000)["ok"]
+
+
+def test_bad_client_id_and_after_seq_are_refused(live):
+    ack = live.user_socket.emit(
+        "send_message", {"session_id": str(live.session.id), "client_id": "x" * 65, "content": "hi"}, callback=True
+    )
+    assert ack["error"] == "invalid"
+    ack = live.user_socket.emit("join_session", {"session_id": str(live.session.id), "after_seq": "abc"}, callback=True)
+    assert ack["error"] == "bad_request"
+
+
+def test_sending_after_the_end_is_refused_but_a_resend_gets_its_message(live):
+    join(live.user_socket, live.session)
+    first = send(live.user_socket, live.session, "last words", client_id="last")
+    consultations.end(live.session.id, by_user_id=live.user.id)
+    db.session.commit()
+    refused = send(live.user_socket, live.session, "too late")
+    assert refused["ok"] is False and refused["error"] == "session_not_active"
+    assert send(live.user_socket, live.session, "last words", client_id="last") == first
+    typing = live.user_socket.emit("typing", {"session_id": str(live.session.id), "is_typing": True}, callback=True)
+    assert typing["error"] == "session_not_active"
+
+
+def test_typing_reaches_the_other_side_only(live):
+    join(live.user_socket, live.session), join(live.astro_socket, live.session)
+    live.user_socket.get_received(), live.astro_socket.get_received()
+    live.user_socket.emit("typing", {"session_id": str(live.session.id), "is_typing": True}, callback=True)
+    assert received(live.astro_socket, "typing") == [
+        {"session_id": str(live.session.id), "user_id": str(live.user.id), "is_typing": True}
+    ]
+    assert received(live.user_socket, "typing") == []
+
+
+def test_mark_read_moves_forward_and_announces(live):
+    join(live.user_socket, live.session), join(live.astro_socket, live.session)
+    sent = send(live.user_socket, live.session, "read me")["message"]
+    live.user_socket.get_received()
+    ack = live.astro_socket.emit("mark_read", {"session_id": str(live.session.id), "up_to_seq": 999}, callback=True)
+    assert ack == {"ok": True, "up_to_seq": sent["seq"]}  # clamped to the last message
+    [read] = received(live.user_socket, "read")
+    assert read["user_id"] == str(live.astrologer.id) and read["up_to_seq"] == sent["seq"]
+    assert db.session.query(Message).filter_by(id=uuid.UUID(sent["id"])).one().read_at is not None
+    live.astro_socket.emit("mark_read", {"session_id": str(live.session.id), "up_to_seq": 1}, callback=True)
+    assert received(live.user_socket, "read") == []  # it never moves back
+    bad = live.astro_socket.emit("mark_read", {"session_id": str(live.session.id), "up_to_seq": "x"}, callback=True)
+    assert bad["error"] == "invalid"
+
+
+def test_rate_limit_per_socket(live):
+    join(live.user_socket, live.session)
+    acks = [send(live.user_socket, live.session, f"burst {n}") for n in range(7)]
+    assert [ack["ok"] for ack in acks[:5]] == [True] * 5
+    assert acks[5] == {
+        "ok": False,
+        "error": "rate_limited",
+        "message": "You are sending messages too fast; wait a moment.",
+    }
+    other = live.socket_for("user@example.com")  # the limit is per socket
+    join(other, live.session)
+    assert send(other, live.session, "from another tab")["ok"]
+    other.disconnect()
+
+
+def test_history_endpoint_json_and_html(live, app):
+    join(live.user_socket, live.session)
+    for n in range(3):
+        send(live.user_socket, live.session, f"m{n}")
+    http = app.test_client()
+    AuthActions(http).login("user@example.com")
+    data = http.get(
+        f"/consultations/{live.session.id}/messages?after_seq=2", headers={"Accept": "application/json"}
+    ).json
+    assert [m["content"] for m in data["messages"]] == ["m1", "m2"] and data["has_more"] is False
+    html = http.get(f"/consultations/{live.session.id}/messages?after_seq=3").get_data(as_text=True)
+    assert "m2" in html and "m1" not in html and "<html" not in html
+
+
+def test_room_renders_history_and_the_transcript_downloads_after_the_end(live, app):
+    join(live.user_socket, live.session)
+    send(live.user_socket, live.session, "keep this")
+    http = app.test_client()
+    AuthActions(http).login("user@example.com")
+    room = http.get(f"/consultations/{live.session.id}").get_data(as_text=True)
+    assert "keep this" in room and 'data-live-page="room"' in room and 'data-last-seq="2"' in room
+    consultations.end(live.session.id, by_user_id=live.user.id)
+    db.session.commit()
+    summary = http.get(f"/consultations/{live.session.id}").get_data(as_text=True)
+    assert "Transcript" in summary and "keep this" in summary and "Download as text" in summary
+    text = http.get(f"/consultations/{live.session.id}/transcript.txt")
+    assert text.mimetype == "text/plain" and "attachment" in text.headers["Content-Disposition"]
+    assert "Priya Test: keep this" in text.get_data(as_text=True)
+
+
+def test_topup_during_a_session_is_said_in_the_chat(live, app):
+    from webapp.services import payments
+
+    join(live.user_socket, live.session)
+    live.user_socket.get_received()
+    order, checkout = payments.start_topup(live.user.id, "200")
+    db.session.commit()
+    payments.demo_checkout(checkout.order_id, "pay", live.user.id)
+    db.session.commit()
+    events = live.user_socket.get_received()
+    system = [_payload(e)["content"] for e in events if e["name"] == "message"]
+    assert system == ["Top-up of INR 200.00 received."]
+    [tick] = [_payload(e) for e in events if e["name"] == "billing_tick"]
+    assert tick["balance"] == "690.00" and tick["minutes_left"] == 69
+
+
+def test_mask_function_directly():
+    assert chat.mask("plain words, no contacts") == "plain words, no contacts"
