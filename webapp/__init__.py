@@ -53,18 +53,14 @@ def configure_database(app):
 
 def _sqlite_connect(dbapi_connection, _record):
     # SQLite ignores foreign keys unless asked, per connection; WAL lets readers
-    # and the one writer work side by side. pysqlite's own transaction handling
-    # is switched off (it would commit when an outermost SAVEPOINT is released);
-    # _sqlite_begin starts every transaction instead.
-    dbapi_connection.isolation_level = None
+    # and the one writer work side by side. pysqlite opens a transaction just
+    # before the first write, so reads never hold a snapshot that a later write
+    # would have to upgrade. (The price: no SAVEPOINTs, which the services do
+    # not use; a refused operation rolls the whole transaction back.)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
-
-
-def _sqlite_begin(connection):
-    connection.exec_driver_sql("BEGIN")
 
 
 def register_extensions(app):
@@ -72,7 +68,6 @@ def register_extensions(app):
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_connect)
-            event.listen(db.engine, "begin", _sqlite_begin)
     migrate.init_app(
         app,
         db,

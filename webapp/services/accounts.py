@@ -98,11 +98,12 @@ def create_user(
         for rate in ("chat_rate_per_minute", "call_rate_per_minute"):
             fields[rate] = to_money(fields.get(rate, "10"))
         user.astrologer_profile = AstrologerProfile(created_at=now, updated_at=now, **fields)
+    db.session.add(user)
     try:
-        with db.session.begin_nested():
-            db.session.add(user)
+        db.session.flush()
     except IntegrityError as error:
-        # Lost a race with a concurrent registration of the same identifier.
+        # Lost a race with a concurrent registration of the same identifier. The caller rolls
+        # the transaction back (it must, after any domain error).
         text = str(error.orig).lower()
         if "phone" in text:
             raise PhoneTaken() from None

@@ -408,11 +408,12 @@ def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None):
         created_at=now,
         updated_at=now,
     )
+    db.session.add(session)
     try:
-        with db.session.begin_nested():
-            db.session.add(session)
+        db.session.flush()
     except IntegrityError:
         # Another request of this user won the race; the partial unique index said no.
+        # The caller rolls the transaction back, as after any domain error.
         raise AlreadyInSession() from None
     wallet.hold(
         wallet.wallet_of(user_id).id,

@@ -40,6 +40,7 @@ def register():
                 name=form.name.data, email=form.email.data, phone=form.phone.data, password=form.password.data
             )
         except ValidationFailed as error:
+            db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
             db.session.commit()

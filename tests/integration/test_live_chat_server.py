@@ -1,0 +1,188 @@
+"""The real server (python wsgi.py, eventlet) and real Socket.IO clients: chat survives a server kill.
+
+Two clients (user and astrologer) chat; the server process is killed with
+SIGKILL mid-chat and started again; the clients reconnect by themselves
+(python-socketio's reconnection), re-join with their last seq and re-send
+their unacknowledged messages with the same client_id, as static/js/chat.js
+does. Nothing is lost and nothing is duplicated.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import socketio as socketio_client
+
+from webapp.extensions import db
+from webapp.models import Message
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`python wsgi.py` on a port, against the test database."""
+
+    def __init__(self, database_url, log_path):
+        self.log_path = log_path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(
+            os.environ,
+            DATABASE_URL=database_url,
+            PORT=str(self.port),
+            SECRET_KEY="live-test-secret",
+            SOCKETIO_ASYNC_MODE="eventlet",
+            RUN_BILLING_IN_PROCESS="0",
+            PYTHONWARNINGS="ignore",
+        )
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "wsgi.py"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.log_path, "ab"),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start")
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+class ChatClient:
+    """A participant's client with the room's reconnect behaviour: re-join with the last seq, re-send the outbox."""
+
+    def __init__(self, server, email, session_id):
+        self.http = requests.Session()
+        page = self.http.get(server.url + "/auth/login").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        self.http.post(
+            server.url + "/auth/login", data={"identifier": email, "password": "s3cret-Passw0rd", "csrf_token": token}
+        )
+        self.session_id, self.server = str(session_id), server
+        self.seen, self.outbox, self.joined = {}, {}, threading.Event()
+        self.sio = socketio_client.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
+        self.sio.on("connect", self._join)
+        self.sio.on("message", self._keep)
+
+    def connect(self):
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+        self.sio.connect(self.server.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
+        assert self.joined.wait(10)
+
+    def _join(self):
+        self.joined.clear()
+        last = max(self.seen, default=0)
+        self.sio.emit("join_session", {"session_id": self.session_id, "after_seq": last}, callback=self._joined)
+
+    def _joined(self, ack):
+        for message in ack["messages"]:
+            self._keep(message)
+        self.joined.set()
+        for client_id, content in list(self.outbox.items()):
+            self._send(client_id, content)
+
+    def _keep(self, message):
+        assert message["seq"] not in self.seen or self.seen[message["seq"]] == message["id"], (
+            "a different message under one seq"
+        )
+        self.seen[message["seq"]] = message["id"]
+        self.outbox.pop(message.get("client_id"), None) if message.get("client_id") else None
+
+    def send(self, content):
+        client_id = uuid.uuid4().hex
+        self.outbox[client_id] = content
+        if self.sio.connected:
+            self._send(client_id, content)
+        return client_id
+
+    def _send(self, client_id, content):
+        def acked(ack):
+            if ack and ack.get("ok"):
+                self._keep(ack["message"])
+
+        try:
+            self.sio.emit(
+                "send_message",
+                {"session_id": self.session_id, "client_id": client_id, "content": content},
+                callback=acked,
+            )
+        except socketio_client.exceptions.BadNamespaceError:
+            pass  # disconnected: the outbox keeps it for the next join
+
+    def wait_for(self, seq_count, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.seen) >= seq_count and not self.outbox:
+                return True
+            time.sleep(0.05)
+        return False
+
+
+@pytest.fixture
+def server(database_url, tmp_path):
+    live = Server(database_url, tmp_path / "server.log")
+    live.start()
+    yield live
+    if live.process.poll() is None:
+        live.kill()
+
+
+def test_chat_survives_a_server_kill(server, consult):
+    astrologer = consult.astrologer(email="astro-live@example.com")
+    user = consult.user(email="user-live@example.com")
+    session = consult.accept(consult.request(user, astrologer))
+    alice, astro = ChatClient(server, user.email, session.id), ChatClient(server, astrologer.email, session.id)
+    alice.connect(), astro.connect()
+
+    alice.send("before the crash 1")
+    assert alice.wait_for(2) and astro.wait_for(2)
+    astro.send("before the crash 2")
+    assert alice.wait_for(3) and astro.wait_for(3)  # the system line + two messages
+
+    server.kill()
+    time.sleep(0.5)
+    alice.send("written while the server was down")  # kept in the outbox
+    server.start()
+
+    assert alice.wait_for(4, timeout=30), "the user's client reconnected, re-joined and re-sent"
+    assert astro.wait_for(4, timeout=30), "the astrologer's client received it after re-joining"
+    astro.send("after the restart")
+    assert alice.wait_for(5) and astro.wait_for(5)
+
+    db.session.expire_all()
+    stored = db.session.query(Message).filter_by(session_id=session.id).order_by(Message.seq).all()
+    assert [m.seq for m in stored] == [1, 2, 3, 4, 5]
+    assert [m.content for m in stored[1:]] == [
+        "before the crash 1",
+        "before the crash 2",
+        "written while the server was down",
+        "after the restart",
+    ]
+    assert sorted(alice.seen) == sorted(astro.seen) == [1, 2, 3, 4, 5]
+    alice.sio.disconnect(), astro.sio.disconnect()
