@@ -30,13 +30,14 @@ def register(app):
     @click.option("--once", is_flag=True, help="Run one pass and exit (cron, tests).")
     def billing_run_command(once):
         """Run the billing loop (set RUN_BILLING_IN_PROCESS=0 on the web processes)."""
-        from .engine import run_forever, run_pass
+        from .engine import run_pass, run_until_signalled
 
         if once:
             click.echo(f"billing pass: {run_pass(app)}")
             return
-        click.echo(f"billing loop running every {app.config['BILLING_POLL_SECONDS']}s (Ctrl-C stops)")
-        run_forever(app)
+        click.echo(f"billing loop running every {app.config['BILLING_POLL_SECONDS']}s (Ctrl-C or SIGTERM stops)")
+        run_until_signalled(app)
+        click.echo("billing loop stopped")
 
     @app.cli.group("ledger")
     def ledger_group():

@@ -1,25 +1,30 @@
 """The periodic loop that drives billing and timeouts.
 
 Runs as a background task of the web process (RUN_BILLING_IN_PROCESS=1, the
-default) or alone as `flask billing run`. It uses only
-socketio.start_background_task / socketio.sleep, so it works under eventlet
-and threading alike. Each pass commits on its own; no transaction is held
-across a sleep, and an error in one pass is logged and rolled back, never
-fatal to the loop.
+default; started once per process) or alone as `flask billing run`. It uses
+only socketio.start_background_task / socketio.sleep, so it works under
+eventlet and threading alike. Each unit of work commits on its own (see
+services/billing.py); no transaction is held across a sleep, and an error
+in a pass is logged and rolled back, never fatal to the loop. Any number of
+loops may run at once: sessions are claimed with FOR UPDATE SKIP LOCKED and
+every charge leg has its idempotency key.
 """
+
+import signal
+import threading
 
 from .extensions import db, socketio
 from .models import utcnow
 from .services import billing
 
+_started = set()
+
 
 def run_pass(app):
-    """One pass, in its own app context and transaction."""
+    """One pass, in its own app context."""
     with app.app_context():
         try:
-            result = billing.run_due(utcnow())
-            db.session.commit()
-            return result
+            return billing.run_due(utcnow())
         except Exception:
             db.session.rollback()
             app.logger.exception("billing pass failed; the next pass retries")
@@ -28,18 +33,32 @@ def run_pass(app):
             db.session.remove()
 
 
-def run_forever(app, passes=None):
-    """Run a pass every BILLING_POLL_SECONDS (forever, or `passes` times)."""
+def run_forever(app, stop=None, passes=None):
+    """Run a pass every BILLING_POLL_SECONDS until `stop` is set (or `passes` passes ran)."""
     count = 0
-    while passes is None or count < passes:
+    while not (stop and stop.is_set()) and (passes is None or count < passes):
         run_pass(app)
         count += 1
         socketio.sleep(app.config["BILLING_POLL_SECONDS"])
 
 
 def start_in_process(app):
-    """Start the loop beside the web server when RUN_BILLING_IN_PROCESS is on."""
-    if app.config["RUN_BILLING_IN_PROCESS"]:
-        app.logger.info("billing loop running in process every %ss", app.config["BILLING_POLL_SECONDS"])
-        return socketio.start_background_task(run_forever, app)
-    return None
+    """Start the loop beside the web server when RUN_BILLING_IN_PROCESS is on, once per process."""
+    if not app.config["RUN_BILLING_IN_PROCESS"] or id(app) in _started:
+        return None
+    _started.add(id(app))
+    app.logger.info("billing loop running in process every %ss", app.config["BILLING_POLL_SECONDS"])
+    return socketio.start_background_task(run_forever, app)
+
+
+def run_until_signalled(app):
+    """`flask billing run`: the loop in the foreground; SIGTERM or SIGINT finish the current pass and stop."""
+    stop = threading.Event()
+
+    def request_stop(signum, frame):
+        app.logger.info("signal %s: stopping after this pass", signum)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
+    run_forever(app, stop=stop)

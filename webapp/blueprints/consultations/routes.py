@@ -15,6 +15,7 @@ from ...services.errors import (
     InsufficientBalance,
     SessionNotFound,
 )
+from ..wallet.forms import PRESETS, TopupForm
 from . import bp
 from .forms import RatingForm, RequestForm
 
@@ -82,6 +83,8 @@ def show(session_id):
             session=session,
             is_user=is_user,
             state=billing.session_state(session, current_user.id),
+            form=TopupForm(formdata=None),
+            presets=PRESETS,
             **conversation,
         )
     return render_template(

@@ -240,7 +240,26 @@
   }
   setInterval(tick, 1000);
   tick();
-  socket.on("billing_tick", updateBar);
+  socket.on("billing_tick", function (state) {
+    updateBar(state);
+    var threshold = Number(room.dataset.lowBalanceMinutes || 0);
+    if (state.session_id === sessionId && state.minutes_left !== null && state.minutes_left >= threshold) lowBalance(null);
+  });
+  socket.on("balance_low", function (event) {
+    if (event.session_id !== sessionId) return;
+    updateBar({ session_id: sessionId, balance: event.balance, minutes_left: event.minutes_left });
+    lowBalance(event.minutes_left);
+  });
+  function lowBalance(minutesLeft) {
+    var warning = room.querySelector(".low-balance");
+    var topup = room.querySelector("[data-room-topup]");
+    if (!warning) return;
+    warning.hidden = minutesLeft === null;
+    if (minutesLeft !== null) {
+      warning.querySelector("[data-low-minutes]").textContent = minutesLeft;
+      if (topup) topup.open = true;
+    }
+  }
 
   // ---------------------------------------------------------------- presence and the end
 

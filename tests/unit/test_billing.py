@@ -1,0 +1,236 @@
+"""The billing engine, driven by explicit `now` (never sleeping): charges, boundaries, every end rule,
+free minutes, awkward rates, retried passes. The ledger is verified after every test (conftest)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from webapp.extensions import db
+from webapp.models import BillingTransaction, BillingType, EndReason, SessionStatus, utcnow
+from webapp.services import billing, chat, consultations, wallet
+
+D = Decimal
+MINUTE = timedelta(seconds=60)
+
+
+@pytest.fixture
+def run(consult, app, monkeypatch):
+    """run(rate=..., balance=..., replied=True, **config) -> a Scenario with an accepted session at t0."""
+
+    class Scenario:
+        def __init__(self, rate, balance, replied):
+            self.astrologer = consult.astrologer(rate=D(rate))
+            self.user = consult.user(balance=balance)
+            self.t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
+            self.session = consult.request(self.user, self.astrologer, now=self.t0)
+            consult.accept(self.session, now=self.t0)
+            if replied:
+                chat.send(self.session.id, self.astrologer.id, "hello", "Namaste", now=self.t0)
+                db.session.commit()
+
+        def at(self, offset, present=True):
+            """Run a pass at t0 + offset (both participants seen just before, unless present=False)."""
+            now = self.t0 + offset
+            if present:
+                for person in (self.user, self.astrologer):
+                    chat.connected(self.session.id, person.id, now=now)
+                db.session.commit()
+            result = billing.run_due(now)
+            db.session.expire_all()
+            return result
+
+        def walk(self, minutes, present=True):
+            """A pass at every minute boundary up to `minutes` after acceptance."""
+            for k in range(1, minutes + 1):
+                self.at(k * MINUTE, present)
+
+        @property
+        def balance(self):
+            return wallet.wallet_of(self.user.id).current_balance
+
+        def refresh(self):
+            db.session.refresh(self.session)
+            return self.session
+
+    def make(rate="10.00", balance="500.00", replied=True, **config):
+        for key, value in config.items():
+            monkeypatch.setitem(app.config, key, value)
+        return Scenario(rate, balance, replied)
+
+    return make
+
+
+@pytest.mark.parametrize("minutes", [1, 2, 7])
+def test_exact_charges_for_n_minutes(run, minutes):
+    s = run(rate="10.00")
+    s.walk(minutes - 1)  # minute 1 was charged at acceptance
+    session = s.refresh()
+    assert session.billed_minutes == minutes and session.total_cost == D("10.00") * minutes
+    assert s.balance == D("500.00") - D("10.00") * minutes
+    assert wallet.wallet_of(s.astrologer.id).current_balance == D("7.00") * minutes
+    assert wallet.platform_wallet().current_balance == D("3.00") * minutes
+    assert session.next_charge_at == s.t0 + minutes * MINUTE
+    assert session.status == SessionStatus.ACTIVE
+
+
+def test_boundary_exactly_at_next_charge_at(run):
+    s = run()
+    assert s.at(MINUTE - timedelta(microseconds=1))["charged"] == 0
+    assert s.at(MINUTE)["charged"] == 1
+    assert s.refresh().billed_minutes == 2
+
+
+def test_a_retried_or_duplicated_pass_charges_nothing_twice(run):
+    s = run()
+    s.at(MINUTE)
+    s.at(MINUTE)
+    s.at(MINUTE + timedelta(seconds=5))
+    assert s.refresh().billed_minutes == 2
+    keys = [k for (k,) in db.session.query(BillingTransaction.idempotency_key)]
+    assert len(keys) == len(set(keys))
+
+
+def test_ticks_and_low_balance_warnings(run, events):
+    s = run(rate="10.00", balance="55.00")
+    events.clear()
+    s.walk(3)  # minutes 2, 3, 4 -> balance 15.00: one minute left
+    ticks = [e for e in events if e.name == "billing_tick" and e.room == f"user:{s.user.id}"]
+    assert [(t.payload["billed_minutes"], t.payload["balance"], t.payload["minutes_left"]) for t in ticks] == [
+        (2, "35.00", 3),
+        (3, "25.00", 2),
+        (4, "15.00", 1),
+    ]
+    astro_ticks = [e for e in events if e.name == "billing_tick" and e.room == f"user:{s.astrologer.id}"]
+    assert all(t.payload["balance"] is None for t in astro_ticks) and len(astro_ticks) == 3
+    low = [e.payload for e in events if e.name == "balance_low"]
+    assert low == [{"session_id": str(s.session.id), "minutes_left": 1, "balance": "15.00"}]
+    assert any("Low balance: 1 more minute can be paid" in e.payload["content"] for e in events if e.name == "message")
+
+
+def test_insufficient_balance_ends_at_the_boundary_never_negative(run, events):
+    s = run(rate="10.00", balance="55.00")
+    s.walk(5)  # minutes 2..5 charged; minute 6 at 5 x 60 s cannot be paid
+    session = s.refresh()
+    assert session.status == SessionStatus.COMPLETED and session.end_reason == EndReason.INSUFFICIENT_BALANCE
+    assert session.billed_minutes == 5 and session.total_cost == D("50.00")
+    assert s.balance == D("5.00") and session.ended_at == s.t0 + 5 * MINUTE
+    assert session.next_charge_at is None
+    ended = [e.payload for e in events if e.name == "session_ended" and e.room == f"user:{s.user.id}"]
+    assert ended[-1]["reason"] == "insufficient_balance" and ended[-1]["total_cost"] == "50.00"
+
+
+def test_a_top_up_mid_session_extends_it(run):
+    s = run(rate="10.00", balance="55.00")
+    s.walk(3)
+    wallet.deposit(wallet.wallet_of(s.user.id).id, "100.00", idempotency_key="topup:test:mid")
+    billing.note_topup(s.user.id, D("100.00"))
+    db.session.commit()
+    for k in range(4, 9):
+        s.at(k * MINUTE)
+    session = s.refresh()
+    assert session.status == SessionStatus.ACTIVE and session.billed_minutes == 9
+    assert s.balance == D("65.00")
+
+
+def test_no_reply_ends_and_refunds_every_paisa(run, events):
+    s = run(rate="12.34", balance="500.00", replied=False)
+    s.walk(2)  # minutes 2 and 3 charged
+    assert s.refresh().billed_minutes == 3
+    s.at(3 * MINUTE)  # 180 s after acceptance without a word from the astrologer
+    session = s.refresh()
+    assert session.status == SessionStatus.COMPLETED and session.end_reason == EndReason.ASTROLOGER_NO_REPLY
+    assert session.billed_minutes == 3 and session.total_cost == D("0.00")  # minute 4 never charged
+    assert s.balance == D("500.00")
+    assert wallet.wallet_of(s.astrologer.id).current_balance == D("0.00")
+    assert wallet.platform_wallet().current_balance == D("0.00")
+    types = {t for (t,) in db.session.query(BillingTransaction.type).filter_by(session_id=session.id)}
+    assert {BillingType.REFUND, BillingType.REVERSAL} <= types
+
+
+def test_a_reply_keeps_the_session_going(run):
+    s = run(replied=False)
+    s.at(MINUTE)
+    chat.send(s.session.id, s.astrologer.id, "late", "Sorry, here now", now=s.t0 + MINUTE + timedelta(seconds=10))
+    db.session.commit()
+    s.walk(5)
+    assert s.refresh().status == SessionStatus.ACTIVE
+
+
+def test_downtime_charges_nothing_more(run, events):
+    s = run(rate="10.00")
+    s.at(10 * MINUTE)  # the engine was down: minute 2 is 9 minutes overdue
+    session = s.refresh()
+    assert session.status == SessionStatus.COMPLETED and session.end_reason == EndReason.SERVICE_INTERRUPTION
+    assert session.billed_minutes == 1 and s.balance == D("490.00")
+    assert session.ended_at == s.t0 + MINUTE  # closed at the last paid minute
+
+
+def test_a_short_delay_within_grace_is_still_billed(run):
+    s = run(rate="10.00")
+    s.at(MINUTE + timedelta(seconds=25))  # 25 s late, grace is 30 s
+    assert s.refresh().billed_minutes == 2
+
+
+def test_disconnect_grace(run):
+    s = run(rate="10.00")
+    s.at(MINUTE)  # both present at 60 s
+    s.at(2 * MINUTE, present=False)  # gone for 60 s: still within the 90 s grace, minute 3 charged
+    assert s.refresh().billed_minutes == 3
+    s.at(2 * MINUTE + timedelta(seconds=30), present=False)  # gone for 90 s
+    session = s.refresh()
+    assert session.status == SessionStatus.COMPLETED and session.end_reason == EndReason.PARTICIPANT_DISCONNECTED
+    assert session.billed_minutes == 3
+
+
+def test_rate_change_mid_session_is_ignored(run):
+    s = run(rate="10.00")
+    s.astrologer.astrologer_profile.chat_rate_per_minute = D("99.00")
+    db.session.commit()
+    s.walk(2)
+    assert s.refresh().total_cost == D("30.00")
+
+
+def test_free_first_minutes_once_per_user(run, consult):
+    s = run(rate="10.00", FREE_FIRST_MINUTES=2)
+    assert s.refresh().billed_minutes == 0 and s.session.free_minutes == 1  # minute 1 free at acceptance
+    s.walk(3)  # minute 2 free, minutes 3 and 4 charged
+    session = s.refresh()
+    assert (session.free_minutes, session.billed_minutes, session.total_cost) == (2, 2, D("20.00"))
+    consultations.end(session.id, by_user_id=s.user.id, now=s.t0 + 4 * MINUTE)
+    db.session.commit()
+    again = consult.accept(consult.request(s.user, s.astrologer, now=s.t0 + 5 * MINUTE), now=s.t0 + 5 * MINUTE)
+    assert (again.free_minutes, again.billed_minutes) == (0, 1)  # free minutes are once per user
+
+
+@pytest.mark.parametrize("rate", ["7.77", "0.01", "999.99", "0.05", "13.33"])
+def test_awkward_rates_split_exactly(run, rate):
+    s = run(rate=rate, balance="99000.00")
+    s.walk(2)
+    rows = (
+        db.session.query(BillingTransaction)
+        .filter(BillingTransaction.session_id == s.session.id, BillingTransaction.minute.is_not(None))
+        .all()
+    )
+    by_minute = {}
+    for row in rows:
+        by_minute.setdefault(row.minute, {})[row.type] = row.amount
+    for minute, legs in by_minute.items():
+        debit = legs[BillingType.CHARGE]
+        assert debit == D(rate)
+        assert legs.get(BillingType.EARNING, D("0")) + legs.get(BillingType.COMMISSION, D("0")) == debit
+
+
+def test_ended_sessions_are_never_charged(run):
+    s = run()
+    consultations.end(s.session.id, by_user_id=s.user.id, now=s.t0 + timedelta(seconds=30))
+    db.session.commit()
+    s.walk(3)
+    assert s.refresh().billed_minutes == 1
+
+
+def test_earnings_reach_the_dashboard_at_once(run):
+    s = run(rate="10.00")
+    s.walk(2)
+    db.session.refresh(s.astrologer.astrologer_profile)
+    assert s.astrologer.astrologer_profile.total_earnings == D("21.00")
