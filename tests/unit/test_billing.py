@@ -215,7 +215,7 @@ def test_awkward_rates_split_exactly(run, rate):
     by_minute = {}
     for row in rows:
         by_minute.setdefault(row.minute, {})[row.type] = row.amount
-    for minute, legs in by_minute.items():
+    for legs in by_minute.values():
         debit = legs[BillingType.CHARGE]
         assert debit == D(rate)
         assert legs.get(BillingType.EARNING, D("0")) + legs.get(BillingType.COMMISSION, D("0")) == debit
