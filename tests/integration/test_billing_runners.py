@@ -18,7 +18,7 @@ from webapp.models import (
     SessionStatus,
     utcnow,
 )
-from webapp.services import billing, consultations, ledger
+from webapp.services import billing, consultations, ledger, wallet
 
 pytestmark = pytest.mark.postgres
 
@@ -49,17 +49,25 @@ def test_four_runners_charge_every_minute_exactly_once(app, consult, monkeypatch
         | {timedelta(seconds=rng.randint(1, MINUTES * 60)) for _ in range(12)}
     )
     doomed = {"tick": ticks[len(ticks) // 2], "after": 25}
-    original = billing._charge_next
     local = threading.local()
+    per_session, batch = billing._charge_next, wallet.charge_due_batch
 
     def charge_next(session_id, now):
         if getattr(local, "doomed", False):
             local.charged = getattr(local, "charged", 0) + 1
             if local.charged > doomed["after"]:
                 raise Killed()
-        return original(session_id, now)
+        return per_session(session_id, now)
 
+    def charge_due_batch(now, **kwargs):
+        charged = batch(now, **kwargs)
+        if getattr(local, "doomed", False) and charged:
+            raise Killed()  # dies after writing a batch, before its commit
+        return charged
+
+    # Whichever path charges (set-based on PostgreSQL, per session elsewhere), one runner dies in it.
     monkeypatch.setattr(billing, "_charge_next", charge_next)
+    monkeypatch.setattr(wallet, "charge_due_batch", charge_due_batch)
     failures = []
 
     def runner(index, now, barrier):

@@ -95,6 +95,8 @@ def run_due(now=None):
     db.session.commit()
     for session_id, reason, at in _sweeps(now):
         done["ended"] += _end(session_id, reason, at)
+    if db.engine.dialect.name == "postgresql":
+        done["charged"] += _charge_in_batches(now)
     for _ in range(MAX_ROUNDS):
         due = _due_ids(now)
         if not due:
@@ -109,13 +111,64 @@ def run_due(now=None):
     return done
 
 
+def _charge_in_batches(now):
+    """PostgreSQL: charge plainly payable due minutes set-based, a batch per transaction.
+
+    What a batch leaves (free minutes, short wallets, minutes beyond the grace) falls to the
+    per-session path below, which applies the end rules.
+    """
+    config, charged = current_app.config, 0
+    for _ in range(MAX_ROUNDS):
+        try:
+            batch = wallet.charge_due_batch(
+                now,
+                limit=BATCH_SIZE,
+                minute_seconds=config["BILLING_MINUTE_SECONDS"],
+                grace_seconds=config["DOWNTIME_GRACE_SECONDS"],
+                commission_percent=_commission(),
+                free_first_minutes=config["FREE_FIRST_MINUTES"],
+            )
+            for charge in batch:
+                _announce_batch_charge(charge, now)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("a billing batch failed; its sessions fall to the per-session path")
+            return charged
+        if not batch:
+            return charged
+        charged += len(batch)
+    return charged
+
+
+def _announce_batch_charge(charge, now):
+    left = minutes_covered(charge.balance, charge.rate)
+    user_room, session_id = f"user:{charge.user_id}", str(charge.session_id)
+    tick = {"session_id": session_id, "billed_minutes": charge.billed_minutes, "total_cost": str(charge.total_cost)}
+    notifier.announce(
+        db.session(), "billing_tick", {**tick, "balance": str(charge.balance), "minutes_left": left}, room=user_room
+    )
+    notifier.announce(
+        db.session(),
+        "billing_tick",
+        {**tick, "balance": None, "minutes_left": None},
+        room=f"user:{charge.astrologer_id}",
+    )
+    if left < current_app.config["LOW_BALANCE_MINUTES"]:
+        _warn_if_low(db.session.get(ConsultationSession, charge.session_id), now)
+
+
 def _due_ids(now):
-    return db.session.execute(
-        db.select(ConsultationSession.id)
-        .where(ConsultationSession.status == SessionStatus.ACTIVE, ConsultationSession.next_charge_at <= now)
-        .order_by(ConsultationSession.next_charge_at)
-        .limit(BATCH_SIZE)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            db.select(ConsultationSession.id)
+            .where(ConsultationSession.status == SessionStatus.ACTIVE, ConsultationSession.next_charge_at <= now)
+            .order_by(ConsultationSession.next_charge_at)
+            .limit(BATCH_SIZE)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _claim(session_id, now):
@@ -186,22 +239,30 @@ def _sweeps(now):
     """(session id, reason, end time) for the rules that do not wait for a minute boundary."""
     config = current_app.config
     no_reply_deadline = now - timedelta(seconds=config["NO_REPLY_SECONDS"])
-    silent = db.session.execute(
-        db.select(ConsultationSession.id).where(
-            ConsultationSession.status == SessionStatus.ACTIVE,
-            ConsultationSession.astrologer_replied_at.is_(None),
-            ConsultationSession.started_at <= no_reply_deadline,
+    silent = (
+        db.session.execute(
+            db.select(ConsultationSession.id).where(
+                ConsultationSession.status == SessionStatus.ACTIVE,
+                ConsultationSession.astrologer_replied_at.is_(None),
+                ConsultationSession.started_at <= no_reply_deadline,
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     gone_deadline = now - timedelta(seconds=config["RECONNECT_GRACE_SECONDS"])
     # A participant who never joined counts from the acceptance; one who did, from the last sign of life.
     last_sign = db.func.coalesce(SessionParticipant.last_seen_at, ConsultationSession.started_at)
-    gone = db.session.execute(
-        db.select(ConsultationSession.id)
-        .join(SessionParticipant, SessionParticipant.session_id == ConsultationSession.id)
-        .where(ConsultationSession.status == SessionStatus.ACTIVE, last_sign <= gone_deadline)
-        .distinct()
-    ).scalars().all()
+    gone = (
+        db.session.execute(
+            db.select(ConsultationSession.id)
+            .join(SessionParticipant, SessionParticipant.session_id == ConsultationSession.id)
+            .where(ConsultationSession.status == SessionStatus.ACTIVE, last_sign <= gone_deadline)
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
     db.session.rollback()
     for session_id in silent:
         yield session_id, EndReason.ASTROLOGER_NO_REPLY, now

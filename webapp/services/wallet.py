@@ -19,8 +19,11 @@ has. Holds and releases move money between available and held and so have a
 billing row but no wallet row.
 """
 
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from types import SimpleNamespace
 
 from flask import current_app
 
@@ -687,3 +690,237 @@ def statement(wallet_id, page=1, per_page=20):
     ).all()
     lines = [StatementLine(transaction, balance_after) for transaction, balance_after in rows[:per_page]]
     return Statement(lines=lines, page=page, has_more=len(rows) > per_page)
+
+
+# ---------------------------------------------------------------- set-based minute charging (PostgreSQL)
+
+
+def _text_ids(row, *names):
+    """A plain record of a result row, with the id columns as text (how the batch path passes them)."""
+    values = dict(row._mapping)
+    values.update({name: str(values[name]) for name in names})
+    return SimpleNamespace(**values)
+
+
+@dataclass(frozen=True)
+class BatchCharge:
+    """One minute charged by `charge_due_batch`."""
+
+    session_id: object
+    user_id: object
+    astrologer_id: object
+    minute: int
+    billed_minutes: int
+    total_cost: Decimal
+    balance: Decimal  # the user's available balance after the charge
+    rate: Decimal
+
+
+def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_percent, free_first_minutes):
+    """Charge the next minute of up to `limit` due sessions in a handful of statements (PostgreSQL only).
+
+    The same legs, keys, wallet entries (chained per wallet) and totals as
+    charge_minute, written set-based: sessions claimed with FOR UPDATE SKIP
+    LOCKED, wallets locked in id order, every row written by one INSERT or
+    UPDATE over arrays. Sessions it cannot charge plainly (a free minute, a
+    minute overdue beyond the grace, a short or frozen wallet, a key already
+    used) are left for the per-session path, which applies the end rules.
+    Returns the BatchCharges; the caller commits.
+    """
+    # Raw SQL: ids travel as text (the driver's own form), amounts as Decimal.
+    claimed = db.session.execute(
+        db.text(
+            """
+            SELECT id, user_id, astrologer_id, rate_per_minute, started_at, next_charge_at,
+                   billed_minutes, free_minutes, total_cost
+            FROM consultation_sessions
+            WHERE status = 'active' AND next_charge_at <= :now AND next_charge_at >= :oldest
+              AND billed_minutes + free_minutes + 1 > :free_first
+            ORDER BY next_charge_at
+            LIMIT :limit
+            FOR UPDATE SKIP LOCKED
+            """
+        ),
+        {
+            "now": now,
+            "oldest": now - timedelta(seconds=grace_seconds),
+            "free_first": free_first_minutes,
+            "limit": limit,
+        },
+    ).all()
+    if not claimed:
+        return []
+    claimed = [_text_ids(row, "id", "user_id", "astrologer_id") for row in claimed]
+    house = str(platform_wallet().user_id)
+    people = {row.user_id for row in claimed} | {row.astrologer_id for row in claimed} | {house}
+    wallets = {
+        str(row.user_id): _text_ids(row, "id", "user_id")
+        for row in db.session.execute(
+            db.text(
+                "SELECT id, user_id, current_balance, available_balance, status FROM wallets"
+                " WHERE user_id = ANY(CAST(:people AS uuid[])) ORDER BY id FOR UPDATE"
+            ),
+            {"people": list(people)},
+        )
+    }
+    keys = {row.id: minute_key(row.id, row.billed_minutes + row.free_minutes + 1, "debit") for row in claimed}
+    used = set(
+        db.session.execute(
+            db.text("SELECT idempotency_key FROM billing_transactions WHERE idempotency_key = ANY(:keys)"),
+            {"keys": list(keys.values())},
+        ).scalars()
+    )
+    payable = [
+        row
+        for row in claimed
+        if keys[row.id] not in used
+        and wallets[row.user_id].status == WalletStatus.ACTIVE.value
+        and wallets[row.user_id].available_balance >= row.rate_per_minute
+        and row.rate_per_minute > 0
+    ]
+    if not payable:
+        return []
+
+    balances = {w.id: [w.current_balance, w.available_balance] for w in wallets.values()}
+    last_seq = {
+        str(wallet_id): seq
+        for wallet_id, seq in db.session.execute(
+            db.text(
+                "SELECT wallet_id, max(seq) FROM wallet_transactions WHERE wallet_id = ANY(CAST(:ids AS uuid[]))"
+                " GROUP BY wallet_id"
+            ),
+            {"ids": list(balances)},
+        )
+    }
+    billing_rows, entries, charges = [], [], []
+    spent, earned = {}, {}
+    for row in sorted(payable, key=lambda r: r.id):
+        minute = row.billed_minutes + row.free_minutes + 1
+        share, commission = split_minute(row.rate_per_minute, commission_percent)
+        legs = [
+            (wallets[row.user_id], BillingType.CHARGE, row.rate_per_minute, "debit", f"Consultation minute {minute}"),
+            (wallets[row.astrologer_id], BillingType.EARNING, share, "credit", f"Earning, minute {minute}"),
+            (wallets[house], BillingType.COMMISSION, commission, "commission", f"Commission, minute {minute}"),
+        ]
+        for owner, type, amount, leg, description in legs:
+            if amount <= 0:
+                continue
+            billing_id = str(uuid.uuid4())
+            billing_rows.append(
+                (billing_id, owner.user_id, owner.id, row.id, type.value, amount, minute_key(row.id, minute, leg),
+                 str(row.id), minute, description, row.next_charge_at)
+            )  # fmt: skip
+            signed = -amount if type == BillingType.CHARGE else amount
+            before = balances[owner.id][0]
+            balances[owner.id][0] += signed
+            balances[owner.id][1] += signed
+            last_seq[owner.id] = (last_seq.get(owner.id) or 0) + 1
+            entries.append(
+                (str(uuid.uuid4()), owner.id, billing_id, last_seq[owner.id], "debit" if signed < 0 else "credit",
+                 amount, before, before + signed, description, row.next_charge_at)
+            )  # fmt: skip
+        spent[row.user_id] = spent.get(row.user_id, ZERO) + row.rate_per_minute
+        earned[row.astrologer_id] = earned.get(row.astrologer_id, ZERO) + share
+        charges.append(
+            BatchCharge(
+                session_id=row.id,
+                user_id=row.user_id,
+                astrologer_id=row.astrologer_id,
+                minute=minute,
+                billed_minutes=row.billed_minutes + 1,
+                total_cost=row.total_cost + row.rate_per_minute,
+                balance=balances[wallets[row.user_id].id][1],
+                rate=row.rate_per_minute,
+            )
+        )
+
+    columns = list(zip(*billing_rows, strict=True))
+    db.session.execute(
+        db.text(
+            """
+            INSERT INTO billing_transactions (id, user_id, wallet_id, session_id, type, status, amount, currency,
+                idempotency_key, reference_id, minute, description, details, created_at, updated_at, completed_at)
+            SELECT b.id, b.user_id, b.wallet_id, b.session_id, b.type, 'completed', b.amount, :currency,
+                   b.key, b.reference, b.minute, b.description, '{}'::jsonb, b.at, b.at, b.at
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[]), CAST(:wallets AS uuid[]), CAST(:sessions AS uuid[]), CAST(:types AS varchar[]),
+                        CAST(:amounts AS numeric[]), CAST(:keys AS varchar[]), CAST(:references AS varchar[]), CAST(:minutes AS int[]),
+                        CAST(:descriptions AS varchar[]), CAST(:ats AS timestamptz[]))
+                 AS b(id, user_id, wallet_id, session_id, type, amount, key, reference, minute, description, at)
+            """
+        ),
+        dict(zip(("ids", "users", "wallets", "sessions", "types", "amounts", "keys", "references", "minutes",
+                  "descriptions", "ats"), map(list, columns), strict=True), currency=current_app.config["CURRENCY"]),
+    )  # fmt: skip
+    columns = list(zip(*entries, strict=True))
+    db.session.execute(
+        db.text(
+            """
+            INSERT INTO wallet_transactions (id, wallet_id, billing_transaction_id, seq, type, amount,
+                balance_before, balance_after, description, created_at)
+            SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:wallets AS uuid[]), CAST(:billing AS uuid[]), CAST(:seqs AS int[]), CAST(:types AS varchar[]),
+                                 CAST(:amounts AS numeric[]), CAST(:befores AS numeric[]), CAST(:afters AS numeric[]), CAST(:descriptions AS varchar[]),
+                                 CAST(:ats AS timestamptz[]))
+            """
+        ),
+        dict(zip(("ids", "wallets", "billing", "seqs", "types", "amounts", "befores", "afters", "descriptions", "ats"),
+                 map(list, columns), strict=True)),
+    )  # fmt: skip
+    touched = [wallet_id for wallet_id, _ in last_seq.items() if wallet_id in balances]
+    db.session.execute(
+        db.text(
+            """
+            UPDATE wallets w SET current_balance = v.current, available_balance = v.available, updated_at = :now
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:currents AS numeric[]), CAST(:availables AS numeric[])) AS v(id, current, available)
+            WHERE w.id = v.id
+            """
+        ),
+        {
+            "ids": touched,
+            "currents": [balances[w][0] for w in touched],
+            "availables": [balances[w][1] for w in touched],
+            "now": now,
+        },
+    )
+    owners = {w.id: w.user_id for w in wallets.values()}
+    db.session.execute(
+        db.text(
+            """
+            UPDATE user_profiles p SET current_balance = v.current, total_spent = p.total_spent + v.spent,
+                   updated_at = :now
+            FROM unnest(CAST(:users AS uuid[]), CAST(:currents AS numeric[]), CAST(:spents AS numeric[])) AS v(user_id, current, spent)
+            WHERE p.user_id = v.user_id
+            """
+        ),
+        {
+            "users": [owners[w] for w in touched],
+            "currents": [balances[w][0] for w in touched],
+            "spents": [spent.get(owners[w], ZERO) for w in touched],
+            "now": now,
+        },
+    )
+    db.session.execute(
+        db.text(
+            """
+            UPDATE astrologer_profiles a SET total_earnings = a.total_earnings + v.earned, updated_at = :now
+            FROM unnest(CAST(:users AS uuid[]), CAST(:earned AS numeric[])) AS v(user_id, earned) WHERE a.user_id = v.user_id
+            """
+        ),
+        {"users": list(earned), "earned": list(earned.values()), "now": now},
+    )
+    db.session.execute(
+        db.text(
+            """
+            UPDATE consultation_sessions s
+            SET total_cost = s.total_cost + s.rate_per_minute, billed_minutes = s.billed_minutes + 1,
+                next_charge_at = s.started_at + v.minute * make_interval(secs => :minute_seconds), updated_at = :now
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:minutes AS int[])) AS v(id, minute) WHERE s.id = v.id
+            """
+        ),
+        {
+            "ids": [c.session_id for c in charges],
+            "minutes": [c.minute for c in charges],
+            "minute_seconds": minute_seconds,
+            "now": now,
+        },
+    )
+    return charges

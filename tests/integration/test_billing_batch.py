@@ -1,0 +1,76 @@
+"""The set-based charging path on PostgreSQL: the same rows, keys and totals as the per-session path."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from webapp.extensions import db
+from webapp.models import BillingTransaction, BillingType, WalletTransaction, utcnow
+from webapp.services import billing, ledger, wallet
+
+pytestmark = pytest.mark.postgres
+D = Decimal
+
+
+def _batch(now, app):
+    return wallet.charge_due_batch(
+        now,
+        limit=500,
+        minute_seconds=app.config["BILLING_MINUTE_SECONDS"],
+        grace_seconds=app.config["DOWNTIME_GRACE_SECONDS"],
+        commission_percent=app.config["PLATFORM_COMMISSION_PERCENT"],
+        free_first_minutes=app.config["FREE_FIRST_MINUTES"],
+    )
+
+
+def test_a_batch_charges_like_the_per_session_path(app, consult):
+    t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    shared = consult.astrologer(capacity=2, rate=D("9.99"))
+    other = consult.astrologer(capacity=2, rate=D("7.77"))
+    poor = consult.user(balance="50.00")
+    sessions = [
+        consult.accept(consult.request(consult.user(), shared, now=t0), now=t0),
+        consult.accept(consult.request(consult.user(), shared, now=t0), now=t0),
+        consult.accept(consult.request(consult.user(), other, now=t0), now=t0),
+        consult.accept(consult.request(poor, other, now=t0 + timedelta(seconds=1)), now=t0 + timedelta(seconds=1)),
+    ]
+    wallet.deposit(wallet.wallet_of(poor.id).id, "1.00", idempotency_key="topup:test:poor")  # 41.00 after minute 1
+    db.session.commit()
+    now = t0 + timedelta(seconds=61)
+    charges = _batch(now, app)
+    db.session.commit()
+    assert len(charges) == 4
+    db.session.expire_all()
+    for session in sessions:
+        db.session.refresh(session)
+        assert session.billed_minutes == 2
+        assert session.next_charge_at == session.started_at + timedelta(seconds=120)
+    keys = {k for (k,) in db.session.query(BillingTransaction.idempotency_key).filter(BillingTransaction.minute == 2)}
+    assert f"session:{sessions[0].id}:minute:2:debit" in keys and f"session:{sessions[0].id}:minute:2:credit" in keys
+    # The astrologer with two sessions got two chained entries in one batch.
+    seqs = [
+        (e.seq, e.balance_before, e.balance_after)
+        for e in db.session.query(WalletTransaction)
+        .filter_by(wallet_id=wallet.wallet_of(shared.id).id)
+        .order_by(WalletTransaction.seq)
+    ]
+    assert [s for s, _, _ in seqs] == [1, 2, 3, 4]
+    assert all(seqs[i][1] == seqs[i - 1][2] for i in range(1, 4))
+    assert _batch(now, app) == []  # nothing is due twice
+    report = ledger.verify()
+    assert report.ok, "\n".join(report.lines())
+
+
+def test_what_a_batch_cannot_charge_falls_to_the_per_session_path(app, consult):
+    t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    user = consult.user(balance="50.00")
+    session = consult.accept(consult.request(user, consult.astrologer(rate=D("10.00")), now=t0), now=t0)
+    wallet.hold(wallet.wallet_of(user.id).id, "35.00", idempotency_key="drain")  # 5.00 left: minute 2 unpayable
+    db.session.commit()
+    assert _batch(t0 + timedelta(seconds=60), app) == []
+    db.session.rollback()
+    billing.run_due(t0 + timedelta(seconds=60))
+    db.session.refresh(session)
+    assert session.end_reason.value == "insufficient_balance"
+    assert db.session.query(BillingTransaction).filter_by(session_id=session.id, type=BillingType.CHARGE).count() == 1
