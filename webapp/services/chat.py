@@ -14,14 +14,13 @@ import uuid
 from ..extensions import db
 from ..models import (
     ConnectionStatus,
-    ConsultationSession,
     Message,
     MessageType,
     SessionParticipant,
     SessionStatus,
     utcnow,
 )
-from . import notifier
+from . import locks, notifier
 from .errors import SessionNotActive, SessionNotFound, ValidationFailed
 
 MAX_LENGTH = 2000
@@ -87,15 +86,6 @@ def next_seq(session_id):
     return (last or 0) + 1
 
 
-def _lock_session(session_id):
-    return db.session.execute(
-        db.select(ConsultationSession)
-        .filter_by(id=session_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-
-
 def _participant(session_id, user_id):
     return db.session.execute(
         db.select(SessionParticipant).filter_by(session_id=session_id, user_id=user_id)
@@ -112,7 +102,7 @@ def send(session_id, sender_id, client_id, content, now=None):
     now = now or utcnow()
     content = clean_content(content)
     client_id = clean_client_id(client_id)
-    session = _lock_session(session_id)
+    session = locks.session(session_id)
     if session is None or sender_id not in (session.user_id, session.astrologer_id):
         raise SessionNotFound()
     if client_id is not None:

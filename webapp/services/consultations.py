@@ -46,7 +46,7 @@ from ..models import (
     UserType,
     utcnow,
 )
-from . import billing, chat, marketplace, notifier, wallet
+from . import billing, chat, locks, marketplace, notifier, wallet
 from .errors import (
     AccountSuspended,
     AlreadyInSession,
@@ -238,31 +238,13 @@ def _profile(astrologer_id):
     return db.session.execute(db.select(AstrologerProfile).filter_by(user_id=astrologer_id)).scalar_one_or_none()
 
 
-def _lock_astrologer(astrologer_id):
-    return db.session.execute(
-        db.select(AstrologerProfile)
-        .filter_by(user_id=astrologer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-
-
-def _lock_session(session_id):
-    return db.session.execute(
-        db.select(ConsultationSession)
-        .filter_by(id=session_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-
-
 def _locked_for(session_id):
     """(astrologer profile, session), both locked in the one order: profile first."""
     session = db.session.get(ConsultationSession, session_id)
     if session is None:
         raise SessionNotFound()
-    profile = _lock_astrologer(session.astrologer_id)
-    return profile, _lock_session(session_id)
+    profile = locks.astrologer_profile(session.astrologer_id)
+    return profile, locks.session(session_id)
 
 
 def _refresh_presence(*user_ids):
@@ -387,7 +369,7 @@ def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None):
         raise AccountSuspended()
     if user.type != UserType.USER:
         raise NotAllowed("Consultations are started from a user account.")
-    profile = _lock_astrologer(astrologer_id)
+    profile = locks.astrologer_profile(astrologer_id)
     astrologer = db.session.get(User, astrologer_id) if profile else None
     if profile is None or not profile.is_approved or astrologer.status != UserStatus.ACTIVE:
         raise AstrologerNotFound()
@@ -598,8 +580,8 @@ def rate(session_id, user_id, rating, review=None, now=None):
     review = (review or "").strip() or None
     if review and len(review) > REVIEW_MAX:
         raise ValidationFailed("review", f"Use at most {REVIEW_MAX} characters.")
-    profile = _lock_astrologer(session.astrologer_id)
-    session = _lock_session(session_id)
+    profile = locks.astrologer_profile(session.astrologer_id)
+    session = locks.session(session_id)
     if session.status != SessionStatus.COMPLETED:
         raise RatingNotAllowed("Only a finished consultation can be rated.")
     if session.billed_minutes < 1 or session.total_cost <= 0:

@@ -33,7 +33,6 @@ from ..models import (
     BillingStatus,
     BillingTransaction,
     BillingType,
-    ConsultationSession,
     UserProfile,
     UserStatus,
     UserType,
@@ -44,7 +43,7 @@ from ..models import (
     utcnow,
 )
 from ..models.types import PAISE
-from . import accounts
+from . import accounts, locks
 from .errors import (
     AccountSuspended,
     IdempotencyConflict,
@@ -138,15 +137,6 @@ def lock_wallets(*wallet_ids):
     if missing:
         raise LookupError(f"no wallet {sorted(missing)[0]}")
     return wallets
-
-
-def _lock_session(session_id):
-    return db.session.execute(
-        db.select(ConsultationSession)
-        .filter_by(id=session_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
 
 
 def _lock_transaction(transaction_id):
@@ -415,7 +405,7 @@ def charge_minute(session_id, minute, *, commission_percent, now=None):
     Raises InsufficientBalance (nothing written) when the user cannot pay it.
     """
     now = now or utcnow()
-    session = _lock_session(session_id)
+    session = locks.session(session_id)
     keys = {leg: minute_key(session_id, minute, leg) for leg in ("debit", "credit", "commission")}
     debit = _replay(keys["debit"], amount=session.rate_per_minute)
     if debit is not None:
@@ -512,7 +502,7 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
     a double submit of the same n moves no money twice.
     """
     now = now or utcnow()
-    session = _lock_session(session_id)
+    session = locks.session(session_id)
     key = refund_key(session_id, number)
     existing = _replay(key, amount=None if amount is None else parse_amount(amount))
     if existing is not None:

@@ -60,11 +60,10 @@ def requests_panel():
     return _requests_panel()
 
 
-@bp.post("/requests/<uuid:session_id>/accept")
-@role_required(UserType.ASTROLOGER)
-def accept(session_id):
+def _answer_request(decide, session_id):
+    """Run accept or decline; a refusal re-renders the requests panel (htmx) or flashes. None when it went through."""
     try:
-        consultations.accept(session_id, current_user.id)
+        decide(session_id, current_user.id)
     except DomainError as error:
         db.session.rollback()
         if htmx:
@@ -72,6 +71,15 @@ def accept(session_id):
         flash(error.message, "error")
         return redirect(url_for("dashboard.index"))
     db.session.commit()
+    return None
+
+
+@bp.post("/requests/<uuid:session_id>/accept")
+@role_required(UserType.ASTROLOGER)
+def accept(session_id):
+    refused = _answer_request(consultations.accept, session_id)
+    if refused:
+        return refused
     room = url_for("consultations.show", session_id=session_id)
     if htmx:
         return make_response("", redirect=room)
@@ -81,18 +89,13 @@ def accept(session_id):
 @bp.post("/requests/<uuid:session_id>/decline")
 @role_required(UserType.ASTROLOGER)
 def decline(session_id):
-    try:
-        consultations.decline(session_id, current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        if htmx:
-            return _requests_panel(("error", error.message), error.status)
-        flash(error.message, "error")
-        return redirect(url_for("dashboard.index"))
-    db.session.commit()
+    refused = _answer_request(consultations.decline, session_id)
+    if refused:
+        return refused
+    message = "Request declined; the user was told and nothing was charged."
     if htmx:
-        return _requests_panel(("info", "Request declined; the user was told and nothing was charged."))
-    flash("Request declined; the user was told and nothing was charged.", "info")
+        return _requests_panel(("info", message))
+    flash(message, "info")
     return redirect(url_for("dashboard.index"))
 
 

@@ -1,0 +1,156 @@
+"""Billing: charges per second for N due sessions (10,000 and 100,000 over 500 astrologers) on PostgreSQL,
+beside pgbench's tpcb-like TPS on the same server as the baseline.
+
+The data is seeded set-based and is a consistent ledger (every wallet funded by a top-up with its
+entry); after the timed pass every session has exactly one more minute and `ledger verify` is run
+(untimed) to show nothing was bent for speed. Target (issue 7): 100,000 due sessions in under 10 s.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from webapp import create_app
+from webapp.config import TestConfig
+from webapp.extensions import db
+from webapp.models import utcnow
+from webapp.services import accounts, billing, ledger
+
+from .db import fresh_database
+
+SIZES = (10_000, 100_000)
+ASTROLOGERS = 500
+TARGET_SECONDS = 10
+
+SEED = """
+WITH people AS (
+    INSERT INTO users (id, name, email, type, status, session_status, created_at, updated_at)
+    SELECT gen_random_uuid(), 'Bench ' || n, 'bench' || n || '@example.com',
+           CASE WHEN n <= :astrologers THEN 'astrologer' ELSE 'user' END, 'active',
+           'in_session', :t0, :t0
+    FROM generate_series(1, :astrologers + :sessions) AS n
+    RETURNING id, type, email
+), wallets_made AS (
+    INSERT INTO wallets (id, user_id, current_balance, available_balance, held_balance, currency, status, created_at, updated_at)
+    SELECT gen_random_uuid(), id, CASE WHEN type = 'user' THEN 1000 ELSE 0 END,
+           CASE WHEN type = 'user' THEN 1000 ELSE 0 END, 0, 'INR', 'active', :t0, :t0
+    FROM people RETURNING id, user_id, current_balance
+), profiles AS (
+    INSERT INTO user_profiles (id, user_id, current_balance, total_recharged, total_spent, sync_status, sync_metadata, created_at, updated_at)
+    SELECT gen_random_uuid(), user_id, current_balance, current_balance, 0, 'local', '{}'::jsonb, :t0, :t0 FROM wallets_made
+), topups AS (
+    INSERT INTO billing_transactions (id, user_id, wallet_id, type, status, amount, currency, idempotency_key, details,
+                                      created_at, updated_at, completed_at)
+    SELECT gen_random_uuid(), user_id, id, 'topup', 'completed', current_balance, 'INR', 'topup:bench:' || user_id,
+           '{}'::jsonb, :t0, :t0, :t0
+    FROM wallets_made WHERE current_balance > 0 RETURNING id, wallet_id, amount
+)
+INSERT INTO wallet_transactions (id, wallet_id, billing_transaction_id, seq, type, amount, balance_before, balance_after, created_at)
+SELECT gen_random_uuid(), wallet_id, id, 1, 'credit', amount, 0, amount, :t0 FROM topups
+"""
+
+PROFILES = """
+INSERT INTO astrologer_profiles (id, user_id, specializations, languages, experience_years, chat_rate_per_minute,
+    call_rate_per_minute, max_concurrent_sessions, chat_availability, call_availability, is_approved, rating_average,
+    rating_count, total_sessions, total_minutes, total_earnings, created_at, updated_at)
+SELECT gen_random_uuid(), id, '["Vedic"]'::jsonb, '["Hindi"]'::jsonb, 5, 9.99, 9.99, 20, 'available', 'offline', true,
+       0, 0, 0, 0, 0, :t0, :t0
+FROM users WHERE type = 'astrologer'
+"""
+
+SESSIONS = """
+WITH astrologers AS (
+    SELECT id, row_number() OVER (ORDER BY id) - 1 AS slot FROM users WHERE type = 'astrologer'
+), clients AS (
+    SELECT id, (row_number() OVER (ORDER BY id) - 1) % :astrologers AS slot FROM users WHERE type = 'user'
+)
+INSERT INTO consultation_sessions (id, user_id, astrologer_id, session_type, status, rate_per_minute, requested_at,
+    offered_at, started_at, duration_seconds, billed_minutes, free_minutes, next_charge_at, astrologer_replied_at,
+    total_cost, created_at, updated_at)
+SELECT gen_random_uuid(), c.id, a.id, 'chat', 'active', 9.99, :t0, :t0, :t0, 0, 0, 1, :due, :t0, 0, :t0, :t0
+FROM clients c JOIN astrologers a ON a.slot = c.slot
+"""
+
+
+def pgbench_tps(url):
+    """pgbench tpcb-like TPS (2 clients, 10 s, scale 10) on a database of the same server."""
+    pgbench = (
+        shutil.which("pgbench")
+        or next(
+            (
+                p
+                for p in (f"/usr/lib/postgresql/{v}/bin/pgbench" for v in os.listdir("/usr/lib/postgresql"))
+                if os.path.exists(p)
+            ),
+            None,
+        )
+        if os.path.isdir("/usr/lib/postgresql")
+        else shutil.which("pgbench")
+    )
+    if not pgbench:
+        return None
+    parts = sa.engine.make_url(url)
+    args = ["-h", parts.host or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+    subprocess.run([pgbench, *args, "-i", "-s", "10", "-q", parts.database], check=True, capture_output=True)
+    out = subprocess.run(
+        [pgbench, *args, "-b", "tpcb-like", "-c", "2", "-j", "2", "-T", "10", parts.database],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def _charge_all(admin_url, sessions):
+    with fresh_database(admin_url) as url:
+        app = create_app(TestConfig(url))
+        with app.app_context():
+            upgrade()
+            accounts.platform_user()
+            db.session.commit()
+            t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
+            due = t0 + timedelta(seconds=app.config["BILLING_MINUTE_SECONDS"])
+            params = {"t0": t0, "due": due, "astrologers": ASTROLOGERS, "sessions": sessions}
+            for statement in (SEED, PROFILES, SESSIONS):
+                db.session.execute(sa.text(statement), params)
+            db.session.commit()
+            db.session.execute(sa.text("ANALYZE"))
+            db.session.commit()
+            start = time.perf_counter()
+            done = billing.run_due(due + timedelta(seconds=1))
+            elapsed = time.perf_counter() - start
+            charged = db.session.execute(
+                sa.text("SELECT count(*) FROM consultation_sessions WHERE billed_minutes = 1")
+            ).scalar()
+            report = ledger.verify()
+            db.session.remove()
+            db.engine.dispose()
+    assert done["charged"] == charged == sessions, (done, charged)
+    assert report.ok, "\n".join(report.lines())
+    return elapsed
+
+
+def run(admin_url):
+    with fresh_database(admin_url) as url:
+        tps = pgbench_tps(url)
+    baseline = f"pgbench tpcb-like {tps:,.0f} TPS" if tps else "pgbench not found"
+    rows = []
+    for sessions in SIZES:
+        elapsed = _charge_all(admin_url, sessions)
+        rate = sessions / elapsed
+        rows.append(
+            dict(
+                name=f"billing: {sessions:,} due sessions over {ASTROLOGERS} astrologers, one pass (ledger verified after)",
+                figure=f"{elapsed:.2f} s, {rate:,.0f} charges/s",
+                baseline=baseline,
+                target=f"100,000 in < {TARGET_SECONDS} s (>= 10,000/s)",
+                verdict="met" if rate >= 10_000 else "missed",
+            )
+        )
+    return rows

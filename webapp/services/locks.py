@@ -1,0 +1,18 @@
+"""Row locks (SELECT ... FOR UPDATE), in the one order every use case follows:
+an astrologer's profile, then consultation sessions, then wallets (wallet.lock_wallets,
+in wallet-id order). Each returns the row reloaded under the lock, or None."""
+
+from ..extensions import db
+from ..models import AstrologerProfile, ConsultationSession
+
+
+def _locked(query):
+    return db.session.execute(query.with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def astrologer_profile(astrologer_id):
+    return _locked(db.select(AstrologerProfile).filter_by(user_id=astrologer_id))
+
+
+def session(session_id):
+    return _locked(db.select(ConsultationSession).filter_by(id=session_id))
