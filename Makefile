@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app webapp
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: run test bench lint clean
+.PHONY: run test e2e chromium bench lint clean
 
 # Installs are stamped, so a second `make run` starts at once and a changed
 # requirements file reinstalls.
@@ -27,8 +27,19 @@ run: $(VENV)/.runtime
 	@echo "Serving on http://$${HOST:-127.0.0.1}:$${PORT:-5000} (Ctrl-C stops)"
 	$(BIN)/python wsgi.py
 
-test: $(VENV)/.dev
+# Browser tests drive Debian's Chromium (never a downloaded browser); installed here when missing and
+# possible (root), else they skip (with CI=true they fail instead: see tests/e2e/conftest.py).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "Chromium is not installed: the browser tests will be skipped"
+
+test: $(VENV)/.dev chromium
 	$(BIN)/python -m pytest
+
+# Only the browser journeys; HEADED=1 shows the browser (needs a display).
+e2e: $(VENV)/.dev chromium
+	$(BIN)/python -m pytest tests/e2e $(if $(HEADED),--headed --slowmo 300,)
 
 # Benchmarks beside their baselines -> bench/RESULTS.md (needs PostgreSQL; BENCH_DATABASE_URL).
 bench: $(VENV)/.dev

@@ -1,0 +1,226 @@
+"""End-to-end fixtures: the real server (python wsgi.py: eventlet, in-process billing) on a fresh
+database, Debian's Chromium driven by Playwright, and on failure a screenshot and the console log
+of every page under test-results/e2e/<test>/.
+
+Chromium is required with CI=true; elsewhere the browser tests skip when it is missing.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from webapp import create_app
+from webapp.config import TestConfig
+from webapp.extensions import db as _db
+from webapp.models import UserType
+from webapp.services import accounts, wallet
+
+from ..integration.test_live_chat_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-results" / "e2e"
+PASSWORD = "s3cret-Passw0rd"
+MINUTE_SECONDS = 3
+
+
+def pytest_collection_modifyitems(config, items):
+    if any(item.path.parent.name == "e2e" for item in items) and not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            raise pytest.UsageError(f"CI=true requires Chromium at {CHROMIUM} for the browser tests")
+        skip = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        for item in items:
+            if item.path.parent.name == "e2e":
+                item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    setattr(item, "rep_" + outcome.get_result().when, outcome.get_result())
+
+
+class LiveServer:
+    """The product as `make run` serves it, on a free port and its own database."""
+
+    def __init__(self, database_url, log_path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.env = dict(
+            os.environ,
+            DATABASE_URL=database_url,
+            PORT=str(self.port),
+            SECRET_KEY="e2e-secret-key",
+            SOCKETIO_ASYNC_MODE="eventlet",
+            RUN_BILLING_IN_PROCESS="1",
+            BILLING_MINUTE_SECONDS=str(MINUTE_SECONDS),
+            BILLING_POLL_SECONDS="1",
+            NO_REPLY_SECONDS="600",
+            RECONNECT_GRACE_SECONDS="60",
+            DOWNTIME_GRACE_SECONDS="10",
+            PYTHONWARNINGS="ignore",
+        )
+        self.process = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the server did not start; see {self.log_path}")
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def e2e_database_url(tmp_path_factory):
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    if not admin_url:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("e2e") / "e2e.db")
+        return
+    name = f"astro_e2e_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def product_server(e2e_database_url, tmp_path_factory):
+    env = dict(os.environ, DATABASE_URL=e2e_database_url, PYTHONWARNINGS="ignore")
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "webapp", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    server = LiveServer(e2e_database_url, tmp_path_factory.mktemp("server") / "server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_app(e2e_database_url, product_server):
+    """An app on the e2e database, for making the people a journey needs."""
+    return create_app(TestConfig(e2e_database_url, BILLING_MINUTE_SECONDS=MINUTE_SECONDS))
+
+
+@pytest.fixture
+def people(e2e_app):
+    """people.user(balance) / people.astrologer(rate, capacity): fresh accounts with password PASSWORD."""
+
+    class People:
+        def user(self, balance="0.00", name=None):
+            with e2e_app.app_context():
+                email = f"u-{uuid.uuid4().hex[:8]}@example.com"
+                person = accounts.create_user(name=name or "Uma Tester", email=email, password=PASSWORD)
+                if balance != "0.00":
+                    wallet.deposit(person.wallet.id, balance, idempotency_key=f"topup:e2e:{uuid.uuid4().hex}")
+                _db.session.commit()
+                return email
+
+        def astrologer(self, rate="10.00", capacity=1, name=None):
+            with e2e_app.app_context():
+                email = f"a-{uuid.uuid4().hex[:8]}@example.com"
+                accounts.create_user(
+                    name=name or f"Astro {uuid.uuid4().hex[:4]}",
+                    email=email,
+                    password=PASSWORD,
+                    type=UserType.ASTROLOGER,
+                    astrologer=dict(
+                        chat_rate_per_minute=rate,
+                        call_rate_per_minute=rate,
+                        max_concurrent_sessions=capacity,
+                        languages=["Hindi", "English"],
+                        specializations=["Vedic"],
+                        is_approved=True,
+                    ),
+                )
+                _db.session.commit()
+                return email
+
+    return People()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def person(browser, request, product_server):
+    """person() -> a new page in its own browser context (its own cookies): one person each.
+    On failure every page's screenshot and console log are saved under test-results/e2e/<test>/."""
+    pages = []
+
+    def open_page():
+        context = browser.new_context(base_url=product_server.url)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.console_lines = []
+        page.on("console", lambda message: page.console_lines.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: page.console_lines.append(f"pageerror: {error}"))
+        pages.append(page)
+        return page
+
+    yield open_page
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if failed:
+        folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, page in enumerate(pages):
+            try:
+                page.screenshot(path=str(folder / f"page{index}.png"), full_page=True)
+            except Exception as error:  # a closed page still gets its console log saved
+                page.console_lines.append(f"(no screenshot: {error})")
+            (folder / f"page{index}-console.log").write_text("\n".join(page.console_lines) + f"\nurl: {page.url}\n")
+        print(f"\ne2e artifacts: {folder}")
+    for page in pages:
+        page.context.close()
+
+
+def log_in(page, email, password=PASSWORD):
+    page.goto("/auth/login")
+    page.fill("#identifier", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
