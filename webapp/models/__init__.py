@@ -4,6 +4,7 @@ Import models from here; the modules split them by what they hold:
 user.py (people), consultation.py (sessions and chat), ledger.py (money).
 """
 
+from .audit import AuditEntry
 from .consultation import ConsultationSession, Message, SessionParticipant
 from .enums import (
     OPEN_SESSION_STATUSES,
@@ -28,6 +29,7 @@ from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
 __all__ = [
+    "AuditEntry",
     "OPEN_SESSION_STATUSES",
     "AstrologerProfile",
     "Availability",

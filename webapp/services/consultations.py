@@ -490,6 +490,12 @@ def cancel(session_id, user_id, now=None):
     return _close_request(profile, session, Transition.CANCEL, EndReason.CANCELLED, now or utcnow())
 
 
+def withdraw(session_id, reason, now=None):
+    """The platform closes a waiting request (an admin suspended the user, ...): released like a cancel."""
+    profile, session = _locked_for(session_id)
+    return _close_request(profile, session, Transition.CANCEL, reason, now or utcnow())
+
+
 def expire_requests(now=None):
     """Cancel every offered request unanswered for ACCEPT_TIMEOUT_SECONDS (run by the periodic loop)."""
     now = now or utcnow()

@@ -22,9 +22,11 @@ def safe_next(target):
 
 
 def home_for(user):
-    """Where a user lands after logging in: astrologers on their dashboard, everyone else in the marketplace."""
+    """Where a user lands after logging in: astrologers on their dashboard, admins in the console, users in the marketplace."""
     if user.type == UserType.ASTROLOGER:
         return url_for("dashboard.index")
+    if user.type == UserType.ADMIN:
+        return url_for("admin.index")
     return url_for("astrologers.index")
 
 

@@ -1,12 +1,14 @@
 """Dashboard routes (astrologers only). Each panel saves through htmx and re-renders in place."""
 
+import uuid
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user
 
 from ...extensions import db, htmx
 from ...models import UserType
-from ...services import astrologer_profile, consultations, marketplace
+from ...services import admin, astrologer_profile, consultations, marketplace, wallet
 from ...services.errors import DomainError, ValidationFailed
 from ..auth.guards import role_required
 from . import bp
@@ -42,6 +44,8 @@ def _page(form=None, status=200):
         form=form or ProfileForm(obj=profile),
         requests=consultations.requests_for(current_user.id),
         history=consultations.history(current_user.id, as_astrologer=True),
+        wallet=wallet.wallet_of(current_user.id),
+        payout_id=uuid.uuid4(),
         as_astrologer=True,
         endpoint="dashboard.sessions",
     ), status
@@ -157,3 +161,19 @@ def profile():
     if htmx:
         return _profile_panel(form, status=422)
     return _page(form, 422)
+
+
+@bp.post("/payouts")
+@role_required(UserType.ASTROLOGER)
+def payouts():
+    """Request a payout of available earnings (at least INR 500); payout_id makes a double submit one request."""
+    try:
+        payout_id = uuid.UUID(request.form.get("payout_id", ""))
+        admin.request_payout(current_user.id, request.form.get("amount", ""), payout_id=payout_id)
+    except (DomainError, ValueError) as error:
+        db.session.rollback()
+        flash(getattr(error, "message", "Enter an amount such as 500."), "error")
+        return redirect(url_for("dashboard.index"), code=303)
+    db.session.commit()
+    flash("Payout requested; the amount is held until an admin sends it.", "success")
+    return redirect(url_for("dashboard.index"), code=303)

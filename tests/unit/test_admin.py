@@ -1,0 +1,275 @@
+"""The admin console: role checks on every route, ledgers with filters/totals/CSV, refunds, people,
+approvals, payouts, the audit trail."""
+
+import csv
+import io
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from webapp.extensions import db, socketio
+from webapp.models import (
+    AuditEntry,
+    BillingStatus,
+    BillingTransaction,
+    BillingType,
+    SessionStatus,
+    UserStatus,
+    UserType,
+    utcnow,
+)
+from webapp.services import admin, consultations, ledger, wallet
+
+from ..conftest import AuthActions, csrf_token_from
+
+D = Decimal
+
+
+@pytest.fixture
+def admin_client(app, make_user):
+    make_user(email="boss@example.com", type=UserType.ADMIN, name="Boss Admin")
+    client = app.test_client()
+    AuthActions(client).login("boss@example.com")
+    return client
+
+
+@pytest.fixture
+def finished(consult):
+    """A completed session of 3 minutes at 10.00 between Priya and an astrologer."""
+    astrologer = consult.astrologer(name="Acharya Ledger", rate=D("10.00"))
+    user = consult.user(email="priya@example.com", name="Priya Ledger")
+    t0 = utcnow() + timedelta(seconds=1)  # after the top-up, so the ledger reads in time order
+    session = consult.accept(consult.request(user, astrologer, now=t0), now=t0)
+    for minute in (2, 3):
+        wallet.charge_minute(session.id, minute, commission_percent=30, now=t0 + timedelta(minutes=minute - 1))
+    consultations.end(session.id, by_user_id=user.id, now=t0 + timedelta(minutes=3))
+    db.session.commit()
+    return session, user, astrologer
+
+
+def _token(client):
+    return csrf_token_from(client.get("/admin").get_data(as_text=True))
+
+
+ADMIN_ROUTES = [
+    ("get", "/admin"),
+    ("get", "/admin/ledger/billing"),
+    ("get", "/admin/ledger/wallet"),
+    ("get", "/admin/ledger/verify"),
+    ("get", "/admin/sessions/{session}"),
+    ("post", "/admin/sessions/{session}/refund"),
+    ("get", "/admin/users"),
+    ("get", "/admin/users/{user}"),
+    ("post", "/admin/users/{user}/status"),
+    ("post", "/admin/astrologers/{astrologer}/approve"),
+    ("get", "/admin/payouts"),
+    ("post", "/admin/payouts/{payout}/approve"),
+    ("post", "/admin/payouts/{payout}/reject"),
+]
+
+
+def test_every_admin_route_is_listed_here(app):
+    routes = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")}
+    listed = {path.replace("{session}", "<uuid:session_id>").replace("{user}", "<uuid:user_id>")
+              .replace("{astrologer}", "<uuid:astrologer_id>").replace("{payout}", "<uuid:payout_id>") for _, path in ADMIN_ROUTES}  # fmt: skip
+    assert routes == listed
+
+
+@pytest.mark.parametrize("role", [None, UserType.USER, UserType.ASTROLOGER])
+@pytest.mark.parametrize("method, path", ADMIN_ROUTES)
+def test_non_admins_are_kept_out(app, make_user, finished, role, method, path):
+    session, user, astrologer = finished
+    url = path.format(session=session.id, user=user.id, astrologer=astrologer.id, payout=uuid.uuid4())
+    client = app.test_client()
+    token = {}
+    if role:
+        person = make_user(
+            type=role,
+            **({"chat_rate_per_minute": "10", "call_rate_per_minute": "10"} if role == UserType.ASTROLOGER else {}),
+        )
+        AuthActions(client).login(person.email)
+        token = {"csrf_token": csrf_token_from(client.get("/astrologers").get_data(as_text=True))}
+    response = client.get(url) if method == "get" else client.post(url, data=token)
+    if role is None:
+        assert response.status_code in (302, 400)  # to the login page (GET) or refused before (POST without CSRF)
+    else:
+        assert response.status_code == 403
+    db.session.refresh(session)
+    assert session.total_cost == D("30.00")
+
+
+def test_overview_shows_figures_check_and_chart(admin_client, finished):
+    page = admin_client.get("/admin").get_data(as_text=True)
+    assert "Ledger check: every invariant holds." in page
+    assert "Consultation revenue" in page and "₹30.00" in page and "<svg" in page
+    assert "/admin/ledger/billing?type=charge&amp;status=completed&amp;date_from=" in page
+
+
+def test_billing_ledger_filters_totals_and_paging(admin_client, finished, consult):
+    session, user, astrologer = finished
+    consult.user(email="ravi@example.com", name="Ravi Other")
+    page = admin_client.get("/admin/ledger/billing?user=priya&type=charge").get_data(as_text=True)
+    assert "3 row(s)" in page and "charge × 3 = ₹30.00" in page
+    assert "Ravi Other" not in page
+    by_session = admin_client.get(f"/admin/ledger/billing?session={session.id}").get_data(as_text=True)
+    assert (
+        "charge × 3 = ₹30.00" in by_session
+        and "earning × 3 = ₹21.00" in by_session
+        and "commission × 3 = ₹9.00" in by_session
+    )
+    future = (utcnow() + timedelta(days=2)).date().isoformat()
+    assert "0 row(s)" in admin_client.get(f"/admin/ledger/billing?date_from={future}").get_data(as_text=True)
+    partial = admin_client.get("/admin/ledger/billing?type=topup", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
+    assert partial.startswith('<div id="ledger-rows">') and "Ravi Other" in partial
+    for bad in ("session=nope", "date_from=yesterday", "type=evil", "page=-3", "status=weird"):
+        assert admin_client.get(f"/admin/ledger/billing?{bad}").status_code == 200
+
+
+def test_billing_csv_is_the_whole_filtered_set_in_a_stable_order(admin_client, finished):
+    session, _, _ = finished
+    response = admin_client.get(f"/admin/ledger/billing?session={session.id}&type=charge&format=csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:5] == ["created_at", "id", "type", "status", "amount"]
+    assert [(r[2], r[4], r[10]) for r in rows[1:]] == [
+        ("charge", "10.00", "1"),
+        ("charge", "10.00", "2"),
+        ("charge", "10.00", "3"),
+    ]
+
+
+def test_wallet_ledger_and_its_csv(admin_client, finished):
+    page = admin_client.get("/admin/ledger/wallet?user=priya").get_data(as_text=True)
+    assert "debit × 3 = ₹30.00" in page and "credit × 1 = ₹500.00" in page
+    rows = list(
+        csv.reader(io.StringIO(admin_client.get("/admin/ledger/wallet?user=priya&format=csv").get_data(as_text=True)))
+    )
+    assert rows[0][0] == "created_at" and len(rows) == 5
+    assert [r[7] for r in rows[1:]] == ["500.00", "490.00", "480.00", "470.00"]  # balance_after, chained
+
+
+def test_session_page_and_refunds(admin_client, finished):
+    session, user, astrologer = finished
+    page = admin_client.get(f"/admin/sessions/{session.id}").get_data(as_text=True)
+    for text in (
+        "Minute 1 charged",
+        "Minute 3 charged",
+        "Accepted",
+        "Ended (user_ended)",
+        "Priya Ledger",
+        "Acharya Ledger",
+    ):
+        assert text in page
+    token = _token(admin_client)
+    over = admin_client.post(
+        f"/admin/sessions/{session.id}/refund",
+        data={"amount": "30.01", "reason": "test", "number": "1", "csrf_token": token},
+    )
+    assert over.status_code == 422 and "At most 30.00" in over.get_data(as_text=True)
+    no_reason = admin_client.post(
+        f"/admin/sessions/{session.id}/refund", data={"amount": "5", "reason": "", "number": "1", "csrf_token": token}
+    )
+    assert no_reason.status_code == 422
+    data = {"amount": "15.00", "reason": "Half, the answer was cut short", "number": "1", "csrf_token": token}
+    assert admin_client.post(f"/admin/sessions/{session.id}/refund", data=data).status_code == 303
+    assert admin_client.post(f"/admin/sessions/{session.id}/refund", data=data).status_code == 303  # double submit
+    db.session.refresh(session)
+    assert session.total_cost == D("15.00")
+    refunds = db.session.query(BillingTransaction).filter_by(session_id=session.id, type=BillingType.REFUND).all()
+    assert [r.amount for r in refunds] == [D("15.00")]
+    reversals = sorted(
+        r.amount
+        for r in db.session.query(BillingTransaction).filter_by(session_id=session.id, type=BillingType.REVERSAL)
+    )
+    assert reversals == [D("4.50"), D("10.50")]  # 70/30 of 15.00, exactly
+    assert db.session.query(AuditEntry).filter_by(action="refund", object_id=session.id).count() == 1
+    assert "Refunded (Half, the answer was cut short)" in admin_client.get(f"/admin/sessions/{session.id}").get_data(
+        as_text=True
+    )
+    assert ledger.verify().ok
+
+
+def test_people_search_and_suspension_ends_open_sessions(app, admin_client, consult):
+    astrologer, user = consult.astrologer(), consult.user(email="suspect@example.com", name="Sam Suspect")
+    session = consult.accept(consult.request(user, astrologer))
+    http = app.test_client()
+    AuthActions(http).login("suspect@example.com")
+    sock = socketio.test_client(app, flask_test_client=http)
+    assert sock.is_connected()
+    found = admin_client.get("/admin/users?q=suspect").get_data(as_text=True)
+    assert "Sam Suspect" in found
+    response = admin_client.post(
+        f"/admin/users/{user.id}/status", data={"status": "suspended", "csrf_token": _token(admin_client)}
+    )
+    assert response.status_code == 303
+    db.session.refresh(session), db.session.refresh(user)
+    assert user.status == UserStatus.SUSPENDED
+    assert session.status == SessionStatus.COMPLETED and session.end_reason.value == "admin_ended"
+    assert any(e["name"] == "account_suspended" for e in sock.get_received())
+    ack = sock.emit("join_session", {"session_id": str(session.id)}, callback=True)
+    assert ack["error"] == "unauthorized"  # every event re-checks the user
+    assert "Log out" not in http.get("/astrologers").get_data(as_text=True)  # logged out of the web too
+    admin_client.post(f"/admin/users/{user.id}/status", data={"status": "active", "csrf_token": _token(admin_client)})
+    db.session.refresh(user)
+    assert user.status == UserStatus.ACTIVE
+    actions = [a for (a,) in db.session.query(AuditEntry.action).filter_by(object_id=user.id)]
+    assert actions == ["user.status", "user.status"]
+
+
+def test_approving_an_astrologer_lists_them(admin_client, client, make_astrologer):
+    pending = make_astrologer(name="Newly Approved", is_approved=False)
+    assert "Newly Approved" not in client.get("/astrologers").get_data(as_text=True)
+    admin_client.post(f"/admin/astrologers/{pending.id}/approve", data={"csrf_token": _token(admin_client)})
+    assert "Newly Approved" in client.get("/astrologers").get_data(as_text=True)
+
+
+def test_payout_flow(app, admin_client, finished, fund):
+    _, _, astrologer = finished
+    wallet.deposit(wallet.wallet_of(astrologer.id).id, "979.00", idempotency_key="topup:test:astro")  # 21 earned + 979
+    db.session.commit()
+    astro = app.test_client()
+    AuthActions(astro).login(astrologer.email)
+    token = csrf_token_from(astro.get("/dashboard").get_data(as_text=True))
+    too_small = astro.post(
+        "/dashboard/payouts", data={"amount": "499.99", "payout_id": str(uuid.uuid4()), "csrf_token": token}
+    )
+    assert too_small.status_code == 303 and "minimum payout" in astro.get("/dashboard").get_data(as_text=True)
+    payout_id = str(uuid.uuid4())
+    for _ in range(2):  # a double submit is one request
+        astro.post("/dashboard/payouts", data={"amount": "600", "payout_id": payout_id, "csrf_token": token})
+    payouts = db.session.query(BillingTransaction).filter_by(type=BillingType.PAYOUT).all()
+    assert [(p.amount, p.status) for p in payouts] == [(D("600.00"), BillingStatus.PENDING)]
+    assert "Acharya Ledger" in admin_client.get("/admin/payouts").get_data(as_text=True)
+    admin_client.post(f"/admin/payouts/{payouts[0].id}/approve", data={"csrf_token": _token(admin_client)})
+    db.session.refresh(payouts[0])
+    assert payouts[0].status == BillingStatus.COMPLETED
+    assert wallet.wallet_of(astrologer.id).current_balance == D("400.00")
+    assert db.session.query(AuditEntry).filter_by(action="payout.approve").count() == 1
+    assert ledger.verify().ok
+
+
+def test_rejecting_a_payout_needs_a_reason_and_returns_the_money(app, admin_client, finished):
+    _, _, astrologer = finished
+    wallet.deposit(wallet.wallet_of(astrologer.id).id, "979.00", idempotency_key="topup:test:astro")
+    payout = admin.request_payout(astrologer.id, "500", payout_id=uuid.uuid4())
+    db.session.commit()
+    admin_client.post(f"/admin/payouts/{payout.id}/reject", data={"reason": "", "csrf_token": _token(admin_client)})
+    db.session.refresh(payout)
+    assert payout.status == BillingStatus.PENDING
+    admin_client.post(
+        f"/admin/payouts/{payout.id}/reject",
+        data={"reason": "Bank details missing", "csrf_token": _token(admin_client)},
+    )
+    db.session.refresh(payout)
+    assert payout.status == BillingStatus.CANCELLED and wallet.wallet_of(astrologer.id).available_balance == D(
+        "1000.00"
+    )
+
+
+def test_verify_page_reports(admin_client, finished):
+    response = admin_client.get("/admin/ledger/verify")
+    assert response.status_code == 200 and response.get_data(as_text=True).count("<strong>OK</strong>") == 6

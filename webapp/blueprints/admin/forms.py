@@ -1,0 +1,50 @@
+"""Admin forms and the ledger filter parser (bad values fall back to no filter, never a 500)."""
+
+import uuid
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ...models import BillingStatus, BillingType, WalletEntryType
+from ...services.reports import LedgerFilter
+
+
+def _date(raw):
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def ledger_filter(args):
+    kinds = {t.value for t in BillingType} | {t.value for t in WalletEntryType}
+    try:
+        session = uuid.UUID(args.get("session", "")) if args.get("session") else None
+    except ValueError:
+        session = None
+    try:
+        page = max(int(args.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    return LedgerFilter(
+        user=(args.get("user") or "").strip()[:100],
+        type=args.get("type") if args.get("type") in kinds else None,
+        status=args.get("status") if args.get("status") in {s.value for s in BillingStatus} else None,
+        session=session,
+        date_from=_date(args.get("date_from")),
+        date_to=_date(args.get("date_to")),
+        page=page,
+        oldest_first=args.get("sort") == "oldest",
+    )
+
+
+class RefundForm(FlaskForm):
+    amount = StringField("Amount (blank refunds everything left)", validators=[Length(max=16)])
+    reason = StringField("Reason", validators=[DataRequired("Say why."), Length(max=200)])
+    number = HiddenField()
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("Reason", validators=[Length(max=200)])

@@ -1,0 +1,241 @@
+"""Admin routes: admins only (anonymous -> login, other roles -> 403). Actions go through
+services/admin.py, which writes the audit trail; reads through services/reports.py."""
+
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+
+from ...extensions import db, htmx
+from ...models import BillingType, ConsultationSession, User, UserStatus, UserType, utcnow
+from ...services import admin, ledger, reports, wallet
+from ...services.errors import DomainError
+from ..auth.guards import role_required
+from . import bp
+from .forms import ReasonForm, RefundForm, ledger_filter
+
+ADMIN = UserType.ADMIN
+
+
+@bp.get("")
+@role_required(ADMIN)
+def index():
+    now = utcnow()
+    today = now.date()
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month_start = day_start.replace(day=1)
+    report = ledger.verify()
+    return render_template(
+        "admin/index.html",
+        today=reports.figures(day_start),
+        month=reports.figures(month_start),
+        today_date=today,
+        month_date=month_start.date(),
+        active=reports.active_sessions(),
+        connected=reports.connected_people(),
+        report=report,
+        revenue=reports.daily_revenue(today),
+        payouts=len(reports.pending_payouts()),
+    )
+
+
+def _csv(rows, filename):
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in rows:
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate(0)
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _ledger(kind, page_of, csv_rows):
+    f = ledger_filter(request.args)
+    if request.args.get("format") == "csv":
+        return _csv(csv_rows(f), f"{kind}-ledger-{utcnow():%Y%m%d-%H%M%S}.csv")
+    context = dict(kind=kind, f=f, page=page_of(f), types=_types(kind))
+    if htmx and not htmx.history_restore_request:
+        return render_template(f"admin/_{kind}_rows.html", **context)
+    return render_template("admin/ledger.html", **context)
+
+
+def _types(kind):
+    return [t.value for t in BillingType] if kind == "billing" else ["credit", "debit"] + [t.value for t in BillingType]
+
+
+@bp.get("/ledger/billing")
+@role_required(ADMIN)
+def billing_ledger():
+    return _ledger("billing", reports.billing_page, reports.billing_csv_rows)
+
+
+@bp.get("/ledger/wallet")
+@role_required(ADMIN)
+def wallet_ledger():
+    return _ledger("wallet", reports.wallet_page, reports.wallet_csv_rows)
+
+
+@bp.get("/ledger/verify")
+@role_required(ADMIN)
+def verify():
+    report = ledger.verify()
+    return render_template("admin/verify.html", report=report), 200 if report.ok else 409
+
+
+@bp.get("/sessions/<uuid:session_id>")
+@role_required(ADMIN)
+def session(session_id, form=None, status=200):
+    found = db.session.get(ConsultationSession, session_id)
+    if found is None:
+        abort(404)
+    form = form or RefundForm(number=wallet.next_refund_number(session_id), formdata=None)
+    rows = reports.billing_page(ledger_filter({"session": str(session_id)}), per_page=1000)
+    return render_template(
+        "admin/session.html",
+        session=found,
+        timeline=reports.session_timeline(found),
+        rows=rows,
+        messages=reports.message_count(session_id),
+        form=form,
+        audit=admin.history_of("session", session_id),
+    ), status
+
+
+@bp.post("/sessions/<uuid:session_id>/refund")
+@role_required(ADMIN)
+def refund(session_id):
+    form = RefundForm()
+    if form.validate_on_submit():
+        try:
+            result = admin.refund_session(
+                session_id,
+                admin_id=current_user.id,
+                reason=form.reason.data,
+                number=int(form.number.data or 0) or wallet.next_refund_number(session_id),
+                amount=(form.amount.data or "").strip() or None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            field = form.reason if getattr(error, "field", None) == "reason" else form.amount
+            field.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"Refunded {result.refund.amount} to the user.", "success")
+            return redirect(url_for("admin.session", session_id=session_id), code=303)
+    return session(session_id, form=form, status=422)
+
+
+@bp.get("/users")
+@role_required(ADMIN)
+def users():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    q, type_, status = (request.args.get(k, "") for k in ("q", "type", "status"))
+    rows, has_more = reports.people_page(q.strip()[:100], type_ or None, status or None, page)
+    context = dict(rows=rows, has_more=has_more, page=page, q=q, type=type_, status=status)
+    if htmx and not htmx.history_restore_request:
+        return render_template("admin/_users_rows.html", **context)
+    return render_template("admin/users.html", **context)
+
+
+@bp.get("/users/<uuid:user_id>")
+@role_required(ADMIN)
+def user(user_id):
+    person = db.session.get(User, user_id)
+    if person is None or person.type == UserType.SYSTEM:
+        abort(404)
+    as_astrologer = person.type == UserType.ASTROLOGER
+    column = ConsultationSession.astrologer_id if as_astrologer else ConsultationSession.user_id
+    sessions = (
+        db.session.execute(
+            db.select(ConsultationSession)
+            .where(column == user_id)
+            .order_by(ConsultationSession.requested_at.desc())
+            .limit(50)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "admin/user.html",
+        person=person,
+        wallet=wallet.wallet_of(user_id),
+        rows=reports.billing_page(ledger_filter({"user": person.email or person.phone or ""}), per_page=50)
+        if (person.email or person.phone)
+        else None,
+        sessions=sessions,
+        audit=admin.history_of("user", user_id),
+    )
+
+
+@bp.post("/users/<uuid:user_id>/status")
+@role_required(ADMIN)
+def user_status(user_id):
+    try:
+        admin.set_user_status(user_id, UserStatus(request.form.get("status", "")), admin_id=current_user.id)
+    except (DomainError, ValueError) as error:
+        db.session.rollback()
+        flash(getattr(error, "message", "Choose active or suspended."), "error")
+    else:
+        db.session.commit()
+        flash("Account status saved.", "success")
+    return redirect(url_for("admin.user", user_id=user_id), code=303)
+
+
+@bp.post("/astrologers/<uuid:astrologer_id>/approve")
+@role_required(ADMIN)
+def approve_astrologer(astrologer_id):
+    try:
+        admin.approve_astrologer(astrologer_id, admin_id=current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Approved: the astrologer is listed now.", "success")
+    return redirect(url_for("admin.user", user_id=astrologer_id), code=303)
+
+
+@bp.get("/payouts")
+@role_required(ADMIN)
+def payouts():
+    return render_template("admin/payouts.html", payouts=reports.pending_payouts(), form=ReasonForm(formdata=None))
+
+
+def _decide(payout_id, approve):
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        admin.decide_payout(payout_id, approve=approve, admin_id=current_user.id, reason=form.reason.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            "Payout approved: the money has left the wallet."
+            if approve
+            else "Payout rejected; the money is available again.",
+            "success",
+        )
+    return redirect(url_for("admin.payouts"), code=303)
+
+
+@bp.post("/payouts/<uuid:payout_id>/approve")
+@role_required(ADMIN)
+def approve_payout(payout_id):
+    return _decide(payout_id, True)
+
+
+@bp.post("/payouts/<uuid:payout_id>/reject")
+@role_required(ADMIN)
+def reject_payout(payout_id):
+    return _decide(payout_id, False)

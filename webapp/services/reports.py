@@ -1,0 +1,344 @@
+"""What the admin console reads: the overview, the two ledgers with filters and totals, CSV
+exports of a whole filtered set, people, and a session's timeline. Read-only."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (
+    BillingStatus,
+    BillingTransaction,
+    BillingType,
+    ConnectionStatus,
+    ConsultationSession,
+    Message,
+    SessionParticipant,
+    SessionStatus,
+    User,
+    UserStatus,
+    UserType,
+    Wallet,
+    WalletTransaction,
+)
+
+PER_PAGE = 50
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    """Filters of both ledgers; every field already validated (bad input became None)."""
+
+    user: str = ""
+    type: str | None = None
+    status: str | None = None
+    session: uuid.UUID | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+    oldest_first: bool = False
+
+    def params(self, **changes):
+        values = {
+            "user": self.user or None,
+            "type": self.type,
+            "status": self.status,
+            "session": self.session,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "sort": "oldest" if self.oldest_first else None,
+            "page": self.page if self.page > 1 else None,
+        }
+        values.update(changes)
+        return {key: str(value) for key, value in values.items() if value not in (None, "")}
+
+
+def _day_start(day):
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _user_match(text):
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return sa.or_(
+        User.name.ilike(pattern, escape="\\"),
+        User.email.ilike(pattern, escape="\\"),
+        User.phone.ilike(pattern, escape="\\"),
+    )
+
+
+# ---------------------------------------------------------------- billing ledger
+
+
+def _billing_query(f):
+    query = db.select(BillingTransaction).join(User, User.id == BillingTransaction.user_id)
+    if f.user:
+        query = query.where(_user_match(f.user))
+    if f.type:
+        query = query.where(BillingTransaction.type == f.type)
+    if f.status:
+        query = query.where(BillingTransaction.status == f.status)
+    if f.session:
+        query = query.where(BillingTransaction.session_id == f.session)
+    if f.date_from:
+        query = query.where(BillingTransaction.created_at >= _day_start(f.date_from))
+    if f.date_to:
+        query = query.where(BillingTransaction.created_at < _day_start(f.date_to + timedelta(days=1)))
+    return query
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    rows: list
+    page: int
+    has_more: bool
+    totals: dict = field(default_factory=dict)  # type -> (count, sum)
+    count: int = 0
+
+
+def billing_page(f, per_page=PER_PAGE):
+    query = _billing_query(f)
+    order = BillingTransaction.created_at.asc() if f.oldest_first else BillingTransaction.created_at.desc()
+    rows = db.session.execute(
+        query.add_columns(User.name, User.email)
+        .order_by(order, BillingTransaction.id)
+        .limit(per_page + 1)
+        .offset((f.page - 1) * per_page)
+    ).all()
+    totals_query = query.with_only_columns(
+        BillingTransaction.type, db.func.count(BillingTransaction.id), db.func.sum(BillingTransaction.amount)
+    ).group_by(BillingTransaction.type)
+    totals = {t.value: (n, amount or ZERO) for t, n, amount in db.session.execute(totals_query)}
+    return LedgerPage(
+        rows=rows[:per_page],
+        page=f.page,
+        has_more=len(rows) > per_page,
+        totals=totals,
+        count=sum(n for n, _ in totals.values()),
+    )
+
+
+BILLING_COLUMNS = (
+    "created_at", "id", "type", "status", "amount", "currency", "user_name", "user_email", "wallet_id",
+    "session_id", "minute", "idempotency_key", "reference_id", "description",
+)  # fmt: skip
+
+
+def billing_csv_rows(f):
+    """Every row of the filtered set, oldest first, in BILLING_COLUMNS order (streamed)."""
+    yield BILLING_COLUMNS
+    query = (
+        _billing_query(f)
+        .add_columns(User.name, User.email)
+        .order_by(BillingTransaction.created_at, BillingTransaction.id)
+    )
+    for row in db.session.execute(query.execution_options(yield_per=1000)):
+        t = row[0]
+        yield (
+            t.created_at.isoformat(), t.id, t.type.value, t.status.value, t.amount, t.currency, row.name, row.email,
+            t.wallet_id, t.session_id or "", t.minute or "", t.idempotency_key, t.reference_id or "", t.description or "",
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------- wallet ledger
+
+
+def _wallet_query(f):
+    query = (
+        db.select(WalletTransaction)
+        .join(Wallet, Wallet.id == WalletTransaction.wallet_id)
+        .join(User, User.id == Wallet.user_id)
+        .join(BillingTransaction, BillingTransaction.id == WalletTransaction.billing_transaction_id)
+    )
+    if f.user:
+        query = query.where(_user_match(f.user))
+    if f.type:
+        query = query.where(sa.or_(WalletTransaction.type == f.type, BillingTransaction.type == f.type))
+    if f.status:
+        query = query.where(BillingTransaction.status == f.status)
+    if f.session:
+        query = query.where(BillingTransaction.session_id == f.session)
+    if f.date_from:
+        query = query.where(WalletTransaction.created_at >= _day_start(f.date_from))
+    if f.date_to:
+        query = query.where(WalletTransaction.created_at < _day_start(f.date_to + timedelta(days=1)))
+    return query
+
+
+def wallet_page(f, per_page=PER_PAGE):
+    query = _wallet_query(f)
+    order = WalletTransaction.created_at.asc() if f.oldest_first else WalletTransaction.created_at.desc()
+    rows = db.session.execute(
+        query.add_columns(User.name, BillingTransaction.type.label("cause"), BillingTransaction.session_id)
+        .order_by(order, WalletTransaction.seq.desc() if not f.oldest_first else WalletTransaction.seq)
+        .limit(per_page + 1)
+        .offset((f.page - 1) * per_page)
+    ).all()
+    totals_query = query.with_only_columns(
+        WalletTransaction.type, db.func.count(WalletTransaction.id), db.func.sum(WalletTransaction.amount)
+    ).group_by(WalletTransaction.type)
+    totals = {t.value: (n, amount or ZERO) for t, n, amount in db.session.execute(totals_query)}
+    return LedgerPage(
+        rows=rows[:per_page],
+        page=f.page,
+        has_more=len(rows) > per_page,
+        totals=totals,
+        count=sum(n for n, _ in totals.values()),
+    )
+
+
+WALLET_COLUMNS = (
+    "created_at", "id", "wallet_id", "seq", "type", "amount", "balance_before", "balance_after", "user_name",
+    "billing_transaction_id", "cause", "session_id", "description",
+)  # fmt: skip
+
+
+def wallet_csv_rows(f):
+    yield WALLET_COLUMNS
+    query = (
+        _wallet_query(f)
+        .add_columns(User.name, BillingTransaction.type.label("cause"), BillingTransaction.session_id)
+        .order_by(WalletTransaction.created_at, WalletTransaction.wallet_id, WalletTransaction.seq)
+    )
+    for row in db.session.execute(query.execution_options(yield_per=1000)):
+        e = row[0]
+        yield (
+            e.created_at.isoformat(), e.id, e.wallet_id, e.seq, e.type.value, e.amount, e.balance_before, e.balance_after,
+            row.name, e.billing_transaction_id, row.cause.value, row.session_id or "", e.description or "",
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------- overview
+
+
+@dataclass(frozen=True)
+class Figures:
+    topups: Decimal
+    revenue: Decimal  # consultation charges
+    earnings: Decimal
+    commission: Decimal
+    refunds: Decimal
+
+
+def figures(since):
+    rows = dict(
+        db.session.execute(
+            db.select(BillingTransaction.type, db.func.sum(BillingTransaction.amount))
+            .where(BillingTransaction.status == BillingStatus.COMPLETED, BillingTransaction.created_at >= since)
+            .group_by(BillingTransaction.type)
+        ).all()
+    )
+    return Figures(
+        topups=rows.get(BillingType.TOPUP) or ZERO,
+        revenue=rows.get(BillingType.CHARGE) or ZERO,
+        earnings=rows.get(BillingType.EARNING) or ZERO,
+        commission=rows.get(BillingType.COMMISSION) or ZERO,
+        refunds=rows.get(BillingType.REFUND) or ZERO,
+    )
+
+
+def active_sessions():
+    return db.session.execute(
+        db.select(db.func.count(ConsultationSession.id)).where(ConsultationSession.status == SessionStatus.ACTIVE)
+    ).scalar_one()
+
+
+def connected_people():
+    """People with a live socket in an active consultation now."""
+    return db.session.execute(
+        db.select(db.func.count(sa.distinct(SessionParticipant.user_id)))
+        .join(ConsultationSession, ConsultationSession.id == SessionParticipant.session_id)
+        .where(
+            ConsultationSession.status == SessionStatus.ACTIVE,
+            SessionParticipant.connection_status == ConnectionStatus.CONNECTED,
+        )
+    ).scalar_one()
+
+
+def daily_revenue(today, days=30):
+    """[(day, charges - refunds)] for the last `days` days, oldest first (zero days included)."""
+    start = _day_start(today - timedelta(days=days - 1))
+    signed = sa.case(
+        (BillingTransaction.type == BillingType.CHARGE, BillingTransaction.amount),
+        (BillingTransaction.type == BillingType.REFUND, -BillingTransaction.amount),
+        else_=None,
+    )
+    rows = db.session.execute(
+        db.select(BillingTransaction.created_at, signed).where(
+            BillingTransaction.status == BillingStatus.COMPLETED,
+            BillingTransaction.created_at >= start,
+            BillingTransaction.type.in_([BillingType.CHARGE, BillingType.REFUND]),
+        )
+    ).all()
+    totals = {today - timedelta(days=n): ZERO for n in range(days)}
+    for created_at, amount in rows:
+        day = created_at.date()
+        if day in totals and amount is not None:
+            totals[day] += amount
+    return sorted(totals.items())
+
+
+# ---------------------------------------------------------------- people and sessions
+
+
+def people_page(q="", type=None, status=None, page=1, per_page=PER_PAGE):
+    query = (
+        db.select(User, Wallet.current_balance)
+        .outerjoin(Wallet, Wallet.user_id == User.id)
+        .where(User.type != UserType.SYSTEM)
+    )
+    if q:
+        query = query.where(_user_match(q))
+    if type in {t.value for t in UserType}:
+        query = query.where(User.type == type)
+    if status in {s.value for s in UserStatus}:
+        query = query.where(User.status == status)
+    rows = db.session.execute(
+        query.order_by(User.created_at.desc(), User.id).limit(per_page + 1).offset((page - 1) * per_page)
+    ).all()
+    return rows[:per_page], len(rows) > per_page
+
+
+def session_timeline(session):
+    """(when, what) events of a session: requested, offered, accepted, each charge and refund, ended."""
+    events = [(session.requested_at, "Requested")]
+    if session.offered_at:
+        events.append((session.offered_at, "Offered to the astrologer"))
+    if session.started_at:
+        events.append((session.started_at, "Accepted"))
+    for t in db.session.execute(
+        db.select(BillingTransaction)
+        .where(
+            BillingTransaction.session_id == session.id,
+            BillingTransaction.type.in_(
+                [BillingType.CHARGE, BillingType.REFUND, BillingType.HOLD, BillingType.RELEASE]
+            ),
+        )
+        .order_by(BillingTransaction.created_at, BillingTransaction.minute)
+    ).scalars():
+        label = {
+            BillingType.CHARGE: f"Minute {t.minute} charged",
+            BillingType.REFUND: f"Refunded ({(t.details or {}).get('reason') or 'no reason given'})",
+            BillingType.HOLD: "Held",
+            BillingType.RELEASE: "Hold released",
+        }[t.type]
+        events.append((t.created_at, f"{label}: {t.amount}"))
+    if session.ended_at:
+        events.append((session.ended_at, f"Ended ({session.end_reason.value if session.end_reason else 'unknown'})"))
+    return sorted(events, key=lambda item: item[0])
+
+
+def message_count(session_id):
+    return db.session.execute(db.select(db.func.count(Message.id)).where(Message.session_id == session_id)).scalar_one()
+
+
+def pending_payouts():
+    return db.session.execute(
+        db.select(BillingTransaction, User.name)
+        .join(User, User.id == BillingTransaction.user_id)
+        .where(BillingTransaction.type == BillingType.PAYOUT, BillingTransaction.status == BillingStatus.PENDING)
+        .order_by(BillingTransaction.created_at)
+    ).all()
