@@ -224,3 +224,29 @@ def log_in(page, email, password=PASSWORD):
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+@pytest.fixture
+def yesterdays_session(e2e_app, people):
+    """A user's completed 4-minute chat of yesterday at 10.00/min: (user email, user name)."""
+    from datetime import timedelta
+
+    from webapp.models import User, utcnow
+    from webapp.services import consultations
+
+    astro_email = people.astrologer(name="Kiran Yesterday", rate="10.00")
+    user_email = people.user(balance="300.00", name="Lata Refundme")
+    with e2e_app.app_context():
+        user = _db.session.execute(_db.select(User).filter_by(email=user_email)).scalar_one()
+        astrologer = _db.session.execute(_db.select(User).filter_by(email=astro_email)).scalar_one()
+        astrologer.astrologer_profile.chat_availability = "available"
+        _db.session.commit()
+        t0 = utcnow().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
+        session = consultations.request(user.id, astrologer.id, "chat", now=t0)
+        consultations.accept(session.id, astrologer.id, now=t0)
+        for minute in (2, 3, 4):
+            wallet.charge_minute(session.id, minute, commission_percent=30, now=t0 + timedelta(minutes=minute - 1))
+        consultations.end(session.id, by_user_id=user.id, now=t0 + timedelta(minutes=4))
+        astrologer.astrologer_profile.chat_availability = "offline"
+        _db.session.commit()
+    return user_email, "Lata Refundme"

@@ -170,3 +170,39 @@ def test_reconnect_after_a_server_restart(person, people, product_server):
     elapsed = (user.evaluate("Date.now()") - started) / 1000
     billed = int(user.locator('[data-bar="billed_minutes"]').inner_text())
     assert billed <= elapsed // MINUTE_SECONDS + 2
+
+
+def test_admin_finds_yesterdays_session_refunds_half_and_downloads_the_csv(person, yesterdays_session, e2e_app):
+    import csv
+    import io
+    from datetime import timedelta
+
+    from webapp.models import utcnow
+
+    user_email, user_name = yesterdays_session
+    admin = person()
+    log_in(admin, "admin@example.com", "demo12345")
+    expect(admin.locator("h1")).to_have_text("Overview")
+    admin.click(".admin-nav >> text=People")
+    admin.fill("#q", "Refundme")
+    expect(admin.locator("#people-rows")).to_contain_text(user_name)
+    admin.click(f"#people-rows >> text={user_name}")
+    admin.locator("section:has(h2:text('Consultations')) tbody a").first.click()
+    timeline = admin.locator(".timeline")
+    for minute in (1, 2, 3, 4):
+        expect(timeline).to_contain_text(f"Minute {minute} charged")
+    admin.fill("#amount", "20.00")
+    admin.fill("#reason", "Half: the answer was cut short")
+    admin.click("button:has-text('Refund')")
+    expect(admin.locator("body")).to_contain_text("Refunded 20.00 to the user.")
+    expect(timeline).to_contain_text("Refunded (Half: the answer was cut short)")
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    admin.goto(f"/admin/ledger/billing?date_from={yesterday}&date_to={yesterday}&user={user_email}")
+    with admin.expect_download() as download:
+        admin.click("text=Download CSV")
+    rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    assert rows[0][:3] == ["created_at", "id", "type"]
+    types = [row[2] for row in rows[1:]]
+    assert types.count("charge") == 4 and "hold" in types
+    admin.goto("/admin/ledger/verify")
+    expect(admin.locator(".checks")).not_to_contain_text("BREACH")

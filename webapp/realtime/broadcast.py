@@ -14,6 +14,15 @@ MARKETPLACE = "/marketplace"
 
 def _emit(event):
     socketio.emit(event.name, event.payload, to=event.room, namespace=event.namespace)
+    if event.name == "account_suspended":
+        _drop_sockets(event.room)
+
+
+def _drop_sockets(room):
+    """Close this process's sockets of a suspended user (other processes' sockets are refused at their
+    next event, which reloads the user)."""
+    for sid, _ in list(socketio.server.manager.get_participants("/", room)):
+        socketio.server.disconnect(sid, namespace="/")
 
 
 notifier.add_sink(_emit)

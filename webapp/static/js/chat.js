@@ -27,6 +27,7 @@
   // ---------------------------------------------------------------- connection
 
   socket.on("connect", join);
+  socket.on("account_suspended", function () { window.location.reload(); }); // the server logs the account out
   socket.on("disconnect", function () { banner(true); });
   socket.io.on("reconnect_attempt", function () { banner(true); });
 

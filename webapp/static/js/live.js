@@ -9,6 +9,7 @@
   var kind = page.dataset.livePage;
   var sessionId = page.dataset.sessionId;
   var socket = window.io();
+  socket.on("account_suspended", function () { window.location.reload(); }); // the server logs the account out
 
   function mine(event) {
     return event && event.session_id === sessionId;
