@@ -272,3 +272,27 @@ def test_rejecting_a_payout_needs_a_reason_and_returns_the_money(app, admin_clie
 def test_verify_page_reports(admin_client, finished):
     response = admin_client.get("/admin/ledger/verify")
     assert response.status_code == 200 and response.get_data(as_text=True).count("<strong>OK</strong>") == 6
+
+
+def test_status_date_and_order_filters_and_totals_match_the_csv(admin_client, finished, consult):
+    session, user, _ = finished
+    from webapp.services import payments
+
+    payments.start_topup(user.id, "100", now=utcnow() + timedelta(hours=1))  # a pending top-up, the newest row
+    db.session.commit()
+    pending = admin_client.get("/admin/ledger/billing?status=pending").get_data(as_text=True)
+    assert "1 row(s)" in pending and "topup × 1 = ₹100.00" in pending
+    today = (utcnow() + timedelta(days=1)).date().isoformat()
+    everything = admin_client.get(f"/admin/ledger/billing?date_to={today}").get_data(as_text=True)
+    count = int(everything.split(" row(s)")[0].rsplit(">", 1)[-1].strip())
+    rows = list(
+        csv.reader(
+            io.StringIO(admin_client.get(f"/admin/ledger/billing?date_to={today}&format=csv").get_data(as_text=True))
+        )
+    )
+    assert len(rows) - 1 == count  # the CSV is the whole filtered set, not a page
+    newest = admin_client.get("/admin/ledger/billing").get_data(as_text=True)
+    oldest = admin_client.get("/admin/ledger/billing?sort=oldest").get_data(as_text=True)
+    first_pending, first_hold = 'pill-pending">pending', "<td>hold"
+    assert newest.index(first_pending) < newest.index(first_hold)
+    assert oldest.index(first_hold) < oldest.index(first_pending)
