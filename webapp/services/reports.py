@@ -99,25 +99,36 @@ class LedgerPage:
     count: int = 0
 
 
-def billing_page(f, per_page=PER_PAGE):
-    query = _billing_query(f)
-    order = BillingTransaction.created_at.asc() if f.oldest_first else BillingTransaction.created_at.desc()
+def _ledger_page(f, query, extra_columns, order, kind, amount, per_page):
+    """One page of a ledger query (+ extra columns) and the per-kind totals of the whole filtered set."""
     rows = db.session.execute(
-        query.add_columns(User.name, User.email)
-        .order_by(order, BillingTransaction.id)
-        .limit(per_page + 1)
-        .offset((f.page - 1) * per_page)
+        query.add_columns(*extra_columns).order_by(*order).limit(per_page + 1).offset((f.page - 1) * per_page)
     ).all()
-    totals_query = query.with_only_columns(
-        BillingTransaction.type, db.func.count(BillingTransaction.id), db.func.sum(BillingTransaction.amount)
-    ).group_by(BillingTransaction.type)
-    totals = {t.value: (n, amount or ZERO) for t, n, amount in db.session.execute(totals_query)}
+    totals = {
+        key.value: (n, total or ZERO)
+        for key, n, total in db.session.execute(
+            query.with_only_columns(kind, db.func.count(), db.func.sum(amount)).group_by(kind)
+        )
+    }
     return LedgerPage(
         rows=rows[:per_page],
         page=f.page,
         has_more=len(rows) > per_page,
         totals=totals,
         count=sum(n for n, _ in totals.values()),
+    )
+
+
+def billing_page(f, per_page=PER_PAGE):
+    created = BillingTransaction.created_at.asc() if f.oldest_first else BillingTransaction.created_at.desc()
+    return _ledger_page(
+        f,
+        _billing_query(f),
+        (User.name, User.email),
+        (created, BillingTransaction.id),
+        BillingTransaction.type,
+        BillingTransaction.amount,
+        per_page,
     )
 
 
@@ -169,24 +180,18 @@ def _wallet_query(f):
 
 
 def wallet_page(f, per_page=PER_PAGE):
-    query = _wallet_query(f)
-    order = WalletTransaction.created_at.asc() if f.oldest_first else WalletTransaction.created_at.desc()
-    rows = db.session.execute(
-        query.add_columns(User.name, BillingTransaction.type.label("cause"), BillingTransaction.session_id)
-        .order_by(order, WalletTransaction.seq.desc() if not f.oldest_first else WalletTransaction.seq)
-        .limit(per_page + 1)
-        .offset((f.page - 1) * per_page)
-    ).all()
-    totals_query = query.with_only_columns(
-        WalletTransaction.type, db.func.count(WalletTransaction.id), db.func.sum(WalletTransaction.amount)
-    ).group_by(WalletTransaction.type)
-    totals = {t.value: (n, amount or ZERO) for t, n, amount in db.session.execute(totals_query)}
-    return LedgerPage(
-        rows=rows[:per_page],
-        page=f.page,
-        has_more=len(rows) > per_page,
-        totals=totals,
-        count=sum(n for n, _ in totals.values()),
+    if f.oldest_first:
+        order = (WalletTransaction.created_at.asc(), WalletTransaction.seq)
+    else:
+        order = (WalletTransaction.created_at.desc(), WalletTransaction.seq.desc())
+    return _ledger_page(
+        f,
+        _wallet_query(f),
+        (User.name, BillingTransaction.type.label("cause"), BillingTransaction.session_id),
+        order,
+        WalletTransaction.type,
+        WalletTransaction.amount,
+        per_page,
     )
 
 
