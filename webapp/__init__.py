@@ -105,6 +105,7 @@ def _register_login(app):
 
 def register_blueprints(app):
     from .blueprints.admin import bp as admin_bp
+    from .blueprints.api import bp as api_bp
     from .blueprints.astrologers import bp as astrologers_bp
     from .blueprints.auth import bp as auth_bp
     from .blueprints.consultations import bp as consultations_bp
@@ -120,6 +121,7 @@ def register_blueprints(app):
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(consultations_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
 
 

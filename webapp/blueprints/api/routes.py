@@ -1,0 +1,74 @@
+"""POST /api/v1/users/sync: HMAC-SHA256 over `timestamp + "." + body` with SYNC_SECRET, a 300 s
+window, one object or {"users": [...]} (at most 500), a result per record. Each record is
+committed or rolled back on its own, so one bad record never blocks the rest."""
+
+import hashlib
+import hmac
+import json
+import time
+
+from flask import current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from ...extensions import csrf, db, limiter
+from ...services import user_sync
+from ...services.errors import DomainError
+from . import bp
+
+WINDOW_SECONDS = 300
+
+
+def _refuse(status, error, message):
+    return jsonify(error=error, message=message), status
+
+
+def _signature_problem(secret, body):
+    timestamp, signature = request.headers.get("X-Sync-Timestamp"), request.headers.get("X-Sync-Signature")
+    if not timestamp or not signature:
+        return "The request is not signed (X-Sync-Timestamp, X-Sync-Signature)."
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        return "X-Sync-Timestamp must be unix seconds."
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        return "The signature does not match."
+    if abs(time.time() - sent_at) > WINDOW_SECONDS:
+        return "The timestamp is outside the 300-second window (clock skew or a replay)."
+    return None
+
+
+@bp.post("/users/sync")
+@csrf.exempt  # authenticated by the HMAC signature
+@limiter.limit("120 per minute")
+def sync_users():
+    secret = current_app.config.get("SYNC_SECRET")
+    if not secret:
+        return _refuse(503, "sync_disabled", "SYNC_SECRET is not configured; the sync API is off.")
+    body = request.get_data()
+    problem = _signature_problem(secret, body)
+    if problem:
+        return _refuse(401, "invalid_signature", problem)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return _refuse(400, "bad_json", 'The body must be JSON: a user object or {"users": [...]}.')
+    records = payload.get("users") if isinstance(payload, dict) and "users" in payload else [payload]
+    if not isinstance(records, list):
+        return _refuse(400, "bad_request", "users must be a list.")
+    if len(records) > user_sync.BATCH_MAX:
+        return _refuse(413, "batch_too_large", f"At most {user_sync.BATCH_MAX} users per request.")
+    results = []
+    for record in records:
+        try:
+            result = user_sync.upsert(record)
+            if result.status in ("created", "updated"):
+                db.session.commit()
+            else:
+                db.session.rollback()
+        except (IntegrityError, DomainError) as error:
+            db.session.rollback()
+            result = user_sync.Result(record.get("external_id") if isinstance(record, dict) else None, "error",
+                                      {"record": getattr(error, "message", "conflicts with another account")})  # fmt: skip
+        results.append(result.as_dict())
+    return jsonify(results=results)
