@@ -148,6 +148,8 @@ class Config:
         self.PAYMENT_WEBHOOK_SECRET = webhook_secret or DEV_WEBHOOK_SECRET
         self.SYNC_SECRET = env.str("SYNC_SECRET")  # None: the sync API answers 503
         self.HANDOFF_JWT_SECRET = env.str("HANDOFF_JWT_SECRET")  # None: hand-off is off
+        if self.HANDOFF_JWT_SECRET is not None and len(self.HANDOFF_JWT_SECRET) < 32:
+            raise ConfigError("HANDOFF_JWT_SECRET must be at least 32 characters (RFC 7518 for HS256)")
 
         # Cookies are marked Secure when the site is served over HTTPS.
         self.SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", production)

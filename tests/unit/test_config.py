@@ -65,6 +65,7 @@ def test_values_are_parsed_from_the_environment():
         ({"TOPUP_MIN": "500", "TOPUP_MAX": "100"}, "TOPUP_MIN"),
         ({"CURRENCY": "rupees"}, "CURRENCY"),
         ({"APP_ENV": "staging"}, "APP_ENV"),
+        ({"HANDOFF_JWT_SECRET": "short"}, "HANDOFF_JWT_SECRET"),
         ({"APP_ENV": "production"}, "SECRET_KEY"),
         ({"APP_ENV": "production", "SECRET_KEY": "k"}, "PAYMENT_WEBHOOK_SECRET"),
     ],

@@ -24,6 +24,7 @@ from .enums import (
     WalletEntryType,
     WalletStatus,
 )
+from .handoff import UsedHandoffToken
 from .ledger import BillingTransaction, Wallet, WalletTransaction
 from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
@@ -51,6 +52,7 @@ __all__ = [
     "UserProfile",
     "UserStatus",
     "UserType",
+    "UsedHandoffToken",
     "Wallet",
     "WalletEntryType",
     "WalletStatus",

@@ -97,3 +97,20 @@ def account():
         flash("Your details are saved.", "success")
         return redirect(safe_next(request.args.get("next")) or url_for("auth.account"))
     return render_template("auth/account.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/handoff")
+def handoff():
+    """The main backend's sign-in link: a one-time HS256 token; `next` may only point into this site."""
+    from ...services import handoff as handoffs
+
+    try:
+        user = handoffs.redeem(request.args.get("token"))
+    except DomainError as error:
+        db.session.rollback()
+        return render_template(
+            "errors/error.html", status=error.status, title="Sign-in failed", message=error.message
+        ), error.status
+    db.session.commit()
+    login_user(user)
+    return redirect(safe_next(request.args.get("next")) or home_for(user))
