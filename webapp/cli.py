@@ -39,6 +39,42 @@ def register(app):
         run_until_signalled(app)
         click.echo("billing loop stopped")
 
+    @app.cli.group("users")
+    def users_group():
+        """Users from the main backend."""
+
+    @users_group.command("import")
+    @click.argument("path", type=click.File("r", encoding="utf-8"))
+    def users_import_command(path):
+        """Upsert users from a JSON-lines FILE (the sync API's record shape), one transaction per record."""
+        import json
+        from collections import Counter
+
+        from .services import user_sync
+
+        lines = [line for line in path if line.strip()]
+        counts, failures = Counter(), []
+        with click.progressbar(lines, label="Importing users") as progress:
+            for number, line in enumerate(progress, start=1):
+                try:
+                    result = user_sync.upsert(json.loads(line))
+                except ValueError:
+                    result = user_sync.Result(None, "error", {"line": "not valid JSON"})
+                except Exception as error:  # a database conflict: this record only
+                    result = user_sync.Result(None, "error", {"record": type(error).__name__})
+                if result.status in ("created", "updated"):
+                    db.session.commit()
+                else:
+                    db.session.rollback()
+                counts[result.status] += 1
+                if result.status == "error":
+                    failures.append((number, result))
+        click.echo(", ".join(f"{counts[s]} {s}" for s in ("created", "updated", "unchanged", "error")))
+        for number, result in failures[:20]:
+            click.echo(f"  line {number} ({result.external_id}): {result.errors}")
+        if failures:
+            raise SystemExit(1)
+
     @app.cli.group("ledger")
     def ledger_group():
         """The money ledger."""

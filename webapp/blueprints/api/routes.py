@@ -14,6 +14,7 @@ from ...extensions import csrf, db, limiter
 from ...services import user_sync
 from ...services.errors import DomainError
 from . import bp
+from .openapi import SPEC
 
 WINDOW_SECONDS = 300
 
@@ -72,3 +73,8 @@ def sync_users():
                                       {"record": getattr(error, "message", "conflicts with another account")})  # fmt: skip
         results.append(result.as_dict())
     return jsonify(results=results)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(SPEC)
