@@ -12,9 +12,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import billing, listing
+from . import billing, listing, sync
 
-BENCHMARKS = [listing, billing]
+BENCHMARKS = [listing, billing, sync]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 

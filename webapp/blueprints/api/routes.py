@@ -59,22 +59,31 @@ def sync_users():
         return _refuse(400, "bad_request", "users must be a list.")
     if len(records) > user_sync.BATCH_MAX:
         return _refuse(413, "batch_too_large", f"At most {user_sync.BATCH_MAX} users per request.")
-    results = []
-    for record in records:
-        try:
-            result = user_sync.upsert(record)
-            if result.status in ("created", "updated"):
-                db.session.commit()
-            else:
-                db.session.rollback()
-        except (IntegrityError, DomainError) as error:
-            db.session.rollback()
-            result = user_sync.Result(record.get("external_id") if isinstance(record, dict) else None, "error",
-                                      {"record": getattr(error, "message", "conflicts with another account")})  # fmt: skip
-        results.append(result.as_dict())
+    results = [_apply(record).as_dict() for record in records]
+    db.session.commit()
     return jsonify(results=results)
 
 
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(SPEC)
+
+
+def _apply(record):
+    """One record in its own unit of work: a SAVEPOINT on PostgreSQL (the batch commits once), a
+    transaction of its own on SQLite (whose driver cannot nest them safely)."""
+    nested = db.engine.dialect.name == "postgresql"
+    try:
+        if nested:
+            with db.session.begin_nested():
+                return user_sync.upsert(record)
+        result = user_sync.upsert(record)
+        db.session.commit()
+        return result
+    except (IntegrityError, DomainError) as error:
+        if not nested:
+            db.session.rollback()
+        external_id = record.get("external_id") if isinstance(record, dict) else None
+        return user_sync.Result(
+            external_id, "error", {"record": getattr(error, "message", "conflicts with another account")}
+        )
