@@ -173,3 +173,11 @@ def test_without_a_secret_the_api_is_off(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "SYNC_SECRET", None)
     response = push(client, person(1))
     assert response.status_code == 503 and response.json["error"] == "sync_disabled"
+
+
+def test_duplicates_inside_one_batch(client):
+    batch = {"users": [person(1), person(1, name="Same id again"), person(2, email="synced1@example.com")]}
+    response = push(client, batch)
+    assert statuses(response) == ["created", "updated", "error"]
+    assert "email" in response.json["results"][2]["errors"]
+    assert db.session.query(User).filter_by(external_id="ext-1").one().name == "Same id again"

@@ -68,19 +68,30 @@ def find_by_identifier(identifier):
 
 
 def create_user(
-    *, name, email=None, phone=None, password=None, type=UserType.USER, external_id=None, now=None, astrologer=None
+    *,
+    name,
+    email=None,
+    phone=None,
+    password=None,
+    type=UserType.USER,
+    external_id=None,
+    now=None,
+    astrologer=None,
+    identifiers_checked=False,
 ):
     """A user with profile and wallet (and astrologer profile when `astrologer` gives one's fields).
 
-    Raises EmailTaken / PhoneTaken, also when another request wins the race.
+    Raises EmailTaken / PhoneTaken, also when another request wins the race. A caller that has
+    already looked the identifiers up (the batch sync) passes identifiers_checked=True.
     """
     now = now or utcnow()
     email = normalize_email(email)
     phone = normalize_phone(phone)
-    if email and db.session.execute(db.select(User.id).filter_by(email=email)).first():
-        raise EmailTaken()
-    if phone and db.session.execute(db.select(User.id).filter_by(phone=phone)).first():
-        raise PhoneTaken()
+    if not identifiers_checked:
+        if email and db.session.execute(db.select(User.id).filter_by(email=email)).first():
+            raise EmailTaken()
+        if phone and db.session.execute(db.select(User.id).filter_by(phone=phone)).first():
+            raise PhoneTaken()
     user = User(
         name=name.strip(),
         email=email,

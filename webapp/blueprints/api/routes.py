@@ -59,7 +59,8 @@ def sync_users():
         return _refuse(400, "bad_request", "users must be a list.")
     if len(records) > user_sync.BATCH_MAX:
         return _refuse(413, "batch_too_large", f"At most {user_sync.BATCH_MAX} users per request.")
-    results = [_apply(record).as_dict() for record in records]
+    index = user_sync.Index(records) if db.engine.dialect.name == "postgresql" else None
+    results = [_apply(record, index).as_dict() for record in records]
     db.session.commit()
     return jsonify(results=results)
 
@@ -69,14 +70,14 @@ def openapi():
     return jsonify(SPEC)
 
 
-def _apply(record):
+def _apply(record, index):
     """One record in its own unit of work: a SAVEPOINT on PostgreSQL (the batch commits once), a
     transaction of its own on SQLite (whose driver cannot nest them safely)."""
     nested = db.engine.dialect.name == "postgresql"
     try:
         if nested:
             with db.session.begin_nested():
-                return user_sync.upsert(record)
+                return user_sync.upsert(record, index=index)
         result = user_sync.upsert(record)
         db.session.commit()
         return result
