@@ -18,6 +18,7 @@ from .db import fresh_database
 USERS = 10_000
 BATCH = 500
 SECRET = "bench-sync-secret"
+HANDOFF_SECRET = "bench-handoff-secret-0123456789abcdef"
 TARGET_SECONDS = 30
 
 
@@ -26,6 +27,21 @@ def _signed(batch):
     timestamp = str(int(time.time()))
     signature = hmac.new(SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return body, {"X-Sync-Timestamp": timestamp, "X-Sync-Signature": signature, "Content-Type": "application/json"}
+
+
+def _hand_over(app, external_id):
+    """The main backend signs user `external_id` in: a one-time token, then a logged-in page."""
+    import uuid
+
+    import jwt
+
+    now = int(time.time())
+    token = jwt.encode(
+        {"sub": external_id, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}, HANDOFF_SECRET, "HS256"
+    )
+    browser = app.test_client()
+    response = browser.get(f"/auth/handoff?token={token}&next=/wallet")
+    return response.status_code == 302 and "Main User 4242" in browser.get("/wallet").get_data(as_text=True)
 
 
 def run(admin_url):
@@ -40,7 +56,7 @@ def run(admin_url):
     ]
     batches = [records[i : i + BATCH] for i in range(0, USERS, BATCH)]
     with fresh_database(admin_url) as url:
-        app = create_app(TestConfig(url, SYNC_SECRET=SECRET))
+        app = create_app(TestConfig(url, SYNC_SECRET=SECRET, HANDOFF_JWT_SECRET=HANDOFF_SECRET))
         with app.app_context():
             upgrade()
             client = app.test_client()
@@ -56,13 +72,15 @@ def run(admin_url):
             for _ in batches:
                 client.get("/healthz")
             baseline = time.perf_counter() - start
+            handed_over = _hand_over(app, "main-4242")
             db.session.remove()
             db.engine.dispose()
     first, second = statuses[:USERS], statuses[USERS:]
     assert first.count("created") == USERS and second.count("unchanged") == USERS, "every user created, then unchanged"
+    assert handed_over, "one pushed user is handed over into a logged-in session"
     return [
         dict(
-            name=f"user sync: {USERS:,} users in batches of {BATCH} (then again: all unchanged)",
+            name=f"user sync: {USERS:,} users in batches of {BATCH} (then again: all unchanged; one handed over)",
             figure=f"first push {timings[0]:.1f} s ({USERS / timings[0]:,.0f} users/s); second {timings[1]:.1f} s",
             baseline=f"{len(batches)} requests to /healthz {baseline * 1000:.0f} ms",
             target=f"first push < {TARGET_SECONDS} s",
