@@ -11,7 +11,6 @@ from ..models import (
     BillingType,
     ConsultationSession,
     EndReason,
-    SessionStatus,
     User,
     UserStatus,
     UserType,
@@ -97,25 +96,11 @@ def set_user_status(user_id, status, *, admin_id, now=None):
         user.status = status
         user.updated_at = now
         if status == UserStatus.SUSPENDED:
-            _close_open_sessions(user, now)
+            consultations.close_open_sessions(user, EndReason.ADMIN_ENDED, now)
             notifier.announce(db.session(), "account_suspended", {"user_id": str(user.id)}, room=f"user:{user.id}")
         audit(admin_id, "user.status", "user", user.id, before, {"status": status.value}, now)
     db.session.flush()
     return user
-
-
-def _close_open_sessions(user, now):
-    column = ConsultationSession.astrologer_id if user.type == UserType.ASTROLOGER else ConsultationSession.user_id
-    open_sessions = db.session.execute(
-        db.select(ConsultationSession.id, ConsultationSession.status).where(
-            column == user.id, ConsultationSession.status.in_([SessionStatus.WAITING, SessionStatus.ACTIVE])
-        )
-    ).all()
-    for session_id, status in open_sessions:
-        if status == SessionStatus.ACTIVE:
-            consultations.end(session_id, reason=EndReason.ADMIN_ENDED, now=now)
-        else:
-            consultations.withdraw(session_id, EndReason.ADMIN_ENDED, now=now)
 
 
 def approve_astrologer(astrologer_id, *, admin_id, now=None):
@@ -128,13 +113,7 @@ def approve_astrologer(astrologer_id, *, admin_id, now=None):
         profile.is_approved = True
         profile.updated_at = now
         audit(admin_id, "astrologer.approve", "user", astrologer_id, {"is_approved": False}, {"is_approved": True}, now)
-        chat, call = marketplace.availability(astrologer_id)
-        notifier.announce(
-            db.session(),
-            "availability",
-            {"astrologer_id": str(astrologer_id), "status": chat, "channels": {"chat": chat, "call": call}},
-            namespace=marketplace.MARKETPLACE_NAMESPACE,
-        )
+        marketplace.announce_availability(astrologer_id)
     db.session.flush()
     return profile
 

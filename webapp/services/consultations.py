@@ -496,6 +496,23 @@ def withdraw(session_id, reason, now=None):
     return _close_request(profile, session, Transition.CANCEL, reason, now or utcnow())
 
 
+def close_open_sessions(user, reason, now=None):
+    """End every open session of `user` (as the user or as the astrologer) for `reason`: active ones end,
+    waiting ones are withdrawn with their holds released. For account suspension and deletion."""
+    now = now or utcnow()
+    column = ConsultationSession.astrologer_id if user.type == UserType.ASTROLOGER else ConsultationSession.user_id
+    open_sessions = db.session.execute(
+        db.select(ConsultationSession.id, ConsultationSession.status).where(
+            column == user.id, ConsultationSession.status.in_(OPEN_SESSION_STATUSES)
+        )
+    ).all()
+    for session_id, status in open_sessions:
+        if status == SessionStatus.ACTIVE:
+            end(session_id, reason=reason, now=now)
+        else:
+            withdraw(session_id, reason, now=now)
+
+
 def expire_requests(now=None):
     """Cancel every offered request unanswered for ACCEPT_TIMEOUT_SECONDS (run by the periodic loop)."""
     now = now or utcnow()

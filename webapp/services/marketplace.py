@@ -304,14 +304,19 @@ def announce_if_changed(astrologer_id, before):
     transaction with `availability()`); delivered after commit."""
     after = availability(astrologer_id)
     if after != before:
-        chat, call = after
-        notifier.announce(
-            db.session(),
-            "availability",
-            {"astrologer_id": str(astrologer_id), "status": chat, "channels": {"chat": chat, "call": call}},
-            namespace=MARKETPLACE_NAMESPACE,
-        )
+        announce_availability(astrologer_id, after)
     return after
+
+
+def announce_availability(astrologer_id, statuses=None):
+    """Broadcast an astrologer's derived (chat, call) availability on /marketplace after commit."""
+    chat, call = statuses or availability(astrologer_id)
+    notifier.announce(
+        db.session(),
+        "availability",
+        {"astrologer_id": str(astrologer_id), "status": chat, "channels": {"chat": chat, "call": call}},
+        namespace=MARKETPLACE_NAMESPACE,
+    )
 
 
 def minimum_start_balance(profile, minutes, session_type=SessionType.CHAT):

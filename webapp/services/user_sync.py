@@ -14,9 +14,7 @@ from decimal import Decimal, InvalidOperation
 from ..extensions import db
 from ..models import (
     AstrologerProfile,
-    ConsultationSession,
     EndReason,
-    SessionStatus,
     SyncStatus,
     User,
     UserProfile,
@@ -250,7 +248,7 @@ def _apply(user, values, now):
     status = UserStatus(values["status"])
     if status != user.status:
         if status == UserStatus.DELETED:
-            _end_open_sessions(user, now)
+            consultations.close_open_sessions(user, EndReason.ACCOUNT_DELETED, now)
             user.deleted_at = now
         elif user.status == UserStatus.DELETED:
             user.deleted_at = None
@@ -280,16 +278,3 @@ def _mark_synced(user, values, now):
         profile.sync_metadata = {**(profile.sync_metadata or {}), **values["extra"]}
     if user.status == UserStatus.DELETED and user.deleted_at is None:
         user.deleted_at = now
-
-
-def _end_open_sessions(user, now):
-    column = ConsultationSession.astrologer_id if user.type == UserType.ASTROLOGER else ConsultationSession.user_id
-    for session_id, status in db.session.execute(
-        db.select(ConsultationSession.id, ConsultationSession.status).where(
-            column == user.id, ConsultationSession.status.in_([SessionStatus.WAITING, SessionStatus.ACTIVE])
-        )
-    ).all():
-        if status == SessionStatus.ACTIVE:
-            consultations.end(session_id, reason=EndReason.ACCOUNT_DELETED, now=now)
-        else:
-            consultations.withdraw(session_id, EndReason.ACCOUNT_DELETED, now=now)
