@@ -276,5 +276,3 @@ def _mark_synced(user, values, now):
     profile.last_sync_at = now
     if values["extra"]:
         profile.sync_metadata = {**(profile.sync_metadata or {}), **values["extra"]}
-    if user.status == UserStatus.DELETED and user.deleted_at is None:
-        user.deleted_at = now
