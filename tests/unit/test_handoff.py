@@ -61,6 +61,9 @@ def test_a_token_is_used_once(client, synced):
         (lambda: "not.a.jwt", "not valid"),
         (lambda: jwt.encode({"sub": "main-42", "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"), "not valid"),
         (lambda: "", "not valid"),
+        (lambda: token(sub="main\x0042"), "not valid"),
+        (lambda: token(sub=42), "not valid"),
+        (lambda: token(jti="j" * 129), "not valid"),
     ],
 )
 def test_bad_tokens_are_refused(client, synced, bad, message):

@@ -109,6 +109,11 @@ def test_a_mixed_batch_answers_per_record(client):
         ({"type": "astrologer", "experience_years": 99}, "experience_years"),
         ({"type": "astrologer", "specializations": ["Alchemy"]}, "specializations"),
         ({"type": "astrologer", "languages": "Hindi"}, "languages"),
+        ({"name": "Nul\x00Byte"}, "name"),
+        ({"external_id": "ext\x00"}, "external_id"),
+        ({"email": "lone\udc00@example.com"}, "email"),
+        ({"horoscope": {"sign\x00": "Leo"}}, "record"),
+        ({"horoscope": ["\ud800"]}, "record"),
     ],
 )
 def test_every_field_is_validated(client, fields, field):
@@ -181,3 +186,15 @@ def test_duplicates_inside_one_batch(client):
     assert statuses(response) == ["created", "updated", "error"]
     assert "email" in response.json["results"][2]["errors"]
     assert db.session.query(User).filter_by(external_id="ext-1").one().name == "Same id again"
+
+
+@pytest.mark.postgres
+def test_an_identifier_taken_after_the_batch_looked_it_up_fails_that_record_only(client, make_user, monkeypatch):
+    # The batch inserts its new accounts together; when a concurrent writer has meanwhile taken
+    # one's email (simulated: the batch's lookup does not see it), the insert fails and the batch
+    # falls back to one SAVEPOINT per record.
+    make_user(email="synced2@example.com")
+    monkeypatch.setattr("webapp.services.user_sync.Index.owner", lambda self, name, value: None)
+    response = push(client, {"users": [person(1), person(2), person(3)]})
+    assert statuses(response) == ["created", "error", "created"]
+    assert db.session.query(User).filter(User.external_id.in_(["ext-1", "ext-2", "ext-3"])).count() == 2

@@ -92,6 +92,26 @@ def create_user(
             raise EmailTaken()
         if phone and db.session.execute(db.select(User.id).filter_by(phone=phone)).first():
             raise PhoneTaken()
+    user = new_user(
+        name=name, email=email, phone=phone, password=password, type=type, external_id=external_id, now=now,
+        astrologer=astrologer,
+    )  # fmt: skip
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # Lost a race with a concurrent registration of the same identifier. The caller rolls
+        # the transaction back (it must, after any domain error).
+        text = str(error.orig).lower()
+        if "phone" in text:
+            raise PhoneTaken() from None
+        raise EmailTaken() from None
+    return user
+
+
+def new_user(*, name, email, phone, type, now, password=None, external_id=None, astrologer=None):
+    """The unsaved User with profile, wallet (and astrologer profile); identifiers already normalized
+    and checked. create_user saves one; the batch sync adds many and flushes them together."""
     user = User(
         name=name.strip(),
         email=email,
@@ -109,16 +129,6 @@ def create_user(
         for rate in ("chat_rate_per_minute", "call_rate_per_minute"):
             fields[rate] = to_money(fields.get(rate, "10"))
         user.astrologer_profile = AstrologerProfile(created_at=now, updated_at=now, **fields)
-    db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        # Lost a race with a concurrent registration of the same identifier. The caller rolls
-        # the transaction back (it must, after any domain error).
-        text = str(error.orig).lower()
-        if "phone" in text:
-            raise PhoneTaken() from None
-        raise EmailTaken() from None
     return user
 
 

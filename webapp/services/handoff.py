@@ -40,10 +40,14 @@ def redeem(token, now=None):
         raise HandoffRefused() from None
     if claims["exp"] - claims["iat"] > MAX_LIFETIME_SECONDS:
         raise HandoffRefused("This sign-in link lives too long to be accepted.")
-    user = db.session.execute(db.select(User).filter_by(external_id=str(claims["sub"]))).scalar_one_or_none()
+    if not all(
+        isinstance(claims[c], str) and 0 < len(claims[c]) <= 128 and "\x00" not in claims[c] for c in ("sub", "jti")
+    ):
+        raise HandoffRefused()
+    user = db.session.execute(db.select(User).filter_by(external_id=claims["sub"])).scalar_one_or_none()
     if user is None or user.status != UserStatus.ACTIVE:
         raise HandoffRefused("This account cannot sign in here.")
-    db.session.add(UsedHandoffToken(jti=str(claims["jti"])[:128], external_id=user.external_id, used_at=now))
+    db.session.add(UsedHandoffToken(jti=claims["jti"], external_id=user.external_id, used_at=now))
     try:
         db.session.flush()
     except IntegrityError:

@@ -8,23 +8,25 @@ work: the caller commits or rolls back per record, so one bad record never block
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
 from ..extensions import db
 from ..models import (
-    AstrologerProfile,
     EndReason,
     SyncStatus,
     User,
-    UserProfile,
     UserStatus,
     UserType,
     to_money,
     utcnow,
 )
 from . import accounts, consultations, marketplace
-from .errors import ValidationFailed
+from .errors import DomainError, ValidationFailed
 
 BATCH_MAX = 500
 KNOWN = {
@@ -36,6 +38,23 @@ ASTROLOGER_FIELDS = (
     "experience_years",
 )  # fmt: skip
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _storable(value):
+    """Whether `value` (JSON-decoded, any depth) can be stored: PostgreSQL refuses NUL characters
+    in text and JSONB, and no database takes lone surrogates, which JSON can carry."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
 
 
 @dataclass
@@ -56,6 +75,9 @@ def _text(record, name, errors, maximum, required=False):
         return None
     if not isinstance(value, str) or not value.strip():
         errors[name] = "must be non-empty text"
+        return None
+    if not _storable(value) or CONTROL.search(value):
+        errors[name] = "must not contain control characters or invalid Unicode"
         return None
     if len(value) > maximum:
         errors[name] = f"at most {maximum} characters"
@@ -134,32 +156,31 @@ def validate(record):
         except ValidationFailed as error:
             errors["phone"] = error.message
     values["extra"] = {k: v for k, v in record.items() if k not in KNOWN}
+    for name, value in values["extra"].items():
+        if not _storable(name) or not _storable(value):
+            errors["record"] = "extra fields must not contain NUL characters or invalid Unicode"
     return values, errors
 
 
 class Index:
-    """What a batch needs to know about existing accounts, read in three queries instead of
-    several per record; kept up to date as the batch creates users."""
+    """What a batch needs to know about existing accounts (with their profiles), read in a few
+    queries instead of several per record; kept up to date as the batch creates users."""
 
-    def __init__(self, records):
-        valid = [r for r in records if isinstance(r, dict)]
-        ids = [str(r["external_id"]) for r in valid if isinstance(r.get("external_id"), str)]
-        emails = [accounts.normalize_email(r["email"]) for r in valid if isinstance(r.get("email"), str)]
-        phones = []
-        for r in valid:
-            try:
-                phones.append(accounts.normalize_phone(r["phone"]) if isinstance(r.get("phone"), str) else None)
-            except ValidationFailed:
-                pass
+    def __init__(self, clean):
+        """`clean`: the validated values of the batch's records that passed validation."""
+        ids = [values["external_id"] for values in clean]
+        emails = [values["email"] for values in clean if values["email"]]
+        phones = [values["phone"] for values in clean if values["phone"]]
         self.users = {
-            u.external_id: u for u in db.session.execute(db.select(User).where(User.external_id.in_(ids))).scalars()
+            u.external_id: u
+            for u in db.session.execute(
+                db.select(User)
+                .where(User.external_id.in_(ids))
+                .options(selectinload(User.profile), selectinload(User.astrologer_profile))
+            ).scalars()
         }
-        self.emails = dict(
-            db.session.execute(db.select(User.email, User.id).where(User.email.in_([e for e in emails if e]))).all()
-        )
-        self.phones = dict(
-            db.session.execute(db.select(User.phone, User.id).where(User.phone.in_([p for p in phones if p]))).all()
-        )
+        self.emails = dict(db.session.execute(db.select(User.email, User.id).where(User.email.in_(emails))).all())
+        self.phones = dict(db.session.execute(db.select(User.phone, User.id).where(User.phone.in_(phones))).all())
 
     def owner(self, name, value):
         return (self.emails if name == "email" else self.phones).get(value)
@@ -207,72 +228,143 @@ def upsert(record, now=None, index=None):
     if user is None:
         if values["status"] == "deleted":
             return Result(external_id, "unchanged")
-        astrologer = (
-            {k: values[k] for k in ASTROLOGER_FIELDS if values[k] is not None}
-            if values["type"] == "astrologer"
-            else None
-        )
-        if astrologer is not None:
-            astrologer.setdefault("chat_rate_per_minute", Decimal("10.00"))
-            astrologer.setdefault("call_rate_per_minute", astrologer["chat_rate_per_minute"])
-        user = accounts.create_user(
-            name=values["name"] or values["external_id"],
-            email=values["email"],
-            phone=values["phone"],
-            type=UserType(values["type"]),
-            external_id=values["external_id"],
-            now=now,
-            astrologer=astrologer,
-            identifiers_checked=index is not None,
-        )
-        user.status = UserStatus(values["status"])
+        user = accounts.create_user(**_account(values, now), identifiers_checked=index is not None)
         _mark_synced(user, values, now)
         db.session.flush()
         if index is not None:
             index.add(user)
         return Result(external_id, "created")
-    changed = _apply(user, values, now)
-    if not changed:
+    writes = _changes(user, values)
+    if not writes:
         return Result(external_id, "unchanged")
-    _mark_synced(user, values, now)
+    _apply(user, writes, now)
     db.session.flush()
     return Result(external_id, "updated")
 
 
-def _apply(user, values, now):
-    changed = False
-    for name in ("name", "email", "phone"):
-        if values[name] is not None and getattr(user, name) != values[name]:
-            setattr(user, name, values[name])
-            changed = True
-    status = UserStatus(values["status"])
-    if status != user.status:
-        if status == UserStatus.DELETED:
-            consultations.close_open_sessions(user, EndReason.ACCOUNT_DELETED, now)
-            user.deleted_at = now
-        elif user.status == UserStatus.DELETED:
-            user.deleted_at = None
-        user.status = status
-        changed = True
-    profile = db.session.execute(db.select(AstrologerProfile).filter_by(user_id=user.id)).scalar_one_or_none()
-    if profile is not None:
-        for name in ASTROLOGER_FIELDS:
-            if values[name] is not None and getattr(profile, name) != values[name]:
-                setattr(profile, name, values[name])
-                changed = True
-    user_profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user.id)).scalar_one()
-    if values["extra"] and {**(user_profile.sync_metadata or {}), **values["extra"]} != (
-        user_profile.sync_metadata or {}
-    ):
-        changed = True
-    if changed:
-        user.updated_at = now
-    return changed
+def upsert_batch(records, now=None):
+    """Results for a batch, in order, on PostgreSQL: each record in a SAVEPOINT of its own, so a
+    failed one leaves no trace; the new accounts that no other record of the batch names are
+    inserted together first. Flushes; the caller commits once."""
+    now = now or utcnow()
+    checked = [validate(record) for record in records]
+    index = Index([values for values, errors in checked if not errors])
+    results = dict(_create_together(records, checked, index, now))
+    for position, record in enumerate(records):
+        if position not in results:
+            results[position] = _in_savepoint(record, lambda r=record: upsert(r, now, index))
+    return [results[position] for position in range(len(records))]
+
+
+def _create_together(records, checked, index, now):
+    """(position, Result) of the records that create an account and share no identifier with
+    another record of the batch, so their order cannot matter; all inserted in one flush."""
+    named = Counter(
+        (name, values[name])
+        for values, errors in checked
+        if not errors
+        for name in ("external_id", "email", "phone")
+        if values[name]
+    )
+    fresh = [
+        position
+        for position, (values, errors) in enumerate(checked)
+        if not errors
+        and values["status"] != "deleted"
+        and values["external_id"] not in index.users
+        and not _collision(values, None, index)
+        and all(named[(name, values[name])] == 1 for name in ("external_id", "email", "phone") if values[name])
+    ]
+    if not fresh:
+        return []
+    try:
+        with db.session.begin_nested():
+            users = []
+            for position in fresh:
+                users.append(accounts.new_user(**_account(checked[position][0], now)))
+                _mark_synced(users[-1], checked[position][0], now)
+            db.session.add_all(users)
+            db.session.flush()
+    except IntegrityError:  # a concurrent writer took an identifier meanwhile: one by one instead
+        return []
+    for user in users:
+        index.add(user)
+    return [(position, Result(records[position]["external_id"], "created")) for position in fresh]
+
+
+def _in_savepoint(record, apply):
+    try:
+        with db.session.begin_nested():
+            return apply()
+    except (IntegrityError, DomainError) as error:
+        return conflict(record, error)
+
+
+def conflict(record, error):
+    """The Result of a record the database or a domain rule refused."""
+    external_id = record.get("external_id") if isinstance(record, dict) else None
+    return Result(external_id, "error", {"record": getattr(error, "message", "conflicts with another account")})
+
+
+def _account(values, now):
+    """accounts.create_user's arguments for a new account from a clean record."""
+    astrologer = None
+    if values["type"] == "astrologer":
+        astrologer = {k: values[k] for k in ASTROLOGER_FIELDS if values[k] is not None}
+        astrologer.setdefault("chat_rate_per_minute", Decimal("10.00"))
+        astrologer.setdefault("call_rate_per_minute", astrologer["chat_rate_per_minute"])
+    return dict(
+        name=values["name"] or values["external_id"],
+        email=values["email"],
+        phone=values["phone"],
+        type=UserType(values["type"]),
+        external_id=values["external_id"],
+        now=now,
+        astrologer=astrologer,
+    )
+
+
+def _changes(user, values):
+    """The (object, attribute, value) writes a clean record asks of an existing account; none
+    when it changes nothing. Reads only what Index loaded."""
+    writes = [
+        (user, n, values[n])
+        for n in ("name", "email", "phone")
+        if values[n] is not None and getattr(user, n) != values[n]
+    ]
+    if UserStatus(values["status"]) != user.status:
+        writes.append((user, "status", UserStatus(values["status"])))
+    if user.astrologer_profile is not None:
+        writes += [
+            (user.astrologer_profile, n, values[n])
+            for n in ASTROLOGER_FIELDS
+            if values[n] is not None and getattr(user.astrologer_profile, n) != values[n]
+        ]
+    kept = user.profile.sync_metadata or {}
+    if {**kept, **values["extra"]} != kept:
+        writes.append((user.profile, "sync_metadata", {**kept, **values["extra"]}))
+    return writes
+
+
+def _apply(user, writes, now):
+    """Make the writes; a user deleted upstream has their open sessions ended first."""
+    for target, name, value in writes:
+        if target is user and name == "status":
+            if value == UserStatus.DELETED:
+                consultations.close_open_sessions(user, EndReason.ACCOUNT_DELETED, now)
+                user.deleted_at = now
+            elif user.status == UserStatus.DELETED:
+                user.deleted_at = None
+        setattr(target, name, value)
+    user.updated_at = now
+    user.profile.sync_status = SyncStatus.SYNCED
+    user.profile.last_sync_at = now
 
 
 def _mark_synced(user, values, now):
-    profile = user.profile
-    profile.sync_status = SyncStatus.SYNCED
-    profile.last_sync_at = now
+    """A new account: its upstream status and the sync marks."""
+    user.status = UserStatus(values["status"])
+    user.profile.sync_status = SyncStatus.SYNCED
+    user.profile.last_sync_at = now
     if values["extra"]:
-        profile.sync_metadata = {**(profile.sync_metadata or {}), **values["extra"]}
+        user.profile.sync_metadata = dict(values["extra"])

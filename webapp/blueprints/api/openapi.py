@@ -1,4 +1,15 @@
-"""The OpenAPI 3 description of the machine endpoints (kept true by tests/unit/test_openapi.py)."""
+"""The OpenAPI 3 description of the machine endpoints (kept true by tests/unit/test_openapi_and_import.py
+and fuzzed from by tests/unit/test_api_fuzz.py)."""
+
+from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
+
+RATE = {
+    "oneOf": [
+        {"type": "string", "pattern": r"^\d{1,4}(\.\d{1,2})?$"},
+        {"type": "integer", "minimum": 1, "maximum": 1000},
+    ],
+    "description": "INR per minute, 1..1000 with at most 2 decimals (send strings, never floats)",
+}
 
 ERROR = {
     "type": "object",
@@ -12,16 +23,21 @@ USER = {
     "description": "Fields this schema does not know are kept in sync_metadata.",
     "properties": {
         "external_id": {"type": "string", "minLength": 1, "maxLength": 64},
-        "name": {"type": "string", "maxLength": 120},
-        "email": {"type": "string", "format": "email", "maxLength": 254},
-        "phone": {"type": "string", "maxLength": 20, "description": "E.164; a bare 10-digit number is Indian (+91)"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 120},
+        "email": {"type": "string", "format": "email", "minLength": 1, "maxLength": 254},
+        "phone": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 20,
+            "description": "E.164; a bare 10-digit number is Indian (+91)",
+        },
         "type": {"type": "string", "enum": ["user", "astrologer"]},
         "status": {"type": "string", "enum": ["active", "suspended", "deleted"]},
-        "chat_rate_per_minute": {"type": ["string", "integer"], "description": "INR, 1..1000, 2 decimals"},
-        "call_rate_per_minute": {"type": ["string", "integer"], "description": "INR, 1..1000, 2 decimals"},
+        "chat_rate_per_minute": RATE,
+        "call_rate_per_minute": RATE,
         "max_concurrent_sessions": {"type": "integer", "minimum": 1, "maximum": 10},
-        "specializations": {"type": "array", "items": {"type": "string"}},
-        "languages": {"type": "array", "items": {"type": "string"}},
+        "specializations": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(SPECIALIZATIONS)}},
+        "languages": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(LANGUAGES)}},
         "experience_years": {"type": "integer", "minimum": 0, "maximum": 80},
     },
 }

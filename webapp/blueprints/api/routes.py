@@ -1,6 +1,6 @@
 """POST /api/v1/users/sync: HMAC-SHA256 over `timestamp + "." + body` with SYNC_SECRET, a 300 s
 window, one object or {"users": [...]} (at most 500), a result per record. Each record is
-committed or rolled back on its own, so one bad record never blocks the rest."""
+its own unit of work, so one bad record never blocks the rest."""
 
 import hashlib
 import hmac
@@ -59,10 +59,12 @@ def sync_users():
         return _refuse(400, "bad_request", "users must be a list.")
     if len(records) > user_sync.BATCH_MAX:
         return _refuse(413, "batch_too_large", f"At most {user_sync.BATCH_MAX} users per request.")
-    index = user_sync.Index(records) if db.engine.dialect.name == "postgresql" else None
-    results = [_apply(record, index).as_dict() for record in records]
-    db.session.commit()
-    return jsonify(results=results)
+    if db.engine.dialect.name == "postgresql":
+        results = user_sync.upsert_batch(records)
+        db.session.commit()
+    else:  # SQLite's driver cannot nest transactions safely: a transaction per record
+        results = [_commit_one(record) for record in records]
+    return jsonify(results=[result.as_dict() for result in results])
 
 
 @bp.get("/openapi.json")
@@ -70,21 +72,11 @@ def openapi():
     return jsonify(SPEC)
 
 
-def _apply(record, index):
-    """One record in its own unit of work: a SAVEPOINT on PostgreSQL (the batch commits once), a
-    transaction of its own on SQLite (whose driver cannot nest them safely)."""
-    nested = db.engine.dialect.name == "postgresql"
+def _commit_one(record):
     try:
-        if nested:
-            with db.session.begin_nested():
-                return user_sync.upsert(record, index=index)
         result = user_sync.upsert(record)
         db.session.commit()
         return result
     except (IntegrityError, DomainError) as error:
-        if not nested:
-            db.session.rollback()
-        external_id = record.get("external_id") if isinstance(record, dict) else None
-        return user_sync.Result(
-            external_id, "error", {"record": getattr(error, "message", "conflicts with another account")}
-        )
+        db.session.rollback()
+        return user_sync.conflict(record, error)
