@@ -46,29 +46,30 @@ def register(app):
     @users_group.command("import")
     @click.argument("path", type=click.File("r", encoding="utf-8"))
     def users_import_command(path):
-        """Upsert users from a JSON-lines FILE (the sync API's record shape), one transaction per record."""
+        """Upsert users from a JSON-lines FILE (the sync API's record shape), in batches of 500."""
         import json
         from collections import Counter
 
         from .services import user_sync
 
-        lines = [line for line in path if line.strip()]
+        lines = [(number, line) for number, line in enumerate(path, start=1) if line.strip()]
         counts, failures = Counter(), []
-        with click.progressbar(lines, label="Importing users") as progress:
-            for number, line in enumerate(progress, start=1):
-                try:
-                    result = user_sync.upsert(json.loads(line))
-                except ValueError:
-                    result = user_sync.Result(None, "error", {"line": "not valid JSON"})
-                except Exception as error:  # a database conflict: this record only
-                    result = user_sync.Result(None, "error", {"record": type(error).__name__})
-                if result.status in ("created", "updated"):
-                    db.session.commit()
-                else:
-                    db.session.rollback()
-                counts[result.status] += 1
-                if result.status == "error":
-                    failures.append((number, result))
+        with click.progressbar(length=len(lines), label="Importing users") as progress:
+            for start in range(0, len(lines), user_sync.BATCH_MAX):
+                chunk, records = lines[start : start + user_sync.BATCH_MAX], []
+                for number, line in chunk:
+                    try:
+                        records.append((number, json.loads(line)))
+                    except ValueError:
+                        counts["error"] += 1
+                        failures.append((number, user_sync.Result(None, "error", {"line": "not valid JSON"})))
+                results = user_sync.sync([record for _, record in records])
+                for (number, _), result in zip(records, results, strict=True):
+                    counts[result.status] += 1
+                    if result.status == "error":
+                        failures.append((number, result))
+                progress.update(len(chunk))
+        failures.sort(key=lambda failure: failure[0])
         click.echo(", ".join(f"{counts[s]} {s}" for s in ("created", "updated", "unchanged", "error")))
         for number, result in failures[:20]:
             click.echo(f"  line {number} ({result.external_id}): {result.errors}")

@@ -242,6 +242,27 @@ def upsert(record, now=None, index=None):
     return Result(external_id, "updated")
 
 
+def sync(records, now=None):
+    """The use case's entry point (the API and `flask users import`): apply up to BATCH_MAX
+    records and commit. PostgreSQL: the batch below, committed once. SQLite, whose driver cannot
+    nest transactions safely: a transaction per record."""
+    if db.engine.dialect.name == "postgresql":
+        results = upsert_batch(records, now)
+        db.session.commit()
+        return results
+    return [_committed(record, now) for record in records]
+
+
+def _committed(record, now):
+    try:
+        result = upsert(record, now)
+        db.session.commit()
+        return result
+    except (IntegrityError, DomainError) as error:
+        db.session.rollback()
+        return conflict(record, error)
+
+
 def upsert_batch(records, now=None):
     """Results for a batch, in order, on PostgreSQL: each record in a SAVEPOINT of its own, so a
     failed one leaves no trace; the new accounts that no other record of the batch names are

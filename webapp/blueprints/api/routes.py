@@ -8,11 +8,9 @@ import json
 import time
 
 from flask import current_app, jsonify, request
-from sqlalchemy.exc import IntegrityError
 
-from ...extensions import csrf, db, limiter
+from ...extensions import csrf, limiter
 from ...services import user_sync
-from ...services.errors import DomainError
 from . import bp
 from .openapi import SPEC
 
@@ -59,24 +57,9 @@ def sync_users():
         return _refuse(400, "bad_request", "users must be a list.")
     if len(records) > user_sync.BATCH_MAX:
         return _refuse(413, "batch_too_large", f"At most {user_sync.BATCH_MAX} users per request.")
-    if db.engine.dialect.name == "postgresql":
-        results = user_sync.upsert_batch(records)
-        db.session.commit()
-    else:  # SQLite's driver cannot nest transactions safely: a transaction per record
-        results = [_commit_one(record) for record in records]
-    return jsonify(results=[result.as_dict() for result in results])
+    return jsonify(results=[result.as_dict() for result in user_sync.sync(records)])
 
 
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(SPEC)
-
-
-def _commit_one(record):
-    try:
-        result = user_sync.upsert(record)
-        db.session.commit()
-        return result
-    except (IntegrityError, DomainError) as error:
-        db.session.rollback()
-        return user_sync.conflict(record, error)
