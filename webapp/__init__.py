@@ -11,7 +11,10 @@ import warnings
 from flask import Flask
 from sqlalchemy import event
 
-from . import realtime  # noqa: F401  (handlers attach to `socketio` before any init_app, so every app gets them)
+from . import (
+    realtime,  # noqa: F401  (handlers attach to `socketio` before any init_app, so every app gets them)
+    security,
+)
 from .config import Config
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate, socketio
 from .models.types import alembic_compare_type
@@ -76,6 +79,7 @@ def register_extensions(app):
         render_as_batch=True,  # SQLite can only alter a table by copying it
     )
     csrf.init_app(app)
+    security.init_app(app)
     htmx.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

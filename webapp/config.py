@@ -151,8 +151,9 @@ class Config:
         if self.HANDOFF_JWT_SECRET is not None and len(self.HANDOFF_JWT_SECRET) < 32:
             raise ConfigError("HANDOFF_JWT_SECRET must be at least 32 characters (RFC 7518 for HS256)")
 
-        # Cookies are marked Secure when the site is served over HTTPS.
-        self.SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", production)
+        # Served over HTTPS: plain HTTP redirected, HSTS sent, cookies marked Secure.
+        self.FORCE_HTTPS = env.bool("FORCE_HTTPS", production)
+        self.SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", self.FORCE_HTTPS)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
 
 

@@ -203,6 +203,7 @@ def person(browser, request, product_server):
         return page
 
     yield open_page
+    blocked = [line for page in pages for line in page.console_lines if "Content Security Policy" in line]
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     if failed:
         folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
@@ -216,6 +217,7 @@ def person(browser, request, product_server):
         print(f"\ne2e artifacts: {folder}")
     for page in pages:
         page.context.close()
+    assert blocked == [], "the page broke the Content-Security-Policy (the browser blocked it)"
 
 
 def log_in(page, email, password=PASSWORD):

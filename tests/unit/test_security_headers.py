@@ -1,0 +1,56 @@
+"""Security headers on every page, HTTPS when configured, cookies, and templates the CSP can serve."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from webapp import create_app
+from webapp.config import TestConfig
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "webapp" / "templates"
+
+
+def test_every_page_carries_a_strict_policy_and_the_hardening_headers(client):
+    for path in ("/astrologers", "/auth/login", "/healthz", "/no-such-page"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "*" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "Strict-Transport-Security" not in headers  # plain HTTP here: HSTS means nothing
+
+
+def test_the_session_cookie_is_httponly_and_lax(client, auth, make_user):
+    make_user(email="cookie@example.com")
+    response = auth.login("cookie@example.com")
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+@pytest.fixture
+def https_app(database_url):
+    return create_app(TestConfig(database_url, FORCE_HTTPS=True, SESSION_COOKIE_SECURE=True))
+
+
+def test_with_force_https_http_is_redirected_and_https_gets_hsts_and_secure_cookies(https_app, app, client):
+    browser = https_app.test_client()
+    plain = browser.get("/auth/login")
+    assert plain.status_code in (301, 302) and plain.headers["Location"].startswith("https://")
+    secure = browser.get("/auth/login", base_url="https://localhost")
+    assert secure.status_code == 200 and "max-age=" in secure.headers["Strict-Transport-Security"]
+    cookie = next(c for c in secure.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    # The other app keeps its own settings.
+    assert client.get("/auth/login").status_code == 200
+
+
+def test_no_template_has_inline_script_style_or_handlers():
+    offenders = []
+    for template in TEMPLATES.rglob("*.html"):
+        text = template.read_text()
+        for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"<style\b", r"\sstyle=", r"\son[a-z]+="):
+            offenders += [f"{template.relative_to(TEMPLATES)}: {m}" for m in re.findall(pattern, text)]
+    assert offenders == []
