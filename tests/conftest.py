@@ -19,6 +19,7 @@ from flask_migrate import upgrade
 from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db as _db
+from webapp.extensions import limiter
 from webapp.models import UserType
 from webapp.services import accounts
 
@@ -106,6 +107,13 @@ def _assert_ledger_consistent():
     report = ledger.verify()
     if not report.ok:
         pytest.fail("the test left an inconsistent ledger:\n" + "\n".join(report.lines()), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(app):
+    """Rate limits are on, as in production; each test starts with none spent."""
+    yield
+    limiter.reset()
 
 
 @pytest.fixture

@@ -99,6 +99,15 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    #: Rate limits (Flask-Limiter strings; storage in Redis when REDIS_URL is set). Login is
+    #: limited per address and, for failed attempts, per account (OWASP ASVS 2.2.1).
+    RATELIMIT_LOGIN = "30 per minute"
+    RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
+    RATELIMIT_REGISTER = "10 per hour"
+    RATELIMIT_TOPUP = "20 per hour"
+    RATELIMIT_CONSULTATION_REQUEST = "10 per minute;60 per hour"
+    RATELIMIT_SYNC = "120 per minute"
+    RATELIMIT_CHAT_MESSAGES = "5/second;60/minute"  # per socket
     #: Argon2id cost (argon2-cffi's RFC 9106 low-memory profile; above OWASP's minimum).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536  # KiB
@@ -172,7 +181,7 @@ class TestConfig(Config):
         self.DATABASE_URL = database_url
         self.SOCKETIO_ASYNC_MODE = "threading"
         self.RUN_BILLING_IN_PROCESS = False
-        self.RATELIMIT_ENABLED = False
+        self.RATELIMIT_STORAGE_URI = "memory://"  # emptied after every test (tests/conftest.py)
         self.SERVER_NAME = None
         for key, value in overrides.items():
             setattr(self, key, value)

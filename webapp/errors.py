@@ -1,10 +1,12 @@
 """HTTP error pages: HTML for people, JSON for machine clients; never a bare 500."""
 
+import time
+
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .extensions import db
+from .extensions import db, limiter
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Check what you entered and try again."),
@@ -36,6 +38,23 @@ def error_response(status, description=None, headers=None):
     return response, status, headers or {}
 
 
+def _seconds_until_reset(error):
+    """Seconds until requests are let through again: the error's own Retry-After, or the reset of
+    the rate limit this request broke."""
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int):
+        return retry_after
+    limit = limiter.current_limit
+    return None if limit is None else max(1, int(limit.reset_at - time.time()))
+
+
+def _in_words(seconds):
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def register(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -49,8 +68,11 @@ def register(app):
         # except where a route gave its own description.
         description = error.description if error.description != type(error).description else None
         headers = {}
-        if error.code == 429 and getattr(error, "retry_after", None):
-            headers["Retry-After"] = str(error.retry_after)
+        if error.code == 429:
+            wait = _seconds_until_reset(error)
+            if wait is not None:
+                headers["Retry-After"] = str(wait)
+                description = f"{description or MESSAGES[429][1]} Please try again in {_in_words(wait)}."
         if error.code == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         return error_response(error.code, description, headers)

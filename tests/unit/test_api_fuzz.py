@@ -29,6 +29,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture(autouse=True)
 def sync_secret(app, monkeypatch):
     monkeypatch.setitem(app.config, "SYNC_SECRET", SECRET)
+    monkeypatch.setitem(app.config, "RATELIMIT_SYNC", "100000 per minute")  # every example reaches the upsert
 
 
 def signed(body):

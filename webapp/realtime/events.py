@@ -19,16 +19,14 @@ from functools import wraps
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room, leave_room, rooms
-from limits import parse_many, storage, strategies
+from limits import parse_many, strategies
 
-from ..extensions import db, socketio
+from ..extensions import db, limiter, socketio
 from ..models import SessionStatus
 from ..services import billing, chat, consultations
 from ..services.errors import DomainError, SessionNotActive
 from .auth import reload_user
 
-MESSAGE_LIMITS = parse_many("5/second;60/minute")
-_rate_limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
 _socket_users = {}  # sid -> user id, for the sockets of this process
 
 ANY_STATUS = tuple(SessionStatus)
@@ -88,13 +86,22 @@ def join_session(session, data):
     }
 
 
+def _within_message_limits(sid):
+    """RATELIMIT_CHAT_MESSAGES per socket, counted in the HTTP limits' storage (Redis when set)."""
+    if not limiter.enabled:
+        return True
+    window = strategies.MovingWindowRateLimiter(limiter.storage)
+    limits = parse_many(current_app.config["RATELIMIT_CHAT_MESSAGES"])
+    if not all(window.test(limit, "chat-message", sid) for limit in limits):
+        return False
+    return all([window.hit(limit, "chat-message", sid) for limit in limits])
+
+
 @socketio.on("send_message")
 @session_event(*ANY_STATUS)  # a resend after the end still gets its stored message back
 def send_message(session, data):
-    if not all(_rate_limiter.test(limit, "message", request.sid) for limit in MESSAGE_LIMITS):
+    if not _within_message_limits(request.sid):
         return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
-    for limit in MESSAGE_LIMITS:
-        _rate_limiter.hit(limit, "message", request.sid)
     message, _ = chat.send(session.id, current_user.id, data.get("client_id"), data.get("content"))
     return {"ok": True, "message": chat.serialize(message)}
 

@@ -9,7 +9,7 @@ import time
 
 from flask import current_app, jsonify, request
 
-from ...extensions import csrf, limiter
+from ...extensions import configured, csrf, limiter
 from ...services import user_sync
 from . import bp
 from .openapi import SPEC
@@ -39,7 +39,7 @@ def _signature_problem(secret, body):
 
 @bp.post("/users/sync")
 @csrf.exempt  # authenticated by the HMAC signature
-@limiter.limit("120 per minute")
+@limiter.limit(configured("RATELIMIT_SYNC"))
 def sync_users():
     secret = current_app.config.get("SYNC_SECRET")
     if not secret:

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ...extensions import db, limiter
+from ...extensions import configured, db, limiter, login_account
 from ...models import UserType
 from ...services import accounts
 from ...services.errors import DomainError, ValidationFailed
@@ -31,7 +31,9 @@ def home_for(user):
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit(
+    configured("RATELIMIT_REGISTER"), methods=["POST"], error_message="Too many new accounts from your network."
+)
 def register():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -54,7 +56,16 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit(
+    configured("RATELIMIT_LOGIN"), methods=["POST"], error_message="Too many sign-in attempts from your network."
+)
+@limiter.limit(
+    configured("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT"),
+    key_func=login_account,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,  # only failed attempts count
+    error_message="Too many failed sign-in attempts for this account.",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))

@@ -6,7 +6,7 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
-from ...extensions import db, htmx
+from ...extensions import configured, db, htmx, limiter, user_or_address
 from ...models import SessionStatus, UserType
 from ...services import billing, chat, consultations
 from ...services.errors import (
@@ -40,6 +40,11 @@ def _refused(error, astrologer_id=None):
 
 @bp.post("")
 @login_required
+@limiter.limit(
+    configured("RATELIMIT_CONSULTATION_REQUEST"),
+    key_func=user_or_address,
+    error_message="Too many consultation requests.",
+)
 def create():
     form = RequestForm()
     if not form.validate_on_submit():

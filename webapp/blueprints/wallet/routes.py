@@ -4,7 +4,7 @@ from flask import redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
-from ...extensions import db, htmx
+from ...extensions import configured, db, htmx, limiter, user_or_address
 from ...services import payments, wallet
 from ...services.errors import DomainError
 from . import bp
@@ -33,6 +33,7 @@ def index():
 
 @bp.post("/wallet/topups")
 @login_required
+@limiter.limit(configured("RATELIMIT_TOPUP"), key_func=user_or_address, error_message="Too many top-ups started.")
 def topup():
     form = TopupForm()
     if form.validate_on_submit():

@@ -1,0 +1,90 @@
+"""Rate limits as a user meets them: a clear 429 page (or JSON) with Retry-After, counted per
+address, per account or per user as each limit says, and never across people it should not."""
+
+import uuid
+
+import pytest
+
+from webapp.extensions import db
+from webapp.models import BillingTransaction
+
+from .test_accounts import _register
+from .test_user_sync import SECRET, person, push
+
+
+def test_failed_logins_are_limited_per_account_at_100_an_hour(app, client, auth, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN", "1000 per minute")  # isolate the per-account limit
+    make_user(email="target@example.com")
+    make_user(email="bystander@example.com")
+    statuses = [auth.login("target@example.com", password="wrong-password").status_code for _ in range(100)]
+    assert set(statuses) == {401}
+    locked = auth.login("TARGET@example.com ", password="demo12345")  # however it is typed, the right password too
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 3000
+    page = locked.get_data(as_text=True)
+    assert "Too many failed sign-in attempts for this account" in page and "try again in" in page
+    assert auth.login("bystander@example.com").status_code == 302  # other accounts are not locked
+
+
+def test_successful_logins_do_not_count_against_the_account(app, client, auth, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT", "2 per hour")
+    make_user(email="regular@example.com")
+    for _ in range(4):
+        assert auth.login("regular@example.com").status_code == 302
+        auth.logout()
+
+
+def test_logins_are_limited_per_address(client, auth, make_user):
+    make_user(email="many@example.com")
+    statuses = [auth.login(f"nobody{n}@example.com", password="wrong-password").status_code for n in range(31)]
+    assert statuses[:30] == [401] * 30 and statuses[30] == 429
+
+
+def test_registrations_are_limited_per_address(client, auth):
+    def register(n):
+        return _register(client, email=f"new{n}@example.com", phone=f"+9198765{n:05d}")
+
+    statuses = []
+    for n in range(11):
+        statuses.append(register(n).status_code)
+        auth.logout()
+    assert statuses[:10] == [302] * 10 and statuses[10] == 429
+
+
+def test_topups_are_limited_per_user(client, auth, make_user):
+    make_user(email="payer@example.com")
+    make_user(email="other-payer@example.com")
+    auth.login("payer@example.com")
+
+    def start():
+        return client.post("/wallet/topups", data={"amount": "100", "csrf_token": auth.csrf_token()})
+
+    statuses = [start().status_code for _ in range(21)]
+    assert statuses[:20] == [303] * 20 and statuses[20] == 429
+    assert db.session.query(BillingTransaction).count() == 20  # the refused one wrote nothing
+    auth.logout()
+    auth.login("other-payer@example.com")
+    assert start().status_code == 303
+
+
+def test_consultation_requests_are_limited_per_user(client, auth, make_user):
+    make_user(email="asker@example.com")
+    auth.login("asker@example.com")
+    token = auth.csrf_token()
+    statuses = [
+        client.post("/consultations", data={"astrologer_id": str(uuid.uuid4()), "csrf_token": token}).status_code
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [404] * 10 and statuses[10] == 429
+
+
+@pytest.fixture
+def sync_secret(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SYNC_SECRET", SECRET)
+
+
+def test_the_sync_api_is_limited_with_a_json_answer(client, sync_secret):
+    statuses = [push(client, person(1)).status_code for _ in range(121)]
+    assert statuses[:120] == [200] * 120
+    refused = push(client, person(1))
+    assert refused.status_code == 429 and refused.json["error"] == "too_many_requests"
+    assert "Retry-After" in refused.headers
