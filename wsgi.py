@@ -35,7 +35,7 @@ def main():
         host=host,
         port=port,
         use_reloader=False,
-        log_output=True,
+        log_output=False,  # the app logs one structured access line per request (webapp/observability.py)
         # threading mode serves through Werkzeug; it is for development and tests.
         allow_unsafe_werkzeug=app.config["SOCKETIO_ASYNC_MODE"] == "threading",
     )

@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from . import (
+    observability,
     realtime,  # noqa: F401  (handlers attach to `socketio` before any init_app, so every app gets them)
     security,
 )
@@ -34,6 +35,7 @@ def create_app(config=None):
     register_commands(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    observability.init_app(app)
     return app
 
 

@@ -160,6 +160,14 @@ class Config:
         if self.HANDOFF_JWT_SECRET is not None and len(self.HANDOFF_JWT_SECRET) < 32:
             raise ConfigError("HANDOFF_JWT_SECRET must be at least 32 characters (RFC 7518 for HS256)")
 
+        self.LOG_FORMAT = env.choice("LOG_FORMAT", "json", ("json", "text"))
+        self.LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+        self.SLOW_REQUEST_MS = env.int("SLOW_REQUEST_MS", 1000, minimum=1)
+        self.METRICS_TOKEN = env.str("METRICS_TOKEN")  # None: only METRICS_ALLOW_IPS may scrape
+        self.METRICS_ALLOW_IPS = tuple(
+            address.strip() for address in env.str("METRICS_ALLOW_IPS", "127.0.0.1,::1").split(",") if address.strip()
+        )
+
         # Served over HTTPS: plain HTTP redirected, HSTS sent, cookies marked Secure.
         self.FORCE_HTTPS = env.bool("FORCE_HTTPS", production)
         self.SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", self.FORCE_HTTPS)

@@ -13,6 +13,7 @@ every charge leg has its idempotency key.
 import signal
 import threading
 
+from . import metrics
 from .extensions import db, socketio
 from .models import utcnow
 from .services import billing
@@ -22,15 +23,19 @@ _started = set()
 
 def run_pass(app):
     """One pass, in its own app context."""
-    with app.app_context():
+    with app.app_context(), metrics.BILLING_PASS.time():
         try:
-            return billing.run_due(utcnow())
+            done = billing.run_due(utcnow())
         except Exception:
             db.session.rollback()
+            metrics.BILLING_PASS_FAILURES.inc()
             app.logger.exception("billing pass failed; the next pass retries")
             return None
         finally:
             db.session.remove()
+        metrics.CHARGES.inc(done["charged"])
+        metrics.SESSIONS_ENDED.inc(done["ended"])
+        return done
 
 
 def run_forever(app, stop=None, passes=None):

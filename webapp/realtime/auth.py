@@ -5,6 +5,7 @@ from flask import g
 from flask_login import current_user
 from flask_socketio import join_room
 
+from .. import metrics
 from ..extensions import socketio
 
 
@@ -28,4 +29,5 @@ def connect(auth=None):
     if not reload_user().is_authenticated:
         return False
     join_room(user_room(current_user.id))
+    metrics.SOCKETS.inc()
     return True

@@ -21,6 +21,7 @@ from flask_login import current_user
 from flask_socketio import join_room, leave_room, rooms
 from limits import parse_many, strategies
 
+from .. import metrics
 from ..extensions import db, limiter, socketio
 from ..models import SessionStatus
 from ..services import billing, chat, consultations
@@ -102,7 +103,9 @@ def _within_message_limits(sid):
 def send_message(session, data):
     if not _within_message_limits(request.sid):
         return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
-    message, _ = chat.send(session.id, current_user.id, data.get("client_id"), data.get("content"))
+    message, created = chat.send(session.id, current_user.id, data.get("client_id"), data.get("content"))
+    if created:
+        metrics.MESSAGES.inc()
     return {"ok": True, "message": chat.serialize(message)}
 
 
@@ -143,6 +146,7 @@ def leave_session(session, data):
 @socketio.on("disconnect")
 def disconnect(reason=None):
     """A socket closed: participants with no other socket here are marked disconnected."""
+    metrics.SOCKETS.dec()
     user_id = _socket_users.pop(request.sid, None)
     if user_id is None:
         return

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from .. import metrics
 from ..extensions import db
 from ..models import (
     BillingStatus,
@@ -59,7 +60,7 @@ class LedgerReport:
 
 def verify():
     """Run every invariant check; never writes."""
-    return LedgerReport(
+    report = LedgerReport(
         [
             _wallet_balances(),
             _wallet_entries(),
@@ -69,6 +70,9 @@ def verify():
             _held_amounts(),
         ]
     )
+    if not report.ok:
+        metrics.LEDGER_VERIFY_FAILURES.inc()
+    return report
 
 
 def _signed_entry_amount():

@@ -4,6 +4,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
+from ... import metrics
 from ...extensions import csrf, db, htmx
 from ...models import BillingStatus
 from ...services import payments
@@ -41,11 +42,12 @@ def demo_checkout_submit(order_id):
     if outcome not in OUTCOMES:
         return _checkout(order, "Choose Pay or Fail.", 400)
     try:
-        transaction, _ = payments.demo_checkout(order_id, outcome, current_user.id)
+        transaction, changed = payments.demo_checkout(order_id, outcome, current_user.id)
     except DomainError as error:
         db.session.rollback()
         return _checkout(order, error.message, error.status)
     db.session.commit()
+    _count_settled(transaction, changed)
     if transaction.status == BillingStatus.COMPLETED:
         message, category = f"{format_money(transaction.amount)} was added to your wallet.", "success"
     else:
@@ -68,4 +70,10 @@ def webhook(provider_name):
         db.session.rollback()
         return jsonify(error=error.code, message=error.message), error.status
     db.session.commit()
+    _count_settled(transaction, changed)
     return jsonify(status="processed" if changed else "duplicate", order_status=transaction.status.value)
+
+
+def _count_settled(transaction, changed):
+    if changed:
+        metrics.TOPUPS.labels(transaction.status.value).inc()
