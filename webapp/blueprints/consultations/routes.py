@@ -46,6 +46,8 @@ def _refused(error, astrologer_id=None):
     error_message="Too many consultation requests.",
 )
 def create():
+    if current_user.type != UserType.USER:  # before anything else is looked at
+        abort(403, "Consultations are started from a user account.")
     form = RequestForm()
     if not form.validate_on_submit():
         abort(400)
@@ -143,6 +145,8 @@ def end(session_id):
 @login_required
 def rating(session_id):
     session = _session_or_404(session_id)
+    if session.user_id != current_user.id:
+        abort(403, "Only the user who consulted rates a consultation.")
     form = RatingForm()
     error = None
     if form.validate_on_submit():

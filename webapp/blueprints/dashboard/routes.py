@@ -2,7 +2,7 @@
 
 import uuid
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user
 
@@ -70,6 +70,8 @@ def _answer_request(decide, session_id):
         decide(session_id, current_user.id)
     except DomainError as error:
         db.session.rollback()
+        if error.status == 404:  # not this astrologer's request: nothing to show
+            abort(404)
         if htmx:
             return _requests_panel(("error", error.message), error.status)
         flash(error.message, "error")

@@ -1,0 +1,206 @@
+"""Who may do what, for every route and every Socket.IO event.
+
+The routes come from app.url_map, so a new route without a rule here fails the sweep until
+someone decides who may use it. Each (route, actor) pair runs on a fresh world: a user with an
+active session with an astrologer, their top-up order, the astrologer's payout, and people with
+no part in any of it. "ok" is any answer past the guards (a page, a redirect that is not to the
+login, a form or state error); "login" is the redirect to the login page; "forbidden" is 403;
+"hidden" is 404, which is how another person's objects answer.
+"""
+
+import uuid
+
+import pytest
+
+from webapp import create_app
+from webapp.config import TestConfig
+from webapp.extensions import db, socketio
+from webapp.models import UserType
+from webapp.services import payments, wallet
+
+from ..conftest import AuthActions
+
+ACTORS = ("anonymous", "user", "other_user", "astrologer", "other_astrologer", "admin")
+OK, LOGIN, FORBIDDEN, HIDDEN, UNSIGNED = "ok", "login", "forbidden", "hidden", "unsigned"
+
+EVERYONE = dict.fromkeys(ACTORS, OK)
+LOGGED_IN = {**dict.fromkeys(ACTORS, OK), "anonymous": LOGIN}
+ADMIN_ONLY = {**dict.fromkeys(ACTORS, FORBIDDEN), "anonymous": LOGIN, "admin": OK}
+ASTROLOGERS = {**dict.fromkeys(ACTORS, FORBIDDEN), "anonymous": LOGIN, "astrologer": OK, "other_astrologer": OK}
+# The session's own astrologer acts on it; another astrologer finds nothing there.
+THE_ASTROLOGER = {**ASTROLOGERS, "other_astrologer": HIDDEN}
+PARTICIPANTS = {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN, "user": OK, "astrologer": OK}
+THE_USER = {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN, "user": OK}
+END_USERS = {**dict.fromkeys(ACTORS, FORBIDDEN), "anonymous": LOGIN, "user": OK, "other_user": OK}
+MACHINES = dict.fromkeys(ACTORS, UNSIGNED)  # a signature, never a login, lets a request in
+
+RULES = {
+    ("GET", "astrologers.home"): EVERYONE,
+    ("GET", "astrologers.index"): EVERYONE,
+    ("GET", "astrologers.profile"): EVERYONE,
+    ("GET", "static"): EVERYONE,
+    ("GET", "health.healthz"): EVERYONE,
+    ("GET", "health.readyz"): EVERYONE,
+    ("GET", "metrics"): EVERYONE,  # guarded by address or token instead (tests/unit/test_observability.py)
+    ("GET", "api.openapi"): EVERYONE,
+    ("GET", "auth.login"): EVERYONE,
+    ("POST", "auth.login"): EVERYONE,
+    ("GET", "auth.register"): EVERYONE,
+    ("POST", "auth.register"): EVERYONE,
+    ("GET", "auth.handoff"): {**dict.fromkeys(ACTORS, FORBIDDEN)},  # no valid token: refused for all
+    ("POST", "auth.logout"): dict.fromkeys(ACTORS, LOGIN),  # everyone ends on the login page
+    ("GET", "auth.account"): LOGGED_IN,
+    ("POST", "auth.account"): LOGGED_IN,
+    ("POST", "api.sync_users"): MACHINES,
+    ("POST", "payments.webhook"): MACHINES,
+    ("GET", "wallet.index"): LOGGED_IN,
+    ("GET", "wallet.balance"): LOGGED_IN,
+    ("GET", "wallet.transactions"): LOGGED_IN,
+    ("POST", "wallet.topup"): LOGGED_IN,
+    ("GET", "payments.demo_checkout"): THE_USER,
+    ("POST", "payments.demo_checkout_submit"): THE_USER,
+    ("POST", "consultations.create"): END_USERS,
+    ("GET", "consultations.history"): LOGGED_IN,
+    ("GET", "consultations.show"): PARTICIPANTS,
+    ("GET", "consultations.messages"): PARTICIPANTS,
+    ("GET", "consultations.transcript"): PARTICIPANTS,
+    ("POST", "consultations.end"): PARTICIPANTS,
+    ("POST", "consultations.cancel"): THE_USER,  # the astrologer declines instead
+    ("POST", "consultations.rating"): {**THE_USER, "astrologer": FORBIDDEN},
+    ("GET", "dashboard.index"): ASTROLOGERS,
+    ("GET", "dashboard.requests_panel"): ASTROLOGERS,
+    ("GET", "dashboard.sessions"): ASTROLOGERS,
+    ("POST", "dashboard.availability"): ASTROLOGERS,
+    ("POST", "dashboard.profile"): ASTROLOGERS,
+    ("POST", "dashboard.payouts"): ASTROLOGERS,
+    ("POST", "dashboard.accept"): THE_ASTROLOGER,
+    ("POST", "dashboard.decline"): THE_ASTROLOGER,
+    ("GET", "admin.index"): ADMIN_ONLY,
+    ("GET", "admin.users"): ADMIN_ONLY,
+    ("GET", "admin.user"): ADMIN_ONLY,
+    ("POST", "admin.user_status"): ADMIN_ONLY,
+    ("POST", "admin.approve_astrologer"): ADMIN_ONLY,
+    ("GET", "admin.session"): ADMIN_ONLY,
+    ("POST", "admin.refund"): ADMIN_ONLY,
+    ("GET", "admin.payouts"): ADMIN_ONLY,
+    ("POST", "admin.approve_payout"): ADMIN_ONLY,
+    ("POST", "admin.reject_payout"): ADMIN_ONLY,
+    ("GET", "admin.billing_ledger"): ADMIN_ONLY,
+    ("GET", "admin.wallet_ledger"): ADMIN_ONLY,
+    ("GET", "admin.verify"): ADMIN_ONLY,
+}
+
+
+def _routes():
+    app = create_app(TestConfig("sqlite://"))
+    return sorted(
+        (method, rule.endpoint, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+ROUTES = _routes()
+
+
+def test_every_route_has_a_rule():
+    missing = [f"{method} {rule} ({endpoint})" for method, endpoint, rule in ROUTES if (method, endpoint) not in RULES]
+    stale = sorted(set(RULES) - {(method, endpoint) for method, endpoint, _ in ROUTES})
+    assert missing == [] and stale == [], "decide who may use each route in RULES"
+
+
+@pytest.fixture
+def world(app, consult, make_user, fund, monkeypatch):
+    monkeypatch.setitem(app.config, "SYNC_SECRET", "sweep-sync-secret")
+    astrologer = consult.astrologer(email="astro@example.com")
+    other_astrologer = consult.astrologer(email="other-astro@example.com")
+    user = consult.user(email="user@example.com")
+    consult.user(email="other-user@example.com")
+    make_user(email="admin@example.com", type=UserType.ADMIN)
+    session = consult.accept(consult.request(user, astrologer))
+    _, checkout = payments.start_topup(user.id, "100")
+    fund(astrologer, "600.00")
+    payout_id = uuid.uuid4()
+    wallet.request_payout(wallet.wallet_of(astrologer.id).id, "500", payout_id=payout_id)
+    db.session.commit()
+    return dict(
+        session_id=session.id,
+        user_id=user.id,
+        astrologer_id=astrologer.id,
+        other_astrologer_id=other_astrologer.id,
+        payout_id=payout_id,
+        order_id=checkout.order_id,
+        provider_name="demo",
+        filename="css/app.css",
+    )
+
+
+EMAILS = {
+    "user": "user@example.com",
+    "other_user": "other-user@example.com",
+    "astrologer": "astro@example.com",
+    "other_astrologer": "other-astro@example.com",
+    "admin": "admin@example.com",
+}
+
+
+def _outcome(response):
+    if response.status_code in (301, 302, 303) and "/auth/login" in response.headers.get("Location", ""):
+        return LOGIN
+    return {401: UNSIGNED, 403: FORBIDDEN, 404: HIDDEN}.get(response.status_code, OK)
+
+
+def _unsigned(response):
+    """Machine endpoints refuse a request without a valid signature: 401, or 400 for the payment
+    provider's webhook, whose body is checked with its signature."""
+    return UNSIGNED if response.status_code in (400, 401) else _outcome(response)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("method, endpoint, rule", ROUTES, ids=[f"{m} {r}" for m, _, r in ROUTES])
+def test_each_actor_gets_exactly_what_the_rule_says(app, client, world, method, endpoint, rule, actor):
+    if (method, endpoint) not in RULES:
+        pytest.skip("no rule yet: test_every_route_has_a_rule fails for it")
+    auth = AuthActions(client)
+    if actor != "anonymous":
+        assert auth.login(EMAILS[actor]).status_code == 302
+    with app.test_request_context():
+        from flask import url_for
+
+        arguments = {name: world[name] for name in app.url_map._rules_by_endpoint[endpoint][0].arguments}
+        url = url_for(endpoint, **arguments)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={"csrf_token": auth.csrf_token()})
+    expected = RULES[(method, endpoint)][actor]
+    outcome = _unsigned(response) if RULES[(method, endpoint)] is MACHINES else _outcome(response)
+    assert outcome == expected, f"{actor} {method} {url}: {response.status_code}"
+    assert response.status_code < 500
+
+
+EVENTS = ("join_session", "send_message", "typing", "mark_read", "presence", "leave_session")
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("event", EVENTS)
+def test_socket_events_answer_participants_only(app, world, event, actor):
+    http = app.test_client()
+    if actor != "anonymous":
+        AuthActions(http).login(EMAILS[actor])
+    socket = socketio.test_client(app, flask_test_client=http)
+    if actor == "anonymous":
+        assert not socket.is_connected()  # no socket at all without a login
+        return
+    payload = {
+        "session_id": str(world["session_id"]),
+        "client_id": uuid.uuid4().hex,
+        "content": "hello",
+        "up_to_seq": 1,
+    }
+    ack = socket.emit(event, payload, callback=True)
+    socket.disconnect()
+    if actor in ("user", "astrologer"):
+        assert ack.get("ok") is True, ack
+    else:
+        assert ack == {"ok": False, "error": "session_not_found", "message": ack["message"]}
