@@ -3,9 +3,11 @@
 A strict Content-Security-Policy: only this origin (htmx and the Socket.IO client are vendored),
 no inline script or style, no plugins, never framed; nosniff; a referrer policy that sends no
 path to other sites. With FORCE_HTTPS: plain HTTP is redirected, HSTS is sent, cookies are
-Secure. The session and remember-me cookies are HttpOnly and SameSite=Lax in any case.
+Secure. The session and remember-me cookies are HttpOnly and SameSite=Lax in any case. Query
+and form values carrying a NUL character are refused with a 400.
 """
 
+from flask import abort, request
 from flask_talisman import Talisman
 
 CSP = {
@@ -35,3 +37,13 @@ def init_app(app):
         session_cookie_http_only=True,
         session_cookie_samesite="Lax",
     )
+    app.before_request(refuse_nul_characters)
+
+
+def refuse_nul_characters():
+    """A NUL character has no place in any text this site takes (and PostgreSQL refuses to store
+    one): a query or form value carrying one is a 400, before any view sees it."""
+    for source in (request.args, request.form):
+        for key, values in source.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                abort(400, "Text must not contain NUL characters.")

@@ -77,10 +77,10 @@ def parse_amount(value):
         raise InvalidAmount("Enter an amount such as 500 or 499.50.")
     if amount <= 0:
         raise InvalidAmount("The amount must be more than zero.")
+    if amount >= Decimal("100000000"):  # before quantize, which cannot hold a thousand digits
+        raise InvalidAmount("The amount is too large.")
     if amount != amount.quantize(PAISE):
         raise InvalidAmount("The amount can have at most 2 decimal places (paise).")
-    if amount >= Decimal("100000000"):
-        raise InvalidAmount("The amount is too large.")
     return amount.quantize(PAISE)
 
 

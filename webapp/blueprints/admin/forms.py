@@ -5,7 +5,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ...models import BillingStatus, BillingType, WalletEntryType
 from ...services.reports import LedgerFilter
@@ -43,7 +43,7 @@ def ledger_filter(args):
 class RefundForm(FlaskForm):
     amount = StringField("Amount (blank refunds everything left)", validators=[Length(max=16)])
     reason = StringField("Reason", validators=[DataRequired("Say why."), Length(max=200)])
-    number = HiddenField()
+    number = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,6}$", message="Reload the page and try again.")])
 
 
 class ReasonForm(FlaskForm):
