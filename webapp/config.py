@@ -168,6 +168,8 @@ class Config:
             address.strip() for address in env.str("METRICS_ALLOW_IPS", "127.0.0.1,::1").split(",") if address.strip()
         )
 
+        self.PROXY_HOPS = env.int("PROXY_HOPS", 0, minimum=0, maximum=5)  # reverse proxies in front (nginx: 1)
+
         # Served over HTTPS: plain HTTP redirected, HSTS sent, cookies marked Secure.
         self.FORCE_HTTPS = env.bool("FORCE_HTTPS", production)
         self.SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", self.FORCE_HTTPS)

@@ -4,11 +4,13 @@ A strict Content-Security-Policy: only this origin (htmx and the Socket.IO clien
 no inline script or style, no plugins, never framed; nosniff; a referrer policy that sends no
 path to other sites. With FORCE_HTTPS: plain HTTP is redirected, HSTS is sent, cookies are
 Secure. The session and remember-me cookies are HttpOnly and SameSite=Lax in any case. Query
-and form values carrying a NUL character are refused with a 400.
+and form values carrying a NUL character are refused with a 400. Behind PROXY_HOPS proxies the
+client address (rate limits, /metrics allowlist, logs) is read from X-Forwarded-For.
 """
 
 from flask import abort, request
 from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = {
     "default-src": "'self'",
@@ -38,6 +40,9 @@ def init_app(app):
         session_cookie_samesite="Lax",
     )
     app.before_request(refuse_nul_characters)
+    hops = app.config["PROXY_HOPS"]
+    if hops:  # behind nginx: the client's address and scheme come from X-Forwarded-* of that many proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def refuse_nul_characters():

@@ -21,7 +21,8 @@ from .test_authorization_sweep import EMAILS, ROUTES, world  # noqa: F401  (worl
 XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
 SQLI = ("' OR '1'='1", "1; DROP TABLE users; --", "x' UNION SELECT password_hash FROM users --")
-HOSTILE = (*SQLI, XSS, "a\x00b", "9" * 5000, "../../etc/passwd", "NaN", "-1", "1e309", "")
+# Also valid words of the wrong kind: a wallet entry kind on the billing ledger and the reverse.
+HOSTILE = (*SQLI, XSS, "a\x00b", "9" * 5000, "../../etc/passwd", "NaN", "-1", "1e309", "", "debit", "topup")
 WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 
 
@@ -180,3 +181,15 @@ def test_no_path_leaves_static(client, path):
     response = client.get(path, follow_redirects=True)  # "//" is first merged into "/" (308)
     assert response.status_code == 404
     assert b"SECRET_KEY" not in response.data and b"root:" not in response.data
+
+
+def test_each_ledger_ignores_the_other_ledgers_kinds(client, auth, make_user, fund):
+    # Found by sqlmap: type=debit on the billing ledger reached the enum column (500).
+    fund(make_user(name="Paying Person", email="payer@example.com"), "200.00")
+    make_user(email="admin@example.com", type=UserType.ADMIN)
+    auth.login("admin@example.com")
+    billing = client.get("/admin/ledger/billing?type=debit")
+    wallet_entries = client.get("/admin/ledger/wallet?type=topup")
+    assert billing.status_code == wallet_entries.status_code == 200
+    assert "Paying Person" in billing.get_data(as_text=True)  # a kind this ledger lacks filters nothing
+    assert "Paying Person" in wallet_entries.get_data(as_text=True)  # the top-up's credit entry

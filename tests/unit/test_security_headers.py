@@ -54,3 +54,12 @@ def test_no_template_has_inline_script_style_or_handlers():
         for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"<style\b", r"\sstyle=", r"\son[a-z]+="):
             offenders += [f"{template.relative_to(TEMPLATES)}: {m}" for m in re.findall(pattern, text)]
     assert offenders == []
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(database_url):
+    proxied = create_app(TestConfig(database_url, PROXY_HOPS=1)).test_client()
+    assert proxied.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+    # nginx itself is 127.0.0.1, but the client it forwards for is not on the allowlist
+    assert proxied.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
+    secure = proxied.get("/healthz", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    assert secure.status_code == 200

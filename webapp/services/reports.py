@@ -22,11 +22,16 @@ from ..models import (
     UserStatus,
     UserType,
     Wallet,
+    WalletEntryType,
     WalletTransaction,
 )
 
 PER_PAGE = 50
 ZERO = Decimal("0.00")
+
+
+BILLING_TYPES = frozenset(t.value for t in BillingType)
+ENTRY_TYPES = frozenset(t.value for t in WalletEntryType)
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ def _billing_query(f):
     query = db.select(BillingTransaction).join(User, User.id == BillingTransaction.user_id)
     if f.user:
         query = query.where(_user_match(f.user))
-    if f.type:
+    if f.type in BILLING_TYPES:  # a wallet entry kind names nothing here
         query = query.where(BillingTransaction.type == f.type)
     if f.status:
         query = query.where(BillingTransaction.status == f.status)
@@ -166,8 +171,10 @@ def _wallet_query(f):
     )
     if f.user:
         query = query.where(_user_match(f.user))
-    if f.type:
-        query = query.where(sa.or_(WalletTransaction.type == f.type, BillingTransaction.type == f.type))
+    kinds = [WalletTransaction.type == f.type] if f.type in ENTRY_TYPES else []
+    kinds += [BillingTransaction.type == f.type] if f.type in BILLING_TYPES else []
+    if kinds:
+        query = query.where(sa.or_(*kinds))
     if f.status:
         query = query.where(BillingTransaction.status == f.status)
     if f.session:
