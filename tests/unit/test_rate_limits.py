@@ -88,3 +88,12 @@ def test_the_sync_api_is_limited_with_a_json_answer(client, sync_secret):
     refused = push(client, person(1))
     assert refused.status_code == 429 and refused.json["error"] == "too_many_requests"
     assert "Retry-After" in refused.headers
+
+
+def test_a_phone_typed_differently_is_the_same_account(app, client, auth, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN", "1000 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT", "3 per hour")
+    make_user(phone="+919812345678")
+    for typed in ("+91 98123 45678", "9812345678", "0091-98123-45678"):
+        assert auth.login(typed, password="wrong-password").status_code == 401
+    assert auth.login("+919812345678", password="wrong-password").status_code == 429

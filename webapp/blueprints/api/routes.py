@@ -9,7 +9,8 @@ import time
 
 from flask import current_app, jsonify, request
 
-from ...extensions import configured, csrf, limiter
+from ...extensions import csrf, limiter
+from ...ratelimits import configured
 from ...services import user_sync
 from . import bp
 from .openapi import SPEC

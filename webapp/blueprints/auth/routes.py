@@ -5,8 +5,9 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ...extensions import configured, db, limiter, login_account
+from ...extensions import db, limiter
 from ...models import UserType
+from ...ratelimits import configured, login_account
 from ...services import accounts
 from ...services.errors import DomainError, ValidationFailed
 from . import bp

@@ -6,8 +6,9 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
-from ...extensions import configured, db, htmx, limiter, user_or_address
+from ...extensions import db, htmx, limiter
 from ...models import SessionStatus, UserType
+from ...ratelimits import configured, user_or_address
 from ...services import billing, chat, consultations
 from ...services.errors import (
     AlreadyInSession,

@@ -4,7 +4,8 @@ from flask import redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
-from ...extensions import configured, db, htmx, limiter, user_or_address
+from ...extensions import db, htmx, limiter
+from ...ratelimits import configured, user_or_address
 from ...services import payments, wallet
 from ...services.errors import DomainError
 from . import bp
