@@ -125,6 +125,7 @@ class Config:
 
         self.DATABASE_URL = _database_url(env.str("DATABASE_URL"))  # None: SQLite in instance/
         self.REDIS_URL = env.str("REDIS_URL")
+        self.SOCKETIO_CHANNEL = env.str("SOCKETIO_CHANNEL", "flask-socketio")  # Redis channel of the processes
         self.HOST = env.str("HOST", "127.0.0.1")
         self.PORT = env.int("PORT", 5000, minimum=1, maximum=65535)
         self.SOCKETIO_ASYNC_MODE = env.choice("SOCKETIO_ASYNC_MODE", "eventlet", ASYNC_MODES)
