@@ -107,21 +107,28 @@ def pgbench_tps(url):
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
+def seed(sessions, minute_seconds):
+    """`sessions` active, funded chat sessions over ASTROLOGERS astrologers, started an hour ago, set-based
+    (in the current app context). Returns when the first minute after the start is due."""
+    accounts.platform_user()
+    db.session.commit()
+    t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    due = t0 + timedelta(seconds=minute_seconds)
+    params = {"t0": t0, "due": due, "astrologers": ASTROLOGERS, "sessions": sessions}
+    for statement in (SEED, PROFILES, SESSIONS):
+        db.session.execute(sa.text(statement), params)
+    db.session.commit()
+    db.session.execute(sa.text("ANALYZE"))
+    db.session.commit()
+    return due
+
+
 def _charge_all(admin_url, sessions):
     with fresh_database(admin_url) as url:
         app = create_app(TestConfig(url))
         with app.app_context():
             upgrade()
-            accounts.platform_user()
-            db.session.commit()
-            t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
-            due = t0 + timedelta(seconds=app.config["BILLING_MINUTE_SECONDS"])
-            params = {"t0": t0, "due": due, "astrologers": ASTROLOGERS, "sessions": sessions}
-            for statement in (SEED, PROFILES, SESSIONS):
-                db.session.execute(sa.text(statement), params)
-            db.session.commit()
-            db.session.execute(sa.text("ANALYZE"))
-            db.session.commit()
+            due = seed(sessions, app.config["BILLING_MINUTE_SECONDS"])
             start = time.perf_counter()
             done = billing.run_due(due + timedelta(seconds=1))
             elapsed = time.perf_counter() - start

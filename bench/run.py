@@ -12,9 +12,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import billing, listing, sync
+from . import billing, chat, listing, memory, sync
 
-BENCHMARKS = [listing, billing, sync]
+BENCHMARKS = [listing, chat, billing, sync, memory]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 

@@ -1,0 +1,113 @@
+"""Chat: N pairs (a user and an astrologer in an active session, so 2N Socket.IO clients) each side
+sending one message a second for 60 s, against the real server (python wsgi.py) on PostgreSQL.
+Figures: end-to-end latency p50/p99 (sender's emit to the other side's `message` event), messages
+per second delivered, messages lost, server CPU. Baseline, same load, same clients: a bare
+python-socketio echo server under eventlet (bench/echo_server.py). Also: the same 500 pairs with
+the user on one process and the astrologer on another over Redis, and with
+SOCKETIO_ASYNC_MODE=threading. Targets (issue 12): 500 pairs p99 < 100 ms, no message lost."""
+
+import os
+import sys
+import uuid
+from decimal import Decimal
+
+from flask_migrate import upgrade
+
+from webapp import create_app
+from webapp.config import TestConfig
+from webapp.extensions import db
+from webapp.models import Availability, UserType
+from webapp.services import accounts, consultations, wallet
+
+from .db import fresh_database
+from .load import chat_load
+from .server import SECRET_KEY, Process, session_cookie, web
+
+PAIRS = (100, 250, 500)
+SECONDS = int(os.environ.get("BENCH_CHAT_SECONDS", "60"))
+TARGET_P99_MS = 100
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _seed(pairs):
+    """`pairs` active chat sessions through the real services; returns [(user_id, astrologer_id, session_id)]."""
+    accounts.platform_user()
+    people = []
+    for n in range(pairs):
+        astrologer = accounts.create_user(
+            name=f"Bench Astrologer {n}",
+            email=f"bench-astro{n}@example.com",
+            type=UserType.ASTROLOGER,
+            astrologer=dict(chat_rate_per_minute=Decimal("10.00"), is_approved=True,
+                            chat_availability=Availability.AVAILABLE, max_concurrent_sessions=1),
+        )  # fmt: skip
+        user = accounts.create_user(name=f"Bench User {n}", email=f"bench-user{n}@example.com")
+        wallet.deposit(wallet.wallet_of(user.id).id, Decimal("5000.00"), idempotency_key=f"topup:bench:{n}")
+        session = consultations.request(user.id, astrologer.id, "chat")
+        consultations.accept(session.id, astrologer.id)
+        db.session.commit()
+        people.append((user.id, astrologer.id, str(session.id)))
+    return people
+
+
+def _pairs(app, people, user_url, astro_url):
+    return [
+        (user_url, session_cookie(app, user), astro_url, session_cookie(app, astro), session)
+        for user, astro, session in people
+    ]
+
+
+def _measure(processes, pairs, transports=("websocket",)):
+    cpu = [p.cpu_seconds() for p in processes]
+    result = chat_load(pairs, SECONDS, transports)
+    result.cpu = sum(p.cpu_seconds() - c for p, c in zip(processes, cpu, strict=True)) / result.seconds * 100
+    return result
+
+
+def _describe(result):
+    return (
+        f"p50 {result.p50:.1f} ms, p99 {result.p99:.1f} ms, {result.per_second:,.0f} msg/s, "
+        f"{result.sent:,} sent, {result.lost} lost ({result.unacknowledged} unacknowledged), {result.refused} refused, "
+        f"server CPU {result.cpu:.0f}%"
+    )
+
+
+def run(admin_url):
+    rows = []
+    with fresh_database(admin_url) as url:
+        app = create_app(TestConfig(url, SECRET_KEY=SECRET_KEY))
+        with app.app_context():
+            upgrade()
+            people = _seed(max(PAIRS))
+            db.session.remove()
+            db.engine.dispose()
+        with Process([sys.executable, "-m", "bench.echo_server"], log_name="echo") as echo:
+            baseline = _measure([echo], _pairs(app, people, echo.url, echo.url))
+        with web(url) as server:
+            for pairs in PAIRS:
+                result = _measure([server], _pairs(app, people[:pairs], server.url, server.url))
+                name = f"chat: {pairs} pairs ({2 * pairs} clients), one process, eventlet"
+                rows.append(_row(name, result, baseline, targeted=pairs == max(PAIRS)))
+        channel = dict(REDIS_URL=REDIS_URL, SOCKETIO_CHANNEL=f"bench-{uuid.uuid4().hex[:8]}")
+        with web(url, **channel) as first, web(url, **channel) as second:
+            result = _measure([first, second], _pairs(app, people, first.url, second.url))
+            rows.append(
+                _row(f"chat: {len(people)} pairs, user and astrologer on two processes over Redis", result, baseline)
+            )
+        with web(url, SOCKETIO_ASYNC_MODE="threading") as threaded:
+            result = _measure([threaded], _pairs(app, people, threaded.url, threaded.url))
+            rows.append(
+                _row(f"chat: {len(people)} pairs, one process, SOCKETIO_ASYNC_MODE=threading", result, baseline)
+            )
+    return rows
+
+
+def _row(name, result, baseline, targeted=True):
+    met = result.p99 < TARGET_P99_MS and result.lost == 0 and result.refused == 0
+    return dict(
+        name=f"{name}, 1 msg/s per side for {SECONDS} s",
+        figure=_describe(result),
+        baseline=f"bare python-socketio echo, {max(PAIRS)} pairs: {_describe(baseline)}",
+        target=f"p99 < {TARGET_P99_MS} ms, none lost" if targeted else "-",
+        verdict=("met" if met else "missed") if targeted else "-",
+    )
