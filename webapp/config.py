@@ -130,6 +130,7 @@ class Config:
         self.PORT = env.int("PORT", 5000, minimum=1, maximum=65535)
         self.SOCKETIO_ASYNC_MODE = env.choice("SOCKETIO_ASYNC_MODE", "eventlet", ASYNC_MODES)
         self.DB_POOL_SIZE = env.int("DB_POOL_SIZE", 20, minimum=1, maximum=1000)
+        self.LISTING_CACHE_SECONDS = env.int("LISTING_CACHE_SECONDS", 2, minimum=0, maximum=60)
 
         self.BILLING_MINUTE_SECONDS = env.int("BILLING_MINUTE_SECONDS", 60, minimum=1, maximum=3600)
         self.BILLING_POLL_SECONDS = env.int("BILLING_POLL_SECONDS", 1, minimum=1, maximum=60)
@@ -192,6 +193,7 @@ class TestConfig(Config):
         self.DATABASE_URL = database_url
         self.SOCKETIO_ASYNC_MODE = "threading"
         self.RUN_BILLING_IN_PROCESS = False
+        self.LISTING_CACHE_SECONDS = 0  # tests see every change at once; tests/unit/test_listing.py turns it on
         self.RATELIMIT_STORAGE_URI = "memory://"  # emptied after every test (tests/conftest.py)
         self.SERVER_NAME = None
         for key, value in overrides.items():

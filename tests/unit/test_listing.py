@@ -171,3 +171,15 @@ def test_listing_runs_a_fixed_number_of_queries(client, make_astrologer, count_q
     with count_queries() as many:
         client.get("/astrologers", headers=HTMX)
     assert few.n == many.n <= 3
+
+
+def test_results_are_kept_listing_cache_seconds_per_query(app, client, catalogue, make_astrologer, monkeypatch):
+    monkeypatch.setitem(app.config, "LISTING_CACHE_SECONDS", 60)
+    monkeypatch.setitem(app.extensions, "listing_results", {})
+    first = names(client.get("/astrologers?language=Hindi"))
+    make_astrologer(name="Zara Newcomer", languages=["Hindi"])
+    assert names(client.get("/astrologers?language=Hindi")) == first  # the same query: the kept results
+    assert names(client.get("/astrologers?language=Hindi", headers={"HX-Request": "true"})) == first
+    assert "Zara Newcomer" in names(client.get("/astrologers?language=Hindi&sort=price_asc"))  # another query
+    monkeypatch.setitem(app.config, "LISTING_CACHE_SECONDS", 0)
+    assert "Zara Newcomer" in names(client.get("/astrologers?language=Hindi"))  # off: always fresh

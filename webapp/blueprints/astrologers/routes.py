@@ -1,9 +1,11 @@
 """Browsing astrologers: anyone may look. htmx requests get the list partial, people the page."""
 
+import time
 import uuid
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from ...extensions import htmx
 from ...models import UserType
@@ -12,6 +14,7 @@ from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
 from . import bp
 from .forms import listing_query
 
+LISTING_CACHE_ENTRIES = 512
 SORT_LABELS = {
     "recommended": "Recommended",
     "price_asc": "Price: low to high",
@@ -28,13 +31,39 @@ def home():
 
 @bp.get("/astrologers")
 def index():
-    listing = marketplace.list_astrologers(listing_query(request.args))
-    context = dict(listing=listing, specializations=SPECIALIZATIONS, languages=LANGUAGES, sort_labels=SORT_LABELS)
+    query = listing_query(request.args)
+    results = _results(query)
     # A history restore after a cache miss asks for the whole page, even though it comes from htmx.
-    template = "astrologers/_list.html" if htmx and not htmx.history_restore_request else "astrologers/index.html"
-    response = make_response(render_template(template, **context))
+    if htmx and not htmx.history_restore_request:
+        response = make_response(results)
+    else:
+        context = dict(query=query, results=results, specializations=SPECIALIZATIONS, languages=LANGUAGES)
+        response = make_response(render_template("astrologers/index.html", sort_labels=SORT_LABELS, **context))
     response.vary.add("HX-Request")
     return response
+
+
+def _results(query):
+    """The rendered results for `query` (the same for every visitor), kept LISTING_CACHE_SECONDS in this
+    process: under load the same filters are asked for again and again, and availability changes
+    reach open pages through the /marketplace broadcasts anyway. 0 turns the cache off."""
+    seconds = current_app.config["LISTING_CACHE_SECONDS"]
+    cache = current_app.extensions.setdefault("listing_results", {})
+    now = time.monotonic()
+    cached = cache.get(query)
+    if seconds and cached:
+        if cached[0] > now:
+            return cached[1]
+        # Expired: this request refreshes it; the others keep getting the last results meanwhile
+        # instead of all recomputing at once.
+        cache[query] = (now + seconds, cached[1])
+    listing = marketplace.list_astrologers(query)
+    results = Markup(render_template("astrologers/_list.html", listing=listing, sort_labels=SORT_LABELS))
+    if seconds:
+        if len(cache) >= LISTING_CACHE_ENTRIES:
+            cache.clear()
+        cache[query] = (now + seconds, results)
+    return results
 
 
 @bp.get("/astrologers/<astrologer_id>")
