@@ -78,21 +78,27 @@ def _user_match(text):
 # ---------------------------------------------------------------- billing ledger
 
 
-def _billing_query(f):
-    query = db.select(BillingTransaction).join(User, User.id == BillingTransaction.user_id)
+def _shared_filters(query, f, created_at):
+    """The filters both ledgers apply alike (the billing row is joined in both); `created_at` is
+    the ledger's own time column."""
     if f.user:
         query = query.where(_user_match(f.user))
-    if f.type in BILLING_TYPES:  # a wallet entry kind names nothing here
-        query = query.where(BillingTransaction.type == f.type)
     if f.status:
         query = query.where(BillingTransaction.status == f.status)
     if f.session:
         query = query.where(BillingTransaction.session_id == f.session)
     if f.date_from:
-        query = query.where(BillingTransaction.created_at >= _day_start(f.date_from))
+        query = query.where(created_at >= _day_start(f.date_from))
     if f.date_to:
-        query = query.where(BillingTransaction.created_at < _day_start(f.date_to + timedelta(days=1)))
+        query = query.where(created_at < _day_start(f.date_to + timedelta(days=1)))
     return query
+
+
+def _billing_query(f):
+    query = db.select(BillingTransaction).join(User, User.id == BillingTransaction.user_id)
+    if f.type in BILLING_TYPES:  # a wallet entry kind names nothing here
+        query = query.where(BillingTransaction.type == f.type)
+    return _shared_filters(query, f, BillingTransaction.created_at)
 
 
 @dataclass(frozen=True)
@@ -169,21 +175,11 @@ def _wallet_query(f):
         .join(User, User.id == Wallet.user_id)
         .join(BillingTransaction, BillingTransaction.id == WalletTransaction.billing_transaction_id)
     )
-    if f.user:
-        query = query.where(_user_match(f.user))
     kinds = [WalletTransaction.type == f.type] if f.type in ENTRY_TYPES else []
     kinds += [BillingTransaction.type == f.type] if f.type in BILLING_TYPES else []
     if kinds:
         query = query.where(sa.or_(*kinds))
-    if f.status:
-        query = query.where(BillingTransaction.status == f.status)
-    if f.session:
-        query = query.where(BillingTransaction.session_id == f.session)
-    if f.date_from:
-        query = query.where(WalletTransaction.created_at >= _day_start(f.date_from))
-    if f.date_to:
-        query = query.where(WalletTransaction.created_at < _day_start(f.date_to + timedelta(days=1)))
-    return query
+    return _shared_filters(query, f, WalletTransaction.created_at)
 
 
 def wallet_page(f, per_page=PER_PAGE):
