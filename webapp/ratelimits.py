@@ -6,7 +6,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from .services import accounts
-from .services.errors import ValidationFailed
 
 
 def configured(name):
@@ -22,10 +21,6 @@ def user_or_address():
 def login_account():
     """Key of a login attempt: the account it names, normalized as login normalizes it, so
     "A@x.com " and "a@x.com", or "+91 98123 45678" and "9812345678", share one count."""
-    identifier = (request.form.get("identifier") or "").strip()
-    if "@" in identifier:
-        return "account:" + (accounts.normalize_email(identifier) or "")
-    try:
-        return "account:" + (accounts.normalize_phone(identifier) or "")
-    except ValidationFailed:
-        return "account:" + identifier.lower()
+    identifier = request.form.get("identifier") or ""
+    named = accounts.normalize_identifier(identifier)
+    return "account:" + (named[1] if named else identifier.strip().lower())

@@ -53,18 +53,25 @@ def normalize_phone(phone):
     return compact
 
 
-def find_by_identifier(identifier):
-    """The user whose email or phone is `identifier`, or None."""
+def normalize_identifier(identifier):
+    """("email" or "phone", the normalized value) of a login identifier, or None when it is neither."""
     identifier = (identifier or "").strip()
     if "@" in identifier:
-        return db.session.execute(db.select(User).filter_by(email=normalize_email(identifier))).scalar_one_or_none()
+        return "email", normalize_email(identifier)
     try:
         phone = normalize_phone(identifier)
     except ValidationFailed:
         return None
-    if phone is None:
+    return ("phone", phone) if phone else None
+
+
+def find_by_identifier(identifier):
+    """The user whose email or phone is `identifier`, or None."""
+    named = normalize_identifier(identifier)
+    if named is None:
         return None
-    return db.session.execute(db.select(User).filter_by(phone=phone)).scalar_one_or_none()
+    field, value = named
+    return db.session.execute(db.select(User).filter_by(**{field: value})).scalar_one_or_none()
 
 
 def create_user(
