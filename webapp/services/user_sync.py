@@ -210,11 +210,12 @@ def _collision(values, user_id, index):
     return None
 
 
-def upsert(record, now=None, index=None):
+def upsert(record, now=None, index=None, checked=None):
     """Apply one record; returns its Result. Writes nothing unless the result is created or updated.
-    `index` (an Index of the batch) replaces the per-record lookups."""
+    `index` (an Index of the batch) replaces the per-record lookups; `checked` is validate(record)
+    when the caller already has it."""
     now = now or utcnow()
-    values, errors = validate(record)
+    values, errors = checked or validate(record)
     external_id = record.get("external_id") if isinstance(record, dict) else None
     if errors:
         return Result(external_id, "error", errors)
@@ -271,9 +272,9 @@ def upsert_batch(records, now=None):
     checked = [validate(record) for record in records]
     index = Index([values for values, errors in checked if not errors])
     results = dict(_create_together(records, checked, index, now))
-    for position, record in enumerate(records):
+    for position, (record, validated) in enumerate(zip(records, checked, strict=True)):
         if position not in results:
-            results[position] = _in_savepoint(record, lambda r=record: upsert(r, now, index))
+            results[position] = _in_savepoint(record, lambda r=record, v=validated: upsert(r, now, index, v))
     return [results[position] for position in range(len(records))]
 
 
