@@ -14,7 +14,7 @@ stays clean. Who sends what:
     leave_session  participant -> server: leave session:<id>
 """
 
-from functools import wraps
+from functools import cache, wraps
 
 from flask import current_app, request
 from flask_login import current_user
@@ -87,12 +87,15 @@ def join_session(session, data):
     }
 
 
+_parsed_limits = cache(parse_many)  # every message asks; the setting rarely changes
+
+
 def _within_message_limits(sid):
     """RATELIMIT_CHAT_MESSAGES per socket, counted in the HTTP limits' storage (Redis when set)."""
     if not limiter.enabled:
         return True
     window = strategies.MovingWindowRateLimiter(limiter.storage)
-    limits = parse_many(current_app.config["RATELIMIT_CHAT_MESSAGES"])
+    limits = _parsed_limits(current_app.config["RATELIMIT_CHAT_MESSAGES"])
     if not all(window.test(limit, "chat-message", sid) for limit in limits):
         return False
     return all([window.hit(limit, "chat-message", sid) for limit in limits])
