@@ -133,12 +133,15 @@ def register_blueprints(app):
 
 def register_realtime(app):
     """Bind Socket.IO; the handlers of webapp.realtime were attached when this module was imported."""
+    from .realtime.writer import ChatWriter
+
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("REDIS_URL"),
         channel=app.config["SOCKETIO_CHANNEL"],
     )
+    app.extensions["chat_writer"] = ChatWriter(app)
 
 
 def register_commands(app):

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from webapp.extensions import db, socketio
-from webapp.models import ConnectionStatus, Message, SessionParticipant
+from webapp.models import ConnectionStatus, Message, SessionParticipant, UserStatus
 from webapp.services import chat, consultations
 
 from ..conftest import AuthActions
@@ -337,3 +337,79 @@ def test_topup_during_a_session_is_said_in_the_chat(live, app):
 
 def test_mask_function_directly():
     assert chat.mask("plain words, no contacts") == "plain words, no contacts"
+
+
+def test_a_batch_keeps_each_sessions_order_and_refuses_each_bad_draft_on_its_own(live, app, consult):
+    """chat.send_many, as the writer calls it under load: many senders and sessions in one transaction."""
+    other_astrologer = consult.astrologer(email="astro2@example.com")
+    other_user = consult.user(email="user2@example.com")
+    other = consult.accept(consult.request(other_user, other_astrologer))
+    stranger = consult.user(email="stranger@example.com")
+    suspended = consult.user(email="gone@example.com")
+    suspended.status = UserStatus.SUSPENDED
+    db.session.commit()
+    base = {s: len(chat.history(s)) for s in (live.session.id, other.id)}  # the system lines of the start
+    drafts = [
+        chat.draft(live.session.id, live.user.id, "a1", "first"),
+        chat.draft(other.id, other_user.id, "b1", "elsewhere"),
+        chat.draft(live.session.id, live.astrologer.id, "a2", "second"),
+        chat.draft(live.session.id, stranger.id, "x", "not mine"),
+        chat.draft(live.session.id, suspended.id, "y", "suspended"),
+        chat.draft(live.session.id, live.user.id, "a1", "first, resent"),
+        chat.draft(live.session.id, live.user.id, "a3", "third"),
+    ]
+    outcomes = chat.send_many(drafts)
+    db.session.commit()
+    stored = [
+        (o[0].seq - base[o[0].session_id], o[0].content, o[1]) if isinstance(o, tuple) else o.code for o in outcomes
+    ]
+    assert stored == [
+        (1, "first", True),
+        (1, "elsewhere", True),
+        (2, "second", True),
+        "session_not_found",
+        "unauthorized",
+        (1, "first", False),  # the resend answers the first message
+        (3, "third", True),
+    ]
+    assert [m.seq for m in chat.history(live.session.id)] == list(range(1, base[live.session.id] + 4))
+    db.session.refresh(live.session)
+    assert live.session.astrologer_replied_at is not None  # the astrologer's message counts as a reply
+
+
+def test_a_failed_batch_is_an_error_ack_and_stores_nothing(live, monkeypatch):
+    before = len(join(live.user_socket, live.session)["messages"])
+    join(live.astro_socket, live.session)
+    live.astro_socket.get_received()
+
+    real = chat.send_many
+
+    def broken(drafts):
+        real(drafts)  # written and announced, then the commit never comes
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(chat, "send_many", broken)
+    ack = send(live.user_socket, live.session, "lost?")
+    assert ack == {"ok": False, "error": "internal", "message": "Something went wrong; please try again."}
+    assert live.user_socket.is_connected()
+    monkeypatch.setattr(chat, "send_many", real)
+    assert len(chat.history(live.session.id)) == before
+    assert not received(live.astro_socket, "message")  # nothing announced of what was not stored
+    assert send(live.user_socket, live.session, "again")["message"]["seq"] == before + 1
+
+
+def test_socket_windows_count_each_socket_in_a_moving_window():
+    from limits import parse_many
+
+    from webapp.ratelimits import SocketWindows
+
+    windows, limits = SocketWindows(), parse_many("5/second;60/minute")
+    assert [windows.allow("a", limits, 100.0 + n / 10) for n in range(6)] == [True] * 5 + [False]
+    assert windows.allow("b", limits, 100.5)  # another socket has its own count
+    assert windows.allow("a", limits, 101.01)  # the first send left the one-second window
+    accepted = [windows.allow("a", limits, 100.0 + second + n / 10) for second in range(2, 13) for n in range(5)]
+    assert accepted == [True] * 54 + [False]  # sixty in the last minute
+    assert not windows.allow("a", limits, 113.0)
+    assert windows.allow("a", limits, 161.5)
+    windows.forget("a")
+    assert [windows.allow("a", limits, 200.0) for _ in range(5)] == [True] * 5

@@ -1,12 +1,14 @@
 """Connect checks: only a logged-in, active user gets a socket (Origin is checked by
 Engine.IO against the app's own origin, since cors_allowed_origins is left unset)."""
 
-from flask import g
+from flask import g, request
 from flask_login import current_user
 from flask_socketio import join_room
 
 from .. import metrics
 from ..extensions import socketio
+
+socket_users = {}  # sid -> user id, for the sockets of this process
 
 
 def user_room(user_id):
@@ -29,5 +31,6 @@ def connect(auth=None):
     if not reload_user().is_authenticated:
         return False
     join_room(user_room(current_user.id))
+    socket_users[request.sid] = current_user.id
     metrics.SOCKETS.inc()
     return True

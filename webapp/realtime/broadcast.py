@@ -8,6 +8,7 @@ requires a logged-in user.
 
 from ..extensions import socketio
 from ..services import notifier
+from .auth import socket_users
 
 MARKETPLACE = "/marketplace"
 
@@ -22,6 +23,9 @@ def _drop_sockets(room):
     """Close this process's sockets of a suspended user (other processes' sockets are refused at their
     next event, which reloads the user)."""
     for sid, _ in list(socketio.server.manager.get_participants("/", room)):
+        # Forgotten first: their sessions were just ended, so the disconnect handler has no presence to
+        # record, and it runs inside this commit, where it could not write anyway.
+        socket_users.pop(sid, None)
         socketio.server.disconnect(sid, namespace="/")
 
 

@@ -7,28 +7,30 @@ calls a service and commits. Anything wrong becomes an error ack
 stays clean. Who sends what:
 
     join_session   participant -> server: join session:<id>; ack: session state, messages after after_seq
-    send_message   participant -> server: store, ack with the stored message; `message` to session:<id>
+    send_message   participant -> server: store (webapp/realtime/writer.py), ack with the stored message;
+                   `message` to session:<id>
     typing         participant -> server: `typing` to the other sockets in session:<id> (not stored)
     mark_read      participant -> server: `read` to session:<id> when the read mark moves forward
     presence       participant -> server: heartbeat (every 15 s) for the reconnect rule
     leave_session  participant -> server: leave session:<id>
 """
 
+import time
 from functools import cache, wraps
 
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room, leave_room, rooms
-from limits import parse_many, strategies
+from limits import parse_many
 
 from .. import metrics
 from ..extensions import db, limiter, socketio
 from ..models import SessionStatus
+from ..ratelimits import SocketWindows
 from ..services import billing, chat, consultations
 from ..services.errors import DomainError, SessionNotActive
-from .auth import reload_user
-
-_socket_users = {}  # sid -> user id, for the sockets of this process
+from . import writer
+from .auth import reload_user, socket_users
 
 ANY_STATUS = tuple(SessionStatus)
 
@@ -75,7 +77,6 @@ def join_session(session, data):
     if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
         return error_ack("bad_request", "after_seq must be a whole number.")
     join_room(chat.session_room(session.id))
-    _socket_users[request.sid] = current_user.id
     chat.connected(session.id, current_user.id)
     messages = chat.history(session.id, after_seq=after_seq)
     return {
@@ -88,28 +89,41 @@ def join_session(session, data):
 
 
 _parsed_limits = cache(parse_many)  # every message asks; the setting rarely changes
+_message_windows = SocketWindows()
 
 
 def _within_message_limits(sid):
-    """RATELIMIT_CHAT_MESSAGES per socket, counted in the HTTP limits' storage (Redis when set)."""
+    """RATELIMIT_CHAT_MESSAGES per socket (on when the HTTP limits are)."""
     if not limiter.enabled:
         return True
-    window = strategies.MovingWindowRateLimiter(limiter.storage)
     limits = _parsed_limits(current_app.config["RATELIMIT_CHAT_MESSAGES"])
-    if not all(window.test(limit, "chat-message", sid) for limit in limits):
-        return False
-    return all([window.hit(limit, "chat-message", sid) for limit in limits])
+    return _message_windows.allow(sid, limits, time.monotonic())
 
 
 @socketio.on("send_message")
-@session_event(*ANY_STATUS)  # a resend after the end still gets its stored message back
-def send_message(session, data):
-    if not _within_message_limits(request.sid):
-        return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
-    message, created = chat.send(session.id, current_user.id, data.get("client_id"), data.get("content"))
+def send_message(data=None):
+    """Checked here without the database, stored by the writer with other sockets' messages.
+
+    The sender's id is the one the socket connected as; the writer refuses it when that user is no
+    longer active, and a non-participant or an ended session like the other events do."""
+    try:
+        user_id = socket_users.get(request.sid)
+        if user_id is None:
+            return error_ack("unauthorized", "Log in again to continue.")
+        if not isinstance(data, dict):
+            return error_ack("bad_request", "The event needs an object with a session_id.")
+        session_id = chat.parse_session_id(data.get("session_id"))
+        if not _within_message_limits(request.sid):
+            return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
+        message, created = writer.submit(chat.draft(session_id, user_id, data.get("client_id"), data.get("content")))
+    except DomainError as error:
+        return error_ack(error.code, error.message)
+    except Exception:
+        current_app.logger.exception("socket event send_message failed")
+        return error_ack("internal", "Something went wrong; please try again.")
     if created:
         metrics.MESSAGES.inc()
-    return {"ok": True, "message": chat.serialize(message)}
+    return {"ok": True, "message": message}
 
 
 @socketio.on("typing")
@@ -150,13 +164,14 @@ def leave_session(session, data):
 def disconnect(reason=None):
     """A socket closed: participants with no other socket here are marked disconnected."""
     metrics.SOCKETS.dec()
-    user_id = _socket_users.pop(request.sid, None)
-    if user_id is None:
+    user_id = socket_users.pop(request.sid, None)
+    _message_windows.forget(request.sid)
+    sessions = [chat.parse_session_id(room.split(":", 1)[1]) for room in rooms() if room.startswith("session:")]
+    if user_id is None or not sessions:
         return
     try:
-        for room in rooms():
-            if room.startswith("session:"):
-                _mark_gone_if_last(chat.parse_session_id(room.split(":", 1)[1]), user_id)
+        for session_id in sessions:
+            _mark_gone_if_last(session_id, user_id)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -169,7 +184,7 @@ def _mark_gone_if_last(session_id, user_id=None):
     others = [
         sid
         for sid, _ in socketio.server.manager.get_participants("/", room)
-        if sid != request.sid and _socket_users.get(sid) == user_id
+        if sid != request.sid and socket_users.get(sid) == user_id
     ]
     if not others:
         chat.disconnected(session_id, user_id)

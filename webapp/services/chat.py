@@ -10,18 +10,23 @@ masked before it is stored (so the sender sees the masking too).
 
 import re
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from ..extensions import db
 from ..models import (
     ConnectionStatus,
+    ConsultationSession,
     Message,
     MessageType,
     SessionParticipant,
     SessionStatus,
+    User,
+    UserStatus,
     utcnow,
 )
-from . import locks, notifier
-from .errors import SessionNotActive, SessionNotFound, ValidationFailed
+from . import notifier
+from .errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotFound, ValidationFailed
 
 MAX_LENGTH = 2000
 CLIENT_ID_MAX = 64
@@ -96,39 +101,109 @@ def _announce(message):
     notifier.announce(db.session(), "message", serialize(message), room=session_room(message.session_id))
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A message as a participant sent it, checked for shape but not yet stored."""
+
+    session_id: uuid.UUID
+    sender_id: uuid.UUID
+    client_id: str | None
+    content: str  # cleaned and masked
+    now: datetime
+
+
+def draft(session_id, sender_id, client_id, content, now=None):
+    """A Draft of valid content and client_id, or ValidationFailed; reads nothing from the database."""
+    content = clean_content(content)
+    return Draft(session_id, sender_id, clean_client_id(client_id), mask(content), now or utcnow())
+
+
 def send(session_id, sender_id, client_id, content, now=None):
     """Store a participant's message in an active session and announce it. Returns (message, created):
     created is False when `client_id` was already stored (a resend), and nothing new is written."""
-    now = now or utcnow()
-    content = clean_content(content)
-    client_id = clean_client_id(client_id)
-    session = locks.session(session_id)
-    if session is None or sender_id not in (session.user_id, session.astrologer_id):
-        raise SessionNotFound()
-    if client_id is not None:
-        existing = db.session.execute(
-            db.select(Message).filter_by(session_id=session_id, sender_id=sender_id, client_message_id=client_id)
-        ).scalar_one_or_none()
-        if existing is not None:
-            return existing, False
-    if session.status != SessionStatus.ACTIVE:
-        raise SessionNotActive("This consultation has ended; messages can no longer be sent.")
-    message = Message(
-        session_id=session_id,
-        sender_id=sender_id,
-        message_type=MessageType.TEXT,
-        content=mask(content),
-        seq=next_seq(session_id),
-        client_message_id=client_id,
-        sent_at=now,
+    (outcome,) = send_many([draft(session_id, sender_id, client_id, content, now)])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def send_many(drafts):
+    """Store the drafts in order, in a few statements whatever their number; announce the new ones.
+
+    Returns one outcome per draft: (message, created), or the DomainError that refused it (sender no
+    longer active, not a participant, session ended). A draft whose client_id its sender already used
+    in that session (stored before, or earlier in `drafts`) gets that message back with created False,
+    even after the end. Sessions are locked in id order, so seqs stay gap-free per session.
+    """
+    session_ids = sorted({d.session_id for d in drafts})
+    sessions = {
+        session.id: session
+        for session in db.session.execute(
+            db.select(ConsultationSession)
+            .where(ConsultationSession.id.in_(session_ids))
+            .order_by(ConsultationSession.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
+    active = set(
+        db.session.execute(
+            db.select(User.id).where(User.id.in_({d.sender_id for d in drafts}), User.status == UserStatus.ACTIVE)
+        ).scalars()
     )
-    db.session.add(message)
-    if sender_id == session.astrologer_id and session.astrologer_replied_at is None:
-        session.astrologer_replied_at = now  # the no-reply refund rule reads this
-    _seen(session_id, sender_id, now)
+    stored = {}
+    client_ids = {d.client_id for d in drafts if d.client_id is not None}
+    if client_ids:
+        stored = {
+            (m.session_id, m.sender_id, m.client_message_id): m
+            for m in db.session.execute(
+                db.select(Message).where(Message.session_id.in_(session_ids), Message.client_message_id.in_(client_ids))
+            ).scalars()
+        }
+    last_seq = dict(
+        db.session.execute(
+            db.select(Message.session_id, db.func.max(Message.seq))
+            .where(Message.session_id.in_(session_ids))
+            .group_by(Message.session_id)
+        ).all()
+    )
+    outcomes, created, seen = [], [], set()
+    for d in drafts:
+        session = sessions.get(d.session_id)
+        key = (d.session_id, d.sender_id, d.client_id)
+        if d.sender_id not in active:
+            outcomes.append(NotAuthenticated())
+        elif session is None or d.sender_id not in (session.user_id, session.astrologer_id):
+            outcomes.append(SessionNotFound())
+        elif d.client_id is not None and key in stored:
+            outcomes.append((stored[key], False))
+        elif session.status != SessionStatus.ACTIVE:
+            outcomes.append(SessionNotActive("This consultation has ended; messages can no longer be sent."))
+        else:
+            last_seq[d.session_id] = last_seq.get(d.session_id, 0) + 1
+            message = Message(
+                session_id=d.session_id,
+                sender_id=d.sender_id,
+                message_type=MessageType.TEXT,
+                content=d.content,
+                seq=last_seq[d.session_id],
+                client_message_id=d.client_id,
+                sent_at=d.now,
+            )
+            if d.sender_id == session.astrologer_id and session.astrologer_replied_at is None:
+                session.astrologer_replied_at = d.now  # the no-reply refund rule reads this
+            if d.client_id is not None:
+                stored[key] = message
+            seen.add((d.session_id, d.sender_id))
+            created.append(message)
+            outcomes.append((message, True))
+    db.session.add_all(created)
+    if seen:
+        _seen_sending(seen, max(d.now for d in drafts))
     db.session.flush()
-    _announce(message)
-    return message, True
+    for message in created:
+        _announce(message)
+    return outcomes
 
 
 def post_system_message(session, content, now=None):
@@ -209,6 +284,16 @@ def _seen(session_id, user_id, now, status=ConnectionStatus.CONNECTED):
         elif participant.disconnected_at is None:
             participant.disconnected_at = now
     return participant
+
+
+def _seen_sending(pairs, now):
+    """Participants (session id, user id) who just sent a message: connected, seen at `now`, one statement."""
+    db.session.execute(
+        db.update(SessionParticipant)
+        .where(db.tuple_(SessionParticipant.session_id, SessionParticipant.user_id).in_(sorted(pairs)))
+        .values(last_seen_at=now, connection_status=ConnectionStatus.CONNECTED, disconnected_at=None)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def connected(session_id, user_id, now=None):

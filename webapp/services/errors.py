@@ -44,6 +44,12 @@ class PhoneTaken(ValidationFailed):
         super().__init__("phone", "An account with this phone number already exists. Log in instead?")
 
 
+class NotAuthenticated(DomainError):
+    code = "unauthorized"
+    status = 401
+    message = "Log in again to continue."
+
+
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     status = 401
