@@ -16,7 +16,6 @@ from datetime import datetime
 from ..extensions import db
 from ..models import (
     ConnectionStatus,
-    ConsultationSession,
     Message,
     MessageType,
     SessionParticipant,
@@ -25,7 +24,7 @@ from ..models import (
     UserStatus,
     utcnow,
 )
-from . import notifier
+from . import locks, notifier
 from .errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotFound, ValidationFailed
 
 MAX_LENGTH = 2000
@@ -135,17 +134,8 @@ def send_many(drafts):
     in that session (stored before, or earlier in `drafts`) gets that message back with created False,
     even after the end. Sessions are locked in id order, so seqs stay gap-free per session.
     """
-    session_ids = sorted({d.session_id for d in drafts})
-    sessions = {
-        session.id: session
-        for session in db.session.execute(
-            db.select(ConsultationSession)
-            .where(ConsultationSession.id.in_(session_ids))
-            .order_by(ConsultationSession.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalars()
-    }
+    session_ids = {d.session_id for d in drafts}
+    sessions = locks.sessions(session_ids)
     active = set(
         db.session.execute(
             db.select(User.id).where(User.id.in_({d.sender_id for d in drafts}), User.status == UserStatus.ACTIVE)
