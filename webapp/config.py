@@ -108,6 +108,7 @@ class Config:
     RATELIMIT_CONSULTATION_REQUEST = "10 per minute;60 per hour"
     RATELIMIT_SYNC = "120 per minute"
     RATELIMIT_CHAT_MESSAGES = "5/second;60/minute"  # per socket
+    RATELIMIT_CALL_SIGNALS = "50/second;600/minute"  # per socket: offers, answers, ICE candidates
     #: Argon2id cost (argon2-cffi's RFC 9106 low-memory profile; above OWASP's minimum).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536  # KiB

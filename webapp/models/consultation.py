@@ -139,6 +139,8 @@ class SessionParticipant(IdMixin, TimestampMixin, db.Model):
     )
     #: The last sign of life from any of this participant's sockets in the session.
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Calls: when this participant's media connection failed; cleared when it connects again.
+    media_lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[ConsultationSession] = relationship(back_populates="participants")
     user = relationship("User")

@@ -13,6 +13,10 @@ stays clean. Who sends what:
     mark_read      participant -> server: `read` to session:<id> when the read mark moves forward
     presence       participant -> server: heartbeat (every 15 s) for the reconnect rule
     leave_session  participant -> server: leave session:<id>
+    call_signal    participant of an active call -> server: {kind: offer | answer | ice, data}; relayed as
+                   `call_signal` {session_id, from, kind, data} to the other sockets in session:<id>
+    call_state     participant of an active call -> server: {state: connected | failed}, the browser's
+                   media connection (answers the call; a failure starts the reconnect grace)
 """
 
 import time
@@ -27,7 +31,7 @@ from .. import metrics
 from ..extensions import db, limiter, socketio
 from ..models import SessionStatus
 from ..ratelimits import SocketWindows
-from ..services import billing, chat, consultations
+from ..services import billing, calls, chat, consultations
 from ..services.errors import DomainError, SessionNotActive
 from . import writer
 from .auth import reload_user, socket_users
@@ -89,15 +93,14 @@ def join_session(session, data):
 
 
 _parsed_limits = cache(parse_many)  # every message asks; the setting rarely changes
-_message_windows = SocketWindows()
+_message_windows, _signal_windows = SocketWindows(), SocketWindows()
 
 
-def _within_message_limits(sid):
-    """RATELIMIT_CHAT_MESSAGES per socket (on when the HTTP limits are)."""
+def _within_limits(windows, setting, sid):
+    """app.config[setting] per socket (on when the HTTP limits are)."""
     if not limiter.enabled:
         return True
-    limits = _parsed_limits(current_app.config["RATELIMIT_CHAT_MESSAGES"])
-    return _message_windows.allow(sid, limits, time.monotonic())
+    return windows.allow(sid, _parsed_limits(current_app.config[setting]), time.monotonic())
 
 
 @socketio.on("send_message")
@@ -113,7 +116,7 @@ def send_message(data=None):
         if not isinstance(data, dict):
             return error_ack("bad_request", "The event needs an object with a session_id.")
         session_id = chat.parse_session_id(data.get("session_id"))
-        if not _within_message_limits(request.sid):
+        if not _within_limits(_message_windows, "RATELIMIT_CHAT_MESSAGES", request.sid):
             return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
         message, created = writer.submit(chat.draft(session_id, user_id, data.get("client_id"), data.get("content")))
     except DomainError as error:
@@ -160,12 +163,35 @@ def leave_session(session, data):
     return {"ok": True}
 
 
+@socketio.on("call_signal")
+@session_event(SessionStatus.ACTIVE)
+def call_signal(session, data):
+    if not _within_limits(_signal_windows, "RATELIMIT_CALL_SIGNALS", request.sid):
+        return error_ack("rate_limited", "Too many call signals; wait a moment.")
+    signal = calls.clean_signal(session, data.get("kind"), data.get("data"))
+    socketio.emit(
+        "call_signal",
+        {"session_id": str(session.id), "from": str(current_user.id), **signal},
+        to=chat.session_room(session.id),
+        skip_sid=request.sid,
+    )
+    return {"ok": True}
+
+
+@socketio.on("call_state")
+@session_event(SessionStatus.ACTIVE)
+def call_state(session, data):
+    calls.media_state(session, current_user.id, data.get("state"))
+    return {"ok": True}
+
+
 @socketio.on("disconnect")
 def disconnect(reason=None):
     """A socket closed: participants with no other socket here are marked disconnected."""
     metrics.SOCKETS.dec()
     user_id = socket_users.pop(request.sid, None)
     _message_windows.forget(request.sid)
+    _signal_windows.forget(request.sid)
     sessions = [chat.parse_session_id(room.split(":", 1)[1]) for room in rooms() if room.startswith("session:")]
     if user_id is None or not sessions:
         return

@@ -15,8 +15,8 @@ End rules, each applied by `run_due`:
 - a minute overdue by more than DOWNTIME_GRACE_SECONDS (the server or the
   engine was down): it is not charged, the session closes at the last paid
   minute with service_interruption;
-- a participant with no sign of life for RECONNECT_GRACE_SECONDS:
-  participant_disconnected.
+- a participant with no sign of life for RECONNECT_GRACE_SECONDS, or in a
+  call whose media connection stayed failed that long: participant_disconnected.
 
 Ending goes through consultations.end in its own transaction, after the
 charge transaction, so the engine never holds a session lock while it
@@ -264,10 +264,24 @@ def _sweeps(now):
         .scalars()
         .all()
     )
+    # A call whose media stayed failed through the grace ends the same way (calls.media_state).
+    gone += (
+        db.session.execute(
+            db.select(ConsultationSession.id)
+            .join(SessionParticipant, SessionParticipant.session_id == ConsultationSession.id)
+            .where(
+                ConsultationSession.status == SessionStatus.ACTIVE,
+                SessionParticipant.media_lost_at <= gone_deadline,
+            )
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
     db.session.rollback()
     for session_id in silent:
         yield session_id, EndReason.ASTROLOGER_NO_REPLY, now
-    for session_id in gone:
+    for session_id in dict.fromkeys(gone):
         if session_id not in silent:
             yield session_id, EndReason.PARTICIPANT_DISCONNECTED, now
 

@@ -1,0 +1,84 @@
+"""Voice calls: what a WebRTC signal between the two participants of a call session may carry.
+
+The server never touches media. It relays each side's offer, answer and ICE
+candidates to the other side over the session's Socket.IO room, after
+checking that the sender takes part in an active call session and that the
+signal has the shape a browser produces (RTCSessionDescriptionInit,
+RTCIceCandidateInit), with sizes bounded so the room cannot be flooded.
+"""
+
+from ..extensions import db
+from ..models import SessionParticipant, SessionType, utcnow
+from .errors import DomainError, ValidationFailed
+
+KINDS = ("offer", "answer", "ice")
+MEDIA_STATES = ("connected", "failed")
+MAX_SDP = 20_000
+MAX_CANDIDATE = 1_000
+MAX_MID = 64
+
+
+class NotACall(DomainError):
+    code = "not_a_call"
+    status = 409
+    message = "This consultation is a chat, not a call."
+
+
+def clean_signal(session, kind, data):
+    """The signal to relay, as {"kind", "data"}; NotACall or ValidationFailed otherwise.
+
+    offer/answer: {"type": kind, "sdp": text}; ice: {"candidate": text, "sdpMid": text or null,
+    "sdpMLineIndex": whole number or null}, or null for the end of candidates.
+    """
+    if session.session_type != SessionType.CALL:
+        raise NotACall()
+    if kind not in KINDS:
+        raise ValidationFailed("kind", "kind must be offer, answer or ice.")
+    if kind == "ice":
+        return {"kind": kind, "data": _candidate(data)}
+    if not isinstance(data, dict) or data.get("type") != kind:
+        raise ValidationFailed("data", f"An {kind} needs data with type {kind!r} and an sdp.")
+    sdp = data.get("sdp")
+    if not isinstance(sdp, str) or not 1 <= len(sdp) <= MAX_SDP:
+        raise ValidationFailed("data", f"sdp must be text of 1 to {MAX_SDP} characters.")
+    return {"kind": kind, "data": {"type": kind, "sdp": sdp}}
+
+
+def _candidate(data):
+    if data is None:
+        return None  # the sender has gathered every candidate
+    if not isinstance(data, dict):
+        raise ValidationFailed("data", "An ICE candidate must be an object or null.")
+    candidate, mid, index = data.get("candidate"), data.get("sdpMid"), data.get("sdpMLineIndex")
+    if not isinstance(candidate, str) or len(candidate) > MAX_CANDIDATE:
+        raise ValidationFailed("data", f"candidate must be text of at most {MAX_CANDIDATE} characters.")
+    if mid is not None and (not isinstance(mid, str) or len(mid) > MAX_MID):
+        raise ValidationFailed("data", "sdpMid must be short text or null.")
+    if index is not None and (not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 64):
+        raise ValidationFailed("data", "sdpMLineIndex must be a small whole number or null.")
+    return {"candidate": candidate, "sdpMid": mid, "sdpMLineIndex": index}
+
+
+def media_state(session, user_id, state, now=None):
+    """A participant's browser reports its media connection: "connected" or "failed".
+
+    Connected audio is the astrologer's answer (the no-reply rule reads astrologer_replied_at, as
+    a first chat message does) and clears a loss; a failure starts the reconnect grace, after which
+    billing.run_due ends the session as participant_disconnected (billing._sweeps).
+    """
+    now = now or utcnow()
+    if session.session_type != SessionType.CALL:
+        raise NotACall()
+    if state not in MEDIA_STATES:
+        raise ValidationFailed("state", "state must be connected or failed.")
+    participant = db.session.execute(
+        db.select(SessionParticipant).filter_by(session_id=session.id, user_id=user_id)
+    ).scalar_one()
+    if state == "connected":
+        participant.media_lost_at = None
+        if session.astrologer_replied_at is None:
+            session.astrologer_replied_at = now
+    elif participant.media_lost_at is None:
+        participant.media_lost_at = now
+    db.session.flush()
+    return participant
