@@ -6,6 +6,7 @@ production (APP_ENV), `TestConfig` overrides the database and the clocks for
 the test suite.
 """
 
+import json
 import os
 import secrets
 from decimal import Decimal, InvalidOperation
@@ -81,6 +82,30 @@ class _Env:
             raise ConfigError(f"{name} must be at most {maximum}, got {value}")
 
 
+ICE_SCHEMES = ("stun:", "turn:", "turns:")
+
+
+def _ice_servers(text):
+    """ICE_SERVERS: a JSON list of RTCIceServer objects ({"urls", optional "username", "credential"}),
+    handed to the browsers of a call as is. Empty: host candidates only (calls on one network)."""
+    try:
+        servers = json.loads(text or "[]")
+    except ValueError:
+        raise ConfigError('ICE_SERVERS must be JSON, e.g. [{"urls": "stun:stun.example.com:3478"}]') from None
+    if not isinstance(servers, list):
+        raise ConfigError("ICE_SERVERS must be a JSON list of objects with urls")
+    for server in servers:
+        urls = server.get("urls") if isinstance(server, dict) else None
+        urls = [urls] if isinstance(urls, str) else urls
+        if not urls or not all(isinstance(url, str) and url.startswith(ICE_SCHEMES) for url in urls):
+            raise ConfigError(
+                f"ICE_SERVERS: each server needs urls starting with stun:, turn: or turns:, got {server!r}"
+            )
+        if any(not isinstance(server.get(key, ""), str) for key in ("username", "credential")):
+            raise ConfigError("ICE_SERVERS: a server's username and credential must be text")
+    return servers
+
+
 def _database_url(url):
     # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
     if url and url.startswith("postgres://"):
@@ -144,6 +169,7 @@ class Config:
         self.NO_REPLY_SECONDS = env.int("NO_REPLY_SECONDS", 180, minimum=1)
         self.RECONNECT_GRACE_SECONDS = env.int("RECONNECT_GRACE_SECONDS", 90, minimum=1)
         self.DOWNTIME_GRACE_SECONDS = env.int("DOWNTIME_GRACE_SECONDS", 30, minimum=1)
+        self.ICE_SERVERS = _ice_servers(env.str("ICE_SERVERS"))
 
         self.CURRENCY = env.str("CURRENCY", "INR")
         if len(self.CURRENCY) != 3 or not self.CURRENCY.isalpha() or not self.CURRENCY.isupper():

@@ -20,7 +20,8 @@ CSP = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
-PERMISSIONS = {"camera": "()", "geolocation": "()", "microphone": "()", "payment": "()"}
+# The microphone for voice calls, on this origin only.
+PERMISSIONS = {"camera": "()", "geolocation": "()", "microphone": "(self)", "payment": "()"}
 
 
 def init_app(app):

@@ -147,7 +147,7 @@ def people(e2e_app):
                 _db.session.commit()
                 return email
 
-        def astrologer(self, rate="10.00", capacity=1, name=None):
+        def astrologer(self, rate="10.00", capacity=1, name=None, call_rate=None):
             with e2e_app.app_context():
                 email = f"a-{uuid.uuid4().hex[:8]}@example.com"
                 accounts.create_user(
@@ -157,7 +157,7 @@ def people(e2e_app):
                     type=UserType.ASTROLOGER,
                     astrologer=dict(
                         chat_rate_per_minute=rate,
-                        call_rate_per_minute=rate,
+                        call_rate_per_minute=call_rate or rate,
                         max_concurrent_sessions=capacity,
                         languages=["Hindi", "English"],
                         specializations=["Vedic"],
@@ -182,6 +182,10 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
+            # Calls: a fake microphone (a beeping tone), no permission prompt, audio without a click.
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required",
         ],
     }
 

@@ -7,11 +7,12 @@ from playwright.sync_api import expect
 from .conftest import MINUTE_SECONDS, log_in
 
 
-def go_available(page):
+def go_available(page, channel="chat"):
     page.locator(
-        "#availability-panel form:has(input[name=channel][value=chat]):has(input[name=status][value=available]) button"
+        f"#availability-panel form:has(input[name=channel][value={channel}]):has(input[name=status][value=available])"
+        " button"
     ).click()
-    expect(page.locator("#availability-panel")).to_contain_text("Chat: you are now available.")
+    expect(page.locator("#availability-panel")).to_contain_text(f"{channel.capitalize()}: you are now available.")
 
 
 def start_chat(user_page, astrologer_name):
@@ -206,3 +207,36 @@ def test_admin_finds_yesterdays_session_refunds_half_and_downloads_the_csv(perso
     assert types.count("charge") == 4 and "hold" in types
     admin.goto("/admin/ledger/verify")
     expect(admin.locator(".checks")).not_to_contain_text("BREACH")
+
+
+def test_a_voice_call_carries_audio_both_ways_is_billed_at_the_call_rate_and_hangs_up(person, people):
+    astro_email = people.astrologer(name="Vani Callwell", rate="10.00", call_rate="20.00")
+    user_email = people.user(balance="500.00")
+    astro, user = person(), person()
+    log_in(astro, astro_email)
+    go_available(astro, "call")
+    log_in(user, user_email)
+    user.goto("/astrologers?q=Vani")
+    user.click("text=Vani Callwell")
+    expect(user.locator(".start-option:has(#start-chat)")).to_contain_text("Chat (offline)")  # per channel
+    user.locator(".start-option:has(#start-call) form button").click()
+    expect(user.locator("body")).to_contain_text("Waiting for Vani Callwell")
+    accept_first(astro)
+    for page in (user, astro):
+        expect(page.locator("[data-call-state]")).to_have_attribute("data-call-state", "connected", timeout=30_000)
+    # The fake microphone's tone arrives on each side: the receiving meter moves.
+    audible = re.compile(r"^(0\.(0[2-9]|[1-9]\d)\d|1\.000)$")  # data-level >= 0.020 (silence reads 0.000)
+    for page in (astro, user):
+        expect(page.locator("[data-call]")).to_have_attribute("data-level", audible, timeout=20_000)
+    expect(user.locator(".room-head")).to_contain_text("Call · ₹20.00 per started minute")
+    two_or_more_minutes_at_20 = re.compile(r"^₹([2468]0|[1-9]\d*[02468]0)\.00$")
+    expect(user.locator('[data-bar="total_cost"]')).to_have_text(
+        two_or_more_minutes_at_20, timeout=MINUTE_SECONDS * 3000
+    )
+    expect(user.locator(".msg-system").first).to_be_visible()  # the chat panel is there beside the call
+    user.click("[data-call-mute]")
+    expect(user.locator("[data-call-mute]")).to_have_attribute("aria-pressed", "true")
+    user.on("dialog", lambda dialog: dialog.accept())
+    user.click("text=End call")
+    expect(astro.locator("[data-call-state]")).to_have_attribute("data-call-state", "ended")
+    expect(astro.locator(".ended-banner")).to_be_visible()

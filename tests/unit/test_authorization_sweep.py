@@ -179,7 +179,16 @@ def test_each_actor_gets_exactly_what_the_rule_says(app, client, world, method, 
     assert response.status_code < 500
 
 
-EVENTS = ("join_session", "send_message", "typing", "mark_read", "presence", "leave_session", "call_signal", "call_state")
+EVENTS = (
+    "join_session",
+    "send_message",
+    "typing",
+    "mark_read",
+    "presence",
+    "leave_session",
+    "call_signal",
+    "call_state",
+)
 
 
 @pytest.mark.parametrize("actor", ACTORS)

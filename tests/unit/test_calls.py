@@ -125,8 +125,8 @@ def test_signals_need_an_active_call(app, call, consult):
 @pytest.mark.parametrize(
     "kind, data, error",
     [
-        ("dance", OFFER, "kind must be offer, answer or ice"),
-        (None, OFFER, "kind must be offer, answer or ice"),
+        ("dance", OFFER, "kind must be ready, offer, answer or ice"),
+        (None, OFFER, "kind must be ready, offer, answer or ice"),
         ("offer", {"type": "answer", "sdp": "v=0"}, "type 'offer'"),
         ("offer", {"type": "offer"}, "sdp must be text"),
         ("offer", {"type": "offer", "sdp": "x" * 20_001}, "sdp must be text"),
@@ -234,3 +234,45 @@ def test_call_state_is_refused_for_chats_and_bad_states(app, call, consult):
     sock = socket_for(app, "cu@example.com")
     ack = sock.emit("call_state", {"session_id": str(chat_session.id), "state": "connected"}, callback=True)
     assert ack["error"] == "not_a_call"
+
+
+def test_the_profile_offers_each_channel_by_its_own_availability_and_rate(app, client, auth, consult):
+    astrologer = consult.astrologer(
+        email="voice@example.com",
+        chat_availability=Availability.OFFLINE,
+        call_availability=Availability.AVAILABLE,
+        call_rate=Decimal("30.00"),
+    )
+    consult.user(email="caller@example.com", balance="200.00")
+    auth.login("caller@example.com")
+    page = client.get(f"/astrologers/{astrologer.id}").get_data(as_text=True)
+    chat_part, call_part = page.split('id="start-call"')
+    assert "Chat (offline)" in chat_part and 'value="chat"' not in chat_part
+    assert 'name="session_type" value="call"' in call_part and "Start call" in call_part
+    assert "Minimum balance for 5 minutes: <strong>INR 150.00</strong>" in call_part  # 5 x the call rate
+
+
+def test_the_call_room_has_the_call_panel_with_the_configured_ice_servers(app, client, auth, call, monkeypatch):
+    servers = [{"urls": "stun:stun.example.com:3478"}]
+    monkeypatch.setitem(app.config, "ICE_SERVERS", servers)
+    auth.login("user@example.com")
+    page = client.get(f"/consultations/{call.id}").get_data(as_text=True)
+    assert 'data-role="caller"' in page and "js/call.js" in page and "End call" in page
+    assert 'data-ice-servers="[{&#34;urls&#34;: &#34;stun:stun.example.com:3478&#34;}]"' in page
+    assert 'id="messages"' in page  # the chat stays beside the call
+    auth.logout()
+    auth.login("astro@example.com")
+    assert 'data-role="callee"' in client.get(f"/consultations/{call.id}").get_data(as_text=True)
+
+
+def test_a_chat_room_has_no_call_panel(app, client, auth, consult):
+    astrologer, user = consult.astrologer(email="ca@example.com"), consult.user(email="cu@example.com")
+    session = consult.accept(consult.request(user, astrologer))
+    auth.login("cu@example.com")
+    page = client.get(f"/consultations/{session.id}").get_data(as_text=True)
+    assert "data-call" not in page and "js/call.js" not in page and "End consultation" in page
+
+
+def test_the_microphone_is_allowed_to_this_origin_only(client):
+    policy = client.get("/healthz").headers["Permissions-Policy"]
+    assert "microphone=(self)" in policy and "camera=()" in policy

@@ -66,6 +66,11 @@ def test_values_are_parsed_from_the_environment():
         ({"CURRENCY": "rupees"}, "CURRENCY"),
         ({"APP_ENV": "staging"}, "APP_ENV"),
         ({"HANDOFF_JWT_SECRET": "short"}, "HANDOFF_JWT_SECRET"),
+        ({"ICE_SERVERS": "stun:stun.example.com"}, "ICE_SERVERS"),
+        ({"ICE_SERVERS": '{"urls": "stun:x"}'}, "ICE_SERVERS"),
+        ({"ICE_SERVERS": '[{"urls": "http://x"}]'}, "ICE_SERVERS"),
+        ({"ICE_SERVERS": '[{"urls": []}]'}, "ICE_SERVERS"),
+        ({"ICE_SERVERS": '[{"urls": "turn:x", "credential": 5}]'}, "ICE_SERVERS"),
         ({"APP_ENV": "production"}, "SECRET_KEY"),
         ({"APP_ENV": "production", "SECRET_KEY": "k"}, "PAYMENT_WEBHOOK_SECRET"),
     ],
@@ -101,3 +106,14 @@ def test_factory_defaults_to_sqlite_in_the_instance_folder(tmp_path, monkeypatch
     app = create_app(TestConfig(None))
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/astroconsult.db")
+
+
+def test_ice_servers_are_read_as_the_browsers_take_them():
+    servers = (
+        '[{"urls": "stun:stun.example.com:3478"}, {"urls": ["turn:t.example.com"], "username": "u", "credential": "p"}]'
+    )
+    assert Config({"ICE_SERVERS": servers}).ICE_SERVERS == [
+        {"urls": "stun:stun.example.com:3478"},
+        {"urls": ["turn:t.example.com"], "username": "u", "credential": "p"},
+    ]
+    assert Config({}).ICE_SERVERS == []  # host candidates only

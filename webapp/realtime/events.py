@@ -13,7 +13,7 @@ stays clean. Who sends what:
     mark_read      participant -> server: `read` to session:<id> when the read mark moves forward
     presence       participant -> server: heartbeat (every 15 s) for the reconnect rule
     leave_session  participant -> server: leave session:<id>
-    call_signal    participant of an active call -> server: {kind: offer | answer | ice, data}; relayed as
+    call_signal    participant of an active call -> server: {kind: ready | offer | answer | ice, data}; relayed as
                    `call_signal` {session_id, from, kind, data} to the other sockets in session:<id>
     call_state     participant of an active call -> server: {state: connected | failed}, the browser's
                    media connection (answers the call; a failure starts the reconnect grace)

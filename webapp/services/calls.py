@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import SessionParticipant, SessionType, utcnow
 from .errors import DomainError, ValidationFailed
 
-KINDS = ("offer", "answer", "ice")
+KINDS = ("ready", "offer", "answer", "ice")
 MEDIA_STATES = ("connected", "failed")
 MAX_SDP = 20_000
 MAX_CANDIDATE = 1_000
@@ -27,13 +27,16 @@ class NotACall(DomainError):
 def clean_signal(session, kind, data):
     """The signal to relay, as {"kind", "data"}; NotACall or ValidationFailed otherwise.
 
-    offer/answer: {"type": kind, "sdp": text}; ice: {"candidate": text, "sdpMid": text or null,
-    "sdpMLineIndex": whole number or null}, or null for the end of candidates.
+    ready: null (the sender's microphone is on and it is listening: the caller answers with a fresh
+    offer); offer/answer: {"type": kind, "sdp": text}; ice: {"candidate": text, "sdpMid": text or
+    null, "sdpMLineIndex": whole number or null}, or null for the end of candidates.
     """
     if session.session_type != SessionType.CALL:
         raise NotACall()
     if kind not in KINDS:
-        raise ValidationFailed("kind", "kind must be offer, answer or ice.")
+        raise ValidationFailed("kind", "kind must be ready, offer, answer or ice.")
+    if kind == "ready":
+        return {"kind": kind, "data": None}
     if kind == "ice":
         return {"kind": kind, "data": _candidate(data)}
     if not isinstance(data, dict) or data.get("type") != kind:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ...extensions import htmx
-from ...models import UserType
+from ...models import SessionType, UserType
 from ...services import marketplace, wallet
 from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
 from . import bp
@@ -79,7 +79,9 @@ def profile(astrologer_id):
     if htmx and request.args.get("reviews_page"):
         return render_template("astrologers/_reviews.html", astrologer=found, reviews=reviews)
     minutes = current_app.config["MIN_START_MINUTES"]
-    needed = marketplace.minimum_start_balance(found.profile, minutes)
+    needed = {
+        channel.value: marketplace.minimum_start_balance(found.profile, minutes, channel) for channel in SessionType
+    }
     available = None
     if current_user.is_authenticated and current_user.type == UserType.USER:
         available = wallet.wallet_of(current_user.id).available_balance

@@ -23,6 +23,7 @@
   list.querySelectorAll("[data-seq]").forEach(function (item) { seen.add(Number(item.dataset.seq)); });
 
   var socket = window.io({ reconnectionDelay: 500, reconnectionDelayMax: 5000 });
+  room.roomSocket = socket; // shared with the call panel (call.js): one connection per room
 
   // ---------------------------------------------------------------- connection
 
@@ -36,6 +37,7 @@
       if (error) { setTimeout(function () { if (socket.connected) join(); }, 2000); return; }
       if (!ack.ok) { showError(ack.message); return; }
       banner(false);
+      room.dispatchEvent(new CustomEvent("room:joined", { detail: ack.session }));
       ack.messages.forEach(render);
       applyRead(ack.read);
       updateBar(ack.session);
@@ -273,6 +275,7 @@
   });
 
   function finish() {
+    if (!ended) room.dispatchEvent(new CustomEvent("room:ended"));
     ended = true;
     room.querySelector(".ended-banner").hidden = false;
     room.querySelector(".connection-banner").hidden = true;

@@ -1,0 +1,191 @@
+/* The voice call of a call session: WebRTC audio between the two browsers. Signaling travels on the
+   room's own Socket.IO connection (chat.js) as call_signal events, which the server relays between
+   the session's two participants only. The user calls and the astrologer answers: the caller sends
+   an offer whenever it (re)joins; the callee says "ready" when it (re)joins and no offer came, and
+   the caller answers every "ready" with a fresh offer, so either side may arrive, reload or
+   reconnect first. The media state is reported (call_state): connected answers the call; failed
+   starts the server's reconnect grace, and the caller offers again to recover. */
+(function () {
+  "use strict";
+  var room = document.querySelector("[data-live-page=room]");
+  var panel = room && room.querySelector("[data-call]");
+  if (!panel) return;
+  var labels = {
+    starting: "Starting the call…",
+    microphone: "Allow the microphone to start the call.",
+    calling: "Calling… waiting for the other side to join.",
+    connecting: "Connecting…",
+    connected: "Connected",
+    reconnecting: "Connection lost; reconnecting…",
+    ended: "The call has ended.",
+    "no-microphone": "The microphone is off or blocked; allow it in the browser to talk. The chat still works.",
+    unsupported: "This browser cannot make calls; the chat still works.",
+  };
+  var stateLine = panel.querySelector("[data-call-state]");
+  function show(name) {
+    stateLine.dataset.callState = name;
+    stateLine.textContent = labels[name];
+  }
+  if (!room.roomSocket || !window.RTCPeerConnection || !navigator.mediaDevices) { show("unsupported"); return; }
+
+  var socket = room.roomSocket;
+  var sessionId = room.dataset.sessionId;
+  var me = room.dataset.userId;
+  var caller = panel.dataset.role === "caller";
+  var iceServers = JSON.parse(panel.dataset.iceServers || "[]");
+  var audio = panel.querySelector("[data-call-audio]");
+  var meter = panel.querySelector("[data-call-level]");
+  var muteButton = panel.querySelector("[data-call-mute]");
+  var local = null;      // this side's microphone stream
+  var pc = null;         // the current peer connection (a new one per offer)
+  var pendingIce = [];   // candidates that came before the remote description
+  var offered = false;   // the callee got an offer since its last join
+  var reported = null;   // the last media state told to the server
+  var ended = false;
+  var level = { context: null, timer: null };
+
+  function signal(kind, data) {
+    socket.emit("call_signal", { session_id: sessionId, kind: kind, data: data === undefined ? null : data });
+  }
+
+  function report(state) {
+    if (reported === state) return;
+    reported = state;
+    socket.emit("call_state", { session_id: sessionId, state: state });
+  }
+
+  function microphone() {
+    if (local) return Promise.resolve(local);
+    show("microphone");
+    return navigator.mediaDevices.getUserMedia({ audio: true, video: false }).then(function (stream) {
+      local = stream;
+      muteButton.disabled = false;
+      return stream;
+    });
+  }
+
+  function connection() {
+    if (pc) pc.close();
+    pendingIce = [];
+    var current = new RTCPeerConnection({ iceServers: iceServers });
+    pc = current;
+    local.getTracks().forEach(function (track) { current.addTrack(track, local); });
+    current.onicecandidate = function (event) {
+      if (current === pc) signal("ice", event.candidate ? event.candidate.toJSON() : null);
+    };
+    current.ontrack = function (event) {
+      audio.srcObject = event.streams[0];
+      listen(event.streams[0]);
+    };
+    current.onconnectionstatechange = function () {
+      if (current !== pc || ended) return;
+      var state = current.connectionState;
+      if (state === "connected") { show("connected"); report("connected"); }
+      else if (state === "failed") { show("reconnecting"); report("failed"); if (caller) setTimeout(offer, 1000); }
+      else if (state === "disconnected") show("reconnecting");
+      else if (state === "connecting") show("connecting");
+    };
+    return current;
+  }
+
+  function remote(current, description) {
+    return current.setRemoteDescription(description).then(function () {
+      var queued = pendingIce;
+      pendingIce = [];
+      queued.forEach(function (candidate) { current.addIceCandidate(candidate).catch(function () {}); });
+    });
+  }
+
+  function offer() {
+    if (ended || !local) return;
+    var current = connection();
+    show(reported === "connected" ? "reconnecting" : "calling");
+    current.createOffer()
+      .then(function (description) { return current.setLocalDescription(description); })
+      .then(function () { signal("offer", { type: "offer", sdp: current.localDescription.sdp }); })
+      .catch(trouble);
+  }
+
+  function answer(description) {
+    offered = true;
+    var current = connection();
+    show("connecting");
+    remote(current, description)
+      .then(function () { return current.createAnswer(); })
+      .then(function (reply) { return current.setLocalDescription(reply); })
+      .then(function () { signal("answer", { type: "answer", sdp: current.localDescription.sdp }); })
+      .catch(trouble);
+  }
+
+  function trouble() {
+    if (ended) return;
+    show("reconnecting");
+    if (caller) setTimeout(offer, 2000);
+  }
+
+  socket.on("call_signal", function (event) {
+    if (event.session_id !== sessionId || event.from === me || ended || !local) return;
+    if (event.kind === "ready" && caller) offer();
+    else if (event.kind === "offer" && !caller) answer(event.data);
+    else if (event.kind === "answer" && caller && pc && pc.signalingState === "have-local-offer") remote(pc, event.data).catch(trouble);
+    else if (event.kind === "ice" && pc) {
+      if (pc.remoteDescription) pc.addIceCandidate(event.data).catch(function () {});
+      else pendingIce.push(event.data);
+    }
+  });
+
+  room.addEventListener("room:joined", function (event) {
+    if (event.detail.status !== "active" || ended) return;
+    reported = null; // tell the server again after a reconnect
+    offered = false;
+    microphone().then(function () {
+      if (caller) { offer(); return; }
+      show("calling");
+      setTimeout(function () { if (!offered && !ended) signal("ready"); }, 1000);
+    }).catch(function () { show("no-microphone"); });
+  });
+
+  room.addEventListener("room:ended", function () {
+    ended = true;
+    if (pc) pc.close();
+    if (local) local.getTracks().forEach(function (track) { track.stop(); });
+    clearInterval(level.timer);
+    if (level.context) level.context.close();
+    muteButton.disabled = true;
+    meter.value = 0;
+    show("ended");
+  });
+
+  muteButton.addEventListener("click", function () {
+    if (!local) return;
+    var muted = muteButton.getAttribute("aria-pressed") !== "true";
+    local.getAudioTracks().forEach(function (track) { track.enabled = !muted; });
+    muteButton.setAttribute("aria-pressed", String(muted));
+    muteButton.textContent = muted ? "Unmute" : "Mute";
+  });
+
+  // The other side's loudness, as the meter and data-level (0..1), read ten times a second.
+  function listen(stream) {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    clearInterval(level.timer);
+    if (level.context) level.context.close();
+    var context = new Context();
+    var analyser = context.createAnalyser();
+    analyser.fftSize = 1024;
+    context.createMediaStreamSource(stream).connect(analyser);
+    var samples = new Float32Array(analyser.fftSize);
+    level.context = context;
+    level.timer = setInterval(function () {
+      analyser.getFloatTimeDomainData(samples);
+      var sum = 0;
+      for (var i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
+      var value = Math.min(1, Math.sqrt(sum / samples.length) * 4);
+      meter.value = value;
+      panel.dataset.level = value.toFixed(3);
+    }, 100);
+    if (context.state === "suspended") {
+      document.addEventListener("click", function () { context.resume(); }, { once: true });
+    }
+  }
+})();
