@@ -240,3 +240,25 @@ def test_a_voice_call_carries_audio_both_ways_is_billed_at_the_call_rate_and_han
     user.click("text=End call")
     expect(astro.locator("[data-call-state]")).to_have_attribute("data-call-state", "ended")
     expect(astro.locator(".ended-banner")).to_be_visible()
+
+
+def test_a_call_warns_offers_a_top_up_and_ends_when_the_balance_runs_out(person, people):
+    astro_email = people.astrologer(name="Ravi Shortcall", rate="10.00", call_rate="20.00")
+    user_email = people.user(balance="100.00")  # exactly the 5 minutes needed to start, at 20
+    astro, user = person(), person()
+    log_in(astro, astro_email)
+    go_available(astro, "call")
+    log_in(user, user_email)
+    user.goto("/astrologers?q=Ravi")
+    user.click("text=Ravi Shortcall")
+    user.locator(".start-option:has(#start-call) form button").click()
+    accept_first(astro)
+    expect(user.locator("[data-call-state]")).to_have_attribute("data-call-state", "connected", timeout=30_000)
+    expect(user.locator(".low-balance")).to_be_visible(timeout=MINUTE_SECONDS * 5000)
+    expect(user.locator("[data-room-topup] summary")).to_have_text("Add money without leaving the call")
+    for page in (user, astro):
+        expect(page.locator("[data-call-state]")).to_have_attribute(
+            "data-call-state", "ended", timeout=MINUTE_SECONDS * 5000
+        )
+    expect(user.locator('[data-bar="balance"]')).to_have_text("₹0.00")
+    expect(user.locator('[data-bar="total_cost"]')).to_have_text("₹100.00")
