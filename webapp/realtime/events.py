@@ -32,7 +32,7 @@ from ..extensions import db, limiter, socketio
 from ..models import SessionStatus
 from ..ratelimits import SocketWindows
 from ..services import billing, calls, chat, consultations
-from ..services.errors import DomainError, SessionNotActive
+from ..services.errors import DomainError, SessionNotActive, Unexpected
 from . import writer
 from .auth import reload_user, socket_users
 
@@ -67,7 +67,7 @@ def session_event(*statuses):
             except Exception:
                 db.session.rollback()
                 current_app.logger.exception("socket event %s failed", handler.__name__)
-                return error_ack("internal", "Something went wrong; please try again.")
+                return error_ack(Unexpected.code, Unexpected.message)
 
         return wrapped
 
@@ -123,7 +123,7 @@ def send_message(data=None):
         return error_ack(error.code, error.message)
     except Exception:
         current_app.logger.exception("socket event send_message failed")
-        return error_ack("internal", "Something went wrong; please try again.")
+        return error_ack(Unexpected.code, Unexpected.message)
     if created:
         metrics.MESSAGES.inc()
     return {"ok": True, "message": message}

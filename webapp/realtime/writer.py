@@ -18,15 +18,14 @@ from flask import current_app
 
 from ..extensions import db, socketio
 from ..services import chat
-from ..services.errors import DomainError
+from ..services.errors import DomainError, Unexpected
 
 MAX_BATCH = 500
 WAIT_SECONDS = 30  # a sender gives up (and may resend with its client_id) after this long
 
 
-class WriterUnavailable(DomainError):
-    code = "internal"
-    message = "Something went wrong; please try again."
+class WriterUnavailable(Unexpected):
+    """The writer did not store the message (its batch failed or it did not answer in time)."""
 
 
 @dataclass

@@ -37,7 +37,7 @@ from ..models import (
     SessionStatus,
     utcnow,
 )
-from . import chat, consultations, notifier, wallet
+from . import chat, consultations, locks, notifier, wallet
 from .errors import IllegalTransition, InsufficientBalance
 
 BATCH_SIZE = 500  # sessions per round of the per-session path
@@ -173,7 +173,13 @@ def _due_ids(now):
 
 
 def _claim(session_id, now):
-    """The due session, locked; None when another runner holds it or it is no longer due."""
+    """The due session, locked after its astrologer's profile (the lock order; the charge writes
+    total_earnings); None when another transaction holds either or it is no longer due."""
+    astrologer_id = db.session.execute(
+        db.select(ConsultationSession.astrologer_id).filter_by(id=session_id)
+    ).scalar_one_or_none()
+    if astrologer_id is None or locks.astrologer_profile(astrologer_id, skip_locked=True) is None:
+        return None
     session = db.session.execute(
         db.select(ConsultationSession)
         .where(
@@ -254,24 +260,14 @@ def _sweeps(now):
     gone_deadline = now - timedelta(seconds=config["RECONNECT_GRACE_SECONDS"])
     # A participant who never joined counts from the acceptance; one who did, from the last sign of life.
     last_sign = db.func.coalesce(SessionParticipant.last_seen_at, ConsultationSession.started_at)
-    gone = (
-        db.session.execute(
-            db.select(ConsultationSession.id)
-            .join(SessionParticipant, SessionParticipant.session_id == ConsultationSession.id)
-            .where(ConsultationSession.status == SessionStatus.ACTIVE, last_sign <= gone_deadline)
-            .distinct()
-        )
-        .scalars()
-        .all()
-    )
     # A call whose media stayed failed through the grace ends the same way (calls.media_state).
-    gone += (
+    gone = (
         db.session.execute(
             db.select(ConsultationSession.id)
             .join(SessionParticipant, SessionParticipant.session_id == ConsultationSession.id)
             .where(
                 ConsultationSession.status == SessionStatus.ACTIVE,
-                SessionParticipant.media_lost_at <= gone_deadline,
+                db.or_(last_sign <= gone_deadline, SessionParticipant.media_lost_at <= gone_deadline),
             )
             .distinct()
         )
@@ -281,7 +277,7 @@ def _sweeps(now):
     db.session.rollback()
     for session_id in silent:
         yield session_id, EndReason.ASTROLOGER_NO_REPLY, now
-    for session_id in dict.fromkeys(gone):
+    for session_id in gone:
         if session_id not in silent:
             yield session_id, EndReason.PARTICIPANT_DISCONNECTED, now
 

@@ -8,7 +8,8 @@ RTCIceCandidateInit), with sizes bounded so the room cannot be flooded.
 """
 
 from ..extensions import db
-from ..models import SessionParticipant, SessionType, utcnow
+from ..models import SessionType, utcnow
+from . import chat
 from .errors import DomainError, ValidationFailed
 
 KINDS = ("ready", "offer", "answer", "ice")
@@ -74,9 +75,7 @@ def media_state(session, user_id, state, now=None):
         raise NotACall()
     if state not in MEDIA_STATES:
         raise ValidationFailed("state", "state must be connected or failed.")
-    participant = db.session.execute(
-        db.select(SessionParticipant).filter_by(session_id=session.id, user_id=user_id)
-    ).scalar_one()
+    participant = chat.participant_of(session.id, user_id)
     if state == "connected":
         participant.media_lost_at = None
         if session.astrologer_replied_at is None:

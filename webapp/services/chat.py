@@ -90,7 +90,8 @@ def next_seq(session_id):
     return (last or 0) + 1
 
 
-def _participant(session_id, user_id):
+def participant_of(session_id, user_id):
+    """The user's SessionParticipant row in the session, or None."""
     return db.session.execute(
         db.select(SessionParticipant).filter_by(session_id=session_id, user_id=user_id)
     ).scalar_one_or_none()
@@ -231,7 +232,7 @@ def mark_read(session_id, user_id, up_to_seq, now=None):
     now = now or utcnow()
     if not isinstance(up_to_seq, int) or isinstance(up_to_seq, bool) or up_to_seq < 0:
         raise ValidationFailed("up_to_seq", "up_to_seq must be a whole number.")
-    participant = _participant(session_id, user_id)
+    participant = participant_of(session_id, user_id)
     if participant is None:
         raise SessionNotFound()
     last = db.session.execute(db.select(db.func.max(Message.seq)).where(Message.session_id == session_id)).scalar() or 0
@@ -265,7 +266,7 @@ def mark_read(session_id, user_id, up_to_seq, now=None):
 
 
 def _seen(session_id, user_id, now, status=ConnectionStatus.CONNECTED):
-    participant = _participant(session_id, user_id)
+    participant = participant_of(session_id, user_id)
     if participant is not None:
         participant.last_seen_at = now
         participant.connection_status = status

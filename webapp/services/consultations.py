@@ -240,11 +240,10 @@ def _profile(astrologer_id):
 
 def _locked_for(session_id):
     """(astrologer profile, session), both locked in the one order: profile first."""
-    session = db.session.get(ConsultationSession, session_id)
+    profile, session = locks.session_and_profile(session_id)
     if session is None:
         raise SessionNotFound()
-    profile = locks.astrologer_profile(session.astrologer_id)
-    return profile, locks.session(session_id)
+    return profile, session
 
 
 def _refresh_presence(*user_ids):

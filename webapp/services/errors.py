@@ -18,6 +18,14 @@ class DomainError(Exception):
         self.details = details
 
 
+class Unexpected(DomainError):
+    """Something failed on our side (logged where it happened); nothing was stored."""
+
+    code = "internal"
+    status = 500
+    message = "Something went wrong; please try again."
+
+
 class ValidationFailed(DomainError):
     code = "invalid"
     status = 422

@@ -1,21 +1,37 @@
 """Row locks (SELECT ... FOR UPDATE), in the one order every use case follows:
 an astrologer's profile, then consultation sessions, then wallets (wallet.lock_wallets,
-in wallet-id order). Each returns the row reloaded under the lock, or None."""
+in wallet-id order). Each returns the row reloaded under the lock, or None.
+
+A use case that writes a row of that order (a charge adds to the profile's total_earnings)
+locks it in its place even when the write comes later; otherwise it would hold a session
+while waiting for a profile that someone ending that session holds (a deadlock)."""
 
 from ..extensions import db
 from ..models import AstrologerProfile, ConsultationSession
 
 
-def _locked(query):
-    return db.session.execute(query.with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
+def _locked(query, skip_locked=False):
+    query = query.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
+    return db.session.execute(query).scalar_one_or_none()
 
 
-def astrologer_profile(astrologer_id):
-    return _locked(db.select(AstrologerProfile).filter_by(user_id=astrologer_id))
+def astrologer_profile(astrologer_id, skip_locked=False):
+    """skip_locked: None at once when another transaction holds it."""
+    return _locked(db.select(AstrologerProfile).filter_by(user_id=astrologer_id), skip_locked)
 
 
 def session(session_id):
     return _locked(db.select(ConsultationSession).filter_by(id=session_id))
+
+
+def session_and_profile(session_id):
+    """(astrologer profile, session) of a session, locked in the order: profile first; (None, None) if no such session."""
+    astrologer_id = db.session.execute(
+        db.select(ConsultationSession.astrologer_id).filter_by(id=session_id)
+    ).scalar_one_or_none()
+    if astrologer_id is None:
+        return None, None
+    return astrologer_profile(astrologer_id), session(session_id)
 
 
 def sessions(session_ids):

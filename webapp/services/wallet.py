@@ -404,7 +404,7 @@ def charge_minute(session_id, minute, *, commission_percent, now=None):
     Raises InsufficientBalance (nothing written) when the user cannot pay it.
     """
     now = now or utcnow()
-    session = locks.session(session_id)
+    _, session = locks.session_and_profile(session_id)  # the profile first: its total_earnings is written
     keys = {leg: minute_key(session_id, minute, leg) for leg in ("debit", "credit", "commission")}
     debit = _replay(keys["debit"], amount=session.rate_per_minute)
     if debit is not None:
@@ -501,7 +501,7 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
     a double submit of the same n moves no money twice.
     """
     now = now or utcnow()
-    session = locks.session(session_id)
+    _, session = locks.session_and_profile(session_id)  # the profile first: its total_earnings is written
     key = refund_key(session_id, number)
     existing = _replay(key, amount=None if amount is None else parse_amount(amount))
     if existing is not None:
@@ -711,33 +711,50 @@ def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_pe
     """Charge the next minute of up to `limit` due sessions in a handful of statements (PostgreSQL only).
 
     The same legs, keys, wallet entries (chained per wallet) and totals as
-    charge_minute, written set-based: sessions claimed with FOR UPDATE SKIP
-    LOCKED, wallets locked in id order, every row written by one INSERT or
+    charge_minute, written set-based: the astrologers' profiles, then their
+    sessions claimed with FOR UPDATE SKIP LOCKED, wallets locked in id order, every row written by one INSERT or
     UPDATE over arrays. Sessions it cannot charge plainly (a free minute, a
     minute overdue beyond the grace, a short or frozen wallet, a key already
     used) are left for the per-session path, which applies the end rules.
     Returns the BatchCharges; the caller commits.
     """
     # Raw SQL: ids travel as text (cast in the SELECTs, parsed back by CAST(... AS uuid[])), amounts as Decimal.
+    due = """
+        status = 'active' AND next_charge_at <= :now AND next_charge_at >= :oldest
+        AND billed_minutes + free_minutes + 1 > :free_first
+    """
+    window = {"now": now, "oldest": now - timedelta(seconds=grace_seconds), "free_first": free_first_minutes}
+    candidates = db.session.execute(
+        db.text(f"SELECT id::text, astrologer_id::text FROM consultation_sessions WHERE {due}"
+                " ORDER BY next_charge_at LIMIT :limit"),
+        {**window, "limit": limit},
+    ).all()  # fmt: skip
+    if not candidates:
+        return []
+    # The lock order: the astrologers' profiles (total_earnings is written) before their sessions. A
+    # profile or session someone else holds (a session being ended) is skipped, not waited for.
+    astrologers = set(
+        db.session.execute(
+            db.text(
+                "SELECT user_id::text FROM astrologer_profiles WHERE user_id = ANY(CAST(:ids AS uuid[]))"
+                " ORDER BY user_id FOR UPDATE SKIP LOCKED"
+            ),
+            {"ids": _array({row.astrologer_id for row in candidates})},
+        ).scalars()
+    )
+    claimable = _array(row.id for row in candidates if row.astrologer_id in astrologers)
     claimed = db.session.execute(
         db.text(
-            """
+            f"""
             SELECT id::text AS id, user_id::text AS user_id, astrologer_id::text AS astrologer_id, rate_per_minute,
                    started_at, next_charge_at, billed_minutes, free_minutes, total_cost
             FROM consultation_sessions
-            WHERE status = 'active' AND next_charge_at <= :now AND next_charge_at >= :oldest
-              AND billed_minutes + free_minutes + 1 > :free_first
-            ORDER BY next_charge_at
-            LIMIT :limit
+            WHERE id = ANY(CAST(:ids AS uuid[])) AND {due}
+            ORDER BY id
             FOR UPDATE SKIP LOCKED
             """
         ),
-        {
-            "now": now,
-            "oldest": now - timedelta(seconds=grace_seconds),
-            "free_first": free_first_minutes,
-            "limit": limit,
-        },
+        {**window, "ids": claimable},
     ).all()
     if not claimed:
         return []

@@ -1,0 +1,144 @@
+"""The lock order on PostgreSQL (webapp/services/locks.py): an astrologer's profile, then sessions, then wallets.
+
+Ending a session locks its astrologer's profile, then the session. A charge or a refund writes the
+profile's total_earnings, so it must take the profile before the session too; when it took the
+session first, an End click during a billing pass deadlocked and the user got a 500 (seen in the
+browser call journey). Here a transaction holds a profile the way `consultations.end` does first,
+and the billing work runs beside it: it must wait for the profile or skip it, never hold the session.
+"""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import BillingTransaction, SessionParticipant, utcnow
+from webapp.services import billing, consultations, ledger, locks, wallet
+
+pytestmark = pytest.mark.postgres
+
+
+def _beside(app, work):
+    """Run work() in its own thread, app context and transaction; returns (thread, result dict)."""
+    result = {}
+
+    def run():
+        with app.app_context():
+            try:
+                result["pid"] = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+                result["value"] = work()
+                db.session.commit()
+            except Exception as error:
+                db.session.rollback()
+                result["error"] = repr(error)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result
+
+
+def _waits_for_a_lock(result, within=10):
+    """True once the thread's connection is waiting for a row lock."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if "pid" in result:
+            waiting = db.session.execute(
+                sa.text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": result["pid"]},
+            ).scalar()
+            if waiting:
+                return True
+        time.sleep(0.02)  # polling another connection's state, not timing the code under test
+    return False
+
+
+def _session_lock_is_free(session_id):
+    """Lock the session within 2 s as `consultations.end` does after the profile; False on a lock timeout."""
+    db.session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+    try:
+        locks.session(session_id)
+        return True
+    except sa.exc.OperationalError:
+        return False
+
+
+@pytest.fixture
+def live(app, consult):
+    """An active session accepted an hour ago whose minute 2 is due; (session, now)."""
+    t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    session = consult.accept(consult.request(consult.user(), consult.astrologer(), now=t0), now=t0)
+    now = t0 + timedelta(seconds=61)
+    db.session.execute(sa.update(SessionParticipant).values(last_seen_at=now))  # both still there
+    db.session.commit()
+    return session, now
+
+
+def test_a_charge_waits_for_the_profile_without_holding_the_session(app, live):
+    session, now = live
+    locks.astrologer_profile(session.astrologer_id)  # what ending the session takes first
+    thread, result = _beside(
+        app, lambda: wallet.charge_minute(session.id, 2, commission_percent=30, now=now).debit.minute
+    )
+    assert _waits_for_a_lock(result)
+    assert _session_lock_is_free(session.id)  # the end can go on: no deadlock
+    db.session.commit()
+    thread.join(timeout=30)
+    assert result.get("error") is None and result["value"] == 2  # charged once the profile was free
+
+
+def test_a_refund_waits_for_the_profile_without_holding_the_session(app, live):
+    session, now = live
+    locks.astrologer_profile(session.astrologer_id)
+    thread, result = _beside(app, lambda: wallet.refund(session.id, number=1, reason="goodwill", now=now).refund.amount)
+    assert _waits_for_a_lock(result)
+    assert _session_lock_is_free(session.id)
+    db.session.commit()
+    thread.join(timeout=30)
+    assert result.get("error") is None and result["value"] == session.rate_per_minute
+
+
+def test_a_billing_pass_skips_a_session_whose_profile_is_held_and_charges_it_next_pass(app, live):
+    session, now = live
+    locks.astrologer_profile(session.astrologer_id)
+    thread, result = _beside(app, lambda: billing.run_due(now))
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "the billing pass waited for the profile while holding the session"
+    assert result.get("error") is None and result["value"]["charged"] == 0
+    assert _session_lock_is_free(session.id)
+    db.session.commit()
+
+    assert billing.run_due(now)["charged"] == 1
+    charges = db.session.query(BillingTransaction).filter_by(session_id=session.id, minute=2).count()
+    assert charges == 3  # the user's debit, the astrologer's earning, the commission: once
+
+
+def test_ending_during_a_billing_pass_never_deadlocks(app, consult):
+    """The user's End click and the billing runner at the same instant, a few times over."""
+    astrologer = consult.astrologer()
+    for attempt in range(5):
+        t0 = utcnow().replace(microsecond=0) - timedelta(hours=1, minutes=attempt)
+        session = consult.accept(consult.request(consult.user(), astrologer, now=t0), now=t0)
+        now = t0 + timedelta(seconds=61)
+        db.session.execute(sa.update(SessionParticipant).values(last_seen_at=now))
+        db.session.commit()
+        barrier = threading.Barrier(2)
+
+        def end(session_id=session.id, user_id=session.user_id, now=now, barrier=barrier):
+            barrier.wait()
+            return consultations.end(session_id, by_user_id=user_id, now=now)
+
+        def bill(now=now, barrier=barrier):
+            barrier.wait()
+            return billing.run_due(now)
+
+        runs = [_beside(app, end), _beside(app, bill)]
+        for thread, _ in runs:
+            thread.join(timeout=30)
+        assert [result.get("error") for _, result in runs] == [None, None], f"attempt {attempt}"
+    report = ledger.verify()
+    assert report.ok, "\n".join(report.lines())
