@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app webapp
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: run test e2e e2e-calls chromium bench lint clean
+.PHONY: run test e2e chromium bench lint clean
 
 # Installs are stamped, so a second `make run` starts at once and a changed
 # requirements file reinstalls.
@@ -40,11 +40,6 @@ test: $(VENV)/.dev chromium
 # Only the browser journeys; HEADED=1 shows the browser (needs a display).
 e2e: $(VENV)/.dev chromium
 	$(BIN)/python -m pytest tests/e2e $(if $(HEADED),--headed --slowmo 300,)
-
-# The voice-call browser journeys (two Chromium contexts, fake microphones); kept out of `make test`
-# until a Chromium shutdown stall after WebRTC calls is understood (tests/e2e/test_call_journeys.py).
-e2e-calls: $(VENV)/.dev chromium
-	E2E_CALLS=1 $(BIN)/python -m pytest tests/e2e/test_call_journeys.py
 
 # Benchmarks beside their baselines -> bench/RESULTS.md (needs PostgreSQL; BENCH_DATABASE_URL).
 bench: $(VENV)/.dev

@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -31,10 +32,6 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-results" / "e2e"
 PASSWORD = "s3cret-Passw0rd"
 MINUTE_SECONDS = 3
-
-
-# The WebRTC journeys run on request (make e2e-calls): see the docstring of test_call_journeys.py.
-collect_ignore = [] if os.environ.get("E2E_CALLS") == "1" else ["test_call_journeys.py"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -190,10 +187,6 @@ def browser_type_launch_args(browser_type_launch_args):
             "--use-fake-device-for-media-stream",
             "--use-fake-ui-for-media-stream",
             "--autoplay-policy=no-user-gesture-required",
-            # Audio in the browser process and muted: an out-of-process audio service that has played a
-            # call's audio kept Chromium (and so the test run) from exiting on this headless machine.
-            "--mute-audio",
-            "--disable-features=AudioServiceOutOfProcess",
         ],
     }
 
@@ -203,32 +196,76 @@ def person(browser, request, product_server):
     """person() -> a new page in its own browser context (its own cookies): one person each.
     On failure every page's screenshot and console log are saved under test-results/e2e/<test>/."""
     pages = []
-
-    def open_page():
-        context = browser.new_context(base_url=product_server.url)
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        page.console_lines = []
-        page.on("console", lambda message: page.console_lines.append(f"{message.type}: {message.text}"))
-        page.on("pageerror", lambda error: page.console_lines.append(f"pageerror: {error}"))
-        pages.append(page)
-        return page
-
-    yield open_page
-    blocked = [line for page in pages for line in page.console_lines if "Content Security Policy" in line]
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    if failed:
-        folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
-        folder.mkdir(parents=True, exist_ok=True)
-        for index, page in enumerate(pages):
-            try:
-                page.screenshot(path=str(folder / f"page{index}.png"), full_page=True)
-            except Exception as error:  # a closed page still gets its console log saved
-                page.console_lines.append(f"(no screenshot: {error})")
-            (folder / f"page{index}-console.log").write_text("\n".join(page.console_lines) + f"\nurl: {page.url}\n")
-        print(f"\ne2e artifacts: {folder}")
+    yield lambda: _open_page(browser, product_server, pages)
+    _keep_artifacts(request, pages)
     for page in pages:
         page.context.close()
+    _assert_policy_kept(pages)
+
+
+@pytest.fixture
+def caller(launch_browser, browser_type_launch_args, request, product_server):
+    """person() for the voice-call journeys, on a Chromium of the test's own that is closed whole.
+
+    Disposing a browser context whose page held a WebRTC call (Target.disposeBrowserContext) now and
+    then never returns in headless Chromium 156; the closing browser is killed if it has not exited
+    after BROWSER_CLOSE_SECONDS, so such a hang cannot stall the run.
+    """
+    tag = f"--astroconsult-e2e-browser={uuid.uuid4().hex}"  # finds this browser's process; Chromium ignores it
+    own = launch_browser(args=[*browser_type_launch_args["args"], tag])
+    pages = []
+    yield lambda: _open_page(own, product_server, pages)
+    _keep_artifacts(request, pages)
+    watchdog = threading.Timer(BROWSER_CLOSE_SECONDS, _kill_processes, args=(tag,))
+    watchdog.start()
+    try:
+        own.close()
+    finally:
+        watchdog.cancel()
+    _assert_policy_kept(pages)
+
+
+BROWSER_CLOSE_SECONDS = 20
+
+
+def _kill_processes(tag):
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if tag.encode() in cmdline.read_bytes():
+                os.kill(int(cmdline.parent.name), signal.SIGKILL)
+                print(f"Chromium {cmdline.parent.name} had not exited {BROWSER_CLOSE_SECONDS} s after closing: killed")
+        except (OSError, ValueError):
+            pass  # the process has exited already
+
+
+def _open_page(browser, product_server, pages):
+    context = browser.new_context(base_url=product_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.console_lines = []
+    page.on("console", lambda message: page.console_lines.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: page.console_lines.append(f"pageerror: {error}"))
+    pages.append(page)
+    return page
+
+
+def _keep_artifacts(request, pages):
+    """After a failed test: each page's screenshot and console log under test-results/e2e/<test>/."""
+    if getattr(request.node, "rep_call", None) is None or not request.node.rep_call.failed:
+        return
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, page in enumerate(pages):
+        try:
+            page.screenshot(path=str(folder / f"page{index}.png"), full_page=True)
+        except Exception as error:  # a closed page still gets its console log saved
+            page.console_lines.append(f"(no screenshot: {error})")
+        (folder / f"page{index}-console.log").write_text("\n".join(page.console_lines) + f"\nurl: {page.url}\n")
+    print(f"\ne2e artifacts: {folder}")
+
+
+def _assert_policy_kept(pages):
+    blocked = [line for page in pages for line in page.console_lines if "Content Security Policy" in line]
     assert blocked == [], "the page broke the Content-Security-Policy (the browser blocked it)"
 
 

@@ -42,7 +42,7 @@
   var offered = false;   // the callee got an offer since its last join
   var reported = null;   // the last media state told to the server
   var ended = false;
-  var level = { context: null, timer: null };
+  var meterTimer = null;
 
   function signal(kind, data) {
     socket.emit("call_signal", { session_id: sessionId, kind: kind, data: data === undefined ? null : data });
@@ -75,7 +75,7 @@
     };
     current.ontrack = function (event) {
       audio.srcObject = event.streams[0];
-      listen(event.streams[0]);
+      listen(event.receiver);
     };
     current.onconnectionstatechange = function () {
       if (current !== pc || ended) return;
@@ -145,16 +145,25 @@
     }).catch(function () { show("no-microphone"); });
   });
 
-  room.addEventListener("room:ended", function () {
+  // Hang up: the connection closed and the microphone released (the browser's recording indicator goes off).
+  function hangUp() {
     ended = true;
     if (pc) pc.close();
+    pc = null;
     if (local) local.getTracks().forEach(function (track) { track.stop(); });
-    clearInterval(level.timer);
-    if (level.context) level.context.close();
+    clearInterval(meterTimer);
+  }
+
+  room.addEventListener("room:ended", function () {
+    hangUp();
     muteButton.disabled = true;
     meter.value = 0;
     show("ended");
   });
+  // Leaving or reloading the page hangs up at once; the other side sees the media fail and the
+  // caller's page, when it comes back, offers again.
+  window.addEventListener("pagehide", hangUp);
+  window.addEventListener("pageshow", function (event) { if (event.persisted) location.reload(); });
 
   muteButton.addEventListener("click", function () {
     if (!local) return;
@@ -164,28 +173,32 @@
     muteButton.textContent = muted ? "Unmute" : "Mute";
   });
 
-  // The other side's loudness, as the meter and data-level (0..1), read ten times a second.
-  function listen(stream) {
-    var Context = window.AudioContext || window.webkitAudioContext;
-    if (!Context) return;
-    clearInterval(level.timer);
-    if (level.context) level.context.close();
-    var context = new Context();
-    var analyser = context.createAnalyser();
-    analyser.fftSize = 1024;
-    context.createMediaStreamSource(stream).connect(analyser);
-    var samples = new Float32Array(analyser.fftSize);
-    level.context = context;
-    level.timer = setInterval(function () {
-      analyser.getFloatTimeDomainData(samples);
-      var sum = 0;
-      for (var i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
-      var value = Math.min(1, Math.sqrt(sum / samples.length) * 4);
-      meter.value = value;
-      panel.dataset.level = value.toFixed(3);
+  // The other side's loudness as the meter and data-level (0..1): the audio level WebRTC reports for
+  // the received stream (RTP's audio level, else the inbound stats), read ten times a second, on a
+  // decibel scale as sound meters show it (-60 dBov and below read 0, full scale 1). The reading
+  // falls back slowly, so a syllable stays visible. No AudioContext: nothing is played twice.
+  function listen(receiver) {
+    clearInterval(meterTimer);
+    var shown = 0;
+    meterTimer = setInterval(function () {
+      heard(receiver).then(function (linear) {
+        var value = linear > 0 ? Math.min(1, Math.max(0, 1 + Math.log10(linear) / 3)) : 0;
+        shown = Math.max(value, shown - 0.05);
+        meter.value = shown;
+        panel.dataset.level = shown.toFixed(3);
+      });
     }, 100);
-    if (context.state === "suspended") {
-      document.addEventListener("click", function () { context.resume(); }, { once: true });
-    }
+  }
+
+  function heard(receiver) {
+    var sources = receiver.getSynchronizationSources ? receiver.getSynchronizationSources() : [];
+    if (sources.length && typeof sources[0].audioLevel === "number") return Promise.resolve(sources[0].audioLevel);
+    return receiver.getStats().then(function (report) {
+      var value = 0;
+      report.forEach(function (stat) {
+        if (stat.type === "inbound-rtp" && typeof stat.audioLevel === "number") value = stat.audioLevel;
+      });
+      return value;
+    }).catch(function () { return 0; });
   }
 })();
