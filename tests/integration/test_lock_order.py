@@ -3,8 +3,9 @@
 Ending a session locks its astrologer's profile, then the session. A charge or a refund writes the
 profile's total_earnings, so it must take the profile before the session too; when it took the
 session first, an End click during a billing pass deadlocked and the user got a 500 (seen in the
-browser call journey). Here a transaction holds a profile the way `consultations.end` does first,
-and the billing work runs beside it: it must wait for the profile or skip it, never hold the session.
+browser call journey). A top-up during a session writes a chat line into it, so it takes the session
+before the wallet. Here one transaction holds what the other side of each race holds, and the work
+runs beside it: it must wait or skip without holding what the other side needs next.
 """
 
 import threading
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import BillingTransaction, SessionParticipant, utcnow
-from webapp.services import billing, consultations, ledger, locks, wallet
+from webapp.services import billing, chat, consultations, ledger, locks, payments, wallet
 
 pytestmark = pytest.mark.postgres
 
@@ -57,14 +58,19 @@ def _waits_for_a_lock(result, within=10):
     return False
 
 
-def _session_lock_is_free(session_id):
-    """Lock the session within 2 s as `consultations.end` does after the profile; False on a lock timeout."""
+def _lock_is_free(take):
+    """take() a lock within 2 s, as the other side of the race would; False on a lock timeout."""
     db.session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
     try:
-        locks.session(session_id)
+        take()
         return True
     except sa.exc.OperationalError:
         return False
+
+
+def _session_lock_is_free(session_id):
+    """What `consultations.end` takes after the profile."""
+    return _lock_is_free(lambda: locks.session(session_id))
 
 
 @pytest.fixture
@@ -115,6 +121,22 @@ def test_a_billing_pass_skips_a_session_whose_profile_is_held_and_charges_it_nex
     assert billing.run_due(now)["charged"] == 1
     charges = db.session.query(BillingTransaction).filter_by(session_id=session.id, minute=2).count()
     assert charges == 3  # the user's debit, the astrologer's earning, the commission: once
+
+
+def test_a_top_up_during_a_session_waits_for_the_session_before_taking_the_wallet(app, live):
+    session, now = live
+    _, checkout = payments.start_topup(session.user_id, "100.00", now=now)
+    db.session.commit()
+    locks.session_and_profile(session.id)  # what a billing pass holds before it locks the wallets
+    thread, result = _beside(app, lambda: payments.demo_checkout(checkout.order_id, "pay", session.user_id, now=now)[1])
+    assert _waits_for_a_lock(result)
+    user_wallet = wallet.wallet_of(session.user_id).id
+    assert _lock_is_free(lambda: wallet.lock_wallets(user_wallet))  # the charge can go on: no deadlock
+    db.session.commit()
+    thread.join(timeout=30)
+    assert result.get("error") is None and result["value"] is True  # paid once the session was free
+    lines = [m.content for m in chat.history(session.id)]
+    assert any(line.startswith("Top-up of") for line in lines)  # the chat heard it
 
 
 def test_ending_during_a_billing_pass_never_deadlocks(app, consult):

@@ -175,10 +175,7 @@ def _due_ids(now):
 def _claim(session_id, now):
     """The due session, locked after its astrologer's profile (the lock order; the charge writes
     total_earnings); None when another transaction holds either or it is no longer due."""
-    astrologer_id = db.session.execute(
-        db.select(ConsultationSession.astrologer_id).filter_by(id=session_id)
-    ).scalar_one_or_none()
-    if astrologer_id is None or locks.astrologer_profile(astrologer_id, skip_locked=True) is None:
+    if locks.profile_of_session(session_id, skip_locked=True) is None:
         return None
     session = db.session.execute(
         db.select(ConsultationSession)
@@ -344,14 +341,28 @@ def announce_tick(session, now=None):
         notifier.announce(db.session(), "billing_tick", payload, room=f"user:{viewer}")
 
 
-def note_topup(user_id, amount, now=None):
-    """A top-up completed: a user in an active session hears it in the chat, and the next minute can be paid."""
-    now = now or utcnow()
-    session = db.session.execute(
-        db.select(ConsultationSession).where(
+def lock_active_session(user_id):
+    """The user's active session, locked in the lock order (its astrologer's profile, then the session), or None.
+
+    A top-up takes it before the wallet it credits, as a charge does: otherwise the top-up would hold
+    the wallet while its chat line waits for the session that a billing pass holds while it waits for
+    the wallet (a deadlock), and the chat line's seq would be read without the session's lock.
+    """
+    session_id = db.session.execute(
+        db.select(ConsultationSession.id).where(
             ConsultationSession.user_id == user_id, ConsultationSession.status == SessionStatus.ACTIVE
         )
     ).scalar_one_or_none()
+    if session_id is None:
+        return None
+    _, session = locks.session_and_profile(session_id)
+    return session if session is not None and session.status == SessionStatus.ACTIVE else None
+
+
+def note_topup(user_id, amount, now=None):
+    """A top-up completed: a user in an active session hears it in the chat, and the next minute can be paid."""
+    now = now or utcnow()
+    session = lock_active_session(user_id)
     if session is None:
         return None
     chat.post_system_message(session, f"Top-up of {current_app.config['CURRENCY']} {amount:,.2f} received.", now)

@@ -24,16 +24,6 @@ def session(session_id):
     return _locked(db.select(ConsultationSession).filter_by(id=session_id))
 
 
-def session_and_profile(session_id):
-    """(astrologer profile, session) of a session, locked in the order: profile first; (None, None) if no such session."""
-    astrologer_id = db.session.execute(
-        db.select(ConsultationSession.astrologer_id).filter_by(id=session_id)
-    ).scalar_one_or_none()
-    if astrologer_id is None:
-        return None, None
-    return astrologer_profile(astrologer_id), session(session_id)
-
-
 def sessions(session_ids):
     """Several sessions locked in id order (the order any two batches agree on), reloaded; {id: session}."""
     query = (
@@ -44,3 +34,23 @@ def sessions(session_ids):
         .execution_options(populate_existing=True)
     )
     return {session.id: session for session in db.session.execute(query).scalars()}
+
+
+def _astrologer_of(session_id):
+    return db.session.execute(
+        db.select(ConsultationSession.astrologer_id).filter_by(id=session_id)
+    ).scalar_one_or_none()
+
+
+def profile_of_session(session_id, skip_locked=False):
+    """The profile of the session's astrologer, locked; None if there is no such session (or it was skipped)."""
+    astrologer_id = _astrologer_of(session_id)
+    return None if astrologer_id is None else astrologer_profile(astrologer_id, skip_locked)
+
+
+def session_and_profile(session_id):
+    """(astrologer profile, session), locked in the order: profile first; (None, None) if there is no such session."""
+    astrologer_id = _astrologer_of(session_id)
+    if astrologer_id is None:
+        return None, None
+    return astrologer_profile(astrologer_id), session(session_id)
