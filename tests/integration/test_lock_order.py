@@ -9,7 +9,6 @@ runs beside it: it must wait or skip without holding what the other side needs n
 """
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -22,14 +21,21 @@ from webapp.services import billing, chat, consultations, ledger, locks, payment
 pytestmark = pytest.mark.postgres
 
 
-def _beside(app, work):
-    """Run work() in its own thread, app context and transaction; returns (thread, result dict)."""
-    result = {}
+def _beside(app, work, reaching=None):
+    """Run work() in its own thread, app context and transaction; returns (thread, result dict).
+
+    With `reaching` (a table name), result["reached"] is set when the work first sends a statement
+    that names the table: the point where it would wait for what this test's transaction holds.
+    """
+    result = {"reached": threading.Event()}
+
+    def mark(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread() is thread and reaching and reaching in statement:
+            result["reached"].set()
 
     def run():
         with app.app_context():
             try:
-                result["pid"] = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
                 result["value"] = work()
                 db.session.commit()
             except Exception as error:
@@ -37,25 +43,12 @@ def _beside(app, work):
                 result["error"] = repr(error)
             finally:
                 db.session.remove()
+                sa.event.remove(db.engine, "before_cursor_execute", mark)
 
     thread = threading.Thread(target=run)
+    sa.event.listen(db.engine, "before_cursor_execute", mark)
     thread.start()
     return thread, result
-
-
-def _waits_for_a_lock(result, within=10):
-    """True once the thread's connection is waiting for a row lock."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if "pid" in result:
-            waiting = db.session.execute(
-                sa.text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
-                {"pid": result["pid"]},
-            ).scalar()
-            if waiting:
-                return True
-        time.sleep(0.02)  # polling another connection's state, not timing the code under test
-    return False
 
 
 def _lock_is_free(take):
@@ -88,9 +81,11 @@ def test_a_charge_waits_for_the_profile_without_holding_the_session(app, live):
     session, now = live
     locks.astrologer_profile(session.astrologer_id)  # what ending the session takes first
     thread, result = _beside(
-        app, lambda: wallet.charge_minute(session.id, 2, commission_percent=30, now=now).debit.minute
+        app,
+        lambda: wallet.charge_minute(session.id, 2, commission_percent=30, now=now).debit.minute,
+        reaching="astrologer_profiles",
     )
-    assert _waits_for_a_lock(result)
+    assert result["reached"].wait(timeout=10)
     assert _session_lock_is_free(session.id)  # the end can go on: no deadlock
     db.session.commit()
     thread.join(timeout=30)
@@ -100,8 +95,12 @@ def test_a_charge_waits_for_the_profile_without_holding_the_session(app, live):
 def test_a_refund_waits_for_the_profile_without_holding_the_session(app, live):
     session, now = live
     locks.astrologer_profile(session.astrologer_id)
-    thread, result = _beside(app, lambda: wallet.refund(session.id, number=1, reason="goodwill", now=now).refund.amount)
-    assert _waits_for_a_lock(result)
+    thread, result = _beside(
+        app,
+        lambda: wallet.refund(session.id, number=1, reason="goodwill", now=now).refund.amount,
+        reaching="astrologer_profiles",
+    )
+    assert result["reached"].wait(timeout=10)
     assert _session_lock_is_free(session.id)
     db.session.commit()
     thread.join(timeout=30)
@@ -128,8 +127,12 @@ def test_a_top_up_during_a_session_waits_for_the_session_before_taking_the_walle
     _, checkout = payments.start_topup(session.user_id, "100.00", now=now)
     db.session.commit()
     locks.session_and_profile(session.id)  # what a billing pass holds before it locks the wallets
-    thread, result = _beside(app, lambda: payments.demo_checkout(checkout.order_id, "pay", session.user_id, now=now)[1])
-    assert _waits_for_a_lock(result)
+    thread, result = _beside(
+        app,
+        lambda: payments.demo_checkout(checkout.order_id, "pay", session.user_id, now=now)[1],
+        reaching="consultation_sessions",
+    )
+    assert result["reached"].wait(timeout=10)
     user_wallet = wallet.wallet_of(session.user_id).id
     assert _lock_is_free(lambda: wallet.lock_wallets(user_wallet))  # the charge can go on: no deadlock
     db.session.commit()

@@ -124,7 +124,7 @@ def test_a_top_up_mid_session_extends_it(run):
     s = run(rate="10.00", balance="55.00")
     s.walk(3)
     wallet.deposit(wallet.wallet_of(s.user.id).id, "100.00", idempotency_key="topup:test:mid")
-    billing.note_topup(s.user.id, D("100.00"))
+    billing.note_topup(billing.lock_active_session(s.user.id), D("100.00"))
     db.session.commit()
     for k in range(4, 9):
         s.at(k * MINUTE)

@@ -348,21 +348,17 @@ def lock_active_session(user_id):
     the wallet while its chat line waits for the session that a billing pass holds while it waits for
     the wallet (a deadlock), and the chat line's seq would be read without the session's lock.
     """
-    session_id = db.session.execute(
-        db.select(ConsultationSession.id).where(
-            ConsultationSession.user_id == user_id, ConsultationSession.status == SessionStatus.ACTIVE
-        )
-    ).scalar_one_or_none()
-    if session_id is None:
+    session = consultations.open_session_of(user_id)
+    if session is None or session.status != SessionStatus.ACTIVE:
         return None
-    _, session = locks.session_and_profile(session_id)
+    _, session = locks.session_and_profile(session.id)
     return session if session is not None and session.status == SessionStatus.ACTIVE else None
 
 
-def note_topup(user_id, amount, now=None):
-    """A top-up completed: a user in an active session hears it in the chat, and the next minute can be paid."""
+def note_topup(session, amount, now=None):
+    """A top-up completed for the user of `session` (from lock_active_session; None: not in a session):
+    the user hears it in the chat, and the next minute can be paid."""
     now = now or utcnow()
-    session = lock_active_session(user_id)
     if session is None:
         return None
     chat.post_system_message(session, f"Top-up of {current_app.config['CURRENCY']} {amount:,.2f} received.", now)

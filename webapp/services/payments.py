@@ -165,12 +165,14 @@ def handle_webhook(provider_name, body, headers, now=None):
     now = now or utcnow()
     event = provider(provider_name).verify_webhook(body, headers, now)
     if event.status == CAPTURED:
-        billing.lock_active_session(wallet.find_topup(provider_name, event.order_id).user_id)  # before the wallet
+        session = billing.lock_active_session(
+            wallet.find_topup(provider_name, event.order_id).user_id
+        )  # before the wallet
         transaction, changed = wallet.complete_topup(
             provider_name, event.order_id, payment_id=event.payment_id, amount=event.amount, now=now
         )
         if changed:
-            billing.note_topup(transaction.user_id, transaction.amount, now)
+            billing.note_topup(session, transaction.amount, now)
         return transaction, changed
     return wallet.fail_topup(provider_name, event.order_id, payment_id=event.payment_id, now=now)
 

@@ -712,8 +712,9 @@ def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_pe
 
     The same legs, keys, wallet entries (chained per wallet) and totals as
     charge_minute, written set-based: the astrologers' profiles, then their
-    sessions claimed with FOR UPDATE SKIP LOCKED, wallets locked in id order, every row written by one INSERT or
-    UPDATE over arrays. Sessions it cannot charge plainly (a free minute, a
+    sessions claimed with FOR UPDATE SKIP LOCKED, wallets locked in id order,
+    every row written by one INSERT or UPDATE over arrays. Sessions it cannot
+    charge plainly (a free minute, a
     minute overdue beyond the grace, a short or frozen wallet, a key already
     used) are left for the per-session path, which applies the end rules.
     Returns the BatchCharges; the caller commits.
