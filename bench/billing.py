@@ -30,37 +30,41 @@ TARGET_SECONDS = 10
 
 SEED = """
 WITH people AS (
-    INSERT INTO users (id, name, email, type, status, session_status, created_at, updated_at)
+    INSERT INTO users (id, name, email, type, status, session_status, consultation_availability, sync_status,
+                       created_at, updated_at)
     SELECT gen_random_uuid(), 'Bench ' || n, 'bench' || n || '@example.com',
            CASE WHEN n <= :astrologers THEN 'astrologer' ELSE 'user' END, 'active',
-           'in_session', :t0, :t0
+           'in_session', CASE WHEN n <= :astrologers THEN 'busy' ELSE 'unavailable' END, 'pending', :t0, :t0
     FROM generate_series(1, :astrologers + :sessions) AS n
     RETURNING id, type, email
 ), wallets_made AS (
-    INSERT INTO wallets (id, user_id, current_balance, available_balance, held_balance, currency, status, created_at, updated_at)
+    INSERT INTO wallets (id, user_id, current_balance, available_balance, held_balance, currency, status,
+                         last_transaction_at, created_at, updated_at)
     SELECT gen_random_uuid(), id, CASE WHEN type = 'user' THEN 1000 ELSE 0 END,
-           CASE WHEN type = 'user' THEN 1000 ELSE 0 END, 0, 'INR', 'active', :t0, :t0
+           CASE WHEN type = 'user' THEN 1000 ELSE 0 END, 0, 'INR', 'active', :t0, :t0, :t0
     FROM people RETURNING id, user_id, current_balance
 ), profiles AS (
-    INSERT INTO user_profiles (id, user_id, current_balance, total_recharged, total_spent, sync_status, sync_metadata, created_at, updated_at)
-    SELECT gen_random_uuid(), user_id, current_balance, current_balance, 0, 'local', '{}'::jsonb, :t0, :t0 FROM wallets_made
+    INSERT INTO user_profiles (id, user_id, current_balance, total_credited, total_debited, balance_updated_at,
+                               created_at, updated_at)
+    SELECT gen_random_uuid(), user_id, current_balance, current_balance, 0, :t0, :t0, :t0 FROM wallets_made
 ), topups AS (
-    INSERT INTO billing_transactions (id, user_id, wallet_id, type, status, amount, currency, idempotency_key, details,
-                                      created_at, updated_at, completed_at)
-    SELECT gen_random_uuid(), user_id, id, 'topup', 'completed', current_balance, 'INR', 'topup:bench:' || user_id,
-           '{}'::jsonb, :t0, :t0, :t0
+    INSERT INTO billing_transactions (id, user_id, wallet_id, kind, transaction_type, status, amount, currency,
+                                      idempotency_key, payment_method, details, created_at, updated_at, processed_at)
+    SELECT gen_random_uuid(), user_id, id, 'topup', 'credit', 'completed', current_balance, 'INR',
+           'topup:bench:' || user_id, 'manual', '{}'::jsonb, :t0, :t0, :t0
     FROM wallets_made WHERE current_balance > 0 RETURNING id, wallet_id, amount
 )
-INSERT INTO wallet_transactions (id, wallet_id, billing_transaction_id, seq, type, amount, balance_before, balance_after, created_at)
-SELECT gen_random_uuid(), wallet_id, id, 1, 'credit', amount, 0, amount, :t0 FROM topups
+INSERT INTO wallet_transactions (id, wallet_id, billing_transaction_id, seq, direction, transaction_type, amount,
+                                 balance_before, balance_after, reference_id, created_at, updated_at)
+SELECT gen_random_uuid(), wallet_id, id, 1, 'credit', 'deposit', amount, 0, amount, id::text, :t0, :t0 FROM topups
 """
 
 PROFILES = """
-INSERT INTO astrologer_profiles (id, user_id, specializations, languages, experience_years, chat_rate_per_minute,
+INSERT INTO astrologer_profiles (id, astrologer_id, specializations, languages, experience_years, chat_rate_per_minute,
     call_rate_per_minute, max_concurrent_sessions, chat_availability, call_availability, is_approved, rating_average,
-    rating_count, total_sessions, total_minutes, total_earnings, created_at, updated_at)
+    rating_count, total_sessions, total_minutes, total_earnings, monthly_sessions, monthly_rating, created_at, updated_at)
 SELECT gen_random_uuid(), id, '["Vedic"]'::jsonb, '["Hindi"]'::jsonb, 5, 9.99, 9.99, 20, 'available', 'offline', true,
-       0, 0, 0, 0, 0, :t0, :t0
+       0, 0, 0, 0, 0, 0, 0, :t0, :t0
 FROM users WHERE type = 'astrologer'
 """
 
@@ -71,9 +75,9 @@ WITH astrologers AS (
     SELECT id, (row_number() OVER (ORDER BY id) - 1) % :astrologers AS slot FROM users WHERE type = 'user'
 )
 INSERT INTO consultation_sessions (id, user_id, astrologer_id, session_type, status, rate_per_minute, requested_at,
-    offered_at, started_at, duration_seconds, billed_minutes, free_minutes, next_charge_at, astrologer_replied_at,
+    offered_at, started_at, billed_minutes, free_minutes, next_charge_at, astrologer_replied_at,
     total_cost, created_at, updated_at)
-SELECT gen_random_uuid(), c.id, a.id, 'chat', 'active', 9.99, :t0, :t0, :t0, 0, 0, 1, :due, :t0, 0, :t0, :t0
+SELECT gen_random_uuid(), c.id, a.id, 'chat', 'active', 9.99, :t0, :t0, :t0, 0, 1, :due, :t0, 0, :t0, :t0
 FROM clients c JOIN astrologers a ON a.slot = c.slot
 """
 

@@ -43,20 +43,23 @@ def _populate(count):
                 email=f"bench{n}@example.com",
                 type=UserType.ASTROLOGER,
                 status="active",
+                consultation_availability="available",
                 created_at=now,
                 updated_at=now,
             )
         )
         rate = Decimal(rng.randint(500, 15000)) / 100
         profiles.append(dict(
-            id=uuid.uuid4(), user_id=user_id, specializations=rng.sample(SPECIALIZATIONS, 2), languages=rng.sample(LANGUAGES, 2),
+            id=uuid.uuid4(), astrologer_id=user_id, specializations=rng.sample(SPECIALIZATIONS, 2), languages=rng.sample(LANGUAGES, 2),
             experience_years=rng.randint(0, 40), chat_rate_per_minute=rate, call_rate_per_minute=rate, max_concurrent_sessions=2,
             chat_availability=rng.choice(list(Availability)), call_availability=Availability.OFFLINE, is_approved=True,
             rating_average=Decimal(rng.randint(250, 500)) / 100, rating_count=rng.randint(0, 900), total_sessions=0,
             total_minutes=0, total_earnings=Decimal("0"), created_at=now, updated_at=now,
         ))  # fmt: skip
-        wallets.append(dict(id=uuid.uuid4(), user_id=user_id, created_at=now, updated_at=now))
-        user_profiles.append(dict(id=uuid.uuid4(), user_id=user_id, sync_metadata={}, created_at=now, updated_at=now))
+        wallets.append(dict(id=uuid.uuid4(), user_id=user_id, created_at=now, updated_at=now, last_transaction_at=now))
+        user_profiles.append(
+            dict(id=uuid.uuid4(), user_id=user_id, balance_updated_at=now, created_at=now, updated_at=now)
+        )
     db.session.execute(sa.insert(User), users)
     db.session.execute(sa.insert(AstrologerProfile), profiles)
     db.session.execute(sa.insert(UserProfile), user_profiles)

@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigError(RuntimeError):
@@ -106,6 +107,15 @@ def _ice_servers(text):
     return servers
 
 
+def _timezone(name, value):
+    """An IANA time zone name that this machine's zone database knows (zoneinfo, or the tzdata package)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be an IANA time zone such as Asia/Kolkata, got {value!r}") from None
+    return value
+
+
 def _database_url(url):
     # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
     if url and url.startswith("postgres://"):
@@ -134,6 +144,7 @@ class Config:
     RATELIMIT_SYNC = "120 per minute"
     RATELIMIT_CHAT_MESSAGES = "5/second;60/minute"  # per socket
     RATELIMIT_CALL_SIGNALS = "50/second;600/minute"  # per socket: offers, answers, ICE candidates
+    RATELIMIT_CHAT_RECEIPTS = "20/second;300/minute"  # per socket: mark_delivered and mark_read
     #: Argon2id cost (argon2-cffi's RFC 9106 low-memory profile; above OWASP's minimum).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536  # KiB
@@ -170,6 +181,7 @@ class Config:
         self.RECONNECT_GRACE_SECONDS = env.int("RECONNECT_GRACE_SECONDS", 90, minimum=1)
         self.DOWNTIME_GRACE_SECONDS = env.int("DOWNTIME_GRACE_SECONDS", 30, minimum=1)
         self.ICE_SERVERS = _ice_servers(env.str("ICE_SERVERS"))
+        self.REPORTING_TIMEZONE = _timezone("REPORTING_TIMEZONE", env.str("REPORTING_TIMEZONE", "Asia/Kolkata"))
 
         self.CURRENCY = env.str("CURRENCY", "INR")
         if len(self.CURRENCY) != 3 or not self.CURRENCY.isalpha() or not self.CURRENCY.isupper():

@@ -1,4 +1,4 @@
-"""The periodic loop that drives billing and timeouts.
+"""The periodic loop that drives billing and timeouts (and starts each month's astrologer figures).
 
 Runs as a background task of the web process (RUN_BILLING_IN_PROCESS=1, the
 default; started once per process) or alone as `flask billing run`. It uses
@@ -16,7 +16,7 @@ import threading
 from . import metrics
 from .extensions import db, socketio
 from .models import utcnow
-from .services import billing
+from .services import billing, performance
 
 _started = set()
 
@@ -25,7 +25,10 @@ def run_pass(app):
     """One pass, in its own app context."""
     with app.app_context(), metrics.BILLING_PASS.time():
         try:
-            done = billing.run_due(utcnow())
+            now = utcnow()
+            done = billing.run_due(now)
+            performance.roll_over(now)
+            db.session.commit()
         except Exception:
             db.session.rollback()
             metrics.BILLING_PASS_FAILURES.inc()

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.extensions import db
-from webapp.models import BillingTransaction, BillingType, WalletTransaction, utcnow
+from webapp.models import BillingKind, BillingTransaction, WalletTransaction, utcnow
 from webapp.services import billing, ledger, wallet
 
 pytestmark = pytest.mark.postgres
@@ -73,4 +73,4 @@ def test_what_a_batch_cannot_charge_falls_to_the_per_session_path(app, consult):
     billing.run_due(t0 + timedelta(seconds=60))
     db.session.refresh(session)
     assert session.end_reason.value == "insufficient_balance"
-    assert db.session.query(BillingTransaction).filter_by(session_id=session.id, type=BillingType.CHARGE).count() == 1
+    assert db.session.query(BillingTransaction).filter_by(session_id=session.id, kind=BillingKind.CHARGE).count() == 1

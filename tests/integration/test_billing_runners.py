@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import (
+    BillingKind,
     BillingTransaction,
-    BillingType,
     ConsultationSession,
     SessionParticipant,
     SessionStatus,
@@ -104,7 +104,7 @@ def test_four_runners_charge_every_minute_exactly_once(app, consult, monkeypatch
     assert {s.billed_minutes for s in sessions} == {MINUTES + 1}  # minute 1 at acceptance, then one per boundary
     debits = (
         db.session.query(BillingTransaction.session_id, sa.func.count())
-        .filter(BillingTransaction.type == BillingType.CHARGE)
+        .filter(BillingTransaction.kind == BillingKind.CHARGE)
         .group_by(BillingTransaction.session_id)
         .all()
     )

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.extensions import db
-from webapp.models import BillingStatus, BillingTransaction, BillingType, ConsultationSession
+from webapp.models import BillingKind, BillingStatus, BillingTransaction, ConsultationSession
 from webapp.services import accounts, ledger, wallet
 from webapp.services.errors import InsufficientBalance
 
@@ -69,16 +69,16 @@ def test_concurrent_operations_on_one_wallet_keep_the_ledger_exact(app, make_use
     assert len([k for k in keys if k.startswith("hold:race:")]) <= 6
 
     def total(type):
-        return sum((r.amount for r in rows if r.type == type and r.status == BillingStatus.COMPLETED), Decimal("0.00"))
+        return sum((r.amount for r in rows if r.kind == type and r.status == BillingStatus.COMPLETED), Decimal("0.00"))
 
     user_wallet = wallet.wallet_of(user.id)
     # No lost update: the balance is exactly what the ledger rows say happened.
-    assert user_wallet.current_balance == total(BillingType.TOPUP) - total(
-        BillingType.CHARGE
+    assert user_wallet.current_balance == total(BillingKind.TOPUP) - total(
+        BillingKind.CHARGE
     )  # 100.00 initial included
-    assert user_wallet.held_balance == total(BillingType.HOLD)
+    assert user_wallet.held_balance == total(BillingKind.HOLD)
     assert user_wallet.available_balance >= 0 and user_wallet.held_balance >= 0
     session = db.session.get(ConsultationSession, session_id)
-    assert session.billed_minutes == len([r for r in rows if r.type == BillingType.CHARGE])
+    assert session.billed_minutes == len([r for r in rows if r.kind == BillingKind.CHARGE])
     report = ledger.verify()
     assert report.ok, "\n".join(report.lines())

@@ -12,9 +12,9 @@ import pytest
 from webapp.extensions import db, socketio
 from webapp.models import (
     AuditEntry,
+    BillingKind,
     BillingStatus,
     BillingTransaction,
-    BillingType,
     SessionStatus,
     UserStatus,
     UserType,
@@ -134,22 +134,33 @@ def test_billing_csv_is_the_whole_filtered_set_in_a_stable_order(admin_client, f
     response = admin_client.get(f"/admin/ledger/billing?session={session.id}&type=charge&format=csv")
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0][:5] == ["created_at", "id", "type", "status", "amount"]
-    assert [(r[2], r[4], r[10]) for r in rows[1:]] == [
-        ("charge", "10.00", "1"),
-        ("charge", "10.00", "2"),
-        ("charge", "10.00", "3"),
-    ]
+    header = rows[0]
+    assert header[:6] == ["created_at", "id", "user_id", "session_id", "transaction_type", "amount"]  # the seed's names
+    assert {"payment_method", "external_transaction_id", "processed_at", "kind", "minute"} <= set(header)
+    column = {name: header.index(name) for name in header}
+    assert [(r[column["transaction_type"]], r[column["kind"]], r[column["amount"]], r[column["minute"]],
+             r[column["payment_method"]]) for r in rows[1:]] == [
+        ("debit", "charge", "10.00", "1", "wallet"),
+        ("debit", "charge", "10.00", "2", "wallet"),
+        ("debit", "charge", "10.00", "3", "wallet"),
+    ]  # fmt: skip
 
 
 def test_wallet_ledger_and_its_csv(admin_client, finished):
     page = admin_client.get("/admin/ledger/wallet?user=priya").get_data(as_text=True)
-    assert "debit × 3 = ₹30.00" in page and "credit × 1 = ₹500.00" in page
+    assert "transfer × 3 = ₹30.00" in page and "deposit × 1 = ₹500.00" in page  # the seed's types
+    debits = admin_client.get("/admin/ledger/wallet?user=priya&type=debit").get_data(as_text=True)
+    assert "3 row(s)" in debits  # the direction still filters
     rows = list(
         csv.reader(io.StringIO(admin_client.get("/admin/ledger/wallet?user=priya&format=csv").get_data(as_text=True)))
     )
-    assert rows[0][0] == "created_at" and len(rows) == 5
-    assert [r[7] for r in rows[1:]] == ["500.00", "490.00", "480.00", "470.00"]  # balance_after, chained
+    header = rows[0]
+    assert header[:7] == [
+        "created_at", "id", "wallet_id", "transaction_type", "amount", "balance_before", "balance_after"
+    ] and len(rows) == 5  # fmt: skip
+    assert [r[6] for r in rows[1:]] == ["500.00", "490.00", "480.00", "470.00"]  # balance_after, chained
+    assert [r[3] for r in rows[1:]] == ["deposit", "transfer", "transfer", "transfer"]
+    assert {"reference_id", "updated_at", "direction"} <= set(header)
 
 
 def test_session_page_and_refunds(admin_client, finished):
@@ -179,11 +190,11 @@ def test_session_page_and_refunds(admin_client, finished):
     assert admin_client.post(f"/admin/sessions/{session.id}/refund", data=data).status_code == 303  # double submit
     db.session.refresh(session)
     assert session.total_cost == D("15.00")
-    refunds = db.session.query(BillingTransaction).filter_by(session_id=session.id, type=BillingType.REFUND).all()
+    refunds = db.session.query(BillingTransaction).filter_by(session_id=session.id, kind=BillingKind.REFUND).all()
     assert [r.amount for r in refunds] == [D("15.00")]
     reversals = sorted(
         r.amount
-        for r in db.session.query(BillingTransaction).filter_by(session_id=session.id, type=BillingType.REVERSAL)
+        for r in db.session.query(BillingTransaction).filter_by(session_id=session.id, kind=BillingKind.REVERSAL)
     )
     assert reversals == [D("4.50"), D("10.50")]  # 70/30 of 15.00, exactly
     assert db.session.query(AuditEntry).filter_by(action="refund", object_id=session.id).count() == 1
@@ -240,12 +251,17 @@ def test_payout_flow(app, admin_client, finished, fund):
     payout_id = str(uuid.uuid4())
     for _ in range(2):  # a double submit is one request
         astro.post("/dashboard/payouts", data={"amount": "600", "payout_id": payout_id, "csrf_token": token})
-    payouts = db.session.query(BillingTransaction).filter_by(type=BillingType.PAYOUT).all()
+    payouts = db.session.query(BillingTransaction).filter_by(kind=BillingKind.PAYOUT).all()
     assert [(p.amount, p.status) for p in payouts] == [(D("600.00"), BillingStatus.PENDING)]
     assert "Acharya Ledger" in admin_client.get("/admin/payouts").get_data(as_text=True)
-    admin_client.post(f"/admin/payouts/{payouts[0].id}/approve", data={"csrf_token": _token(admin_client)})
+    admin_client.post(
+        f"/admin/payouts/{payouts[0].id}/approve",
+        data={"reference": "UTR2026120212345", "csrf_token": _token(admin_client)},
+    )
     db.session.refresh(payouts[0])
     assert payouts[0].status == BillingStatus.COMPLETED
+    assert (payouts[0].payment_method, payouts[0].external_transaction_id) == ("bank_transfer", "UTR2026120212345")
+    assert payouts[0].processed_at is not None and payouts[0].entries[0].reference_id == "UTR2026120212345"
     assert wallet.wallet_of(astrologer.id).current_balance == D("400.00")
     assert db.session.query(AuditEntry).filter_by(action="payout.approve").count() == 1
     assert ledger.verify().ok
@@ -271,7 +287,7 @@ def test_rejecting_a_payout_needs_a_reason_and_returns_the_money(app, admin_clie
 
 def test_verify_page_reports(admin_client, finished):
     response = admin_client.get("/admin/ledger/verify")
-    assert response.status_code == 200 and response.get_data(as_text=True).count("<strong>OK</strong>") == 6
+    assert response.status_code == 200 and response.get_data(as_text=True).count("<strong>OK</strong>") == 7
 
 
 def test_status_date_and_order_filters_and_totals_match_the_csv(admin_client, finished, consult):

@@ -32,7 +32,7 @@ def _rate(make_user, make_session, astrologer, stars, text, days_ago):
         make_user(name=f"Reviewer{stars}{days_ago} Lastname"),
         astrologer,
         status=SessionStatus.COMPLETED,
-        rating=stars,
+        astrologer_rating=Decimal(stars),
         review_text=text,
         rated_at=utcnow() - timedelta(days=days_ago),
         ended_at=utcnow(),

@@ -67,6 +67,7 @@ RULES = {
     ("POST", "consultations.end"): PARTICIPANTS,
     ("POST", "consultations.cancel"): THE_USER,  # the astrologer declines instead
     ("POST", "consultations.rating"): {**THE_USER, "astrologer": FORBIDDEN},
+    ("POST", "consultations.user_rating"): {**PARTICIPANTS, "user": FORBIDDEN},  # the astrologer rates the user
     ("GET", "dashboard.index"): ASTROLOGERS,
     ("GET", "dashboard.requests_panel"): ASTROLOGERS,
     ("GET", "dashboard.sessions"): ASTROLOGERS,
@@ -184,6 +185,7 @@ EVENTS = (
     "send_message",
     "typing",
     "mark_read",
+    "mark_delivered",
     "presence",
     "leave_session",
     "call_signal",

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.extensions import db
-from webapp.models import BillingTransaction, BillingType, EndReason, SessionStatus, utcnow
+from webapp.models import BillingKind, BillingTransaction, EndReason, SessionStatus, utcnow
 from webapp.services import billing, chat, consultations, wallet
 
 D = Decimal
@@ -144,8 +144,8 @@ def test_no_reply_ends_and_refunds_every_paisa(run, events):
     assert s.balance == D("500.00")
     assert wallet.wallet_of(s.astrologer.id).current_balance == D("0.00")
     assert wallet.platform_wallet().current_balance == D("0.00")
-    types = {t for (t,) in db.session.query(BillingTransaction.type).filter_by(session_id=session.id)}
-    assert {BillingType.REFUND, BillingType.REVERSAL} <= types
+    types = {t for (t,) in db.session.query(BillingTransaction.kind).filter_by(session_id=session.id)}
+    assert {BillingKind.REFUND, BillingKind.REVERSAL} <= types
 
 
 def test_a_reply_keeps_the_session_going(run):
@@ -214,11 +214,11 @@ def test_awkward_rates_split_exactly(run, rate):
     )
     by_minute = {}
     for row in rows:
-        by_minute.setdefault(row.minute, {})[row.type] = row.amount
+        by_minute.setdefault(row.minute, {})[row.kind] = row.amount
     for legs in by_minute.values():
-        debit = legs[BillingType.CHARGE]
+        debit = legs[BillingKind.CHARGE]
         assert debit == D(rate)
-        assert legs.get(BillingType.EARNING, D("0")) + legs.get(BillingType.COMMISSION, D("0")) == debit
+        assert legs.get(BillingKind.EARNING, D("0")) + legs.get(BillingKind.COMMISSION, D("0")) == debit
 
 
 def test_ended_sessions_are_never_charged(run):

@@ -134,12 +134,12 @@ def test_reconnect_replays_what_was_missed_exactly_once(live):
     back.disconnect()
 
 
-def test_disconnect_marks_the_participant_gone(live):
+def test_disconnect_marks_the_participant_reconnecting_while_the_session_runs(live):
     join(live.astro_socket, live.session)
     live.astro_socket.disconnect()
     db.session.expire_all()
     participant = db.session.query(SessionParticipant).filter_by(user_id=live.astrologer.id).one()
-    assert participant.connection_status == ConnectionStatus.DISCONNECTED and participant.disconnected_at is not None
+    assert participant.connection_status == ConnectionStatus.RECONNECTING and participant.disconnected_at is not None
 
 
 def test_a_second_tab_keeps_the_participant_connected(live):
@@ -272,6 +272,30 @@ def test_mark_read_moves_forward_and_announces(live):
     assert received(live.user_socket, "read") == []  # it never moves back
     bad = live.astro_socket.emit("mark_read", {"session_id": str(live.session.id), "up_to_seq": "x"}, callback=True)
     assert bad["error"] == "invalid"
+
+
+def test_mark_delivered_announces_once_and_the_join_ack_carries_it(live):
+    join(live.user_socket, live.session), join(live.astro_socket, live.session)
+    sent = send(live.user_socket, live.session, "deliver me")["message"]
+    live.user_socket.get_received()
+    payload = {"session_id": str(live.session.id), "up_to_seq": sent["seq"]}
+    ack = live.astro_socket.emit("mark_delivered", payload, callback=True)
+    assert ack == {"ok": True, "up_to_seq": sent["seq"]}
+    [delivered] = received(live.user_socket, "delivered")
+    assert delivered["user_id"] == str(live.astrologer.id) and delivered["up_to_seq"] == sent["seq"]
+    live.astro_socket.emit("mark_delivered", payload, callback=True)
+    assert received(live.user_socket, "delivered") == []  # nothing new: no second announcement
+    rejoined = join(live.user_socket, live.session, after_seq=sent["seq"])
+    assert rejoined["delivered"] == {str(live.astrologer.id): sent["seq"]}
+    assert db.session.query(Message).filter_by(id=uuid.UUID(sent["id"])).one().read_at is None  # delivered, unread
+
+
+def test_receipts_are_limited_per_socket(live, app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_CHAT_RECEIPTS", "3/second")
+    join(live.astro_socket, live.session)
+    payload = {"session_id": str(live.session.id), "up_to_seq": 1}
+    acks = [live.astro_socket.emit("mark_delivered", payload, callback=True) for _ in range(4)]
+    assert [a["ok"] for a in acks] == [True, True, True, False] and acks[3]["error"] == "rate_limited"
 
 
 def test_rate_limit_per_socket(live):

@@ -10,8 +10,8 @@ import pytest
 from webapp.extensions import db
 from webapp.models import (
     Availability,
+    BillingKind,
     BillingTransaction,
-    BillingType,
     ConsultationSession,
     EndReason,
     Message,
@@ -81,7 +81,9 @@ def test_request_holds_offers_and_announces(consult, events):
     assert session.status == SessionStatus.WAITING and session.offered_at is not None
     assert session.rate_per_minute == D("12.50")
     assert _balances(user) == (D("500.00"), D("437.50"), D("62.50"))  # 5 minutes held
-    assert {p.role.value for p in db.session.query(SessionParticipant).filter_by(session_id=session.id)} == {
+    assert {
+        p.participant_role.value for p in db.session.query(SessionParticipant).filter_by(session_id=session.id)
+    } == {
         "user",
         "astrologer",
     }
@@ -105,7 +107,7 @@ def test_rate_change_after_request_does_not_touch_the_session(consult):
 
 def _nothing_written():
     assert db.session.query(ConsultationSession).count() == 0
-    assert db.session.query(BillingTransaction).filter(BillingTransaction.type == BillingType.HOLD).count() == 0
+    assert db.session.query(BillingTransaction).filter(BillingTransaction.kind == BillingKind.HOLD).count() == 0
 
 
 @pytest.mark.parametrize(
@@ -220,7 +222,7 @@ def test_accept_refusals(consult):
     with pytest.raises(IllegalTransition, match="already started"):  # a double-clicked accept
         consultations.accept(session.id, astrologer.id)
     db.session.rollback()
-    assert db.session.query(BillingTransaction).filter_by(type=BillingType.CHARGE).count() == 1
+    assert db.session.query(BillingTransaction).filter_by(kind=BillingKind.CHARGE).count() == 1
 
 
 def test_accepting_a_cancelled_request_is_refused(consult):
@@ -365,7 +367,8 @@ def test_either_side_ends(consult, events, who, reason):
     consultations.end(session.id, by_user_id=(user if who == "user" else astrologer).id, now=later)
     db.session.commit()
     assert session.status == SessionStatus.COMPLETED and session.end_reason == reason
-    assert session.duration_seconds == 95 and session.next_charge_at is None
+    assert session.duration_minutes == 1 and session.next_charge_at is None  # one started minute
+    assert session.session_metadata["end"] == {"reason": reason.value, "by": who}
     db.session.refresh(user), db.session.refresh(astrologer)
     assert user.session_status == astrologer.session_status == PresenceStatus.IDLE
     profile = astrologer.astrologer_profile
@@ -411,7 +414,7 @@ def test_rating_updates_the_profile_aggregates(consult):
     astrologer, user, session = _finished(consult, rating_average=D("4.00"), rating_count=3)
     consultations.rate(session.id, user.id, 5, "  Very clear answers.  ")
     db.session.commit()
-    assert (session.rating, session.review_text) == (5, "Very clear answers.")
+    assert (session.astrologer_rating, session.review_text) == (D("5"), "Very clear answers.")
     profile = astrologer.astrologer_profile
     db.session.refresh(profile)
     assert (profile.rating_average, profile.rating_count) == (D("4.25"), 4)

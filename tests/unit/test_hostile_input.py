@@ -188,8 +188,10 @@ def test_each_ledger_ignores_the_other_ledgers_kinds(client, auth, make_user, fu
     fund(make_user(name="Paying Person", email="payer@example.com"), "200.00")
     make_user(email="admin@example.com", type=UserType.ADMIN)
     auth.login("admin@example.com")
-    billing = client.get("/admin/ledger/billing?type=debit")
+    billing = client.get("/admin/ledger/billing?type=deposit")
     wallet_entries = client.get("/admin/ledger/wallet?type=topup")
     assert billing.status_code == wallet_entries.status_code == 200
-    assert "Paying Person" in billing.get_data(as_text=True)  # a kind this ledger lacks filters nothing
+    assert "Paying Person" in billing.get_data(as_text=True)  # a wallet ledger's type filters nothing here
     assert "Paying Person" in wallet_entries.get_data(as_text=True)  # the top-up's credit entry
+    assert "Paying Person" in client.get("/admin/ledger/billing?type=credit").get_data(as_text=True)  # seed type
+    assert "Paying Person" not in client.get("/admin/ledger/billing?type=debit").get_data(as_text=True)

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from webapp.extensions import db
-from webapp.models import BillingTransaction, BillingType
+from webapp.models import BillingKind, BillingTransaction
 from webapp.services import accounts, ledger, wallet
 from webapp.services.errors import DomainError
 
@@ -39,7 +39,7 @@ def _apply(operation, people, session):
         (k,) = args
         held = (
             db.session.query(BillingTransaction)
-            .filter_by(type=BillingType.HOLD)
+            .filter_by(kind=BillingKind.HOLD)
             .order_by(BillingTransaction.created_at)
             .all()
         )

@@ -37,7 +37,7 @@ def test_verify_is_clean_on_honest_history(app, history):
     result = _verify(app)
     assert result.exit_code == 0, result.output
     assert "Ledger is consistent." in result.output
-    assert result.output.count("[ok]") == 6
+    assert result.output.count("[ok]") == 7
 
 
 def _corrupt(sql, **params):
@@ -113,7 +113,7 @@ def test_verify_catches_a_lost_minute_count(app, history):
 def test_verify_catches_an_unbalanced_split(app, history):
     _, astrologer, session = history
     _corrupt(
-        "UPDATE billing_transactions SET amount = amount + :one WHERE type = 'earning' AND wallet_id = :wallet"
+        "UPDATE billing_transactions SET amount = amount + :one WHERE kind = 'earning' AND wallet_id = :wallet"
         " AND minute = 1",
         one=_money(Decimal("1")),
         wallet=_id(wallet.wallet_of(astrologer.id).id),
@@ -135,3 +135,48 @@ def test_verify_catches_a_held_amount_nobody_asked_for(app, history):
     result = _verify(app)
     assert result.exit_code == 1
     assert f"wallet {wallet_id}: held 15.00, but open holds and pending payouts are 10.00" in result.output
+
+
+@pytest.mark.raw_ledger
+@pytest.mark.parametrize(
+    "column, text",
+    [("total_credited", "credits sum to 155.00"), ("total_debited", "debits sum to 37.50")],
+)
+def test_verify_catches_profile_totals_that_do_not_mirror_the_wallet(app, history, column, text):
+    user, _, _ = history
+    _corrupt(
+        f"UPDATE user_profiles SET {column} = {column} + :one WHERE user_id = :user",
+        one=_money(Decimal("1")),
+        user=_id(user.id),
+    )
+    result = _verify(app)
+    assert result.exit_code == 1 and "[BREACH] 5." in result.output and text in result.output
+
+
+@pytest.mark.raw_ledger
+def test_verify_catches_a_balance_time_that_is_not_the_last_change(app, history):
+    user, _, _ = history
+    _corrupt(
+        "UPDATE user_profiles SET balance_updated_at = created_at WHERE user_id = :user",
+        user=_id(user.id),
+    )
+    result = _verify(app)
+    assert result.exit_code == 1 and "the balance last changed at" in result.output
+
+
+@pytest.mark.raw_ledger
+def test_verify_catches_a_billing_row_with_the_wrong_seed_type(app, history):
+    _corrupt("UPDATE billing_transactions SET transaction_type = 'credit' WHERE kind = 'charge' AND minute = 2")
+    result = _verify(app)
+    assert result.exit_code == 1 and "[BREACH] 7." in result.output
+    assert "charge is debit, the row says credit" in result.output
+
+
+@pytest.mark.raw_ledger
+def test_verify_catches_a_wallet_row_with_the_wrong_seed_type(app, history):
+    _corrupt(
+        "UPDATE wallet_transactions SET transaction_type = 'fee' WHERE billing_transaction_id IN"
+        " (SELECT id FROM billing_transactions WHERE kind = 'refund')"
+    )
+    result = _verify(app)
+    assert result.exit_code == 1 and "of a refund: should be a credit refund, the row says credit fee" in result.output

@@ -10,19 +10,20 @@ from sqlalchemy.exc import IntegrityError
 from webapp.extensions import db
 from webapp.models import (
     AstrologerProfile,
+    BillingKind,
     BillingStatus,
     BillingTransaction,
-    BillingType,
+    BillingTransactionType,
     ConsultationSession,
     Message,
     MessageType,
     SessionStatus,
     User,
-    UserProfile,
     UserStatus,
     Wallet,
-    WalletEntryType,
+    WalletDirection,
     WalletTransaction,
+    WalletTransactionType,
     utcnow,
 )
 
@@ -174,14 +175,24 @@ def test_one_open_session_per_user(make_user, make_astrologer):
 def test_closed_sessions_do_not_count_as_open(make_user, make_astrologer):
     user, astrologer = make_user(), make_astrologer()
     _session(user, astrologer, status=SessionStatus.COMPLETED)
-    _session(user, astrologer, status=SessionStatus.CANCELLED)
+    _session(user, astrologer, status=SessionStatus.CANCELLED, cancelled_at=utcnow())
     _session(user, astrologer, status=SessionStatus.ACTIVE)
     db.session.commit()
     assert db.session.query(ConsultationSession).filter_by(user_id=user.id).count() == 3
 
 
 @pytest.mark.parametrize(
-    "fields", [{"rating": 6}, {"rating": 0}, {"billed_minutes": -1}, {"total_cost": Decimal("-1")}]
+    "fields",
+    [
+        {"astrologer_rating": Decimal(6)},
+        {"astrologer_rating": Decimal(0)},
+        {"user_rating": Decimal("5.01")},
+        {"user_rating": Decimal("0.99")},
+        {"billed_minutes": -1},
+        {"total_cost": Decimal("-1")},
+        {"duration_minutes": -1},
+        {"cancelled_at": utcnow()},  # a completed session was not cancelled
+    ],
 )
 def test_session_checks(make_user, make_astrologer, fields):
     _session(make_user(), make_astrologer(), status=SessionStatus.COMPLETED, **fields)
@@ -219,10 +230,12 @@ def _billing(user, key, amount=Decimal("10.00")):
     transaction = BillingTransaction(
         user_id=user.id,
         wallet_id=user.wallet.id,
-        type=BillingType.TOPUP,
+        kind=BillingKind.TOPUP,
+        transaction_type=BillingTransactionType.CREDIT,
         status=BillingStatus.COMPLETED,
         amount=amount,
         idempotency_key=key,
+        processed_at=utcnow(),
     )
     db.session.add(transaction)
     return transaction
@@ -246,11 +259,11 @@ def test_ledger_amounts_are_positive(make_user):
 @pytest.mark.parametrize(
     "entry_type, before, amount, after, accepted",
     [
-        (WalletEntryType.CREDIT, "10.00", "5.00", "15.00", True),
-        (WalletEntryType.DEBIT, "10.00", "5.00", "5.00", True),
-        (WalletEntryType.CREDIT, "10.00", "5.00", "14.99", False),
-        (WalletEntryType.DEBIT, "10.00", "5.00", "15.00", False),
-        (WalletEntryType.DEBIT, "1.00", "5.00", "-4.00", False),
+        (WalletDirection.CREDIT, "10.00", "5.00", "15.00", True),
+        (WalletDirection.DEBIT, "10.00", "5.00", "5.00", True),
+        (WalletDirection.CREDIT, "10.00", "5.00", "14.99", False),
+        (WalletDirection.DEBIT, "10.00", "5.00", "15.00", False),
+        (WalletDirection.DEBIT, "1.00", "5.00", "-4.00", False),
     ],
 )
 def test_wallet_entries_chain_balance_by_amount(make_user, entry_type, before, amount, after, accepted):
@@ -261,7 +274,8 @@ def test_wallet_entries_chain_balance_by_amount(make_user, entry_type, before, a
             wallet_id=user.wallet.id,
             billing_transaction=transaction,
             seq=1,
-            type=entry_type,
+            direction=entry_type,
+            transaction_type=WalletTransactionType.DEPOSIT,
             amount=Decimal(amount),
             balance_before=Decimal(before),
             balance_after=Decimal(after),
@@ -295,7 +309,11 @@ def test_datetimes_round_trip_as_aware_utc(make_user):
 def test_json_columns_round_trip(make_astrologer):
     astrologer = make_astrologer(specializations=["Vedic", "Tarot"], languages=["Hindi"])
     db.session.expire_all()
-    profile = db.session.query(AstrologerProfile).filter_by(user_id=astrologer.id).one()
+    profile = db.session.query(AstrologerProfile).filter_by(astrologer_id=astrologer.id).one()
     assert profile.specializations == ["Vedic", "Tarot"] and profile.languages == ["Hindi"]
-    profile_row = db.session.query(UserProfile).filter_by(user_id=astrologer.id).one()
-    assert profile_row.sync_metadata == {}
+    user = db.session.get(User, astrologer.id)
+    assert user.sync_metadata is None  # nothing from the main backend
+    user.sync_metadata = {"tier": "gold", "tags": ["a", "b"]}
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(User, astrologer.id).sync_metadata == {"tier": "gold", "tags": ["a", "b"]}

@@ -45,14 +45,16 @@ def statuses(response):
 
 
 def test_a_new_user_is_created_with_profile_and_wallet(client):
-    response = push(client, person(1, favourite_colour="indigo"))
+    response = push(client, person(1, favourite_colour="indigo", bio="Asks about career.\nPune."))
     assert response.status_code == 200 and statuses(response) == ["created"]
+    assert response.json["results"][0]["sync_status"] == "synced"  # the seed's word, returned
     user = db.session.query(User).filter_by(external_id="ext-1").one()
     assert user.email == "synced1@example.com" and user.phone == "+919810000001"
     assert db.session.query(Wallet).filter_by(user_id=user.id).one().current_balance == 0
+    assert user.sync_status == SyncStatus.SYNCED and user.last_sync_at is not None  # on users, as in the seed
+    assert user.sync_metadata == {"favourite_colour": "indigo"}  # unknown fields kept
     profile = db.session.query(UserProfile).filter_by(user_id=user.id).one()
-    assert profile.sync_status == SyncStatus.SYNCED and profile.last_sync_at is not None
-    assert profile.sync_metadata == {"favourite_colour": "indigo"}  # unknown fields kept
+    assert profile.bio == "Asks about career.\nPune."
 
 
 def test_an_astrologer_gets_an_astrologer_profile(client):
@@ -67,10 +69,11 @@ def test_an_astrologer_gets_an_astrologer_profile(client):
 def test_the_same_batch_twice_is_all_unchanged_and_writes_nothing(client):
     batch = {"users": [person(n) for n in range(1, 6)]}
     assert statuses(push(client, batch)) == ["created"] * 5
-    synced_at = [p.last_sync_at for p in db.session.query(UserProfile).order_by(UserProfile.id)]
+    synced = User.external_id.is_not(None)
+    synced_at = [u.last_sync_at for u in db.session.query(User).filter(synced).order_by(User.id)]
     assert statuses(push(client, batch)) == ["unchanged"] * 5
     db.session.expire_all()
-    assert [p.last_sync_at for p in db.session.query(UserProfile).order_by(UserProfile.id)] == synced_at
+    assert [u.last_sync_at for u in db.session.query(User).filter(synced).order_by(User.id)] == synced_at
 
 
 def test_an_update_is_applied(client):
@@ -94,9 +97,13 @@ def test_a_mixed_batch_answers_per_record(client):
     "fields, field",
     [
         ({"external_id": ""}, "external_id"),
-        ({"external_id": "x" * 65}, "external_id"),
+        ({"external_id": "x" * 256}, "external_id"),
         ({"name": 42}, "name"),
-        ({"name": "x" * 121}, "name"),
+        ({"name": "x" * 256}, "name"),
+        ({"bio": "x" * 501}, "bio"),
+        ({"bio": "bell\x07"}, "bio"),
+        ({"avatar_url": "http://example.com/a.jpg"}, "avatar_url"),
+        ({"avatar_url": "javascript:alert(1)"}, "avatar_url"),
         ({"email": "nope"}, "email"),
         ({"phone": "12"}, "phone"),
         ({"type": "admin"}, "type"),

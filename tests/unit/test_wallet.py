@@ -7,9 +7,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import (
+    BillingKind,
     BillingStatus,
     BillingTransaction,
-    BillingType,
     User,
     UserStatus,
     UserType,
@@ -123,7 +123,12 @@ def test_deposit_credits_and_chains_an_entry(user):
         (1, D("0.00"), D("250.00")),
         (2, D("250.00"), D("300.50")),
     ]
-    assert user.profile.current_balance == D("300.50") and user.profile.total_recharged == D("300.50")
+    assert user.profile.current_balance == D("300.50") and user.profile.total_credited == D("300.50")
+    assert user.profile.total_debited == D("0.00")
+    assert {(e.direction.value, e.transaction_type.value) for e in entries} == {("credit", "deposit")}
+    deposit = entries[0].billing_transaction
+    assert (deposit.kind.value, deposit.transaction_type.value, deposit.payment_method) == ("topup", "credit", "manual")
+    assert entries[0].reference_id == str(deposit.id)  # no outside reference: the billing transaction's id
     _assert_ledger_clean()
 
 
@@ -147,7 +152,8 @@ def test_topup_is_pending_until_completed_once(user):
     assert order.status == BillingStatus.PENDING and _balances(user)[0] == D("0.00")
     completed, changed = wallet.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
     db.session.commit()
-    assert changed and completed.status == BillingStatus.COMPLETED and completed.reference_id == "p1"
+    assert changed and completed.status == BillingStatus.COMPLETED and completed.external_transaction_id == "p1"
+    assert completed.processed_at is not None and completed.entries[0].reference_id == "p1"
     again, changed = wallet.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
     assert not changed and again.id == order.id
     assert _balances(user)[0] == D("500.00") and _rows() == (1, 1)
@@ -238,7 +244,16 @@ def test_charge_minute_splits_between_astrologer_and_platform(user, astrologer, 
     assert wallet.platform_wallet().current_balance == D("3.00")
     db.session.refresh(session)
     assert (session.total_cost, session.billed_minutes) == (D("9.99"), 1)
-    assert user.profile.total_spent == D("9.99") and astrologer.astrologer_profile.total_earnings == D("6.99")
+    assert user.profile.total_debited == D("9.99") and astrologer.astrologer_profile.total_earnings == D("6.99")
+    assert astrologer.profile.total_credited == D("6.99")
+    assert [
+        (leg.transaction_type.value, leg.entries[0].transaction_type.value)
+        for leg in (charge.debit, charge.earning, charge.commission)
+    ] == [
+        ("debit", "transfer"),
+        ("credit", "transfer"),
+        ("credit", "fee"),
+    ]
     _assert_ledger_clean()
 
 
@@ -307,7 +322,15 @@ def test_full_refund_reverses_every_leg(user, astrologer, fund, make_session):
     assert wallet.platform_wallet().current_balance == D("0.00")
     db.session.refresh(session)
     assert session.total_cost == D("0.00") and session.billed_minutes == 3
-    assert user.profile.total_spent == D("0.00")
+    assert (user.profile.total_credited, user.profile.total_debited) == (D("130.00"), D("30.00"))
+    assert (result.refund.transaction_type.value, result.astrologer_reversal.transaction_type.value) == (
+        "refund",
+        "debit",
+    )
+    assert {
+        leg.entries[0].transaction_type.value
+        for leg in (result.refund, result.astrologer_reversal, result.platform_reversal)
+    } == {"refund"}
     _assert_ledger_clean()
 
 
@@ -409,9 +432,9 @@ def test_every_billing_row_has_a_unique_key(user, astrologer, fund, make_session
     _charged_session(user, astrologer, fund, make_session)
     keys = [key for (key,) in db.session.query(BillingTransaction.idempotency_key)]
     assert len(keys) == len(set(keys))
-    assert {t for (t,) in db.session.query(BillingTransaction.type)} == {
-        BillingType.TOPUP,
-        BillingType.CHARGE,
-        BillingType.EARNING,
-        BillingType.COMMISSION,
+    assert {t for (t,) in db.session.query(BillingTransaction.kind)} == {
+        BillingKind.TOPUP,
+        BillingKind.CHARGE,
+        BillingKind.EARNING,
+        BillingKind.COMMISSION,
     }

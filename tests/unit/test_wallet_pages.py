@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.extensions import db
-from webapp.models import BillingStatus, BillingTransaction, BillingType, WalletStatus
+from webapp.models import BillingKind, BillingStatus, BillingTransaction, WalletStatus
 from webapp.services import ledger, wallet
 
 from ..conftest import csrf_token_from
@@ -185,5 +185,5 @@ def test_statement_shows_balance_after_and_holds_without_one(client, user, fund)
     db.session.commit()
     page = client.get("/wallet").get_data(as_text=True)
     assert "Held" in page and "₹70.00" in page  # available shown in the summary
-    types = [t for (t,) in db.session.query(BillingTransaction.type)]
-    assert set(types) == {BillingType.TOPUP, BillingType.HOLD}
+    types = [t for (t,) in db.session.query(BillingTransaction.kind)]
+    assert set(types) == {BillingKind.TOPUP, BillingKind.HOLD}

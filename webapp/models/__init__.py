@@ -1,4 +1,4 @@
-"""The schema: nine tables of the seed plus the additions each module lists.
+"""The schema: the nine tables of the seed, column for column, plus the additions each module lists.
 
 Import models from here; the modules split them by what they hold:
 user.py (people), consultation.py (sessions and chat), ledger.py (money).
@@ -7,11 +7,15 @@ user.py (people), consultation.py (sessions and chat), ledger.py (money).
 from .audit import AuditEntry
 from .consultation import ConsultationSession, Message, SessionParticipant
 from .enums import (
+    BILLING_TRANSACTION_TYPES,
     OPEN_SESSION_STATUSES,
+    WALLET_ENTRY_TYPES,
     Availability,
+    BillingKind,
     BillingStatus,
-    BillingType,
+    BillingTransactionType,
     ConnectionStatus,
+    ConsultationAvailability,
     EndReason,
     MessageType,
     ParticipantRole,
@@ -21,8 +25,9 @@ from .enums import (
     SyncStatus,
     UserStatus,
     UserType,
-    WalletEntryType,
+    WalletDirection,
     WalletStatus,
+    WalletTransactionType,
 )
 from .handoff import UsedHandoffToken
 from .ledger import BillingTransaction, Wallet, WalletTransaction
@@ -31,13 +36,17 @@ from .user import AstrologerProfile, User, UserProfile
 
 __all__ = [
     "AuditEntry",
+    "BILLING_TRANSACTION_TYPES",
     "OPEN_SESSION_STATUSES",
+    "WALLET_ENTRY_TYPES",
     "AstrologerProfile",
     "Availability",
+    "BillingKind",
     "BillingStatus",
     "BillingTransaction",
-    "BillingType",
+    "BillingTransactionType",
     "ConnectionStatus",
+    "ConsultationAvailability",
     "ConsultationSession",
     "EndReason",
     "Message",
@@ -54,9 +63,10 @@ __all__ = [
     "UserType",
     "UsedHandoffToken",
     "Wallet",
-    "WalletEntryType",
+    "WalletDirection",
     "WalletStatus",
     "WalletTransaction",
+    "WalletTransactionType",
     "to_money",
     "utcnow",
 ]

@@ -1,15 +1,27 @@
 """Consultations: the session itself, who takes part, and what they write.
 
-Seed tables: consultation_sessions, session_participants, messages.
+Seed tables: consultation_sessions, session_participants, messages, every
+column under the seed's name (../shared/SEED_SCHEMA.md). Where the product
+departs from the seed:
+
+- messages.sender_id is NULL for the platform's own lines (message_type
+  `system`); every other message has a sender (CHECK).
+- session_participants.joined_at is NULL until the session is accepted: both
+  rows are written with the request (the queue and read receipts need them),
+  and a request that is never accepted was never joined.
+- consultation_sessions.total_cost is NOT NULL (0.00 before any charge): the
+  ledger invariant compares it with the session's charges.
+
 Additions, each with its reason:
 
 - consultation_sessions.rate_per_minute: the rate frozen when the session is
   requested, so a rate change never touches a running session.
+- consultation_sessions.requested_at: when the user asked (the queue's order).
 - consultation_sessions.billed_minutes, next_charge_at (indexed),
   free_minutes: the billing engine's state lives in the database, so any
   engine process can pick a session up after another one died.
-- consultation_sessions.end_reason, review_text: why it ended (shown to both
-  sides and to admins) and the user's review beside the seed's rating.
+- consultation_sessions.end_reason, review_text, rated_at: why it ended (shown
+  to both sides and to admins) and the user's review beside the seed's rating.
 - consultation_sessions.offered_at (migration 0003): when a waiting request
   was put in front of the astrologer (at once when a slot was free, else
   when one freed). NULL means still queued. The accept timeout counts
@@ -24,11 +36,11 @@ Additions, each with its reason:
   client_message_id): a message resent after a reconnect is stored once.
 - session_participants.last_read_seq, disconnected_at: read receipts and the
   reconnect grace period survive a process restart.
-- session_participants.connection_status and last_seen_at (migration 0004):
-  connection_status follows join/disconnect for display; last_seen_at is
-  refreshed by every event and a heartbeat, and is what the billing engine's
-  reconnect rule reads, because it stays right when a process dies with its
-  sockets or when sockets live on several processes.
+- session_participants.last_seen_at (migration 0004): refreshed by every event
+  and a heartbeat, and what the billing engine's reconnect rule reads, because
+  it stays right when a process dies with its sockets or when sockets live on
+  several processes (connection_status is the seed's display of the same).
+- session_participants.media_lost_at (migration 0007): a call's media failure.
 """
 
 import uuid
@@ -50,7 +62,7 @@ from .enums import (
     SessionType,
     enum_column_type,
 )
-from .types import Money, UTCDateTime, UUIDType, utcnow
+from .types import Decimal2, JSONType, Money, UTCDateTime, UUIDType, decimal2_between, utcnow
 
 _OPEN_STATUSES_SQL = sa.text("status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_SESSION_STATUSES)))
 
@@ -78,8 +90,9 @@ class ConsultationSession(IdMixin, TimestampMixin, db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[EndReason | None] = mapped_column(enum_column_type(EndReason, "end_reason"))
-    #: Whole seconds between started_at and ended_at, set when the session ends.
-    duration_seconds: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    #: The session's length in started minutes as the meter counted them (charged and free), set
+    #: when an accepted session ends; NULL before, and for requests that were never accepted.
+    duration_minutes: Mapped[int | None] = mapped_column(sa.Integer)
     #: Minutes charged so far (the count of minute debits, free minutes excluded).
     billed_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     #: Intro minutes given free to this session (FREE_FIRST_MINUTES, once per user).
@@ -90,9 +103,17 @@ class ConsultationSession(IdMixin, TimestampMixin, db.Model):
     astrologer_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Debits less refunds, INR, >= 0; written with every charge and refund.
     total_cost: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
-    rating: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    #: The user's rating of the astrologer, 1-5, once, after a completed session with a paid minute.
+    astrologer_rating: Mapped[Decimal | None] = mapped_column(Decimal2(3))
     review_text: Mapped[str | None] = mapped_column(sa.Text)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The astrologer's private rating of the user, 1-5, once, after a completed session; admins only.
+    user_rating: Mapped[Decimal | None] = mapped_column(Decimal2(3))
+    #: Facts about the session beyond its columns, by documented key (services/consultations.py
+    #: SESSION_METADATA): the channel, how it ended, a call's media outcome.
+    session_metadata: Mapped[dict | None] = mapped_column(JSONType)
+    #: When a request was declined, cancelled, withdrawn or timed out (status cancelled).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", foreign_keys=[user_id])
     astrologer = relationship("User", foreign_keys=[astrologer_id])
@@ -112,9 +133,11 @@ class ConsultationSession(IdMixin, TimestampMixin, db.Model):
         sa.CheckConstraint("rate_per_minute >= 0", name="rate_not_negative"),
         sa.CheckConstraint("billed_minutes >= 0 AND free_minutes >= 0", name="minutes_not_negative"),
         sa.CheckConstraint("total_cost >= 0", name="total_cost_not_negative"),
-        sa.CheckConstraint("duration_seconds >= 0", name="duration_not_negative"),
-        sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        sa.CheckConstraint("duration_minutes >= 0", name="duration_not_negative"),
+        *decimal2_between("astrologer_rating", 1, 5, "astrologer_rating_range"),
+        *decimal2_between("user_rating", 1, 5, "user_rating_range"),
         sa.CheckConstraint("status <> 'active' OR started_at IS NOT NULL", name="active_has_started_at"),
+        sa.CheckConstraint("(status = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled_has_cancelled_at"),
     )
 
 
@@ -127,10 +150,13 @@ class SessionParticipant(IdMixin, TimestampMixin, db.Model):
         UUIDType, sa.ForeignKey("consultation_sessions.id", ondelete="CASCADE"), nullable=False
     )
     user_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("users.id"), nullable=False, index=True)
-    role: Mapped[ParticipantRole] = mapped_column(enum_column_type(ParticipantRole, "participant_role"), nullable=False)
+    participant_role: Mapped[ParticipantRole] = mapped_column(
+        enum_column_type(ParticipantRole, "participant_role"), nullable=False
+    )
+    #: When the session was accepted (both start together); NULL while it waits.
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Set when the participant's last socket went away; cleared on reconnect.
+    #: Set when the participant's last socket went away (connection_status reconnecting); cleared on reconnect.
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Highest message seq this participant has read (read receipts).
     last_read_seq: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -148,7 +174,7 @@ class SessionParticipant(IdMixin, TimestampMixin, db.Model):
     __table_args__ = (sa.UniqueConstraint("session_id", "user_id"),)
 
 
-class Message(IdMixin, db.Model):
+class Message(IdMixin, TimestampMixin, db.Model):
     """One chat message; `seq` orders a session's messages without gaps."""
 
     __tablename__ = "messages"
@@ -163,10 +189,16 @@ class Message(IdMixin, db.Model):
     )
     #: Plain text as stored (already masked); rendered escaped.
     content: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    #: The seed's `metadata` column (the attribute has another name: SQLAlchemy reserves it).
+    #: Facts about the message by documented key (services/chat.py MESSAGE_METADATA): what masking
+    #: hid, which platform line a system message is; NULL when there is nothing to say.
+    message_metadata: Mapped[dict | None] = mapped_column("metadata", JSONType)
     seq: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     #: The sender's own id for the message, so a resend is stored once.
     client_message_id: Mapped[str | None] = mapped_column(sa.String(64))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: When the other participant's client acknowledged receiving it (mark_delivered, or read).
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
@@ -175,4 +207,5 @@ class Message(IdMixin, db.Model):
         sa.CheckConstraint("seq >= 1", name="seq_positive"),
         sa.CheckConstraint("length(content) BETWEEN 1 AND 4000", name="content_length"),
         sa.CheckConstraint("message_type = 'system' OR sender_id IS NOT NULL", name="sender_unless_system"),
+        sa.CheckConstraint("read_at IS NULL OR delivered_at IS NOT NULL", name="read_after_delivered"),
     )

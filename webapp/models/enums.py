@@ -2,7 +2,14 @@
 
 Stored as VARCHAR with a CHECK (not a native PostgreSQL ENUM), so a value is
 added by a plain migration on both backends. Values are the lower-case words
-of CONTRACT.md and are what clients see.
+of CONTRACT.md and are what clients see. Every value the seed schema lists
+(../shared/SEED_SCHEMA.md) is a member; members the seed does not list are
+marked "addition" with their reason.
+
+The two ledgers keep the product's finer kind of each movement (BillingKind)
+and also carry the seed's coarser `transaction_type`, derived from the kind by
+the two mappings at the end of this module (`flask ledger verify` checks that
+every row agrees with them).
 """
 
 import enum
@@ -19,30 +26,46 @@ class UserType(enum.StrEnum):
 
 class UserStatus(enum.StrEnum):
     ACTIVE = "active"
-    SUSPENDED = "suspended"  #: refused at login; set by an admin
-    DELETED = "deleted"  #: soft-deleted (deleted_at set); refused at login
+    INACTIVE = "inactive"  #: deactivated by the main backend (not a sanction); refused at login
+    SUSPENDED = "suspended"  #: refused at login; set by an admin (or the main backend)
+    DELETED = "deleted"  #: addition: soft-deleted (deleted_at set) by the main backend; refused at login
 
 
 class PresenceStatus(enum.StrEnum):
     """users.session_status: where a person is in the consultation flow, kept with every transition."""
 
     IDLE = "idle"  #: no open session
-    WAITING = "waiting"  #: has requested a session that is not accepted yet
+    WAITING = "waiting"  #: addition: has requested a session that is not accepted yet (the seed has no word for it)
     IN_SESSION = "in_session"  #: takes part in an active session
 
 
 class SyncStatus(enum.StrEnum):
-    LOCAL = "local"  #: created here (registration, seed), not by the main backend
-    SYNCED = "synced"  #: last record from the main backend applied
-    ERROR = "error"  #: last record from the main backend was refused
+    """users.sync_status: where this person stands with the main backend."""
+
+    SYNCED = "synced"  #: the main backend's last record for this person was applied
+    #: The main backend has not sent this person (yet): accounts created here (registration,
+    #: demo data, staff, the platform account). The seed has no "local" value; pending is the
+    #: one it allows that is true of them.
+    PENDING = "pending"
+    FAILED = "failed"  #: the main backend's last record for this person was refused (the answer said why)
 
 
 class Availability(enum.StrEnum):
-    """What an astrologer chose for one channel; `busy` is derived, never stored."""
+    """What an astrologer chose for one channel; `busy` is derived, never chosen."""
 
     AVAILABLE = "available"
     UNAVAILABLE = "unavailable"
     OFFLINE = "offline"
+
+
+class ConsultationAvailability(enum.StrEnum):
+    """users.consultation_availability: an astrologer's derived availability across channels, as the
+    listing shows it (services/marketplace.py writes it with every change of its inputs)."""
+
+    AVAILABLE = "available"  #: a channel is open and a slot is free
+    BUSY = "busy"  #: a channel is open but every slot has an active session
+    UNAVAILABLE = "unavailable"  #: on a break; also every account that does not consult (users, staff)
+    OFFLINE = "offline"  #: not working now, not approved yet, or the account is not active
 
 
 class SessionType(enum.StrEnum):
@@ -62,6 +85,8 @@ OPEN_SESSION_STATUSES = (SessionStatus.WAITING, SessionStatus.ACTIVE)
 
 
 class EndReason(enum.StrEnum):
+    """Addition: why a session ended (shown to both sides and to admins)."""
+
     USER_ENDED = "user_ended"
     ASTROLOGER_ENDED = "astrologer_ended"
     INSUFFICIENT_BALANCE = "insufficient_balance"
@@ -73,6 +98,7 @@ class EndReason(enum.StrEnum):
     ACCEPT_TIMEOUT = "accept_timeout"
     ADMIN_ENDED = "admin_ended"
     ACCOUNT_DELETED = "account_deleted"
+    ACCOUNT_INACTIVE = "account_inactive"  #: the main backend deactivated a participant's account
 
 
 class ParticipantRole(enum.StrEnum):
@@ -84,22 +110,34 @@ class ConnectionStatus(enum.StrEnum):
     """Whether a participant has a socket in the session's room (a display hint; the
     reconnect rule uses last_seen_at, which survives process crashes)."""
 
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
+    CONNECTED = "connected"  #: a socket of theirs is in the room
+    #: Their last socket left an active session: the reconnect grace is running.
+    RECONNECTING = "reconnecting"
+    DISCONNECTED = "disconnected"  #: not in the room: never joined, left, or the session is over
 
 
 class MessageType(enum.StrEnum):
     TEXT = "text"  #: written by a participant
+    IMAGE = "image"  #: a photo a participant sent (metadata describes the stored file)
+    FILE = "file"  #: a document a participant sent (metadata describes the stored file)
     SYSTEM = "system"  #: written by the platform (started, low balance, ended, ...)
 
 
 class WalletStatus(enum.StrEnum):
     ACTIVE = "active"
     FROZEN = "frozen"  #: no money moves out until an admin unfreezes it
+    #: The owner's account is not active (suspended, inactive or closed): nothing new is paid from it
+    #: (holds, minutes, payouts); it follows the account back to active. Refunds still reach it.
+    SUSPENDED = "suspended"
 
 
-class BillingType(enum.StrEnum):
-    """What a billing transaction is; the sign on the wallet follows from it."""
+class BillingKind(enum.StrEnum):
+    """Addition: billing_transactions.kind, what a movement is; the sign on the wallet follows from it.
+
+    The seed's five transaction types cannot tell a top-up from an astrologer's earning (both
+    credits) or a minute's charge from a payout (both debits), which the ledger invariants and every
+    statement need; each kind maps to one seed type (BILLING_TRANSACTION_TYPES below).
+    """
 
     TOPUP = "topup"  #: + user: money paid in through a provider
     HOLD = "hold"  #: available -> held while a request waits (current unchanged)
@@ -112,6 +150,16 @@ class BillingType(enum.StrEnum):
     PAYOUT = "payout"  #: - astrologer: earnings paid out
 
 
+class BillingTransactionType(enum.StrEnum):
+    """billing_transactions.transaction_type, the seed's type of a movement (derived from its kind)."""
+
+    CREDIT = "credit"  #: money into the owner's wallet from outside or from a consultation
+    DEBIT = "debit"  #: money out of the owner's wallet
+    REFUND = "refund"  #: a charge given back to the user
+    HOLD = "hold"  #: money reserved in the wallet (available -> held)
+    RELEASE = "release"  #: a reservation given back (held -> available)
+
+
 class BillingStatus(enum.StrEnum):
     PENDING = "pending"  #: created, no money moved yet (e.g. a top-up at checkout)
     COMPLETED = "completed"  #: the money moved (wallet_transactions written)
@@ -119,9 +167,49 @@ class BillingStatus(enum.StrEnum):
     CANCELLED = "cancelled"  #: withdrawn before completion (e.g. a rejected payout)
 
 
-class WalletEntryType(enum.StrEnum):
+class WalletDirection(enum.StrEnum):
+    """Addition: wallet_transactions.direction, which way current_balance moved. The seed's
+    transaction_type says why (a transfer can go either way); the balance chain's CHECK needs the way."""
+
     CREDIT = "credit"  #: current_balance went up by amount
     DEBIT = "debit"  #: current_balance went down by amount
+
+
+class WalletTransactionType(enum.StrEnum):
+    """wallet_transactions.transaction_type, the seed's type of a balance change (derived from the
+    kind of the billing transaction that caused it)."""
+
+    DEPOSIT = "deposit"  #: money paid in from outside (a top-up)
+    WITHDRAWAL = "withdrawal"  #: money paid out to a bank (a payout)
+    TRANSFER = "transfer"  #: a consultation minute between the user and the astrologer
+    FEE = "fee"  #: the platform's commission on a minute
+    REFUND = "refund"  #: a charge given back, and the astrologer's and platform's shares taken back
+
+
+#: billing_transactions: kind -> the seed's transaction_type.
+BILLING_TRANSACTION_TYPES = {
+    BillingKind.TOPUP: BillingTransactionType.CREDIT,
+    BillingKind.EARNING: BillingTransactionType.CREDIT,
+    BillingKind.COMMISSION: BillingTransactionType.CREDIT,
+    BillingKind.CHARGE: BillingTransactionType.DEBIT,
+    BillingKind.REVERSAL: BillingTransactionType.DEBIT,
+    BillingKind.PAYOUT: BillingTransactionType.DEBIT,
+    BillingKind.REFUND: BillingTransactionType.REFUND,
+    BillingKind.HOLD: BillingTransactionType.HOLD,
+    BillingKind.RELEASE: BillingTransactionType.RELEASE,
+}
+
+#: wallet_transactions: the kind of the causing billing transaction -> (direction, the seed's
+#: transaction_type). Holds and releases change no current_balance, so they have no wallet row.
+WALLET_ENTRY_TYPES = {
+    BillingKind.TOPUP: (WalletDirection.CREDIT, WalletTransactionType.DEPOSIT),
+    BillingKind.CHARGE: (WalletDirection.DEBIT, WalletTransactionType.TRANSFER),
+    BillingKind.EARNING: (WalletDirection.CREDIT, WalletTransactionType.TRANSFER),
+    BillingKind.COMMISSION: (WalletDirection.CREDIT, WalletTransactionType.FEE),
+    BillingKind.REFUND: (WalletDirection.CREDIT, WalletTransactionType.REFUND),
+    BillingKind.REVERSAL: (WalletDirection.DEBIT, WalletTransactionType.REFUND),
+    BillingKind.PAYOUT: (WalletDirection.DEBIT, WalletTransactionType.WITHDRAWAL),
+}
 
 
 def enum_column_type(enum_cls, name):

@@ -1,7 +1,8 @@
 """Money: wallets and the two ledgers.
 
-Seed tables: wallets, billing_transactions, wallet_transactions. Only
-services/wallet.py writes them. Two ledgers, two questions:
+Seed tables: wallets, billing_transactions, wallet_transactions, every column
+under the seed's name (../shared/SEED_SCHEMA.md). Only services/wallet.py
+writes them. Two ledgers, two questions:
 
 - billing_transactions answers "what happened and why": one row per business
   movement (a top-up, a hold, one minute's charge, the astrologer's share,
@@ -12,19 +13,39 @@ services/wallet.py writes them. Two ledgers, two questions:
   Holds and releases move money between available and held only, so they
   have a billing row and no wallet row.
 
+Both carry the seed's transaction_type, derived from the billing row's kind
+(enums.BILLING_TRANSACTION_TYPES and WALLET_ENTRY_TYPES: topup, earning and
+commission are credits; charge, reversal and payout are debits; refund, hold
+and release are themselves; on the wallet rows a top-up is a deposit, a
+minute's charge and earning a transfer, the commission a fee, a refund and
+its reversals a refund, a payout a withdrawal). `flask ledger verify` checks
+every row against the mapping.
+
 Additions, each with its reason:
 
+- billing_transactions.kind: the product's finer type of a movement (see
+  enums.BillingKind); the invariants need to tell earnings from top-ups.
 - billing_transactions.idempotency_key UNIQUE: a retried or duplicated
   operation finds the first result and moves no money twice. Keys:
   `topup:<provider>:<external id>`, `session:<id>:minute:<k>:debit`,
   `...:credit`, `...:commission`, `session:<id>:refund:<n>`, `payout:<id>`.
 - billing_transactions.wallet_id: the wallet a row moved, for the ledger views
   and invariants (user_id alone is ambiguous for the platform wallet).
+- billing_transactions.minute: k for a minute's legs, so a session's charges read in order.
+- billing_transactions.details: provider payloads, refund reasons, admin
+  ids, the hold a release gives back: context that is not money.
+- wallet_transactions.billing_transaction_id: the causing billing row (a
+  foreign key; reference_id is the seed's looser text reference).
 - wallet_transactions.seq UNIQUE(wallet_id, seq): an unambiguous order for
   the balance chain (timestamps can tie).
+- wallet_transactions.direction: credit or debit (the CHECK below needs it;
+  the seed's `transfer` goes either way).
 - CHECKs: wallet balances never negative and current = available + held;
   ledger amounts positive; a wallet row's balance_after is its
   balance_before plus or minus its amount.
+
+wallet_transactions rows are never changed after they are written, so their
+updated_at is their created_at.
 """
 
 import uuid
@@ -36,8 +57,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import IdMixin, TimestampMixin
-from .enums import BillingStatus, BillingType, WalletEntryType, WalletStatus, enum_column_type
-from .types import JSONType, Money, UTCDateTime, UUIDType
+from .enums import (
+    BillingKind,
+    BillingStatus,
+    BillingTransactionType,
+    WalletDirection,
+    WalletStatus,
+    WalletTransactionType,
+    enum_column_type,
+)
+from .types import JSONType, Money, UTCDateTime, UUIDType, utcnow
 
 
 class Wallet(IdMixin, TimestampMixin, db.Model):
@@ -54,10 +83,13 @@ class Wallet(IdMixin, TimestampMixin, db.Model):
     available_balance: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
     #: Reserved for waiting consultation requests (and pending payouts), INR, >= 0.
     held_balance: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
-    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="INR")
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="INR", server_default="INR")
     status: Mapped[WalletStatus] = mapped_column(
         enum_column_type(WalletStatus, "wallet_status"), nullable=False, default=WalletStatus.ACTIVE
     )
+    #: When money last moved in this wallet (any balance: an entry, a hold or its release, a payout
+    #: request); when it was opened until then.
+    last_transaction_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     user = relationship("User", back_populates="wallet")
 
@@ -79,23 +111,31 @@ class BillingTransaction(IdMixin, TimestampMixin, db.Model):
     session_id: Mapped[uuid.UUID | None] = mapped_column(
         UUIDType, sa.ForeignKey("consultation_sessions.id"), index=True
     )
-    type: Mapped[BillingType] = mapped_column(enum_column_type(BillingType, "billing_type"), nullable=False)
+    #: The product's kind of movement; the direction on the wallet follows from it.
+    kind: Mapped[BillingKind] = mapped_column(enum_column_type(BillingKind, "billing_kind"), nullable=False)
+    #: The seed's type, derived from `kind` (enums.BILLING_TRANSACTION_TYPES).
+    transaction_type: Mapped[BillingTransactionType] = mapped_column(
+        enum_column_type(BillingTransactionType, "billing_transaction_type"), nullable=False
+    )
     status: Mapped[BillingStatus] = mapped_column(
         enum_column_type(BillingStatus, "billing_status"), nullable=False, default=BillingStatus.PENDING
     )
-    #: INR, always > 0; the direction follows from `type`.
+    #: INR, always > 0; the direction follows from `kind`.
     amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
-    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="INR")
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="INR", server_default="INR")
     idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True, nullable=False)
-    #: An outside reference: the provider's payment id for a top-up, the
-    #: original charge's id for a refund or reversal.
-    reference_id: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    #: How the money moved: the provider's method for a top-up (upi, card, netbanking, ...),
+    #: `bank_transfer` for a payout, `wallet` for everything paid from or into a wallet balance.
+    payment_method: Mapped[str | None] = mapped_column(sa.String(50))
+    #: The provider's id of the payment (top-ups) or the bank's reference of the transfer (payouts).
+    external_transaction_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     #: Minute number k for charge/earning/commission rows; NULL otherwise.
     minute: Mapped[int | None] = mapped_column(sa.Integer)
-    description: Mapped[str | None] = mapped_column(sa.String(500))
-    #: Provider payloads, refund reasons, admin ids: context that is not money.
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    #: Provider payloads, refund reasons, admin ids, a release's hold: context that is not money.
     details: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the transaction reached its final status (completed, failed or cancelled); NULL while pending.
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     wallet = relationship("Wallet")
     user = relationship("User")
@@ -104,11 +144,12 @@ class BillingTransaction(IdMixin, TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("minute IS NULL OR minute >= 1", name="minute_positive"),
+        sa.CheckConstraint("(status = 'pending') = (processed_at IS NULL)", name="processed_unless_pending"),
         sa.Index("ix_billing_transactions_created_at", "created_at"),
     )
 
 
-class WalletTransaction(IdMixin, db.Model):
+class WalletTransaction(IdMixin, TimestampMixin, db.Model):
     """One change of a wallet's current_balance, chained by balance_before/after."""
 
     __tablename__ = "wallet_transactions"
@@ -120,15 +161,21 @@ class WalletTransaction(IdMixin, db.Model):
     )
     #: 1, 2, 3, ... per wallet, assigned under the wallet row lock.
     seq: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    type: Mapped[WalletEntryType] = mapped_column(
-        enum_column_type(WalletEntryType, "wallet_entry_type"), nullable=False
+    direction: Mapped[WalletDirection] = mapped_column(
+        enum_column_type(WalletDirection, "wallet_direction"), nullable=False
     )
-    #: INR, > 0; credit adds it to the balance, debit subtracts it.
+    #: The seed's type, derived from the causing billing row's kind (enums.WALLET_ENTRY_TYPES).
+    transaction_type: Mapped[WalletTransactionType] = mapped_column(
+        enum_column_type(WalletTransactionType, "wallet_transaction_type"), nullable=False
+    )
+    #: INR, > 0; a credit adds it to the balance, a debit subtracts it.
     amount: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     balance_before: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     balance_after: Mapped[Decimal] = mapped_column(Money(), nullable=False)
-    description: Mapped[str | None] = mapped_column(sa.String(500))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    #: The outside reference of the movement when it has one (the provider's payment id, the bank's
+    #: transfer reference), else the id of the billing transaction, as text.
+    reference_id: Mapped[str | None] = mapped_column(sa.String(255))
 
     billing_transaction: Mapped[BillingTransaction] = relationship(back_populates="entries")
 
@@ -137,8 +184,8 @@ class WalletTransaction(IdMixin, db.Model):
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint("balance_before >= 0 AND balance_after >= 0", name="balances_not_negative"),
         sa.CheckConstraint(
-            "(type = 'credit' AND balance_after = balance_before + amount)"
-            " OR (type = 'debit' AND balance_after = balance_before - amount)",
+            "(direction = 'credit' AND balance_after = balance_before + amount)"
+            " OR (direction = 'debit' AND balance_after = balance_before - amount)",
             name="balance_follows_amount",
         ),
     )

@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, DateTime, Integer, Numeric, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -90,11 +91,25 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def decimal2_between(column, low, high, name):
+    """CHECK (column IS NULL OR low <= column <= high) for a Decimal2 column, on both backends.
+
+    SQLite stores Decimal2 as whole hundredths (a rating of 4.50 is 450), so its bounds are
+    scaled; each CHECK is created only on its own backend.
+    """
+    sql = "{c} IS NULL OR {c} BETWEEN {low} AND {high}"
+    return (
+        sa.CheckConstraint(sql.format(c=column, low=low, high=high), name=name).ddl_if(dialect="postgresql"),
+        sa.CheckConstraint(sql.format(c=column, low=low * 100, high=high * 100), name=name).ddl_if(dialect="sqlite"),
+    )
+
+
 #: A rupee amount: Decimal2 under the name the models read as.
 Money = Decimal2
 
-#: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+#: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite. Python None is SQL NULL (not the
+#: JSON value null), so "nothing to say" reads as NULL to every other system.
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 UUIDType = Uuid(as_uuid=True)
 

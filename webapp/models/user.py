@@ -1,27 +1,55 @@
 """People: users (every role), their profile with the wallet mirror, astrologer profiles.
 
-Seed tables: users, user_profiles, astrologer_profiles. Additions, each with
-its reason:
+Seed tables: users, user_profiles, astrologer_profiles, every column under the
+seed's name (../shared/SEED_SCHEMA.md). Where the product departs from the seed:
+
+- users.phone and users.external_id are nullable (and, like users.email,
+  unique where present): a person registered here has no external_id until the
+  main backend knows them, the platform account has no phone, and the main
+  backend may send a person with only an email. Every row has at least one of
+  email, phone and external_id (CHECK).
+- user_profiles.total_credited / total_debited are NUMERIC(12,2), wider than
+  the seed's (10,2): they are lifetime sums (the platform's commission exceeds
+  a crore), so a balance that fits (10,2) can have totals that do not.
+
+users.sync_status of an account created here (registration, demo data, staff,
+the platform account) is `pending`: the seed has no word for "never sent by the
+main backend", and of its three values (synced, pending, failed) pending is the
+true one. users.consultation_availability of everyone who does not consult
+(users, staff) is `unavailable`.
+
+Additions, each with its reason:
 
 - users.type gains `admin` (the console) and `system` (owns the platform
   wallet that receives commission, so every internal movement has a
-  matching opposite one).
+  matching opposite one); users.status gains `deleted` (soft delete by the
+  main backend, with deleted_at); users.session_status gains `waiting`.
 - users.password_hash: nullable, because users synced from the main backend
   may only ever arrive by hand-off.
-- users.email and users.phone are unique where present (login identifiers;
-  a collision is an error, never a silent merge).
 - users.last_login_at: shown to admins; costs nothing.
-- users.session_status (idle / waiting / in_session): kept by the
-  consultation service in the same transaction as every transition
-  (migration 0003).
+- user_profiles.gender, birth_date, birth_time, birth_place: the birth details
+  an astrologer reads first in every consultation.
 - astrologer_profiles.languages (JSON list), experience_years, about,
   is_approved: the listing filters and the admin approval need them.
-- astrologer_profiles indexes for the listing (rate, rating, experience;
-  GIN on the specializations and languages lists on PostgreSQL).
 - astrologer_profiles.chat_availability / call_availability: the astrologer's
   choice per channel (available / unavailable / offline). `busy` is derived
-  from active sessions vs. max_concurrent_sessions and never stored, so it
-  cannot get stuck.
+  from active sessions vs. max_concurrent_sessions and never stored there;
+  users.consultation_availability is the derived value across channels.
+- astrologer_profiles.rating_average, rating_count, total_sessions,
+  total_minutes, total_earnings: the all-time figures the listing sorts by
+  and the dashboard shows (monthly_* are the seed's current-month ones).
+- astrologer_profiles.monthly_period: the calendar month (its first day, in
+  REPORTING_TIMEZONE) that monthly_sessions and monthly_rating describe, so
+  the billing loop can roll them over when a month begins.
+- astrologer_profiles indexes for the listing (rate, rating, experience;
+  GIN on the specializations and languages lists on PostgreSQL).
+
+Who writes what: services/accounts.py creates the rows; services/wallet.py the
+balance mirror and totals of user_profiles; services/consultations.py
+session_status, the consultation counts and ratings; services/marketplace.py
+consultation_availability; services/performance.py last_active_at,
+performance_metrics and the monthly figures; services/user_sync.py the sync
+columns.
 """
 
 import uuid
@@ -34,8 +62,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import IdMixin, TimestampMixin
-from .enums import Availability, PresenceStatus, SyncStatus, UserStatus, UserType, enum_column_type
-from .types import Decimal2, JSONType, Money, UTCDateTime, UUIDType
+from .enums import (
+    Availability,
+    ConsultationAvailability,
+    PresenceStatus,
+    SyncStatus,
+    UserStatus,
+    UserType,
+    enum_column_type,
+)
+from .types import Decimal2, JSONType, Money, UTCDateTime, UUIDType, utcnow
 
 
 class User(IdMixin, TimestampMixin, UserMixin, db.Model):
@@ -44,10 +80,10 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     __tablename__ = "users"
 
     #: The main backend's id for this person; NULL for users created here.
-    external_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    external_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     #: Lower-cased; unique where present.
-    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    email: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     #: E.164 (+<country><number>); unique where present.
     phone: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
     type: Mapped[UserType] = mapped_column(
@@ -63,6 +99,20 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     session_status: Mapped[PresenceStatus] = mapped_column(
         enum_column_type(PresenceStatus, "session_status"), nullable=False, default=PresenceStatus.IDLE
     )
+    #: An astrologer's availability across channels as the listing derives it; `unavailable` for
+    #: everyone who does not consult. Written by services/marketplace.py with every change of its inputs.
+    consultation_availability: Mapped[ConsultationAvailability] = mapped_column(
+        enum_column_type(ConsultationAvailability, "consultation_availability"),
+        nullable=False,
+        default=ConsultationAvailability.UNAVAILABLE,
+    )
+    sync_status: Mapped[SyncStatus] = mapped_column(
+        enum_column_type(SyncStatus, "sync_status"), nullable=False, default=SyncStatus.PENDING
+    )
+    #: When the main backend's last record for this person was applied; NULL if it never sent one.
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Fields from the main backend that this schema has no column for, kept verbatim; NULL if none.
+    sync_metadata: Mapped[dict | None] = mapped_column(JSONType)
     #: Soft delete: set together with status `deleted`; rows are never removed.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -93,47 +143,62 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
 
 
 class UserProfile(IdMixin, TimestampMixin, db.Model):
-    """Personal details, birth data for readings, sync bookkeeping, and the wallet mirror."""
+    """Personal details, birth data for readings, the wallet mirror and the person's consultation figures."""
 
     __tablename__ = "user_profiles"
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         UUIDType, sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True, nullable=False
     )
-    avatar_url: Mapped[str | None] = mapped_column(sa.String(500))
+    #: Mirror of wallets.current_balance, written by services/wallet.py in the same transaction.
+    current_balance: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
+    #: Sum of the wallet's credit entries, INR, >= 0 (top-ups, refunds, earnings); written by services/wallet.py.
+    total_credited: Mapped[Decimal] = mapped_column(Money(12), nullable=False, default=Decimal("0.00"))
+    #: Sum of the wallet's debit entries, INR, >= 0 (minutes, reversals, payouts); written by services/wallet.py.
+    #: current_balance = total_credited - total_debited.
+    total_debited: Mapped[Decimal] = mapped_column(Money(12), nullable=False, default=Decimal("0.00"))
+    #: When current_balance last changed (the latest wallet entry), or when the wallet was opened.
+    balance_updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: A few words the person writes about themselves; astrologers read it in the consultation.
+    bio: Mapped[str | None] = mapped_column(sa.Text)
+    avatar_url: Mapped[str | None] = mapped_column(sa.Text)
+    #: Settings the person chose, by documented key: {"language": one of marketplace.LANGUAGES}.
+    preferences: Mapped[dict | None] = mapped_column(JSONType)
     gender: Mapped[str | None] = mapped_column(sa.String(20))
     #: Birth details, posted as the first system message of a consultation.
     birth_date: Mapped[date | None] = mapped_column(sa.Date)
     birth_time: Mapped[time | None] = mapped_column(sa.Time)
     birth_place: Mapped[str | None] = mapped_column(sa.String(200))
-    preferred_language: Mapped[str | None] = mapped_column(sa.String(40))
-    #: Mirror of wallets.current_balance, written by services/wallet.py in the same transaction.
-    current_balance: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
-    #: Sum of completed top-ups, INR, >= 0; written by services/wallet.py.
-    total_recharged: Mapped[Decimal] = mapped_column(Money(12), nullable=False, default=Decimal("0.00"))
-    #: Sum of consultation charges less refunds, INR, >= 0; written by services/wallet.py.
-    total_spent: Mapped[Decimal] = mapped_column(Money(12), nullable=False, default=Decimal("0.00"))
-    sync_status: Mapped[SyncStatus] = mapped_column(
-        enum_column_type(SyncStatus, "sync_status"), nullable=False, default=SyncStatus.LOCAL
-    )
-    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Fields from the main backend that this schema has no column for, kept verbatim.
-    sync_metadata: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+    #: Consultations this person requested as the consulting user (every outcome); services/consultations.py.
+    total_consultations: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    #: Of those, the ones that were accepted and ended (status completed).
+    completed_consultations: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    #: Mean of the private ratings astrologers gave this person (1-5), 0.00 when there are none;
+    #: shown to admins only.
+    average_rating: Mapped[Decimal] = mapped_column(Decimal2(3), nullable=False, default=Decimal("0.00"))
+    total_ratings: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
 
     user: Mapped[User] = relationship(back_populates="profile")
 
     __table_args__ = (
-        sa.CheckConstraint("total_recharged >= 0", name="total_recharged_not_negative"),
-        sa.CheckConstraint("total_spent >= 0", name="total_spent_not_negative"),
+        sa.CheckConstraint("total_credited >= 0", name="total_credited_not_negative"),
+        sa.CheckConstraint("total_debited >= 0", name="total_debited_not_negative"),
+        sa.CheckConstraint(
+            "completed_consultations BETWEEN 0 AND total_consultations AND total_ratings >= 0",
+            name="consultation_counts",
+        ),
+        # The 0..5 bound is kept by the rating service (see AstrologerProfile.rating_average).
+        sa.CheckConstraint("average_rating >= 0", name="average_rating_not_negative"),
     )
 
 
 class AstrologerProfile(IdMixin, TimestampMixin, db.Model):
-    """What users browse: expertise, rates, capacity, availability per channel, ratings."""
+    """What users browse: expertise, rates, capacity, availability per channel, ratings, performance."""
 
     __tablename__ = "astrologer_profiles"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(
+    #: The astrologer's users.id (the seed's name; the same id /astrologers/<id> uses).
+    astrologer_id: Mapped[uuid.UUID] = mapped_column(
         UUIDType, sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True, nullable=False
     )
     #: e.g. ["Vedic", "Tarot"]
@@ -142,7 +207,6 @@ class AstrologerProfile(IdMixin, TimestampMixin, db.Model):
     languages: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     experience_years: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     about: Mapped[str | None] = mapped_column(sa.Text)
-    photo_url: Mapped[str | None] = mapped_column(sa.String(500))
     #: INR per started minute of chat; frozen onto a session when it is requested.
     chat_rate_per_minute: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     #: INR per started minute of a call; frozen onto a session when it is requested.
@@ -162,6 +226,17 @@ class AstrologerProfile(IdMixin, TimestampMixin, db.Model):
     total_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     #: Sum of earnings less reversals, INR; written by services/wallet.py.
     total_earnings: Mapped[Decimal] = mapped_column(Money(12), nullable=False, default=Decimal("0.00"))
+    #: The astrologer's last sign of work: a dashboard action, or an event of one of their sessions.
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What an admin ranks astrologers by (services/performance.py documents every key); NULL until
+    #: the first request is answered.
+    performance_metrics: Mapped[dict | None] = mapped_column(JSONType)
+    #: Completed sessions that ended in monthly_period.
+    monthly_sessions: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    #: Mean rating given in monthly_period, 0.00 when none.
+    monthly_rating: Mapped[Decimal] = mapped_column(Decimal2(3), nullable=False, default=Decimal("0.00"))
+    #: The first day of the month (in REPORTING_TIMEZONE) that the monthly figures describe.
+    monthly_period: Mapped[date | None] = mapped_column(sa.Date)
 
     user: Mapped[User] = relationship(back_populates="astrologer_profile")
 
@@ -172,9 +247,10 @@ class AstrologerProfile(IdMixin, TimestampMixin, db.Model):
         sa.CheckConstraint("experience_years BETWEEN 0 AND 80", name="experience_range"),
         # The 0..5 bound is kept by the rating service; a literal bound would not survive
         # SQLite's paise storage of Decimal2 (4.70 is stored as 470).
-        sa.CheckConstraint("rating_average >= 0", name="rating_not_negative"),
+        sa.CheckConstraint("rating_average >= 0 AND monthly_rating >= 0", name="rating_not_negative"),
         sa.CheckConstraint(
-            "rating_count >= 0 AND total_sessions >= 0 AND total_minutes >= 0", name="counts_not_negative"
+            "rating_count >= 0 AND total_sessions >= 0 AND total_minutes >= 0 AND monthly_sessions >= 0",
+            name="counts_not_negative",
         ),
         # The listing's filters and sorts (addition, migration 0002).
         sa.Index("ix_astrologer_profiles_chat_rate", "chat_rate_per_minute"),

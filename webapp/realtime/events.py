@@ -10,6 +10,8 @@ stays clean. Who sends what:
     send_message   participant -> server: store (webapp/realtime/writer.py), ack with the stored message;
                    `message` to session:<id>
     typing         participant -> server: `typing` to the other sockets in session:<id> (not stored)
+    mark_delivered participant -> server: {up_to_seq}, the client has received the other side's messages up
+                   to it; `delivered` {session_id, user_id, up_to_seq, delivered_at} to session:<id> when any was new
     mark_read      participant -> server: `read` to session:<id> when the read mark moves forward
     presence       participant -> server: heartbeat (every 15 s) for the reconnect rule
     leave_session  participant -> server: leave session:<id>
@@ -89,11 +91,12 @@ def join_session(session, data):
         "messages": [chat.serialize(m) for m in messages],
         "has_more": len(messages) == chat.HISTORY_LIMIT,
         "read": chat.read_state(session.id),
+        "delivered": chat.delivery_state(session.id),
     }
 
 
 _parsed_limits = cache(parse_many)  # every message asks; the setting rarely changes
-_message_windows, _signal_windows = SocketWindows(), SocketWindows()
+_message_windows, _signal_windows, _receipt_windows = SocketWindows(), SocketWindows(), SocketWindows()
 
 
 def _within_limits(windows, setting, sid):
@@ -141,9 +144,23 @@ def typing(session, data):
     return {"ok": True}
 
 
+def _receipts_allowed():
+    return _within_limits(_receipt_windows, "RATELIMIT_CHAT_RECEIPTS", request.sid)
+
+
+@socketio.on("mark_delivered")
+@session_event(*ANY_STATUS)
+def mark_delivered(session, data):
+    if not _receipts_allowed():
+        return error_ack("rate_limited", "Too many receipts; wait a moment.")
+    return {"ok": True, "up_to_seq": chat.mark_delivered(session.id, current_user.id, data.get("up_to_seq"))}
+
+
 @socketio.on("mark_read")
 @session_event(*ANY_STATUS)
 def mark_read(session, data):
+    if not _receipts_allowed():
+        return error_ack("rate_limited", "Too many receipts; wait a moment.")
     participant = chat.mark_read(session.id, current_user.id, data.get("up_to_seq"))
     return {"ok": True, "up_to_seq": participant.last_read_seq}
 
@@ -190,8 +207,8 @@ def disconnect(reason=None):
     """A socket closed: participants with no other socket here are marked disconnected."""
     metrics.SOCKETS.dec()
     user_id = socket_users.pop(request.sid, None)
-    _message_windows.forget(request.sid)
-    _signal_windows.forget(request.sid)
+    for windows in (_message_windows, _signal_windows, _receipt_windows):
+        windows.forget(request.sid)
     sessions = [chat.parse_session_id(room.split(":", 1)[1]) for room in rooms() if room.startswith("session:")]
     if user_id is None or not sessions:
         return

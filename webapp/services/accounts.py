@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import (
     AstrologerProfile,
+    Availability,
     User,
     UserProfile,
     UserStatus,
@@ -21,9 +22,10 @@ from ..models import (
     to_money,
     utcnow,
 )
-from . import passwords
+from . import marketplace, passwords
 from .errors import (
     AccountDeleted,
+    AccountInactive,
     AccountSuspended,
     EmailTaken,
     InvalidCredentials,
@@ -124,19 +126,35 @@ def new_user(*, name, email, phone, type, now, password=None, external_id=None, 
         email=email,
         phone=phone,
         type=type,
+        status=UserStatus.ACTIVE,
         external_id=external_id,
         password_hash=passwords.hash_password(password) if password else None,
         created_at=now,
         updated_at=now,
     )
-    user.profile = UserProfile(created_at=now, updated_at=now)
-    user.wallet = Wallet(currency=current_app.config["CURRENCY"], created_at=now, updated_at=now)
+    user.profile = UserProfile(created_at=now, updated_at=now, balance_updated_at=now)
+    user.wallet = Wallet(
+        currency=current_app.config["CURRENCY"], created_at=now, updated_at=now, last_transaction_at=now
+    )
     if type == UserType.ASTROLOGER:
         fields = dict(astrologer or {})
         for rate in ("chat_rate_per_minute", "call_rate_per_minute"):
             fields[rate] = to_money(fields.get(rate, "10"))
+        fields.setdefault("is_approved", False)
+        for channel in ("chat_availability", "call_availability"):
+            fields.setdefault(channel, Availability.OFFLINE)
+        fields.setdefault("max_concurrent_sessions", 1)
         user.astrologer_profile = AstrologerProfile(created_at=now, updated_at=now, **fields)
+        availability_of_new(user)
     return user
+
+
+def availability_of_new(user):
+    """users.consultation_availability of a new astrologer (no sessions yet; nothing is queried)."""
+    profile = user.astrologer_profile
+    user.consultation_availability = marketplace.across_channels(
+        user, profile, marketplace.channel_statuses(profile, 0)
+    )
 
 
 def register_user(*, name, email, phone, password, now=None):
@@ -162,6 +180,8 @@ def authenticate(identifier, password, now=None):
     # Status is told only to someone who proved the password.
     if user.status == UserStatus.SUSPENDED:
         raise AccountSuspended()
+    if user.status == UserStatus.INACTIVE:
+        raise AccountInactive()
     if user.status == UserStatus.DELETED:
         raise AccountDeleted()
     if passwords.needs_rehash(user.password_hash):
@@ -179,10 +199,24 @@ def platform_user(now=None):
     return user
 
 
-def update_birth_details(user_id, birth_date, birth_time, birth_place, now=None):
-    """Save the optional birth details (None clears one)."""
+BIO_MAX = 500
+
+
+def update_details(user_id, *, birth_date, birth_time, birth_place, bio=None, language=None, now=None):
+    """Save the account page: the optional birth details, a short bio and the preferred language
+    (None clears one). The bio and language reach astrologers with the birth details."""
+    bio = (bio or "").strip() or None
+    if bio and len(bio) > BIO_MAX:
+        raise ValidationFailed("bio", f"Use at most {BIO_MAX} characters.")
+    if language and language not in marketplace.LANGUAGES:
+        raise ValidationFailed("language", "Choose a language from the list.")
     profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
     profile.birth_date, profile.birth_time, profile.birth_place = birth_date, birth_time, birth_place
+    profile.bio = bio
+    preferences = {key: value for key, value in (profile.preferences or {}).items() if key != "language"}
+    if language:
+        preferences["language"] = language
+    profile.preferences = preferences or None
     profile.updated_at = now or utcnow()
     db.session.flush()
     return profile

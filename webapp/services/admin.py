@@ -7,16 +7,15 @@ from ..extensions import db
 from ..models import (
     AstrologerProfile,
     AuditEntry,
+    BillingKind,
     BillingTransaction,
-    BillingType,
     ConsultationSession,
-    EndReason,
     User,
     UserStatus,
     UserType,
     utcnow,
 )
-from . import consultations, marketplace, notifier, wallet
+from . import account_status, marketplace, notifier, wallet
 from .errors import InvalidAmount, NotAllowed, SessionNotFound, ValidationFailed
 
 PAYOUT_MIN = Decimal("500.00")
@@ -92,11 +91,8 @@ def set_user_status(user_id, status, *, admin_id, now=None):
     if user.type in (UserType.ADMIN, UserType.SYSTEM) or user.status == UserStatus.DELETED:
         raise NotAllowed("This account's status cannot be changed here.")
     before = {"status": user.status.value}
-    if user.status != status:
-        user.status = status
-        user.updated_at = now
+    if account_status.change(user, status, now):
         if status == UserStatus.SUSPENDED:
-            consultations.close_open_sessions(user, EndReason.ADMIN_ENDED, now)
             notifier.announce(db.session(), "account_suspended", {"user_id": str(user.id)}, room=f"user:{user.id}")
         audit(admin_id, "user.status", "user", user.id, before, {"status": status.value}, now)
     db.session.flush()
@@ -106,14 +102,16 @@ def set_user_status(user_id, status, *, admin_id, now=None):
 def approve_astrologer(astrologer_id, *, admin_id, now=None):
     """Approve an astrologer: they appear in the listing from now on."""
     now = now or utcnow()
-    profile = db.session.execute(db.select(AstrologerProfile).filter_by(user_id=astrologer_id)).scalar_one_or_none()
+    profile = db.session.execute(
+        db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)
+    ).scalar_one_or_none()
     if profile is None:
         raise SessionNotFound("There is no such astrologer.")
     if not profile.is_approved:
         profile.is_approved = True
         profile.updated_at = now
         audit(admin_id, "astrologer.approve", "user", astrologer_id, {"is_approved": False}, {"is_approved": True}, now)
-        marketplace.announce_availability(astrologer_id)
+        marketplace.refresh_availability(astrologer_id)
     db.session.flush()
     return profile
 
@@ -126,19 +124,26 @@ def request_payout(astrologer_id, amount, *, payout_id, now=None):
     return wallet.request_payout(wallet.wallet_of(astrologer_id).id, amount, payout_id=payout_id, now=now)
 
 
-def decide_payout(transaction_id, *, approve, admin_id, reason=None, now=None):
-    """Approve (the money leaves through the wallet service) or reject (it becomes available again)."""
+REFERENCE_MAX = 100
+
+
+def decide_payout(transaction_id, *, approve, admin_id, reason=None, reference=None, now=None):
+    """Approve (the money leaves through the wallet service; `reference`: the bank's reference of the
+    transfer) or reject (it becomes available again)."""
     now = now or utcnow()
     payout = db.session.get(BillingTransaction, transaction_id)
-    if payout is None or payout.type != BillingType.PAYOUT:
+    if payout is None or payout.kind != BillingKind.PAYOUT:
         raise SessionNotFound("There is no such payout.")
+    reference = (reference or "").strip() or None
+    if reference and len(reference) > REFERENCE_MAX:
+        raise ValidationFailed("reference", f"Use at most {REFERENCE_MAX} characters.")
     before = {"status": payout.status.value}
     if approve:
-        payout = wallet.approve_payout(transaction_id, now=now, actor_id=admin_id)
+        payout = wallet.approve_payout(transaction_id, reference=reference, now=now, actor_id=admin_id)
     else:
         payout = wallet.reject_payout(transaction_id, reason=_reason(reason), now=now, actor_id=admin_id)
     if before["status"] != payout.status.value:
         audit(admin_id, "payout." + ("approve" if approve else "reject"), "payout", payout.id, before,
-              {"status": payout.status.value, "reason": reason}, now)  # fmt: skip
+              {"status": payout.status.value, "reason": reason, "reference": reference}, now)  # fmt: skip
     db.session.flush()
     return payout

@@ -17,7 +17,7 @@ ABOUT_MAX = 2000
 
 
 def profile_of(astrologer_id):
-    return db.session.execute(db.select(AstrologerProfile).filter_by(user_id=astrologer_id)).scalar_one()
+    return db.session.execute(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)).scalar_one()
 
 
 def set_availability(astrologer_id, channel, status, now=None):
@@ -31,7 +31,7 @@ def set_availability(astrologer_id, channel, status, now=None):
     setattr(profile, f"{channel.value}_availability", status)
     profile.updated_at = now or utcnow()
     db.session.flush()
-    marketplace.announce_if_changed(astrologer_id, before)
+    marketplace.refresh_availability(astrologer_id, before)
     return profile
 
 
@@ -69,5 +69,5 @@ def update_profile(
     profile.about = (about or "").strip() or None
     profile.updated_at = now or utcnow()
     db.session.flush()
-    marketplace.announce_if_changed(astrologer_id, before)  # capacity changes can flip busy
+    marketplace.refresh_availability(astrologer_id, before)  # capacity changes can flip busy
     return profile

@@ -236,6 +236,7 @@ def _warn_if_low(session, now):
             session,
             f"Low balance: {left} more minute{'s' if left != 1 else ''} can be paid. Top up to keep talking.",
             now,
+            kind="low_balance",
         )
 
 
@@ -284,12 +285,13 @@ def _end(session_id, reason, at):
     try:
         session = consultations.end(session_id, reason=reason, now=at)
         if reason == EndReason.ASTROLOGER_NO_REPLY and session.total_cost > 0:
-            wallet.refund(
+            refunded = wallet.refund(
                 session.id,
                 number=wallet.next_refund_number(session.id),
                 reason="The astrologer did not reply",
                 now=at,
             )
+            consultations.note(session, "end", refunded=str(refunded.refund.amount))
             announce_tick(session, at)
         db.session.commit()
         return 1
@@ -361,6 +363,8 @@ def note_topup(session, amount, now=None):
     now = now or utcnow()
     if session is None:
         return None
-    chat.post_system_message(session, f"Top-up of {current_app.config['CURRENCY']} {amount:,.2f} received.", now)
+    chat.post_system_message(
+        session, f"Top-up of {current_app.config['CURRENCY']} {amount:,.2f} received.", now, kind="topup"
+    )
     announce_tick(session, now)
     return session

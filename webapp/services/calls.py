@@ -9,7 +9,7 @@ RTCIceCandidateInit), with sizes bounded so the room cannot be flooded.
 
 from ..extensions import db
 from ..models import SessionType, utcnow
-from . import chat
+from . import chat, consultations, locks
 from .errors import DomainError, ValidationFailed
 
 KINDS = ("ready", "offer", "answer", "ice")
@@ -68,19 +68,26 @@ def media_state(session, user_id, state, now=None):
 
     Connected audio is the astrologer's answer (the no-reply rule reads astrologer_replied_at, as
     a first chat message does) and clears a loss; a failure starts the reconnect grace, after which
-    billing.run_due ends the session as participant_disconnected (billing._sweeps).
+    billing.run_due ends the session as participant_disconnected (billing._sweeps). The call's facts
+    (first connection, failures reported) go to session_metadata, under the session's lock.
     """
     now = now or utcnow()
     if session.session_type != SessionType.CALL:
         raise NotACall()
     if state not in MEDIA_STATES:
         raise ValidationFailed("state", "state must be connected or failed.")
+    session = locks.session(session.id)  # session_metadata is also written by the end of the session
     participant = chat.participant_of(session.id, user_id)
+    call = (session.session_metadata or {}).get("call", {})
     if state == "connected":
         participant.media_lost_at = None
         if session.astrologer_replied_at is None:
             session.astrologer_replied_at = now
-    elif participant.media_lost_at is None:
-        participant.media_lost_at = now
+        if not call.get("first_connected_at"):
+            consultations.note(session, "call", first_connected_at=now.isoformat())
+    else:
+        consultations.note(session, "call", failures=int(call.get("failures") or 0) + 1)
+        if participant.media_lost_at is None:
+            participant.media_lost_at = now
     db.session.flush()
     return participant

@@ -1,4 +1,4 @@
-"""Chat: messages stored first, then announced; read receipts; presence; system messages.
+"""Chat: messages stored first, then announced; delivery and read receipts; presence; system messages.
 
 A message's seq is assigned under the session row lock, so seqs are gap-free
 per session and every client can resume from the last seq it has. A
@@ -6,6 +6,15 @@ client's own id for a message (client_id) makes a resend after a reconnect
 store nothing new and return the first message. Content is plain text,
 trimmed, 1..2000 characters, with phone numbers, e-mail addresses and links
 masked before it is stored (so the sender sees the masking too).
+
+A message is stored (one tick), delivered when the other participant's
+client acknowledges it (mark_delivered; two ticks) and read when they have
+seen it (mark_read; two blue ticks; reading implies delivery).
+
+messages.metadata (the model's message_metadata) holds, by key:
+
+    masked  ["email", "link", "phone"]: what the masking hid in a participant's text
+    kind    a platform line's kind: "birth_details", "started", "low_balance", "topup", "ended"
 """
 
 import re
@@ -16,6 +25,7 @@ from datetime import datetime
 from ..extensions import db
 from ..models import (
     ConnectionStatus,
+    ConsultationSession,
     Message,
     MessageType,
     SessionParticipant,
@@ -40,11 +50,22 @@ LINK = re.compile(
 PHONE = re.compile(r"(?<![\w])[+(]?\d(?:[\s\-().]*\d){9,}")
 
 
+MASKS = (("email", EMAIL, "[email hidden]"), ("link", LINK, "[link hidden]"), ("phone", PHONE, "[number hidden]"))
+
+
 def mask(text):
     """Hide contact details and links, so consultations stay on the platform."""
-    text = EMAIL.sub("[email hidden]", text)
-    text = LINK.sub("[link hidden]", text)
-    return PHONE.sub("[number hidden]", text)
+    return masked(text)[0]
+
+
+def masked(text):
+    """(text with contact details and links hidden, the kinds hidden: a tuple of "email", "link", "phone")."""
+    hidden = []
+    for kind, pattern, replacement in MASKS:
+        text, count = pattern.subn(replacement, text)
+        if count:
+            hidden.append(kind)
+    return text, tuple(hidden)
 
 
 def clean_content(content):
@@ -77,6 +98,7 @@ def serialize(message):
         "content": message.content,
         "sent_at": message.sent_at.isoformat(),
         "client_id": message.client_message_id,
+        "metadata": message.message_metadata,
     }
 
 
@@ -110,12 +132,17 @@ class Draft:
     client_id: str | None
     content: str  # cleaned and masked
     now: datetime
+    hidden: tuple = ()  # what the masking hid
+
+    @property
+    def metadata(self):
+        return {"masked": list(self.hidden)} if self.hidden else None
 
 
 def draft(session_id, sender_id, client_id, content, now=None):
     """A Draft of valid content and client_id, or ValidationFailed; reads nothing from the database."""
-    content = clean_content(content)
-    return Draft(session_id, sender_id, clean_client_id(client_id), mask(content), now or utcnow())
+    content, hidden = masked(clean_content(content))
+    return Draft(session_id, sender_id, clean_client_id(client_id), content, now or utcnow(), hidden)
 
 
 def send(session_id, sender_id, client_id, content, now=None):
@@ -179,7 +206,10 @@ def send_many(drafts):
                 content=d.content,
                 seq=last_seq[d.session_id],
                 client_message_id=d.client_id,
+                message_metadata=d.metadata,
                 sent_at=d.now,
+                created_at=d.now,
+                updated_at=d.now,
             )
             if d.sender_id == session.astrologer_id and session.astrologer_replied_at is None:
                 session.astrologer_replied_at = d.now  # the no-reply refund rule reads this
@@ -197,15 +227,19 @@ def send_many(drafts):
     return outcomes
 
 
-def post_system_message(session, content, now=None):
-    """A platform line in the conversation (session started, low balance, top-up, ended), announced."""
+def post_system_message(session, content, now=None, *, kind):
+    """A platform line in the conversation of `kind` (see messages.metadata above), announced."""
+    now = now or utcnow()
     message = Message(
         session_id=session.id,
         sender_id=None,
         message_type=MessageType.SYSTEM,
         content=content,
+        message_metadata={"kind": kind},
         seq=next_seq(session.id),
-        sent_at=now or utcnow(),
+        sent_at=now,
+        created_at=now,
+        updated_at=now,
     )
     db.session.add(message)
     db.session.flush()
@@ -227,45 +261,89 @@ def history(session_id, after_seq=0, limit=HISTORY_LIMIT):
     )
 
 
-def mark_read(session_id, user_id, up_to_seq, now=None):
-    """The participant has read everything up to `up_to_seq`; announced as `read` when it moves forward."""
-    now = now or utcnow()
+def _receipt(session_id, user_id, up_to_seq):
+    """(participant, up_to_seq within the session's messages) for a receipt, or the refusal."""
     if not isinstance(up_to_seq, int) or isinstance(up_to_seq, bool) or up_to_seq < 0:
         raise ValidationFailed("up_to_seq", "up_to_seq must be a whole number.")
     participant = participant_of(session_id, user_id)
     if participant is None:
         raise SessionNotFound()
     last = db.session.execute(db.select(db.func.max(Message.seq)).where(Message.session_id == session_id)).scalar() or 0
-    up_to_seq = min(up_to_seq, last)
+    return participant, min(up_to_seq, last)
+
+
+def _others_up_to(session_id, user_id, up_to_seq, unset):
+    """The other participant's messages up to `up_to_seq` whose `unset` column is still NULL."""
+    return (
+        db.update(Message)
+        .where(
+            Message.session_id == session_id,
+            Message.seq <= up_to_seq,
+            Message.sender_id != user_id,
+            unset.is_(None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_delivered(session_id, user_id, up_to_seq, now=None):
+    """The participant's client has received everything up to `up_to_seq`: the other side's messages
+    are delivered; announced as `delivered` when any was not yet. Returns the seq applied."""
+    now = now or utcnow()
+    _, up_to_seq = _receipt(session_id, user_id, up_to_seq)
+    _seen(session_id, user_id, now)
+    changed = db.session.execute(
+        _others_up_to(session_id, user_id, up_to_seq, Message.delivered_at).values(delivered_at=now, updated_at=now)
+    ).rowcount
+    if changed:
+        _announce_receipt("delivered", session_id, user_id, up_to_seq, now)
+    db.session.flush()
+    return up_to_seq
+
+
+def _announce_receipt(name, session_id, user_id, up_to_seq, now):
+    """`delivered` or `read` {session_id, user_id, up_to_seq, <name>_at} to the session's room, after commit."""
+    payload = {"session_id": str(session_id), "user_id": str(user_id), "up_to_seq": up_to_seq}
+    notifier.announce(db.session(), name, {**payload, f"{name}_at": now.isoformat()}, room=session_room(session_id))
+
+
+def delivery_state(session_id):
+    """{user_id: the highest seq of the other side's messages their client acknowledged}, for the ticks."""
+    recipient = db.aliased(SessionParticipant)
+    rows = db.session.execute(
+        db.select(recipient.user_id, db.func.max(Message.seq))
+        .join(Message, Message.session_id == recipient.session_id)
+        .where(
+            recipient.session_id == session_id,
+            Message.sender_id != recipient.user_id,
+            Message.delivered_at.is_not(None),
+        )
+        .group_by(recipient.user_id)
+    ).all()
+    return {str(user_id): seq for user_id, seq in rows}
+
+
+def mark_read(session_id, user_id, up_to_seq, now=None):
+    """The participant has read everything up to `up_to_seq` (and so received it); announced as `read`
+    when it moves forward."""
+    now = now or utcnow()
+    participant, up_to_seq = _receipt(session_id, user_id, up_to_seq)
     _seen(session_id, user_id, now)
     if up_to_seq > participant.last_read_seq:
         participant.last_read_seq = up_to_seq
         db.session.execute(
-            db.update(Message)
-            .where(
-                Message.session_id == session_id,
-                Message.seq <= up_to_seq,
-                Message.sender_id != user_id,
-                Message.read_at.is_(None),
+            _others_up_to(session_id, user_id, up_to_seq, Message.read_at).values(
+                read_at=now, delivered_at=db.func.coalesce(Message.delivered_at, now), updated_at=now
             )
-            .values(read_at=now)
         )
-        notifier.announce(
-            db.session(),
-            "read",
-            {
-                "session_id": str(session_id),
-                "user_id": str(user_id),
-                "up_to_seq": up_to_seq,
-                "read_at": now.isoformat(),
-            },
-            room=session_room(session_id),
-        )
+        _announce_receipt("read", session_id, user_id, up_to_seq, now)
     db.session.flush()
     return participant
 
 
 def _seen(session_id, user_id, now, status=ConnectionStatus.CONNECTED):
+    """The participant showed a sign of life (connected) or their last socket left (reconnecting
+    while the session is active: the grace runs; disconnected once it is over)."""
     participant = participant_of(session_id, user_id)
     if participant is not None:
         participant.last_seen_at = now
@@ -294,8 +372,13 @@ def connected(session_id, user_id, now=None):
 
 
 def disconnected(session_id, user_id, now=None):
-    """The participant's last socket in the room is gone (the reconnect grace starts)."""
-    _seen(session_id, user_id, now or utcnow(), ConnectionStatus.DISCONNECTED)
+    """The participant's last socket in the room is gone (the reconnect grace starts in an active session)."""
+    active = (
+        db.session.execute(db.select(ConsultationSession.status).filter_by(id=session_id)).scalar_one_or_none()
+        == SessionStatus.ACTIVE
+    )
+    status = ConnectionStatus.RECONNECTING if active else ConnectionStatus.DISCONNECTED
+    _seen(session_id, user_id, now or utcnow(), status)
     db.session.flush()
 
 

@@ -18,6 +18,19 @@ transactions, and every change is announced after commit.
 
 Locking order (with services/wallet.py): the astrologer's profile row, then
 session rows, then wallets.
+
+The figures each event changes are written with it: the user's
+total_consultations and completed_consultations, the session's cancelled_at,
+duration_minutes and session_metadata, the astrologer's performance figures
+(services/performance.py). session_metadata holds, by key:
+
+    end   {"reason": end_reason, "by": "user" | "astrologer" | "admin" | "system",
+           "balance_left": the user's available balance (insufficient_balance),
+           "participants": ["user" | "astrologer", ...] who were gone (participant_disconnected),
+           "missed_minute": k, the minute not charged (service_interruption),
+           "refunded": the amount given back (astrologer_no_reply)}
+    call  {"first_connected_at": when audio first connected, "failures": media failures reported,
+           "media": "connected" | "lost" | "never_connected" (written when the call ends)}
 """
 
 import enum
@@ -33,6 +46,7 @@ from ..models import (
     OPEN_SESSION_STATUSES,
     AstrologerProfile,
     Availability,
+    ConnectionStatus,
     ConsultationSession,
     EndReason,
     ParticipantRole,
@@ -46,7 +60,7 @@ from ..models import (
     UserType,
     utcnow,
 )
-from . import billing, chat, locks, marketplace, notifier, wallet
+from . import billing, chat, locks, marketplace, notifier, performance, wallet
 from .errors import (
     AccountSuspended,
     AlreadyInSession,
@@ -62,6 +76,15 @@ from .errors import (
 
 DEFAULT_SESSION_SECONDS = 600  # the wait estimate before an astrologer has any history
 REVIEW_MAX = 1000
+
+#: Who ended a session for each end reason (session_metadata.end.by); anything else: "system".
+ENDED_BY = {
+    EndReason.USER_ENDED: "user",
+    EndReason.CANCELLED: "user",
+    EndReason.ASTROLOGER_ENDED: "astrologer",
+    EndReason.DECLINED: "astrologer",
+    EndReason.ADMIN_ENDED: "admin",
+}
 
 
 class Transition(enum.StrEnum):
@@ -142,20 +165,18 @@ def queue_position(session):
 
 
 def average_session_seconds(astrologer_id, recent=20):
-    durations = (
-        db.session.execute(
-            db.select(ConsultationSession.duration_seconds)
-            .where(
-                ConsultationSession.astrologer_id == astrologer_id,
-                ConsultationSession.status == SessionStatus.COMPLETED,
-                ConsultationSession.duration_seconds > 0,
-            )
-            .order_by(ConsultationSession.ended_at.desc())
-            .limit(recent)
+    """The mean length of the astrologer's last `recent` completed sessions, in whole seconds."""
+    rows = db.session.execute(
+        db.select(ConsultationSession.started_at, ConsultationSession.ended_at)
+        .where(
+            ConsultationSession.astrologer_id == astrologer_id,
+            ConsultationSession.status == SessionStatus.COMPLETED,
+            ConsultationSession.ended_at > ConsultationSession.started_at,
         )
-        .scalars()
-        .all()
-    )
+        .order_by(ConsultationSession.ended_at.desc())
+        .limit(recent)
+    ).all()
+    durations = [int((ended - started).total_seconds()) for started, ended in rows]
     return sum(durations) // len(durations) if durations else DEFAULT_SESSION_SECONDS
 
 
@@ -235,7 +256,7 @@ def history(user_id, *, as_astrologer=False, page=1, per_page=10):
 
 
 def _profile(astrologer_id):
-    return db.session.execute(db.select(AstrologerProfile).filter_by(user_id=astrologer_id)).scalar_one_or_none()
+    return db.session.execute(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)).scalar_one_or_none()
 
 
 def _locked_for(session_id):
@@ -291,8 +312,8 @@ def _slots_taken(astrologer_id):
 
 def _fill_slots(profile, now):
     """Offer queued requests, oldest first, while the astrologer has free slots. Call with the profile locked."""
-    free = profile.max_concurrent_sessions - _slots_taken(profile.user_id)
-    for session in db.session.execute(_queued(profile.user_id)).scalars().all():
+    free = profile.max_concurrent_sessions - _slots_taken(profile.astrologer_id)
+    for session in db.session.execute(_queued(profile.astrologer_id)).scalars().all():
         if free <= 0:
             break
         if getattr(profile, f"{session.session_type.value}_availability") != Availability.AVAILABLE:
@@ -340,6 +361,31 @@ def _announce_queue(astrologer_id):
             },
             _user_room(session.user_id),
         )
+
+
+def note(session, key, **facts):
+    """Add `facts` under `key` of the session's session_metadata (assigned anew: JSON columns see
+    assignments, not mutations)."""
+    metadata = dict(session.session_metadata or {})
+    metadata[key] = {**metadata.get(key, {}), **facts}
+    session.session_metadata = metadata
+
+
+def _count_for_user(user_id, column):
+    """users' profile counter `column` + 1, in SQL (no read-modify-write)."""
+    db.session.execute(
+        db.update(UserProfile)
+        .where(UserProfile.user_id == user_id)
+        .values({column: getattr(UserProfile, column) + 1})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _leave(session, now):
+    """Every participant leaves with the session's end."""
+    for participant in session.participants:
+        participant.left_at = now
+        participant.connection_status = ConnectionStatus.DISCONNECTED
 
 
 def _hold_key(session_id):
@@ -406,10 +452,13 @@ def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None):
     )
     db.session.add_all(
         [
-            SessionParticipant(session_id=session.id, user_id=user_id, role=ParticipantRole.USER),
-            SessionParticipant(session_id=session.id, user_id=astrologer_id, role=ParticipantRole.ASTROLOGER),
+            SessionParticipant(session_id=session.id, user_id=user_id, participant_role=ParticipantRole.USER),
+            SessionParticipant(
+                session_id=session.id, user_id=astrologer_id, participant_role=ParticipantRole.ASTROLOGER
+            ),
         ]
     )
+    _count_for_user(user_id, "total_consultations")
     db.session.flush()
     _fill_slots(profile, now)
     if session.offered_at is None:
@@ -436,18 +485,22 @@ def accept(session_id, astrologer_id, now=None):
     session.started_at = session.updated_at = now
     for participant in session.participants:
         participant.joined_at = now
+    performance.request_answered(profile, accepted=True, now=now)
     _release_hold(session, now)
     billing.start(session, now)  # charges minute 1 at acceptance
     details = chat.birth_details_text(
         db.session.execute(db.select(UserProfile).filter_by(user_id=session.user_id)).scalar_one()
     )
     if details:
-        chat.post_system_message(session, details, now)
+        chat.post_system_message(session, details, now, kind="birth_details")
     chat.post_system_message(
-        session, f"Session started at {session.rate_per_minute} {current_app.config['CURRENCY']} per minute.", now
+        session,
+        f"Session started at {session.rate_per_minute} {current_app.config['CURRENCY']} per minute.",
+        now,
+        kind="started",
     )
     _refresh_presence(session.user_id, astrologer_id)
-    marketplace.announce_if_changed(astrologer_id, before)
+    marketplace.refresh_availability(astrologer_id, before)
     _announce(
         "session_started", {"session_id": str(session.id)}, _user_room(session.user_id), _user_room(astrologer_id)
     )
@@ -458,11 +511,15 @@ def accept(session_id, astrologer_id, now=None):
 def _close_request(profile, session, transition, reason, now):
     """decline / cancel / timeout: the request ends, its hold is released, the next one is offered."""
     _apply(session, transition)
-    session.ended_at = session.updated_at = now
+    session.ended_at = session.updated_at = session.cancelled_at = now
     session.end_reason = reason
+    note(session, "end", reason=reason.value, by=ENDED_BY.get(reason, "system"))
     _release_hold(session, now)
-    for participant in session.participants:
-        participant.left_at = now
+    _leave(session, now)
+    if transition in (Transition.DECLINE, Transition.TIMEOUT):  # an answer the astrologer gave (or did not)
+        performance.request_answered(profile, accepted=False, now=now)
+        if transition == Transition.DECLINE:
+            performance.touch(profile, now)
     db.session.flush()
     _refresh_presence(session.user_id)
     payload = {"session_id": str(session.id), "reason": reason.value, "billed_minutes": 0, "total_cost": "0.00"}
@@ -550,15 +607,21 @@ def end(session_id, *, by_user_id=None, reason=None, now=None):
     session.ended_at = session.updated_at = now
     session.end_reason = reason
     session.next_charge_at = None
-    session.duration_seconds = max(int((now - session.started_at).total_seconds()), 0)
-    for participant in session.participants:
-        participant.left_at = now
+    session.duration_minutes = session.billed_minutes + session.free_minutes
+    note(session, "end", **_end_facts(session, reason, now))
+    if session.session_type == SessionType.CALL:
+        note(session, "call", media=_media_outcome(session, reason))
+    _leave(session, now)
     profile.total_sessions += 1
     profile.total_minutes += session.billed_minutes
-    chat.post_system_message(session, _ended_text(reason), now)
+    performance.session_completed(profile, session, now)
+    if reason == EndReason.ASTROLOGER_ENDED:
+        performance.touch(profile, now)
+    _count_for_user(session.user_id, "completed_consultations")
+    chat.post_system_message(session, _ended_text(reason), now, kind="ended")
     db.session.flush()
     _refresh_presence(session.user_id, session.astrologer_id)
-    marketplace.announce_if_changed(session.astrologer_id, before)
+    marketplace.refresh_availability(session.astrologer_id, before)
     payload = {
         "session_id": str(session.id),
         "reason": reason.value,
@@ -591,13 +654,39 @@ def _ended_text(reason):
     return _ENDED.get(reason, "The session ended.")
 
 
+def _end_facts(session, reason, now):
+    """session_metadata.end of an active session ending now for `reason`."""
+    facts = {"reason": reason.value, "by": ENDED_BY.get(reason, "system")}
+    if reason == EndReason.INSUFFICIENT_BALANCE:
+        facts["balance_left"] = str(wallet.wallet_of(session.user_id).available_balance)
+    elif reason == EndReason.SERVICE_INTERRUPTION:
+        facts["missed_minute"] = session.billed_minutes + session.free_minutes + 1
+    elif reason == EndReason.PARTICIPANT_DISCONNECTED:
+        deadline = now - timedelta(seconds=current_app.config["RECONNECT_GRACE_SECONDS"])
+        facts["participants"] = sorted(
+            p.participant_role.value
+            for p in session.participants
+            if (p.last_seen_at or session.started_at) <= deadline or (p.media_lost_at and p.media_lost_at <= deadline)
+        )
+    return facts
+
+
+def _media_outcome(session, reason):
+    """How a call's audio went: never connected, lost (the call ended on a media failure), or connected."""
+    call = (session.session_metadata or {}).get("call", {})
+    if not call.get("first_connected_at"):
+        return "never_connected"
+    lost = any(p.media_lost_at is not None for p in session.participants)
+    return "lost" if reason == EndReason.PARTICIPANT_DISCONNECTED and lost else "connected"
+
+
 def rate(session_id, user_id, rating, review=None, now=None):
     """The user rates a completed session once (1-5, optional review) if at least one minute was paid."""
     now = now or utcnow()
     session = get_for_participant(session_id, user_id)
     if session.user_id != user_id:
         raise NotAllowed("Only the user who took the consultation can rate it.")
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         raise ValidationFailed("rating", "Choose 1 to 5 stars.")
     review = (review or "").strip() or None
     if review and len(review) > REVIEW_MAX:
@@ -608,12 +697,45 @@ def rate(session_id, user_id, rating, review=None, now=None):
         raise RatingNotAllowed("Only a finished consultation can be rated.")
     if session.billed_minutes < 1 or session.total_cost <= 0:
         raise RatingNotAllowed("Only consultations with at least one paid minute can be rated.")
-    if session.rating is not None:
+    if session.astrologer_rating is not None:
         raise RatingNotAllowed("You have already rated this consultation.")
-    session.rating, session.review_text, session.rated_at = rating, review, now
-    total = profile.rating_average * profile.rating_count + rating
-    profile.rating_count += 1
-    profile.rating_average = (total / profile.rating_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    session.astrologer_rating, session.review_text, session.rated_at = Decimal(rating), review, now
+    profile.rating_count, profile.rating_average = _with_rating(profile.rating_count, profile.rating_average, rating)
+    db.session.flush()
+    performance.refresh_month(profile, now)
+    return session
+
+
+def _with_rating(count, average, rating):
+    """(count, mean) after one more rating, the mean rounded half-up to 0.01."""
+    total = average * count + rating
+    return count + 1, (total / (count + 1)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def rate_user(session_id, astrologer_id, rating, now=None):
+    """The astrologer rates the user of a completed session once (1-5), privately: it counts in the
+    user's profile figures, which only admins see."""
+    now = now or utcnow()
+    session = get_for_participant(session_id, astrologer_id)
+    if session.astrologer_id != astrologer_id:
+        raise NotAllowed("Only the astrologer of a consultation rates its user.")
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise ValidationFailed("rating", "Choose 1 to 5 stars.")
+    profile, session = _locked_for(session_id)
+    if session.status != SessionStatus.COMPLETED:
+        raise RatingNotAllowed("Only a finished consultation can be rated.")
+    if session.user_rating is not None:
+        raise RatingNotAllowed("You have already rated this user for this consultation.")
+    session.user_rating = Decimal(rating)
+    session.updated_at = now
+    user_profile = db.session.execute(
+        db.select(UserProfile).filter_by(user_id=session.user_id).with_for_update()
+    ).scalar_one()
+    user_profile.total_ratings, user_profile.average_rating = _with_rating(
+        user_profile.total_ratings, user_profile.average_rating, rating
+    )
+    user_profile.updated_at = now
+    performance.touch(profile, now)
     db.session.flush()
     return session
 

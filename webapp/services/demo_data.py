@@ -9,6 +9,7 @@ idempotency key), so `flask ledger verify` holds on demo data.
 
 import random
 from dataclasses import dataclass
+from datetime import date, time
 from decimal import Decimal
 
 from ..extensions import db
@@ -83,11 +84,21 @@ def seed_demo(now=None):
     before = db.session.execute(db.select(db.func.count(User.id))).scalar_one()
     accounts.platform_user(now=now)
     demo_user = _ensure(DEMO_USER_EMAIL, "Priya Demo", "+919800000001", UserType.USER, DEMO_PASSWORD, now)
+    if demo_user.profile.birth_date is None:
+        accounts.update_details(
+            demo_user.id,
+            birth_date=date(1994, 8, 17),
+            birth_time=time(6, 45),
+            birth_place="Pune, India",
+            bio="Software engineer; questions about a job change this year and about marriage.",
+            language="Hindi",
+            now=now,
+        )
     wallet.deposit(
         demo_user.wallet.id,
         DEMO_USER_FUNDS,
         idempotency_key="topup:demo:seed-demo-user",
-        reference_id="seed-demo-user",
+        external_transaction_id="seed-demo-user",
         description="Demo funds",
         now=now,
     )

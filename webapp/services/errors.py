@@ -70,6 +70,12 @@ class AccountSuspended(DomainError):
     message = "This account is suspended. Contact support if you think this is a mistake."
 
 
+class AccountInactive(DomainError):
+    code = "account_inactive"
+    status = 403
+    message = "This account is inactive. Contact support to use it again."
+
+
 class AccountDeleted(DomainError):
     code = "account_deleted"
     status = 403
@@ -86,6 +92,12 @@ class WalletFrozen(DomainError):
     code = "wallet_frozen"
     status = 409
     message = "This wallet is frozen; no money can move out of it. Contact support."
+
+
+class WalletSuspended(DomainError):
+    code = "wallet_suspended"
+    status = 409
+    message = "This wallet is suspended with its account; no money can move out of it. Contact support."
 
 
 class InsufficientBalance(DomainError):

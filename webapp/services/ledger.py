@@ -14,13 +14,15 @@ import sqlalchemy as sa
 from .. import metrics
 from ..extensions import db
 from ..models import (
+    BILLING_TRANSACTION_TYPES,
+    WALLET_ENTRY_TYPES,
+    BillingKind,
     BillingStatus,
     BillingTransaction,
-    BillingType,
     ConsultationSession,
     UserProfile,
     Wallet,
-    WalletEntryType,
+    WalletDirection,
     WalletTransaction,
 )
 
@@ -68,6 +70,7 @@ def verify():
             _conservation(),
             _profile_mirror(),
             _held_amounts(),
+            _seed_types(),
         ]
     )
     if not report.ok:
@@ -77,7 +80,8 @@ def verify():
 
 def _signed_entry_amount():
     return sa.case(
-        (WalletTransaction.type == WalletEntryType.CREDIT, WalletTransaction.amount), else_=-WalletTransaction.amount
+        (WalletTransaction.direction == WalletDirection.CREDIT, WalletTransaction.amount),
+        else_=-WalletTransaction.amount,
     )
 
 
@@ -146,17 +150,17 @@ def _sessions():
     amount = BillingTransaction.amount
 
     def total(type):
-        return db.func.coalesce(db.func.sum(sa.case((BillingTransaction.type == type, amount), else_=None)), 0)
+        return db.func.coalesce(db.func.sum(sa.case((BillingTransaction.kind == type, amount), else_=None)), 0)
 
     sums = (
         db.select(
             BillingTransaction.session_id,
-            total(BillingType.CHARGE).label("charges"),
-            total(BillingType.EARNING).label("earnings"),
-            total(BillingType.COMMISSION).label("commissions"),
-            total(BillingType.REFUND).label("refunds"),
-            total(BillingType.REVERSAL).label("reversals"),
-            db.func.count(sa.case((BillingTransaction.type == BillingType.CHARGE, 1), else_=None)).label("minutes"),
+            total(BillingKind.CHARGE).label("charges"),
+            total(BillingKind.EARNING).label("earnings"),
+            total(BillingKind.COMMISSION).label("commissions"),
+            total(BillingKind.REFUND).label("refunds"),
+            total(BillingKind.REVERSAL).label("reversals"),
+            db.func.count(sa.case((BillingTransaction.kind == BillingKind.CHARGE, 1), else_=None)).label("minutes"),
         )
         .where(BillingTransaction.session_id.is_not(None), BillingTransaction.status == BillingStatus.COMPLETED)
         .group_by(BillingTransaction.session_id)
@@ -198,7 +202,7 @@ def _completed_sum(type):
     return (
         db.session.execute(
             db.select(db.func.sum(BillingTransaction.amount)).where(
-                BillingTransaction.type == type, BillingTransaction.status == BillingStatus.COMPLETED
+                BillingTransaction.kind == type, BillingTransaction.status == BillingStatus.COMPLETED
             )
         ).scalar()
         or ZERO
@@ -208,24 +212,53 @@ def _completed_sum(type):
 def _conservation():
     check = Check(4, "Money is conserved: all wallets = completed top-ups - completed payouts")
     wallets = db.session.execute(db.select(db.func.sum(Wallet.current_balance))).scalar() or ZERO
-    topups, payouts = _completed_sum(BillingType.TOPUP), _completed_sum(BillingType.PAYOUT)
+    topups, payouts = _completed_sum(BillingKind.TOPUP), _completed_sum(BillingKind.PAYOUT)
     if wallets != topups - payouts:
         check.breaches.append(f"wallets hold {wallets}, but top-ups {topups} - payouts {payouts} = {topups - payouts}")
     return check
 
 
 def _profile_mirror():
-    check = Check(5, "Every user profile mirrors its wallet's current balance")
-    rows = db.session.execute(
-        db.select(Wallet.id, Wallet.user_id, Wallet.current_balance, UserProfile.current_balance.label("mirror")).join(
-            UserProfile, UserProfile.user_id == Wallet.user_id
+    check = Check(5, "Every user profile mirrors its wallet: balance, totals credited and debited, last change")
+    entries = WalletTransaction.amount
+
+    def total(direction):
+        return db.func.coalesce(
+            db.func.sum(sa.case((WalletTransaction.direction == direction, entries), else_=None)), 0
         )
-    ).all()
+
+    sums = (
+        db.select(
+            WalletTransaction.wallet_id,
+            total(WalletDirection.CREDIT).label("credited"),
+            total(WalletDirection.DEBIT).label("debited"),
+            db.func.max(WalletTransaction.created_at).label("latest"),
+        )
+        .group_by(WalletTransaction.wallet_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        db.select(Wallet.id, Wallet.user_id, Wallet.current_balance, UserProfile, sums.c.credited, sums.c.debited,
+                  sums.c.latest)
+        .join(UserProfile, UserProfile.user_id == Wallet.user_id)
+        .outerjoin(sums, sums.c.wallet_id == Wallet.id)
+    ).all()  # fmt: skip
     for row in rows:
-        if row.current_balance != row.mirror:
-            check.breaches.append(
-                f"wallet {row.id} (user {row.user_id}): current {row.current_balance}, profile says {row.mirror}"
+        profile, problems = row.UserProfile, []
+        credited, debited = _money(row.credited), _money(row.debited)
+        if row.current_balance != profile.current_balance:
+            problems.append(f"current {row.current_balance}, profile says {profile.current_balance}")
+        if profile.total_credited != credited:
+            problems.append(f"credits sum to {credited}, total_credited says {profile.total_credited}")
+        if profile.total_debited != debited:
+            problems.append(f"debits sum to {debited}, total_debited says {profile.total_debited}")
+        changed = max(profile.created_at, row.latest) if row.latest is not None else profile.created_at
+        if profile.balance_updated_at != changed:
+            problems.append(
+                f"the balance last changed at {changed}, balance_updated_at says {profile.balance_updated_at}"
             )
+        if problems:
+            check.breaches.append(f"wallet {row.id} (user {row.user_id}): " + "; ".join(problems))
     return check
 
 
@@ -234,12 +267,12 @@ def _held_amounts():
     amount = BillingTransaction.amount
     signed = sa.case(
         (
-            sa.and_(BillingTransaction.type == BillingType.HOLD, BillingTransaction.status == BillingStatus.COMPLETED),
+            sa.and_(BillingTransaction.kind == BillingKind.HOLD, BillingTransaction.status == BillingStatus.COMPLETED),
             amount,
         ),
-        (BillingTransaction.type == BillingType.RELEASE, -amount),
+        (BillingTransaction.kind == BillingKind.RELEASE, -amount),
         (
-            sa.and_(BillingTransaction.type == BillingType.PAYOUT, BillingTransaction.status == BillingStatus.PENDING),
+            sa.and_(BillingTransaction.kind == BillingKind.PAYOUT, BillingTransaction.status == BillingStatus.PENDING),
             amount,
         ),
         else_=None,
@@ -253,4 +286,49 @@ def _held_amounts():
         should = expected.get(wallet_id) or ZERO
         if held != should:
             check.breaches.append(f"wallet {wallet_id}: held {held}, but open holds and pending payouts are {should}")
+    return check
+
+
+def _seed_types():
+    check = Check(7, "Every ledger row carries the seed's transaction_type its kind maps to (models/enums.py)")
+    billing = sa.case(
+        *((BillingTransaction.kind == kind, seed.value) for kind, seed in BILLING_TRANSACTION_TYPES.items())
+    )
+    for row in db.session.execute(
+        db.select(BillingTransaction.id, BillingTransaction.kind, BillingTransaction.transaction_type).where(
+            BillingTransaction.transaction_type != billing
+        )
+    ):
+        check.breaches.append(
+            f"billing transaction {row.id}: {row.kind.value} is {BILLING_TRANSACTION_TYPES[row.kind].value}, "
+            f"the row says {row.transaction_type.value}"
+        )
+    wallet_type = sa.case(
+        *((BillingTransaction.kind == kind, seed.value) for kind, (_, seed) in WALLET_ENTRY_TYPES.items())
+    )
+    direction = sa.case(
+        *((BillingTransaction.kind == kind, way.value) for kind, (way, _) in WALLET_ENTRY_TYPES.items())
+    )
+    for row in db.session.execute(
+        db.select(
+            WalletTransaction.id,
+            WalletTransaction.direction,
+            WalletTransaction.transaction_type,
+            BillingTransaction.kind,
+        )
+        .join(BillingTransaction, BillingTransaction.id == WalletTransaction.billing_transaction_id)
+        .where(
+            sa.or_(
+                wallet_type.is_(None),
+                WalletTransaction.transaction_type != wallet_type,
+                WalletTransaction.direction != direction,
+            )
+        )
+    ):
+        expected = WALLET_ENTRY_TYPES.get(row.kind)
+        check.breaches.append(
+            f"wallet entry {row.id} of a {row.kind.value}: "
+            + (f"should be a {expected[0].value} {expected[1].value}" if expected else "this kind moves no balance")
+            + f", the row says {row.direction.value} {row.transaction_type.value}"
+        )
     return check

@@ -17,7 +17,7 @@ def _locked(query, skip_locked=False):
 
 def astrologer_profile(astrologer_id, skip_locked=False):
     """skip_locked: None at once when another transaction holds it."""
-    return _locked(db.select(AstrologerProfile).filter_by(user_id=astrologer_id), skip_locked)
+    return _locked(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id), skip_locked)
 
 
 def session(session_id):

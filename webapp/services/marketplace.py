@@ -1,16 +1,18 @@
 """The marketplace: who is listed, how they are found, and their derived availability.
 
-Availability shown to users is derived, never stored: offline / unavailable
-are the astrologer's choice for a channel; busy is computed from active
-sessions against max_concurrent_sessions, so it cannot get stuck. A change
-of an astrologer's derived availability is announced (`availability`,
-broadcast on /marketplace) after the change commits.
+Availability shown to users is derived: offline / unavailable are the
+astrologer's choice for a channel; busy is computed from active sessions
+against max_concurrent_sessions, so it cannot get stuck. The derived value
+across channels is kept in users.consultation_availability (the seed's
+column, for the owner's other systems) by `refresh_availability`, which every
+change of its inputs calls in its own transaction; a change is announced
+(`availability`, broadcast on /marketplace) after it commits.
 
 The listing runs two queries whatever the page size: a count and the page.
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -19,17 +21,19 @@ from ..extensions import db
 from ..models import (
     AstrologerProfile,
     Availability,
+    ConsultationAvailability,
     ConsultationSession,
     SessionStatus,
     SessionType,
     User,
+    UserProfile,
     UserStatus,
     UserType,
 )
 from . import notifier
 
 PER_PAGE = 24
-BUSY = "busy"
+BUSY = ConsultationAvailability.BUSY.value
 MARKETPLACE_NAMESPACE = "/marketplace"
 SORTS = ("recommended", "price_asc", "price_desc", "rating", "experience")
 
@@ -93,6 +97,7 @@ class ListedAstrologer:
     profile: AstrologerProfile
     status: str  # the chat channel's derived status
     call_status: str
+    avatar_url: str | None = None  # user_profiles.avatar_url
 
 
 @dataclass(frozen=True)
@@ -166,8 +171,9 @@ def list_astrologers(query=None, per_page=PER_PAGE):
         conditions.append(available_now)
 
     base = (
-        db.select(User, AstrologerProfile, active_count.label("active"))
-        .join(AstrologerProfile, AstrologerProfile.user_id == User.id)
+        db.select(User, AstrologerProfile, active_count.label("active"), UserProfile.avatar_url)
+        .join(AstrologerProfile, AstrologerProfile.astrologer_id == User.id)
+        .outerjoin(UserProfile, UserProfile.user_id == User.id)
         .outerjoin(active, active.c.astrologer_id == User.id)
         .where(*conditions)
     )
@@ -181,10 +187,10 @@ def list_astrologers(query=None, per_page=PER_PAGE):
         ListedAstrologer(
             user,
             profile,
-            derived_status(profile.chat_availability, count, profile.max_concurrent_sessions),
-            derived_status(profile.call_availability, count, profile.max_concurrent_sessions),
+            *channel_statuses(profile, count),
+            avatar_url,
         )
-        for user, profile, count in rows
+        for user, profile, count, avatar_url in rows
     ]
     return Listing(items=items, page=page, pages=pages, total=total, query=query)
 
@@ -215,26 +221,22 @@ class Profile:
     status: str
     call_status: str
     active_sessions: int
+    avatar_url: str | None = None
 
 
 def listed_astrologer(astrologer_id):
     """The listed astrologer with this users.id, or None (unknown, unapproved, suspended)."""
     row = db.session.execute(
-        db.select(User, AstrologerProfile)
-        .join(AstrologerProfile, AstrologerProfile.user_id == User.id)
+        db.select(User, AstrologerProfile, UserProfile.avatar_url)
+        .join(AstrologerProfile, AstrologerProfile.astrologer_id == User.id)
+        .outerjoin(UserProfile, UserProfile.user_id == User.id)
         .where(User.id == astrologer_id, _listed())
     ).first()
     if row is None:
         return None
-    user, profile = row
+    user, profile, avatar_url = row
     active = active_session_count(user.id)
-    return Profile(
-        user,
-        profile,
-        derived_status(profile.chat_availability, active, profile.max_concurrent_sessions),
-        derived_status(profile.call_availability, active, profile.max_concurrent_sessions),
-        active,
-    )
+    return Profile(user, profile, *channel_statuses(profile, active), active, avatar_url)
 
 
 def active_session_count(astrologer_id):
@@ -247,12 +249,16 @@ def active_session_count(astrologer_id):
 
 def rating_distribution(astrologer_id):
     """{5: n, 4: n, 3: n, 2: n, 1: n}: how many sessions got each rating."""
+    rating = ConsultationSession.astrologer_rating
     rows = db.session.execute(
-        db.select(ConsultationSession.rating, db.func.count())
-        .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.rating.is_not(None))
-        .group_by(ConsultationSession.rating)
+        db.select(rating, db.func.count())
+        .where(ConsultationSession.astrologer_id == astrologer_id, rating.is_not(None))
+        .group_by(rating)
     ).all()
-    counts = dict(rows)
+    counts = {}
+    for value, count in rows:
+        stars = int(value.to_integral_value(ROUND_HALF_UP))
+        counts[stars] = counts.get(stars, 0) + count
     return {stars: counts.get(stars, 0) for stars in (5, 4, 3, 2, 1)}
 
 
@@ -275,14 +281,22 @@ def reviews(astrologer_id, page=1, per_page=5):
     """Latest ratings with reviews first; authors by first name only."""
     page = max(page, 1)
     rows = db.session.execute(
-        db.select(User.name, ConsultationSession.rating, ConsultationSession.review_text, ConsultationSession.rated_at)
+        db.select(
+            User.name,
+            ConsultationSession.astrologer_rating,
+            ConsultationSession.review_text,
+            ConsultationSession.rated_at,
+        )
         .join(User, User.id == ConsultationSession.user_id)
-        .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.rating.is_not(None))
+        .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.astrologer_rating.is_not(None))
         .order_by(ConsultationSession.rated_at.desc(), ConsultationSession.id)
         .limit(per_page + 1)
         .offset((page - 1) * per_page)
     ).all()
-    items = [Review(name.split()[0], rating, text, rated_at) for name, rating, text, rated_at in rows[:per_page]]
+    items = [
+        Review(name.split()[0], int(rating.to_integral_value(ROUND_HALF_UP)), text, rated_at)
+        for name, rating, text, rated_at in rows[:per_page]
+    ]
     return ReviewPage(items, page, len(rows) > per_page)
 
 
@@ -291,18 +305,41 @@ def reviews(astrologer_id, page=1, per_page=5):
 
 def availability(astrologer_id):
     """(chat, call) derived statuses of one astrologer, whether listed or not."""
-    profile = db.session.execute(db.select(AstrologerProfile).filter_by(user_id=astrologer_id)).scalar_one()
-    active = active_session_count(astrologer_id)
+    profile = db.session.execute(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)).scalar_one()
+    return channel_statuses(profile, active_session_count(astrologer_id))
+
+
+def channel_statuses(profile, active):
+    """(chat, call) derived statuses of a profile with `active` sessions running."""
     return (
         derived_status(profile.chat_availability, active, profile.max_concurrent_sessions),
         derived_status(profile.call_availability, active, profile.max_concurrent_sessions),
     )
 
 
-def announce_if_changed(astrologer_id, before):
-    """Broadcast `availability` when the derived statuses differ from `before` (taken earlier in this
-    transaction with `availability()`); delivered after commit."""
-    after = availability(astrologer_id)
+def across_channels(user, profile, statuses):
+    """users.consultation_availability: offline unless listed (approved, account active); else the best
+    of the channels' derived statuses (available, then busy, then unavailable, then offline)."""
+    if user.status != UserStatus.ACTIVE or not profile.is_approved:
+        return ConsultationAvailability.OFFLINE
+    for status in (
+        ConsultationAvailability.AVAILABLE,
+        ConsultationAvailability.BUSY,
+        ConsultationAvailability.UNAVAILABLE,
+    ):
+        if status.value in statuses:
+            return status
+    return ConsultationAvailability.OFFLINE
+
+
+def refresh_availability(astrologer_id, before=None):
+    """Write users.consultation_availability from the astrologer's state now, and broadcast
+    `availability` when the (chat, call) statuses differ from `before` (taken earlier in this
+    transaction with `availability()`; None announces in any case), after commit. Returns them."""
+    user = db.session.get(User, astrologer_id)
+    profile = db.session.execute(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)).scalar_one()
+    after = channel_statuses(profile, active_session_count(astrologer_id))
+    user.consultation_availability = across_channels(user, profile, after)
     if after != before:
         announce_availability(astrologer_id, after)
     return after

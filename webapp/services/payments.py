@@ -26,10 +26,12 @@ from flask import current_app
 from ..extensions import db
 from ..models import utcnow
 from . import billing, wallet
-from .errors import DomainError, InvalidSignature, UnknownOrder
+from .errors import DomainError, InvalidSignature, UnknownOrder, ValidationFailed
 
 CAPTURED = "captured"
 FAILED = "failed"
+#: How a payer can pay at the demo checkout (what real Indian providers report as the method).
+METHODS = ("upi", "card", "netbanking", "wallet")
 
 
 class UnknownProvider(DomainError):
@@ -59,6 +61,7 @@ class WebhookEvent:
     payment_id: str
     status: str  # CAPTURED or FAILED
     amount: Decimal
+    method: str | None = None  # how the payer paid (billing_transactions.payment_method), if the provider says
 
 
 class PaymentProvider(ABC):
@@ -93,7 +96,7 @@ class DemoProvider(PaymentProvider):
     def sign(self, body, timestamp):
         return hmac.new(self.secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
-    def webhook_for(self, order_id, outcome, amount, now):
+    def webhook_for(self, order_id, outcome, amount, now, method="upi"):
         """What the demo provider's server sends when the payer clicks pay or fail: (body, headers)."""
         payload = {
             "event": "payment.captured" if outcome == CAPTURED else "payment.failed",
@@ -101,6 +104,7 @@ class DemoProvider(PaymentProvider):
             "payment_id": f"pay_demo_{uuid.uuid4().hex}",
             "status": outcome,
             "amount": str(amount),
+            "method": method,
         }
         body = json.dumps(payload, separators=(",", ":")).encode()
         timestamp = int(now.timestamp())
@@ -125,11 +129,14 @@ class DemoProvider(PaymentProvider):
                 payment_id=str(payload["payment_id"]),
                 status=payload["status"],
                 amount=Decimal(str(payload["amount"])),
+                method=payload.get("method"),
             )
         except (ValueError, KeyError, TypeError, InvalidOperation):
             raise BadWebhook() from None
         if event.status not in (CAPTURED, FAILED):
             raise BadWebhook(f"Unknown payment status {event.status!r}.")
+        if event.method is not None and event.method not in METHODS:
+            raise BadWebhook(f"Unknown payment method {event.method!r}.")
         return event
 
 
@@ -169,12 +176,17 @@ def handle_webhook(provider_name, body, headers, now=None):
             wallet.find_topup(provider_name, event.order_id).user_id
         )  # before the wallet
         transaction, changed = wallet.complete_topup(
-            provider_name, event.order_id, payment_id=event.payment_id, amount=event.amount, now=now
+            provider_name,
+            event.order_id,
+            payment_id=event.payment_id,
+            amount=event.amount,
+            method=event.method,
+            now=now,
         )
         if changed:
             billing.note_topup(session, transaction.amount, now)
         return transaction, changed
-    return wallet.fail_topup(provider_name, event.order_id, payment_id=event.payment_id, now=now)
+    return wallet.fail_topup(provider_name, event.order_id, payment_id=event.payment_id, method=event.method, now=now)
 
 
 def order_for_user(provider_name, order_id, user_id):
@@ -185,12 +197,16 @@ def order_for_user(provider_name, order_id, user_id):
     return transaction
 
 
-def demo_checkout(order_id, outcome, user_id, now=None):
-    """The payer clicked pay or fail on the demo checkout: the demo provider sends its signed webhook."""
+def demo_checkout(order_id, outcome, user_id, method="upi", now=None):
+    """The payer chose a method and clicked pay or fail on the demo checkout: the demo provider sends
+    its signed webhook."""
     now = now or utcnow()
     transaction = order_for_user(DemoProvider.name, order_id, user_id)
+    if method not in METHODS:
+        raise ValidationFailed("method", "Choose UPI, card, net banking or a wallet.")
     demo = provider(DemoProvider.name)
-    body, headers = demo.webhook_for(order_id, CAPTURED if outcome == "pay" else FAILED, transaction.amount, now)
+    outcome = CAPTURED if outcome == "pay" else FAILED
+    body, headers = demo.webhook_for(order_id, outcome, transaction.amount, now, method=method)
     result = handle_webhook(DemoProvider.name, body, headers, now=now)
     db.session.flush()
     return result

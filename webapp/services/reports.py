@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import (
+    BillingKind,
     BillingStatus,
     BillingTransaction,
-    BillingType,
+    BillingTransactionType,
     ConnectionStatus,
     ConsultationSession,
     Message,
@@ -22,16 +23,23 @@ from ..models import (
     UserStatus,
     UserType,
     Wallet,
-    WalletEntryType,
+    WalletDirection,
     WalletTransaction,
+    WalletTransactionType,
 )
 
 PER_PAGE = 50
 ZERO = Decimal("0.00")
 
 
-BILLING_TYPES = frozenset(t.value for t in BillingType)
-ENTRY_TYPES = frozenset(t.value for t in WalletEntryType)
+#: What the `type` filter of each ledger accepts: the seed's transaction_type values first, then the
+#: product's kinds (and, on the wallet ledger, the direction of an entry).
+BILLING_KINDS = frozenset(t.value for t in BillingKind)
+BILLING_SEED_TYPES = frozenset(t.value for t in BillingTransactionType)
+WALLET_SEED_TYPES = frozenset(t.value for t in WalletTransactionType)
+DIRECTIONS = frozenset(t.value for t in WalletDirection)
+BILLING_FILTER_TYPES = BILLING_SEED_TYPES | BILLING_KINDS
+WALLET_FILTER_TYPES = WALLET_SEED_TYPES | DIRECTIONS | BILLING_KINDS
 
 
 @dataclass(frozen=True)
@@ -96,8 +104,10 @@ def _shared_filters(query, f, created_at):
 
 def _billing_query(f):
     query = db.select(BillingTransaction).join(User, User.id == BillingTransaction.user_id)
-    if f.type in BILLING_TYPES:  # a wallet entry kind names nothing here
-        query = query.where(BillingTransaction.type == f.type)
+    if f.type in BILLING_SEED_TYPES:  # a wallet ledger's word names nothing here
+        query = query.where(BillingTransaction.transaction_type == f.type)
+    elif f.type in BILLING_KINDS:
+        query = query.where(BillingTransaction.kind == f.type)
     return _shared_filters(query, f, BillingTransaction.created_at)
 
 
@@ -137,15 +147,17 @@ def billing_page(f, per_page=PER_PAGE):
         _billing_query(f),
         (User.name, User.email),
         (created, BillingTransaction.id),
-        BillingTransaction.type,
+        BillingTransaction.kind,
         BillingTransaction.amount,
         per_page,
     )
 
 
+#: The seed's column names, then the product's additions, then the joined person.
 BILLING_COLUMNS = (
-    "created_at", "id", "type", "status", "amount", "currency", "user_name", "user_email", "wallet_id",
-    "session_id", "minute", "idempotency_key", "reference_id", "description",
+    "created_at", "id", "user_id", "session_id", "transaction_type", "amount", "currency", "description",
+    "payment_method", "external_transaction_id", "status", "processed_at", "updated_at", "kind", "wallet_id",
+    "minute", "idempotency_key", "user_name", "user_email",
 )  # fmt: skip
 
 
@@ -160,8 +172,10 @@ def billing_csv_rows(f):
     for row in db.session.execute(query.execution_options(yield_per=1000)):
         t = row[0]
         yield (
-            t.created_at.isoformat(), t.id, t.type.value, t.status.value, t.amount, t.currency, row.name, row.email,
-            t.wallet_id, t.session_id or "", t.minute or "", t.idempotency_key, t.reference_id or "", t.description or "",
+            t.created_at.isoformat(), t.id, t.user_id, t.session_id or "", t.transaction_type.value, t.amount,
+            t.currency, t.description or "", t.payment_method or "", t.external_transaction_id or "", t.status.value,
+            t.processed_at.isoformat() if t.processed_at else "", t.updated_at.isoformat(), t.kind.value, t.wallet_id,
+            t.minute or "", t.idempotency_key, row.name, row.email,
         )  # fmt: skip
 
 
@@ -175,10 +189,12 @@ def _wallet_query(f):
         .join(User, User.id == Wallet.user_id)
         .join(BillingTransaction, BillingTransaction.id == WalletTransaction.billing_transaction_id)
     )
-    kinds = [WalletTransaction.type == f.type] if f.type in ENTRY_TYPES else []
-    kinds += [BillingTransaction.type == f.type] if f.type in BILLING_TYPES else []
-    if kinds:
-        query = query.where(sa.or_(*kinds))
+    if f.type in WALLET_SEED_TYPES:
+        query = query.where(WalletTransaction.transaction_type == f.type)
+    elif f.type in DIRECTIONS:
+        query = query.where(WalletTransaction.direction == f.type)
+    elif f.type in BILLING_KINDS:
+        query = query.where(BillingTransaction.kind == f.type)
     return _shared_filters(query, f, WalletTransaction.created_at)
 
 
@@ -190,17 +206,19 @@ def wallet_page(f, per_page=PER_PAGE):
     return _ledger_page(
         f,
         _wallet_query(f),
-        (User.name, BillingTransaction.type.label("cause"), BillingTransaction.session_id),
+        (User.name, BillingTransaction.kind.label("cause"), BillingTransaction.session_id),
         order,
-        WalletTransaction.type,
+        WalletTransaction.transaction_type,
         WalletTransaction.amount,
         per_page,
     )
 
 
+#: The seed's column names, then the product's additions, then the cause's kind, session and person.
 WALLET_COLUMNS = (
-    "created_at", "id", "wallet_id", "seq", "type", "amount", "balance_before", "balance_after", "user_name",
-    "billing_transaction_id", "cause", "session_id", "description",
+    "created_at", "id", "wallet_id", "transaction_type", "amount", "balance_before", "balance_after",
+    "description", "reference_id", "updated_at", "seq", "direction", "billing_transaction_id", "kind",
+    "session_id", "user_name",
 )  # fmt: skip
 
 
@@ -208,14 +226,15 @@ def wallet_csv_rows(f):
     yield WALLET_COLUMNS
     query = (
         _wallet_query(f)
-        .add_columns(User.name, BillingTransaction.type.label("cause"), BillingTransaction.session_id)
+        .add_columns(User.name, BillingTransaction.kind.label("cause"), BillingTransaction.session_id)
         .order_by(WalletTransaction.created_at, WalletTransaction.wallet_id, WalletTransaction.seq)
     )
     for row in db.session.execute(query.execution_options(yield_per=1000)):
         e = row[0]
         yield (
-            e.created_at.isoformat(), e.id, e.wallet_id, e.seq, e.type.value, e.amount, e.balance_before, e.balance_after,
-            row.name, e.billing_transaction_id, row.cause.value, row.session_id or "", e.description or "",
+            e.created_at.isoformat(), e.id, e.wallet_id, e.transaction_type.value, e.amount, e.balance_before,
+            e.balance_after, e.description or "", e.reference_id or "", e.updated_at.isoformat(), e.seq,
+            e.direction.value, e.billing_transaction_id, row.cause.value, row.session_id or "", row.name,
         )  # fmt: skip
 
 
@@ -234,17 +253,17 @@ class Figures:
 def figures(since):
     rows = dict(
         db.session.execute(
-            db.select(BillingTransaction.type, db.func.sum(BillingTransaction.amount))
+            db.select(BillingTransaction.kind, db.func.sum(BillingTransaction.amount))
             .where(BillingTransaction.status == BillingStatus.COMPLETED, BillingTransaction.created_at >= since)
-            .group_by(BillingTransaction.type)
+            .group_by(BillingTransaction.kind)
         ).all()
     )
     return Figures(
-        topups=rows.get(BillingType.TOPUP) or ZERO,
-        revenue=rows.get(BillingType.CHARGE) or ZERO,
-        earnings=rows.get(BillingType.EARNING) or ZERO,
-        commission=rows.get(BillingType.COMMISSION) or ZERO,
-        refunds=rows.get(BillingType.REFUND) or ZERO,
+        topups=rows.get(BillingKind.TOPUP) or ZERO,
+        revenue=rows.get(BillingKind.CHARGE) or ZERO,
+        earnings=rows.get(BillingKind.EARNING) or ZERO,
+        commission=rows.get(BillingKind.COMMISSION) or ZERO,
+        refunds=rows.get(BillingKind.REFUND) or ZERO,
     )
 
 
@@ -270,15 +289,15 @@ def daily_revenue(today, days=30):
     """[(day, charges - refunds)] for the last `days` days, oldest first (zero days included)."""
     start = _day_start(today - timedelta(days=days - 1))
     signed = sa.case(
-        (BillingTransaction.type == BillingType.CHARGE, BillingTransaction.amount),
-        (BillingTransaction.type == BillingType.REFUND, -BillingTransaction.amount),
+        (BillingTransaction.kind == BillingKind.CHARGE, BillingTransaction.amount),
+        (BillingTransaction.kind == BillingKind.REFUND, -BillingTransaction.amount),
         else_=None,
     )
     rows = db.session.execute(
         db.select(BillingTransaction.created_at, signed).where(
             BillingTransaction.status == BillingStatus.COMPLETED,
             BillingTransaction.created_at >= start,
-            BillingTransaction.type.in_([BillingType.CHARGE, BillingType.REFUND]),
+            BillingTransaction.kind.in_([BillingKind.CHARGE, BillingKind.REFUND]),
         )
     ).all()
     totals = {today - timedelta(days=n): ZERO for n in range(days)}
@@ -321,18 +340,18 @@ def session_timeline(session):
         db.select(BillingTransaction)
         .where(
             BillingTransaction.session_id == session.id,
-            BillingTransaction.type.in_(
-                [BillingType.CHARGE, BillingType.REFUND, BillingType.HOLD, BillingType.RELEASE]
+            BillingTransaction.kind.in_(
+                [BillingKind.CHARGE, BillingKind.REFUND, BillingKind.HOLD, BillingKind.RELEASE]
             ),
         )
         .order_by(BillingTransaction.created_at, BillingTransaction.minute)
     ).scalars():
         label = {
-            BillingType.CHARGE: f"Minute {t.minute} charged",
-            BillingType.REFUND: f"Refunded ({(t.details or {}).get('reason') or 'no reason given'})",
-            BillingType.HOLD: "Held",
-            BillingType.RELEASE: "Hold released",
-        }[t.type]
+            BillingKind.CHARGE: f"Minute {t.minute} charged",
+            BillingKind.REFUND: f"Refunded ({(t.details or {}).get('reason') or 'no reason given'})",
+            BillingKind.HOLD: "Held",
+            BillingKind.RELEASE: "Hold released",
+        }[t.kind]
         events.append((t.created_at, f"{label}: {t.amount}"))
     if session.ended_at:
         events.append((session.ended_at, f"Ended ({session.end_reason.value if session.end_reason else 'unknown'})"))
@@ -347,6 +366,6 @@ def pending_payouts():
     return db.session.execute(
         db.select(BillingTransaction, User.name)
         .join(User, User.id == BillingTransaction.user_id)
-        .where(BillingTransaction.type == BillingType.PAYOUT, BillingTransaction.status == BillingStatus.PENDING)
+        .where(BillingTransaction.kind == BillingKind.PAYOUT, BillingTransaction.status == BillingStatus.PENDING)
         .order_by(BillingTransaction.created_at)
     ).all()

@@ -1,10 +1,15 @@
 """Users pushed in by the main backend: validated one record at a time, upserted by external_id.
 
-A record that changes nothing answers `unchanged` and writes nothing. Fields this schema has
-no column for are kept in user_profiles.sync_metadata. A user deleted upstream is soft-deleted,
-their open sessions ended, their money untouched. An email or phone that belongs to another
-external_id is an error for that record, never a silent merge. Each record is its own unit of
-work: the caller commits or rolls back per record, so one bad record never blocks the rest.
+Records use the seed's names (users: external_id, name, email, phone, type, status; user_profiles:
+bio, avatar_url; astrologer_profiles: the rates, capacity, specializations, languages, experience).
+A record that changes nothing answers `unchanged` and writes nothing. Fields this schema has no
+column for are kept in users.sync_metadata. Applying a record sets users.sync_status `synced` and
+last_sync_at; refusing a record of a person already here sets their sync_status `failed` (the
+answer says why) and nothing else. A status other than active ends the person's open sessions
+(services/account_status.py); a user deleted upstream is soft-deleted, their money untouched. An
+email or phone that belongs to another external_id is an error for that record, never a silent
+merge. Each record is its own unit of work: the caller commits or rolls back per record, so one
+bad record never blocks the rest.
 """
 
 import re
@@ -17,7 +22,6 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    EndReason,
     SyncStatus,
     User,
     UserStatus,
@@ -25,20 +29,24 @@ from ..models import (
     to_money,
     utcnow,
 )
-from . import accounts, consultations, marketplace
+from . import account_status, accounts, marketplace
 from .errors import DomainError, ValidationFailed
 
 BATCH_MAX = 500
 KNOWN = {
-    "external_id", "name", "email", "phone", "type", "status", "chat_rate_per_minute", "call_rate_per_minute",
-    "max_concurrent_sessions", "specializations", "languages", "experience_years",
+    "external_id", "name", "email", "phone", "type", "status", "bio", "avatar_url", "chat_rate_per_minute",
+    "call_rate_per_minute", "max_concurrent_sessions", "specializations", "languages", "experience_years",
 }  # fmt: skip
+PROFILE_FIELDS = ("bio", "avatar_url")
+STATUSES = tuple(status.value for status in UserStatus)
 ASTROLOGER_FIELDS = (
     "chat_rate_per_minute", "call_rate_per_minute", "max_concurrent_sessions", "specializations", "languages",
     "experience_years",
 )  # fmt: skip
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # a bio may have line breaks and tabs
+HTTPS_URL = re.compile(r"^https://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$")
 
 
 def _storable(value):
@@ -63,11 +71,21 @@ class Result:
     status: str  # created | updated | unchanged | error
     errors: dict = field(default_factory=dict)
 
+    @property
+    def sync_status(self):
+        """users.sync_status as this record leaves it (seed name)."""
+        return SyncStatus.FAILED.value if self.status == "error" else SyncStatus.SYNCED.value
+
     def as_dict(self):
-        return {"external_id": self.external_id, "status": self.status, "errors": self.errors}
+        return {
+            "external_id": self.external_id,
+            "status": self.status,
+            "sync_status": self.sync_status,
+            "errors": self.errors,
+        }
 
 
-def _text(record, name, errors, maximum, required=False):
+def _text(record, name, errors, maximum, required=False, control=CONTROL):
     value = record.get(name)
     if value is None:
         if required:
@@ -76,7 +94,7 @@ def _text(record, name, errors, maximum, required=False):
     if not isinstance(value, str) or not value.strip():
         errors[name] = "must be non-empty text"
         return None
-    if not _storable(value) or CONTROL.search(value):
+    if not _storable(value) or control.search(value):
         errors[name] = "must not contain control characters or invalid Unicode"
         return None
     if len(value) > maximum:
@@ -129,10 +147,12 @@ def validate(record):
         return None, {"record": "must be an object"}
     errors = {}
     values = {
-        "external_id": _text(record, "external_id", errors, 64, required=True),
-        "name": _text(record, "name", errors, 120),
+        "external_id": _text(record, "external_id", errors, 255, required=True),
+        "name": _text(record, "name", errors, 255),
         "email": _text(record, "email", errors, 254),
         "phone": _text(record, "phone", errors, 20),
+        "bio": _text(record, "bio", errors, accounts.BIO_MAX, control=TEXT_CONTROL),
+        "avatar_url": _text(record, "avatar_url", errors, 2000),
         "type": record.get("type", "user"),
         "status": record.get("status", "active"),
         "chat_rate_per_minute": _rate(record, "chat_rate_per_minute", errors),
@@ -144,8 +164,10 @@ def validate(record):
     }
     if values["type"] not in ("user", "astrologer"):
         errors["type"] = "must be user or astrologer"
-    if values["status"] not in ("active", "suspended", "deleted"):
-        errors["status"] = "must be active, suspended or deleted"
+    if values["status"] not in STATUSES:
+        errors["status"] = "must be " + ", ".join(STATUSES[:-1]) + " or " + STATUSES[-1]
+    if values["avatar_url"] and not HTTPS_URL.match(values["avatar_url"]):
+        errors["avatar_url"] = "must be an https:// address"
     if values["email"]:
         if not EMAIL.match(values["email"]):
             errors["email"] = "must be an e-mail address"
@@ -218,6 +240,7 @@ def upsert(record, now=None, index=None, checked=None):
     values, errors = checked or validate(record)
     external_id = record.get("external_id") if isinstance(record, dict) else None
     if errors:
+        mark_failed(values and values["external_id"])
         return Result(external_id, "error", errors)
     if index is not None:
         user = index.users.get(values["external_id"])
@@ -225,6 +248,7 @@ def upsert(record, now=None, index=None, checked=None):
         user = db.session.execute(db.select(User).filter_by(external_id=values["external_id"])).scalar_one_or_none()
     taken = _collision(values, user.id if user else None, index)
     if taken:
+        mark_failed(values["external_id"])
         return Result(external_id, "error", {taken: "already belongs to another account; not merged"})
     if user is None:
         if values["status"] == "deleted":
@@ -261,7 +285,25 @@ def _committed(record, now):
         return result
     except (IntegrityError, DomainError) as error:
         db.session.rollback()
+        mark_failed(_external_id(record))
+        db.session.commit()
         return conflict(record, error)
+
+
+def _external_id(record):
+    value = record.get("external_id") if isinstance(record, dict) else None
+    return value if isinstance(value, str) and _storable(value) else None
+
+
+def mark_failed(external_id):
+    """The main backend's record for `external_id` was refused: that person (if here) is sync_status failed."""
+    if external_id:
+        db.session.execute(
+            db.update(User)
+            .where(User.external_id == external_id, User.sync_status != SyncStatus.FAILED)
+            .values(sync_status=SyncStatus.FAILED)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def upsert_batch(records, now=None):
@@ -319,6 +361,7 @@ def _in_savepoint(record, apply):
         with db.session.begin_nested():
             return apply()
     except (IntegrityError, DomainError) as error:
+        mark_failed(_external_id(record))  # outside the savepoint that was rolled back
         return conflict(record, error)
 
 
@@ -356,37 +399,48 @@ def _changes(user, values):
     ]
     if UserStatus(values["status"]) != user.status:
         writes.append((user, "status", UserStatus(values["status"])))
+    writes += [
+        (user.profile, n, values[n])
+        for n in PROFILE_FIELDS
+        if values[n] is not None and getattr(user.profile, n) != values[n]
+    ]
     if user.astrologer_profile is not None:
         writes += [
             (user.astrologer_profile, n, values[n])
             for n in ASTROLOGER_FIELDS
             if values[n] is not None and getattr(user.astrologer_profile, n) != values[n]
         ]
-    kept = user.profile.sync_metadata or {}
+    kept = user.sync_metadata or {}
     if {**kept, **values["extra"]} != kept:
-        writes.append((user.profile, "sync_metadata", {**kept, **values["extra"]}))
+        writes.append((user, "sync_metadata", {**kept, **values["extra"]}))
+    if user.sync_status != SyncStatus.SYNCED:  # the last record was refused; this one is applied
+        writes.append((user, "sync_status", SyncStatus.SYNCED))
     return writes
 
 
 def _apply(user, writes, now):
-    """Make the writes; a user deleted upstream has their open sessions ended first."""
+    """Make the writes: a status through account_status (sessions, wallet, listing follow), an
+    astrologer's capacity with their derived availability."""
+    capacity = user.astrologer_profile is not None and any(t is user.astrologer_profile for t, _, _ in writes)
+    availability = marketplace.availability(user.id) if capacity else None
     for target, name, value in writes:
         if target is user and name == "status":
-            if value == UserStatus.DELETED:
-                consultations.close_open_sessions(user, EndReason.ACCOUNT_DELETED, now)
-                user.deleted_at = now
-            elif user.status == UserStatus.DELETED:
-                user.deleted_at = None
-        setattr(target, name, value)
+            account_status.change(user, value, now)
+        else:
+            setattr(target, name, value)
     user.updated_at = now
-    user.profile.sync_status = SyncStatus.SYNCED
-    user.profile.last_sync_at = now
+    user.sync_status = SyncStatus.SYNCED
+    user.last_sync_at = now
+    if capacity:
+        db.session.flush()
+        marketplace.refresh_availability(user.id, before=availability)
 
 
 def _mark_synced(user, values, now):
-    """A new account: its upstream status and the sync marks."""
-    user.status = UserStatus(values["status"])
-    user.profile.sync_status = SyncStatus.SYNCED
-    user.profile.last_sync_at = now
-    if values["extra"]:
-        user.profile.sync_metadata = dict(values["extra"])
+    """A new account: its upstream status and profile fields, and the sync marks."""
+    account_status.start_with(user, values["status"])
+    for name in PROFILE_FIELDS:
+        setattr(user.profile, name, values[name])
+    user.sync_status = SyncStatus.SYNCED
+    user.last_sync_at = now
+    user.sync_metadata = dict(values["extra"]) or None

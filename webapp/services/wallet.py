@@ -3,15 +3,17 @@
 Every operation takes (or derives) an idempotency key, locks the rows it
 touches with SELECT ... FOR UPDATE, writes a billing_transactions row per
 leg and, for each change of a current_balance, a wallet_transactions row
-chained by balance_before/after; it keeps the user_profiles mirror and the
-totals in the same transaction. A repeated key returns the first result and
+chained by balance_before/after; it keeps the user_profiles mirror (balance,
+total_credited, total_debited, balance_updated_at), wallets.last_transaction_at
+and the astrologer's total_earnings in the same transaction. Every row gets
+the seed's transaction_type from its kind (models/enums.py). A repeated key returns the first result and
 moves no money; the same key with different details is an
 IdempotencyConflict. Refusals are domain errors raised before anything is
 written, never a CHECK constraint firing. Functions flush; the caller commits.
 
-Locking order, everywhere: the consultation session row first (when the
-operation concerns a session), then wallets in ascending id order. Two
-operations therefore never wait on each other in a cycle.
+Locking order, everywhere (services/locks.py): the astrologer's profile and the
+consultation session (when the operation concerns a session), then wallets in
+ascending id order. Two operations therefore never wait on each other in a cycle.
 
 Balances: `available` is spendable; `held` is reserved (waiting consultation
 requests, pending payouts); `current` = available + held is what the owner
@@ -28,15 +30,17 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import (
+    BILLING_TRANSACTION_TYPES,
+    WALLET_ENTRY_TYPES,
     AstrologerProfile,
+    BillingKind,
     BillingStatus,
     BillingTransaction,
-    BillingType,
     UserProfile,
     UserStatus,
     UserType,
     Wallet,
-    WalletEntryType,
+    WalletDirection,
     WalletStatus,
     WalletTransaction,
     utcnow,
@@ -56,9 +60,16 @@ from .errors import (
     RefundTooLarge,
     UnknownOrder,
     WalletFrozen,
+    WalletSuspended,
 )
 
 ZERO = Decimal("0.00")
+#: billing_transactions.payment_method of what is paid from or into a wallet balance.
+WALLET_METHOD = "wallet"
+#: ... of a payout, sent to the astrologer's bank account.
+BANK_TRANSFER = "bank_transfer"
+#: ... of money credited by hand (demo funds, support's credits), not through a provider.
+MANUAL = "manual"
 
 
 # ---------------------------------------------------------------- amounts
@@ -160,19 +171,33 @@ def _replay(idempotency_key, **expected):
 # ---------------------------------------------------------------- posting
 
 
-def _new(wallet, type, amount, key, now, *, status=BillingStatus.COMPLETED, session_id=None, **fields):
+def _new(
+    wallet,
+    kind,
+    amount,
+    key,
+    now,
+    *,
+    status=BillingStatus.COMPLETED,
+    session_id=None,
+    payment_method=WALLET_METHOD,
+    **fields,
+):
     transaction = BillingTransaction(
+        id=uuid.uuid4(),  # known before the flush: the wallet entry refers to it
         user_id=wallet.user_id,
         wallet_id=wallet.id,
         session_id=session_id,
-        type=type,
+        kind=kind,
+        transaction_type=BILLING_TRANSACTION_TYPES[kind],
         status=status,
         amount=amount,
         currency=wallet.currency,
         idempotency_key=key,
+        payment_method=payment_method,
         created_at=now,
         updated_at=now,
-        completed_at=now if status == BillingStatus.COMPLETED else None,
+        processed_at=None if status == BillingStatus.PENDING else now,
         details=fields.pop("details", None) or {},
         **fields,
     )
@@ -183,6 +208,8 @@ def _new(wallet, type, amount, key, now, *, status=BillingStatus.COMPLETED, sess
 def _ensure_can_pay(wallet, amount, what="this"):
     if wallet.status == WalletStatus.FROZEN:
         raise WalletFrozen()
+    if wallet.status == WalletStatus.SUSPENDED:
+        raise WalletSuspended()
     if wallet.available_balance < amount:
         raise InsufficientBalance(
             f"Your available balance ({wallet.currency} {wallet.available_balance:,.2f}) does not cover {what} "
@@ -192,30 +219,47 @@ def _ensure_can_pay(wallet, amount, what="this"):
         )
 
 
-def _post(wallet, transaction, entry_type, amount, now, *, bucket="available"):
-    """Change current (and `bucket`: available or held) by `amount`; chain a wallet_transactions row."""
+def _moved(wallet, now):
+    """Money moved in `wallet` at `now` (a balance of any kind changed)."""
+    wallet.updated_at = now
+    wallet.last_transaction_at = max(wallet.last_transaction_at or now, now)
+
+
+def _post(wallet, transaction, amount, now, *, bucket="available"):
+    """Change current (and `bucket`: available or held) by `amount` in the direction of the
+    transaction's kind; chain a wallet_transactions row; keep the profile's mirror of it."""
+    direction, transaction_type = WALLET_ENTRY_TYPES[transaction.kind]
     last_seq = db.session.execute(
         db.select(db.func.max(WalletTransaction.seq)).where(WalletTransaction.wallet_id == wallet.id)
     ).scalar()
-    signed = amount if entry_type == WalletEntryType.CREDIT else -amount
+    signed = amount if direction == WalletDirection.CREDIT else -amount
     before = wallet.current_balance
     wallet.current_balance = before + signed
     setattr(wallet, f"{bucket}_balance", getattr(wallet, f"{bucket}_balance") + signed)
-    wallet.updated_at = now
+    _moved(wallet, now)
     db.session.add(
         WalletTransaction(
             wallet_id=wallet.id,
             billing_transaction=transaction,
             seq=(last_seq or 0) + 1,
-            type=entry_type,
+            direction=direction,
+            transaction_type=transaction_type,
             amount=amount,
             balance_before=before,
             balance_after=wallet.current_balance,
             description=transaction.description,
+            reference_id=transaction.external_transaction_id or str(transaction.id),
             created_at=now,
+            updated_at=now,
         )
     )
-    _profile(wallet.user_id).current_balance = wallet.current_balance
+    profile = _profile(wallet.user_id)
+    profile.current_balance = wallet.current_balance
+    if direction == WalletDirection.CREDIT:
+        profile.total_credited += amount
+    else:
+        profile.total_debited += amount
+    profile.balance_updated_at = max(profile.balance_updated_at or now, now)
 
 
 def _move(wallet, amount, *, to_held, now):
@@ -223,15 +267,27 @@ def _move(wallet, amount, *, to_held, now):
     signed = amount if to_held else -amount
     wallet.available_balance -= signed
     wallet.held_balance += signed
-    wallet.updated_at = now
+    _moved(wallet, now)
 
 
 def _profile(user_id):
     return db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
 
 
-def _astrologer_profile(user_id):
-    return db.session.execute(db.select(AstrologerProfile).filter_by(user_id=user_id)).scalar_one_or_none()
+def _astrologer_profile(astrologer_id):
+    return db.session.execute(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)).scalar_one_or_none()
+
+
+def follow_owner_status(wallet, user, now=None):
+    """`wallet` (the user's) is suspended while its owner's account is not active and active again
+    with it; a frozen wallet stays frozen. No money moves."""
+    if wallet.status == WalletStatus.FROZEN:
+        return wallet
+    status = WalletStatus.ACTIVE if user.status == UserStatus.ACTIVE else WalletStatus.SUSPENDED
+    if wallet.status != status:
+        wallet.status = status
+        wallet.updated_at = now or utcnow()
+    return wallet
 
 
 # ---------------------------------------------------------------- top-ups
@@ -241,26 +297,36 @@ def topup_key(provider, order_id):
     return f"topup:{provider}:{order_id}"
 
 
-def deposit(wallet_id, amount, *, idempotency_key, now=None, reference_id=None, description=None, details=None):
+def deposit(
+    wallet_id,
+    amount,
+    *,
+    idempotency_key,
+    now=None,
+    external_transaction_id=None,
+    payment_method=MANUAL,
+    description=None,
+    details=None,
+):
     """Money paid in and completed at once (demo funds, manual credits): + current and available."""
     now = now or utcnow()
     amount = parse_amount(amount)
     wallet = lock_wallets(wallet_id)[wallet_id]
-    existing = _replay(idempotency_key, wallet_id=wallet_id, amount=amount, type=BillingType.TOPUP)
+    existing = _replay(idempotency_key, wallet_id=wallet_id, amount=amount, kind=BillingKind.TOPUP)
     if existing is not None:
         return existing
     transaction = _new(
         wallet,
-        BillingType.TOPUP,
+        BillingKind.TOPUP,
         amount,
         idempotency_key,
         now,
-        reference_id=reference_id,
+        external_transaction_id=external_transaction_id,
+        payment_method=payment_method,
         description=description or "Wallet top-up",
         details=details,
     )
-    _post(wallet, transaction, WalletEntryType.CREDIT, amount, now)
-    _profile(wallet.user_id).total_recharged += amount
+    _post(wallet, transaction, amount, now)
     db.session.flush()
     return transaction
 
@@ -270,7 +336,7 @@ def create_topup(wallet_id, amount, *, provider, order_id, now=None):
     now = now or utcnow()
     amount = parse_topup_amount(amount)
     wallet = db.session.get(Wallet, wallet_id)
-    if wallet.user.status != UserStatus.ACTIVE:
+    if wallet.user.status != UserStatus.ACTIVE or wallet.status == WalletStatus.SUSPENDED:
         raise AccountSuspended()
     if wallet.status == WalletStatus.FROZEN:
         raise WalletFrozen("This wallet is frozen, so it cannot be topped up. Contact support.")
@@ -280,11 +346,12 @@ def create_topup(wallet_id, amount, *, provider, order_id, now=None):
         return existing
     transaction = _new(
         wallet,
-        BillingType.TOPUP,
+        BillingKind.TOPUP,
         amount,
         key,
         now,
         status=BillingStatus.PENDING,
+        payment_method=None,  # the payer chooses it at the provider's checkout
         description="Wallet top-up",
         details={"provider": provider, "order_id": order_id},
     )
@@ -294,17 +361,18 @@ def create_topup(wallet_id, amount, *, provider, order_id, now=None):
 
 def find_topup(provider, order_id):
     transaction = find_by_key(topup_key(provider, order_id))
-    if transaction is None or transaction.type != BillingType.TOPUP:
+    if transaction is None or transaction.kind != BillingKind.TOPUP:
         raise UnknownOrder()
     return transaction
 
 
-def complete_topup(provider, order_id, *, payment_id, amount, now=None):
-    """The provider confirmed payment: credit the wallet exactly once. Returns (transaction, changed)."""
+def complete_topup(provider, order_id, *, payment_id, amount, method=None, now=None):
+    """The provider confirmed payment (`method`: how it was paid, as the provider says): credit the
+    wallet exactly once. Returns (transaction, changed)."""
     now = now or utcnow()
     transaction = _lock_transaction(find_topup(provider, order_id).id)
     if transaction.status == BillingStatus.COMPLETED:
-        if transaction.reference_id == payment_id:
+        if transaction.external_transaction_id == payment_id:
             return transaction, False  # the provider delivered the same event again
         raise OrderClosed("This order was already paid by another payment.")
     if transaction.status != BillingStatus.PENDING:
@@ -313,15 +381,15 @@ def complete_topup(provider, order_id, *, payment_id, amount, now=None):
         raise PaymentMismatch(f"The payment is for {amount}, the order for {transaction.amount}.")
     wallet = db.session.get(Wallet, transaction.wallet_id)
     transaction.status = BillingStatus.COMPLETED
-    transaction.reference_id = payment_id
-    transaction.completed_at = transaction.updated_at = now
-    _post(wallet, transaction, WalletEntryType.CREDIT, transaction.amount, now)
-    _profile(wallet.user_id).total_recharged += transaction.amount
+    transaction.external_transaction_id = payment_id
+    transaction.payment_method = method
+    transaction.processed_at = transaction.updated_at = now
+    _post(wallet, transaction, transaction.amount, now)
     db.session.flush()
     return transaction, True
 
 
-def fail_topup(provider, order_id, *, payment_id, now=None):
+def fail_topup(provider, order_id, *, payment_id, method=None, now=None):
     """The provider reports the payment failed: the order closes, nothing moves. Returns (transaction, changed)."""
     now = now or utcnow()
     transaction = _lock_transaction(find_topup(provider, order_id).id)
@@ -330,8 +398,9 @@ def fail_topup(provider, order_id, *, payment_id, now=None):
     if transaction.status != BillingStatus.PENDING:
         raise OrderClosed()
     transaction.status = BillingStatus.FAILED
-    transaction.reference_id = payment_id
-    transaction.updated_at = now
+    transaction.external_transaction_id = payment_id
+    transaction.payment_method = method
+    transaction.processed_at = transaction.updated_at = now
     db.session.flush()
     return transaction, True
 
@@ -346,12 +415,12 @@ def hold(
     now = now or utcnow()
     amount = parse_amount(amount)
     wallet = lock_wallets(wallet_id)[wallet_id]
-    existing = _replay(idempotency_key, wallet_id=wallet_id, amount=amount, type=BillingType.HOLD)
+    existing = _replay(idempotency_key, wallet_id=wallet_id, amount=amount, kind=BillingKind.HOLD)
     if existing is not None:
         return existing
     _ensure_can_pay(wallet, amount, "the amount to hold")
     transaction = _new(
-        wallet, BillingType.HOLD, amount, idempotency_key, now, session_id=session_id, description=description
+        wallet, BillingKind.HOLD, amount, idempotency_key, now, session_id=session_id, description=description
     )
     _move(wallet, amount, to_held=True, now=now)
     db.session.flush()
@@ -368,13 +437,13 @@ def release(hold_transaction, *, now=None, description="Hold released"):
         return existing
     transaction = _new(
         wallet,
-        BillingType.RELEASE,
+        BillingKind.RELEASE,
         hold_transaction.amount,
         key,
         now,
         session_id=hold_transaction.session_id,
-        reference_id=str(hold_transaction.id),
         description=description,
+        details={"hold_id": str(hold_transaction.id)},
     )
     _move(wallet, hold_transaction.amount, to_held=False, now=now)
     db.session.flush()
@@ -422,38 +491,38 @@ def charge_minute(session_id, minute, *, commission_percent, now=None):
     user_wallet, astrologer_wallet, house = wallets[user_wallet.id], wallets[astrologer_wallet.id], wallets[house.id]
     _ensure_can_pay(user_wallet, amount, f"minute {minute}")
 
-    legs = dict(session_id=session.id, minute=minute, reference_id=str(session.id))
+    legs = dict(session_id=session.id, minute=minute)
     debit = _new(
-        user_wallet, BillingType.CHARGE, amount, keys["debit"], now, description=f"Consultation minute {minute}", **legs
+        user_wallet, BillingKind.CHARGE, amount, keys["debit"], now, description=f"Consultation minute {minute}", **legs
     )
-    _post(user_wallet, debit, WalletEntryType.DEBIT, amount, now)
+    _post(user_wallet, debit, amount, now)
     earning = commission_row = None
     if share > 0:
         earning = _new(
             astrologer_wallet,
-            BillingType.EARNING,
+            BillingKind.EARNING,
             share,
             keys["credit"],
             now,
             description=f"Earning, minute {minute}",
             **legs,
         )
-        _post(astrologer_wallet, earning, WalletEntryType.CREDIT, share, now)
+        _post(astrologer_wallet, earning, share, now)
     if commission > 0:
         commission_row = _new(
             house,
-            BillingType.COMMISSION,
+            BillingKind.COMMISSION,
             commission,
             keys["commission"],
             now,
             description=f"Commission, minute {minute}",
             **legs,
         )
-        _post(house, commission_row, WalletEntryType.CREDIT, commission, now)
+        _post(house, commission_row, commission, now)
 
     session.total_cost += amount
     session.billed_minutes += 1
-    _profile(session.user_id).total_spent += amount
+    session.updated_at = now
     astrologer = _astrologer_profile(session.astrologer_id)
     if astrologer is not None:
         astrologer.total_earnings += share
@@ -477,9 +546,9 @@ def refund_key(session_id, number):
 
 def _session_sums(session_id):
     rows = db.session.execute(
-        db.select(BillingTransaction.type, db.func.sum(BillingTransaction.amount))
+        db.select(BillingTransaction.kind, db.func.sum(BillingTransaction.amount))
         .where(BillingTransaction.session_id == session_id, BillingTransaction.status == BillingStatus.COMPLETED)
-        .group_by(BillingTransaction.type)
+        .group_by(BillingTransaction.kind)
     ).all()
     return {type: total for type, total in rows}
 
@@ -489,7 +558,7 @@ def _reversed_by(session_id, wallet_id):
         db.select(db.func.sum(BillingTransaction.amount)).where(
             BillingTransaction.session_id == session_id,
             BillingTransaction.wallet_id == wallet_id,
-            BillingTransaction.type == BillingType.REVERSAL,
+            BillingTransaction.kind == BillingKind.REVERSAL,
         )
     ).scalar()
     return total or ZERO
@@ -519,8 +588,8 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
         platform_wallet(),
     )
     sums = _session_sums(session_id)
-    earned = sums.get(BillingType.EARNING, ZERO) - _reversed_by(session_id, astrologer_wallet.id)
-    commissioned = sums.get(BillingType.COMMISSION, ZERO) - _reversed_by(session_id, house.id)
+    earned = sums.get(BillingKind.EARNING, ZERO) - _reversed_by(session_id, astrologer_wallet.id)
+    commissioned = sums.get(BillingKind.COMMISSION, ZERO) - _reversed_by(session_id, house.id)
     if amount == refundable:
         # The last refund reverses exactly what is left, so rounding never leaves a paisa behind.
         astrologer_part, platform_part = earned, commissioned
@@ -536,35 +605,35 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
         )
 
     details = {"reason": reason, "actor_id": str(actor_id) if actor_id else None}
-    legs = dict(session_id=session.id, reference_id=str(session.id), details=details)
-    refund_row = _new(user_wallet, BillingType.REFUND, amount, key, now, description=f"Refund: {reason}"[:500], **legs)
-    _post(user_wallet, refund_row, WalletEntryType.CREDIT, amount, now)
+    legs = dict(session_id=session.id, details=details)
+    refund_row = _new(user_wallet, BillingKind.REFUND, amount, key, now, description=f"Refund: {reason}"[:500], **legs)
+    _post(user_wallet, refund_row, amount, now)
     astrologer_row = platform_row = None
     if astrologer_part > 0:
         astrologer_row = _new(
             astrologer_wallet,
-            BillingType.REVERSAL,
+            BillingKind.REVERSAL,
             astrologer_part,
             f"{key}:astrologer",
             now,
             description="Refund reversal of earnings",
             **legs,
         )
-        _post(astrologer_wallet, astrologer_row, WalletEntryType.DEBIT, astrologer_part, now)
+        _post(astrologer_wallet, astrologer_row, astrologer_part, now)
     if platform_part > 0:
         platform_row = _new(
             house,
-            BillingType.REVERSAL,
+            BillingKind.REVERSAL,
             platform_part,
             f"{key}:platform",
             now,
             description="Refund reversal of commission",
             **legs,
         )
-        _post(house, platform_row, WalletEntryType.DEBIT, platform_part, now)
+        _post(house, platform_row, platform_part, now)
 
     session.total_cost -= amount
-    _profile(session.user_id).total_spent -= amount
+    session.updated_at = now
     astrologer = _astrologer_profile(session.astrologer_id)
     if astrologer is not None:
         astrologer.total_earnings -= astrologer_part
@@ -576,7 +645,7 @@ def next_refund_number(session_id):
     """The n for the next refund of a session (forms carry it, so a double submit repeats it)."""
     count = db.session.execute(
         db.select(db.func.count(BillingTransaction.id)).where(
-            BillingTransaction.session_id == session_id, BillingTransaction.type == BillingType.REFUND
+            BillingTransaction.session_id == session_id, BillingTransaction.kind == BillingKind.REFUND
         )
     ).scalar_one()
     return count + 1
@@ -602,15 +671,23 @@ def request_payout(wallet_id, amount, *, payout_id, now=None):
         return existing
     _ensure_can_pay(wallet, amount, "the payout")
     transaction = _new(
-        wallet, BillingType.PAYOUT, amount, key, now, status=BillingStatus.PENDING, description="Payout to bank account"
+        wallet,
+        BillingKind.PAYOUT,
+        amount,
+        key,
+        now,
+        status=BillingStatus.PENDING,
+        payment_method=BANK_TRANSFER,
+        description="Payout to bank account",
     )
     _move(wallet, amount, to_held=True, now=now)
     db.session.flush()
     return transaction
 
 
-def approve_payout(transaction_id, *, now=None, actor_id=None):
-    """The payout was sent: the held amount leaves the wallet (current and held go down)."""
+def approve_payout(transaction_id, *, reference=None, now=None, actor_id=None):
+    """The payout was sent (`reference`: the bank's reference of the transfer, when known): the held
+    amount leaves the wallet (current and held go down)."""
     now = now or utcnow()
     transaction = _lock_payout(transaction_id)
     if transaction.status == BillingStatus.COMPLETED:
@@ -619,9 +696,10 @@ def approve_payout(transaction_id, *, now=None, actor_id=None):
         raise PayoutClosed()
     wallet = db.session.get(Wallet, transaction.wallet_id)
     transaction.status = BillingStatus.COMPLETED
-    transaction.completed_at = transaction.updated_at = now
+    transaction.external_transaction_id = reference
+    transaction.processed_at = transaction.updated_at = now
     transaction.details = {**transaction.details, "approved_by": str(actor_id) if actor_id else None}
-    _post(wallet, transaction, WalletEntryType.DEBIT, transaction.amount, now, bucket="held")
+    _post(wallet, transaction, transaction.amount, now, bucket="held")
     db.session.flush()
     return transaction
 
@@ -636,7 +714,7 @@ def reject_payout(transaction_id, *, reason, now=None, actor_id=None):
         raise PayoutClosed()
     wallet = db.session.get(Wallet, transaction.wallet_id)
     transaction.status = BillingStatus.CANCELLED
-    transaction.updated_at = now
+    transaction.processed_at = transaction.updated_at = now
     transaction.details = {**transaction.details, "rejected_by": str(actor_id) if actor_id else None, "reason": reason}
     _move(wallet, transaction.amount, to_held=False, now=now)
     db.session.flush()
@@ -645,7 +723,7 @@ def reject_payout(transaction_id, *, reason, now=None, actor_id=None):
 
 def _lock_payout(transaction_id):
     transaction = _lock_transaction(transaction_id)
-    if transaction.type != BillingType.PAYOUT:
+    if transaction.kind != BillingKind.PAYOUT:
         raise UnknownOrder("There is no such payout.")
     return transaction
 
@@ -737,8 +815,8 @@ def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_pe
     astrologers = set(
         db.session.execute(
             db.text(
-                "SELECT user_id::text FROM astrologer_profiles WHERE user_id = ANY(CAST(:ids AS uuid[]))"
-                " ORDER BY user_id FOR UPDATE SKIP LOCKED"
+                "SELECT astrologer_id::text FROM astrologer_profiles WHERE astrologer_id = ANY(CAST(:ids AS uuid[]))"
+                " ORDER BY astrologer_id FOR UPDATE SKIP LOCKED"
             ),
             {"ids": _array({row.astrologer_id for row in candidates})},
         ).scalars()
@@ -804,33 +882,36 @@ def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_pe
         )
     }
     billing_rows, entries, charges = [], [], []
-    spent, earned = {}, {}
+    earned, credited, debited, latest = {}, {}, {}, {}
     for row in sorted(payable, key=lambda r: r.id):
         minute = row.billed_minutes + row.free_minutes + 1
         share, commission = split_minute(row.rate_per_minute, commission_percent)
         legs = [
-            (wallets[row.user_id], BillingType.CHARGE, row.rate_per_minute, "debit", f"Consultation minute {minute}"),
-            (wallets[row.astrologer_id], BillingType.EARNING, share, "credit", f"Earning, minute {minute}"),
-            (wallets[house], BillingType.COMMISSION, commission, "commission", f"Commission, minute {minute}"),
+            (wallets[row.user_id], BillingKind.CHARGE, row.rate_per_minute, "debit", f"Consultation minute {minute}"),
+            (wallets[row.astrologer_id], BillingKind.EARNING, share, "credit", f"Earning, minute {minute}"),
+            (wallets[house], BillingKind.COMMISSION, commission, "commission", f"Commission, minute {minute}"),
         ]
-        for owner, type, amount, leg, description in legs:
+        at = row.next_charge_at
+        for owner, kind, amount, leg, description in legs:
             if amount <= 0:
                 continue
             billing_id = str(uuid.uuid4())
             billing_rows.append(
-                (billing_id, owner.user_id, owner.id, row.id, type.value, amount, minute_key(row.id, minute, leg),
-                 str(row.id), minute, description, row.next_charge_at)
+                (billing_id, owner.user_id, owner.id, row.id, kind.value, BILLING_TRANSACTION_TYPES[kind].value, amount,
+                 minute_key(row.id, minute, leg), minute, description, at)
             )  # fmt: skip
-            signed = -amount if type == BillingType.CHARGE else amount
+            direction, transaction_type = WALLET_ENTRY_TYPES[kind]
+            signed, totals = (amount, credited) if direction == WalletDirection.CREDIT else (-amount, debited)
             before = balances[owner.id][0]
             balances[owner.id][0] += signed
             balances[owner.id][1] += signed
+            totals[owner.id] = totals.get(owner.id, ZERO) + amount
+            latest[owner.id] = max(latest.get(owner.id, at), at)
             last_seq[owner.id] = (last_seq.get(owner.id) or 0) + 1
             entries.append(
-                (str(uuid.uuid4()), owner.id, billing_id, last_seq[owner.id], "debit" if signed < 0 else "credit",
-                 amount, before, before + signed, description, row.next_charge_at)
+                (str(uuid.uuid4()), owner.id, billing_id, last_seq[owner.id], direction.value, transaction_type.value,
+                 amount, before, before + signed, description, billing_id, at)
             )  # fmt: skip
-        spent[row.user_id] = spent.get(row.user_id, ZERO) + row.rate_per_minute
         earned[row.astrologer_id] = earned.get(row.astrologer_id, ZERO) + share
         charges.append(
             BatchCharge(
@@ -849,39 +930,43 @@ def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_pe
     db.session.execute(
         db.text(
             """
-            INSERT INTO billing_transactions (id, user_id, wallet_id, session_id, type, status, amount, currency,
-                idempotency_key, reference_id, minute, description, details, created_at, updated_at, completed_at)
-            SELECT b.id, b.user_id, b.wallet_id, b.session_id, b.type, 'completed', b.amount, :currency,
-                   b.key, b.reference, b.minute, b.description, '{}'::jsonb, b.at, b.at, b.at
-            FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[]), CAST(:wallets AS uuid[]), CAST(:sessions AS uuid[]), CAST(:types AS varchar[]),
-                        CAST(:amounts AS numeric[]), CAST(:keys AS varchar[]), CAST(:references AS varchar[]), CAST(:minutes AS int[]),
+            INSERT INTO billing_transactions (id, user_id, wallet_id, session_id, kind, transaction_type, status, amount,
+                currency, idempotency_key, payment_method, minute, description, details, created_at, updated_at, processed_at)
+            SELECT b.id, b.user_id, b.wallet_id, b.session_id, b.kind, b.transaction_type, 'completed', b.amount,
+                   :currency, b.key, :method, b.minute, b.description, '{}'::jsonb, b.at, b.at, b.at
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[]), CAST(:wallets AS uuid[]), CAST(:sessions AS uuid[]), CAST(:kinds AS varchar[]),
+                        CAST(:types AS varchar[]), CAST(:amounts AS numeric[]), CAST(:keys AS varchar[]), CAST(:minutes AS int[]),
                         CAST(:descriptions AS varchar[]), CAST(:ats AS timestamptz[]))
-                 AS b(id, user_id, wallet_id, session_id, type, amount, key, reference, minute, description, at)
+                 AS b(id, user_id, wallet_id, session_id, kind, transaction_type, amount, key, minute, description, at)
             """
         ),
-        dict(zip(("ids", "users", "wallets", "sessions", "types", "amounts", "keys", "references", "minutes",
-                  "descriptions", "ats"), map(_array, columns), strict=True), currency=current_app.config["CURRENCY"]),
+        dict(zip(("ids", "users", "wallets", "sessions", "kinds", "types", "amounts", "keys", "minutes", "descriptions",
+                  "ats"), map(_array, columns), strict=True), currency=current_app.config["CURRENCY"], method=WALLET_METHOD),
     )  # fmt: skip
     columns = list(zip(*entries, strict=True))
     db.session.execute(
         db.text(
             """
-            INSERT INTO wallet_transactions (id, wallet_id, billing_transaction_id, seq, type, amount,
-                balance_before, balance_after, description, created_at)
-            SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:wallets AS uuid[]), CAST(:billing AS uuid[]), CAST(:seqs AS int[]), CAST(:types AS varchar[]),
-                                 CAST(:amounts AS numeric[]), CAST(:befores AS numeric[]), CAST(:afters AS numeric[]), CAST(:descriptions AS varchar[]),
-                                 CAST(:ats AS timestamptz[]))
+            INSERT INTO wallet_transactions (id, wallet_id, billing_transaction_id, seq, direction, transaction_type, amount,
+                balance_before, balance_after, description, reference_id, created_at, updated_at)
+            SELECT e.*, e.at FROM unnest(CAST(:ids AS uuid[]), CAST(:wallets AS uuid[]), CAST(:billing AS uuid[]), CAST(:seqs AS int[]),
+                                 CAST(:directions AS varchar[]), CAST(:types AS varchar[]), CAST(:amounts AS numeric[]),
+                                 CAST(:befores AS numeric[]), CAST(:afters AS numeric[]), CAST(:descriptions AS varchar[]),
+                                 CAST(:references AS varchar[]), CAST(:ats AS timestamptz[]))
+                 AS e(id, wallet_id, billing_id, seq, direction, transaction_type, amount, before, after, description, reference, at)
             """
         ),
-        dict(zip(("ids", "wallets", "billing", "seqs", "types", "amounts", "befores", "afters", "descriptions", "ats"),
-                 map(_array, columns), strict=True)),
+        dict(zip(("ids", "wallets", "billing", "seqs", "directions", "types", "amounts", "befores", "afters",
+                  "descriptions", "references", "ats"), map(_array, columns), strict=True)),
     )  # fmt: skip
-    touched = [wallet_id for wallet_id, _ in last_seq.items() if wallet_id in balances]
+    touched = [wallet_id for wallet_id in last_seq if wallet_id in latest]
     db.session.execute(
         db.text(
             """
-            UPDATE wallets w SET current_balance = v.current, available_balance = v.available, updated_at = :now
-            FROM unnest(CAST(:ids AS uuid[]), CAST(:currents AS numeric[]), CAST(:availables AS numeric[])) AS v(id, current, available)
+            UPDATE wallets w SET current_balance = v.current, available_balance = v.available, updated_at = :now,
+                   last_transaction_at = GREATEST(w.last_transaction_at, v.at)
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:currents AS numeric[]), CAST(:availables AS numeric[]),
+                        CAST(:ats AS timestamptz[])) AS v(id, current, available, at)
             WHERE w.id = v.id
             """
         ),
@@ -889,6 +974,7 @@ def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_pe
             "ids": _array(touched),
             "currents": _array(balances[w][0] for w in touched),
             "availables": _array(balances[w][1] for w in touched),
+            "ats": _array(latest[w] for w in touched),
             "now": now,
         },
     )
@@ -896,16 +982,20 @@ def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_pe
     db.session.execute(
         db.text(
             """
-            UPDATE user_profiles p SET current_balance = v.current, total_spent = p.total_spent + v.spent,
+            UPDATE user_profiles p SET current_balance = v.current, total_credited = p.total_credited + v.credited,
+                   total_debited = p.total_debited + v.debited, balance_updated_at = GREATEST(p.balance_updated_at, v.at),
                    updated_at = :now
-            FROM unnest(CAST(:users AS uuid[]), CAST(:currents AS numeric[]), CAST(:spents AS numeric[])) AS v(user_id, current, spent)
+            FROM unnest(CAST(:users AS uuid[]), CAST(:currents AS numeric[]), CAST(:credited AS numeric[]),
+                        CAST(:debited AS numeric[]), CAST(:ats AS timestamptz[])) AS v(user_id, current, credited, debited, at)
             WHERE p.user_id = v.user_id
             """
         ),
         {
             "users": _array(owners[w] for w in touched),
             "currents": _array(balances[w][0] for w in touched),
-            "spents": _array(spent.get(owners[w], ZERO) for w in touched),
+            "credited": _array(credited.get(w, ZERO) for w in touched),
+            "debited": _array(debited.get(w, ZERO) for w in touched),
+            "ats": _array(latest[w] for w in touched),
             "now": now,
         },
     )
@@ -913,7 +1003,8 @@ def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_pe
         db.text(
             """
             UPDATE astrologer_profiles a SET total_earnings = a.total_earnings + v.earned, updated_at = :now
-            FROM unnest(CAST(:users AS uuid[]), CAST(:earned AS numeric[])) AS v(user_id, earned) WHERE a.user_id = v.user_id
+            FROM unnest(CAST(:users AS uuid[]), CAST(:earned AS numeric[])) AS v(astrologer_id, earned)
+            WHERE a.astrologer_id = v.astrologer_id
             """
         ),
         {"users": _array(earned), "earned": _array(earned.values()), "now": now},

@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ...models import BillingStatus, BillingType, WalletEntryType
-from ...services.reports import LedgerFilter
+from ...models import BillingStatus
+from ...services.reports import BILLING_FILTER_TYPES, WALLET_FILTER_TYPES, LedgerFilter
 
 
 def _date(raw):
@@ -19,7 +19,7 @@ def _date(raw):
 
 
 def ledger_filter(args):
-    kinds = {t.value for t in BillingType} | {t.value for t in WalletEntryType}
+    kinds = BILLING_FILTER_TYPES | WALLET_FILTER_TYPES  # each ledger ignores the other's words
     try:
         session = uuid.UUID(args.get("session", "")) if args.get("session") else None
     except ValueError:
@@ -48,3 +48,4 @@ class RefundForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = StringField("Reason", validators=[Length(max=200)])
+    reference = StringField("Bank reference (UTR)", validators=[Optional(), Length(max=100)])

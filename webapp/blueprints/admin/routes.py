@@ -8,7 +8,17 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_login import current_user
 
 from ...extensions import db, htmx
-from ...models import BillingType, ConsultationSession, User, UserStatus, UserType, utcnow
+from ...models import (
+    BillingKind,
+    BillingTransactionType,
+    ConsultationSession,
+    User,
+    UserStatus,
+    UserType,
+    WalletDirection,
+    WalletTransactionType,
+    utcnow,
+)
 from ...services import admin, ledger, reports, wallet
 from ...services.errors import DomainError
 from ..auth.guards import role_required
@@ -16,6 +26,7 @@ from . import bp
 from .forms import ReasonForm, RefundForm, ledger_filter
 
 ADMIN = UserType.ADMIN
+BILLING_SEED = {t.value for t in BillingTransactionType}
 
 
 @bp.get("")
@@ -68,7 +79,11 @@ def _ledger(kind, page_of, csv_rows):
 
 
 def _types(kind):
-    return [t.value for t in BillingType] if kind == "billing" else ["credit", "debit"] + [t.value for t in BillingType]
+    """The type filter's choices: the seed's transaction types, then the product's kinds (and directions)."""
+    if kind == "billing":
+        return [t.value for t in BillingTransactionType] + [t.value for t in BillingKind if t.value not in BILLING_SEED]
+    seed = [t.value for t in WalletTransactionType]
+    return seed + [t.value for t in WalletDirection] + [t.value for t in BillingKind if t.value not in seed]
 
 
 @bp.get("/ledger/billing")
@@ -214,7 +229,9 @@ def _decide(payout_id, approve):
     if not form.validate_on_submit():
         abort(400)
     try:
-        admin.decide_payout(payout_id, approve=approve, admin_id=current_user.id, reason=form.reason.data)
+        admin.decide_payout(
+            payout_id, approve=approve, admin_id=current_user.id, reason=form.reason.data, reference=form.reference.data
+        )
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

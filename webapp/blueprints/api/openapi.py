@@ -20,10 +20,11 @@ USER = {
     "type": "object",
     "required": ["external_id"],
     "additionalProperties": True,
-    "description": "Fields this schema does not know are kept in sync_metadata.",
+    "description": "The seed's column names (users, user_profiles, astrologer_profiles); fields this schema does "
+    "not know are kept in users.sync_metadata.",
     "properties": {
-        "external_id": {"type": "string", "minLength": 1, "maxLength": 64},
-        "name": {"type": "string", "minLength": 1, "maxLength": 120},
+        "external_id": {"type": "string", "minLength": 1, "maxLength": 255},
+        "name": {"type": "string", "minLength": 1, "maxLength": 255},
         "email": {"type": "string", "format": "email", "minLength": 1, "maxLength": 254},
         "phone": {
             "type": "string",
@@ -32,7 +33,13 @@ USER = {
             "description": "E.164; a bare 10-digit number is Indian (+91)",
         },
         "type": {"type": "string", "enum": ["user", "astrologer"]},
-        "status": {"type": "string", "enum": ["active", "suspended", "deleted"]},
+        "status": {
+            "type": "string",
+            "enum": ["active", "inactive", "suspended", "deleted"],
+            "description": "anything but active ends the person's open sessions and suspends their wallet",
+        },
+        "bio": {"type": "string", "minLength": 1, "maxLength": 500},
+        "avatar_url": {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "^https://"},
         "chat_rate_per_minute": RATE,
         "call_rate_per_minute": RATE,
         "max_concurrent_sessions": {"type": "integer", "minimum": 1, "maximum": 10},
@@ -49,10 +56,15 @@ RESULTS = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["external_id", "status", "errors"],
+                "required": ["external_id", "status", "sync_status", "errors"],
                 "properties": {
                     "external_id": {},
                     "status": {"type": "string", "enum": ["created", "updated", "unchanged", "error"]},
+                    "sync_status": {
+                        "type": "string",
+                        "enum": ["synced", "failed"],
+                        "description": "users.sync_status after this record",
+                    },
                     "errors": {"type": "object", "additionalProperties": {"type": "string"}},
                 },
             },

@@ -3,10 +3,21 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, HiddenField, PasswordField, StringField, TelField, TimeField
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ...services import accounts
+from ...services import accounts, marketplace
 from ...services.errors import ValidationFailed
 from ...services.passwords import MAX_LENGTH, password_problem
 
@@ -75,7 +86,8 @@ class LoginForm(FlaskForm):
 
 
 class BirthDetailsForm(FlaskForm):
-    """Optional birth details, posted as the first message of each new consultation."""
+    """Optional birth details, posted as the first message of each new consultation; a short bio and
+    the language the person prefers, shown to the astrologer beside them."""
 
     birth_date = DateField("Date of birth", validators=[Optional()])
     birth_time = TimeField("Time of birth", validators=[Optional()])
@@ -83,6 +95,20 @@ class BirthDetailsForm(FlaskForm):
         "Place of birth",
         filters=[_strip],
         validators=[Optional(), Length(max=200, message="Use at most 200 characters.")],
+    )
+
+    bio = TextAreaField(
+        "About you",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=accounts.BIO_MAX, message=f"Use at most {accounts.BIO_MAX} characters."),
+        ],
+    )
+    language = SelectField(
+        "Preferred language",
+        choices=[SelectChoice("", "No preference")] + [SelectChoice(language) for language in marketplace.LANGUAGES],
+        validate_choice=True,
     )
 
     def validate_birth_date(self, field):

@@ -99,15 +99,26 @@ def logout():
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    """Your details: the optional birth details astrologers receive at the start of a consultation."""
-    form = BirthDetailsForm(obj=current_user.profile)
+    """Your details: the optional birth details, bio and language astrologers receive in a consultation."""
+    profile = current_user.profile
+    form = BirthDetailsForm(obj=profile, language=(profile.preferences or {}).get("language", ""))
     if form.validate_on_submit():
-        accounts.update_birth_details(
-            current_user.id, form.birth_date.data, form.birth_time.data, form.birth_place.data or None
-        )
-        db.session.commit()
-        flash("Your details are saved.", "success")
-        return redirect(safe_next(request.args.get("next")) or url_for("auth.account"))
+        try:
+            accounts.update_details(
+                current_user.id,
+                birth_date=form.birth_date.data,
+                birth_time=form.birth_time.data,
+                birth_place=form.birth_place.data or None,
+                bio=form.bio.data,
+                language=form.language.data or None,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Your details are saved.", "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("auth.account"))
     return render_template("auth/account.html", form=form), 422 if form.errors else 200
 
 

@@ -21,3 +21,13 @@ class RatingForm(FlaskForm):
     review = TextAreaField(
         "Review (optional)", validators=[Length(max=REVIEW_MAX, message=f"Use at most {REVIEW_MAX} characters.")]
     )
+
+
+class UserRatingForm(FlaskForm):
+    """The astrologer's private rating of the user (admins see it; the user and others never do)."""
+
+    rating = RadioField(
+        "Rate this user (private)",
+        choices=[str(n) for n in range(5, 0, -1)],
+        validators=[DataRequired("Choose 1 to 5 stars.")],
+    )

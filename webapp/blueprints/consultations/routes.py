@@ -18,7 +18,7 @@ from ...services.errors import (
 )
 from ..wallet.forms import PRESETS, TopupForm
 from . import bp
-from .forms import RatingForm, RequestForm
+from .forms import RatingForm, RequestForm, UserRatingForm
 
 
 def _session_or_404(session_id):
@@ -95,17 +95,30 @@ def show(session_id):
             presets=PRESETS,
             **conversation,
         )
+    return _summary(session, is_user, conversation)
+
+
+def _summary(session, is_user, conversation, form=None, user_form=None, error=None, status=200):
+    """The summary page: the user may rate the astrologer, the astrologer may rate the user (privately)."""
+    completed = session.status == SessionStatus.COMPLETED
     return render_template(
         "consultations/summary.html",
         session=session,
         is_user=is_user,
         **conversation,
-        form=RatingForm(),
-        can_rate=is_user and session.rating is None and session.billed_minutes >= 1 and session.total_cost > 0,
+        form=form or RatingForm(),
+        user_form=user_form or UserRatingForm(),
+        can_rate=is_user
+        and error is None
+        and session.astrologer_rating is None
+        and session.billed_minutes >= 1
+        and session.total_cost > 0,
+        can_rate_user=not is_user and completed and session.user_rating is None,
         suggestions=consultations.similar_available(session.astrologer_id)
-        if is_user and session.status == SessionStatus.CANCELLED
+        if is_user and session.status == SessionStatus.CANCELLED and form is None
         else [],
-    )
+        error=error,
+    ), status
 
 
 @bp.post("/<uuid:session_id>/cancel")
@@ -149,35 +162,55 @@ def rating(session_id):
     if session.user_id != current_user.id:
         abort(403, "Only the user who consulted rates a consultation.")
     form = RatingForm()
+    return _rated(
+        session,
+        form,
+        lambda stars: consultations.rate(session_id, current_user.id, stars, form.review.data),
+        "Thank you for your rating.",
+    )
+
+
+@bp.post("/<uuid:session_id>/user-rating")
+@login_required
+def user_rating(session_id):
+    """The astrologer's private rating of the user of a completed consultation."""
+    session = _session_or_404(session_id)
+    if session.astrologer_id != current_user.id:
+        abort(403, "Only the astrologer of a consultation rates its user.")
+    return _rated(
+        session,
+        UserRatingForm(),
+        lambda stars: consultations.rate_user(session_id, current_user.id, stars),
+        "Saved. Only the support team sees your rating of users.",
+    )
+
+
+def _rated(session, form, rate, thanks):
+    """Apply a summary page's rating form with `rate(stars)`: back to the summary when it went through,
+    the summary with the form's errors or the refusal (422) when not."""
     error = None
     if form.validate_on_submit():
         try:
-            consultations.rate(session_id, current_user.id, int(form.rating.data), form.review.data)
+            rate(int(form.rating.data))
         except DomainError as refused:
             db.session.rollback()
             error = refused.message
         else:
             db.session.commit()
-            flash("Thank you for your rating.", "success")
-            return redirect(url_for("consultations.show", session_id=session_id), code=303)
-    return render_template(
-        "consultations/summary.html",
-        session=session,
-        is_user=True,
-        form=form,
-        can_rate=session.rating is None and error is None,
-        suggestions=[],
-        error=error,
-        **_conversation(session),
-    ), 422
+            flash(thanks, "success")
+            return redirect(url_for("consultations.show", session_id=session.id), code=303)
+    is_user = session.user_id == current_user.id
+    forms = {"form": form} if is_user else {"user_form": form}
+    return _summary(session, is_user, _conversation(session), error=error, status=422, **forms)
 
 
 def _conversation(session):
-    """The stored messages, and how far the other participant has read (for the ticks)."""
-    other = session.astrologer_id if session.user_id == current_user.id else session.user_id
+    """The stored messages, and how far the other participant has received and read them (for the ticks)."""
+    other = str(session.astrologer_id if session.user_id == current_user.id else session.user_id)
     return {
         "messages": chat.history(session.id, limit=None),
-        "other_read_seq": chat.read_state(session.id).get(str(other), 0),
+        "other_read_seq": chat.read_state(session.id).get(other, 0),
+        "other_delivered_seq": chat.delivery_state(session.id).get(other, 0),
     }
 
 
@@ -194,8 +227,12 @@ def messages(session_id):
             messages=[chat.serialize(m) for m in found],
             has_more=len(found) == chat.HISTORY_LIMIT,
         )
+    conversation = _conversation(session)
     return render_template(
-        "consultations/_messages.html", messages=found, other_read_seq=_conversation(session)["other_read_seq"]
+        "consultations/_messages.html",
+        messages=found,
+        other_read_seq=conversation["other_read_seq"],
+        other_delivered_seq=conversation["other_delivered_seq"],
     )
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ...extensions import db, htmx
 from ...models import UserType
-from ...services import admin, astrologer_profile, consultations, marketplace, wallet
+from ...services import admin, astrologer_profile, consultations, marketplace, performance, wallet
 from ...services.errors import DomainError, ValidationFailed
 from ..auth.guards import role_required
 from . import bp
@@ -51,9 +51,16 @@ def _page(form=None, status=200):
     ), status
 
 
+def _seen():
+    """The astrologer is at work (last_active_at)."""
+    performance.seen_on_dashboard(current_user.id)
+    db.session.commit()
+
+
 @bp.get("")
 @role_required(UserType.ASTROLOGER)
 def index():
+    _seen()
     return _page()
 
 
@@ -61,6 +68,7 @@ def index():
 @role_required(UserType.ASTROLOGER)
 def requests_panel():
     """The live requests panel: offered requests, the queue, active sessions (refreshed on socket events)."""
+    _seen()
     return _requests_panel()
 
 

@@ -42,7 +42,9 @@ def demo_checkout_submit(order_id):
     if outcome not in OUTCOMES:
         return _checkout(order, "Choose Pay or Fail.", 400)
     try:
-        transaction, changed = payments.demo_checkout(order_id, outcome, current_user.id)
+        transaction, changed = payments.demo_checkout(
+            order_id, outcome, current_user.id, method=request.form.get("method") or "upi"
+        )
     except DomainError as error:
         db.session.rollback()
         return _checkout(order, error.message, error.status)

@@ -1,7 +1,9 @@
 /* The consultation room. The server is the only source of truth: messages come from acks and
    `message` events and are kept once each by seq; the session bar shows what the server sends.
    On every (re)connect the room re-joins with the last seq it has, receives what it missed, in
-   order, and re-sends unacknowledged messages under the same client_id (stored once). */
+   order, and re-sends unacknowledged messages under the same client_id (stored once).
+   Ticks on one's own messages: … sending, ✓ stored, ✓✓ delivered (the other client acknowledged it
+   with mark_delivered), blue ✓✓ read. This client acknowledges what it receives the same way. */
 (function () {
   "use strict";
   var room = document.querySelector("[data-live-page=room]");
@@ -16,7 +18,9 @@
   var typingLine = room.querySelector(".typing");
   var lastSeq = Number(list.dataset.lastSeq || 0);
   var otherReadSeq = Number(room.dataset.otherReadSeq || 0);
+  var otherDeliveredSeq = Math.max(Number(room.dataset.otherDeliveredSeq || 0), otherReadSeq);
   var readSent = 0;
+  var deliveredSent = 0;
   var outbox = new Map(); // client_id -> {content, item}, in send order
   var ended = false;
   var seen = new Set();
@@ -39,11 +43,12 @@
       banner(false);
       room.dispatchEvent(new CustomEvent("room:joined", { detail: ack.session }));
       ack.messages.forEach(render);
-      applyRead(ack.read);
+      applyReceipts(ack.delivered, ack.read);
       updateBar(ack.session);
       if (ack.session.status !== "active") { finish(); return; }
       if (ack.has_more) { join(); return; }
       flushOutbox();
+      markDelivered();
       markRead();
     });
   }
@@ -97,16 +102,22 @@
       ticks.className = "ticks";
       meta.appendChild(document.createTextNode(" "));
       meta.appendChild(ticks);
-      setTicks(ticks, message.seq ? (message.seq <= otherReadSeq ? "read" : "delivered") : "sending");
+      setTicks(ticks, tickState(message.seq));
     }
     item.appendChild(text);
     item.appendChild(meta);
     return item;
   }
 
+  function tickState(seq) {
+    if (!seq) return "sending";
+    if (seq <= otherReadSeq) return "read";
+    return seq <= otherDeliveredSeq ? "delivered" : "stored";
+  }
+
   function setTicks(ticks, state) {
-    ticks.textContent = { sending: "…", delivered: "✓", read: "✓✓", failed: "!" }[state];
-    ticks.setAttribute("aria-label", { sending: "Sending", delivered: "Delivered", read: "Read", failed: "Not sent" }[state]);
+    ticks.textContent = { sending: "…", stored: "✓", delivered: "✓✓", read: "✓✓", failed: "!" }[state];
+    ticks.setAttribute("aria-label", { sending: "Sending", stored: "Sent", delivered: "Delivered", read: "Read", failed: "Not sent" }[state]);
     ticks.dataset.state = state;
   }
 
@@ -140,10 +151,19 @@
 
   socket.on("message", function (message) {
     render(message);
+    if (message.sender_id !== me) markDeliveredSoon();
     markReadSoon();
   });
 
-  // ---------------------------------------------------------------- read receipts and typing
+  // ---------------------------------------------------------------- delivery and read receipts, typing
+
+  function markDelivered() {
+    if (ended || lastSeq <= deliveredSent || !socket.connected) return;
+    deliveredSent = lastSeq;
+    socket.emit("mark_delivered", { session_id: sessionId, up_to_seq: lastSeq });
+  }
+  var deliveredTimer;
+  function markDeliveredSoon() { clearTimeout(deliveredTimer); deliveredTimer = setTimeout(markDelivered, 100); }
 
   function markRead() {
     if (document.visibilityState !== "visible" || ended) return;
@@ -160,21 +180,30 @@
   function markReadSoon() { clearTimeout(readTimer); readTimer = setTimeout(markRead, 300); }
   document.addEventListener("visibilitychange", markRead);
 
-  function applyRead(read) {
+  function applyReceipts(delivered, read) {
     Object.keys(read || {}).forEach(function (userId) {
       if (userId !== me) otherReadSeq = Math.max(otherReadSeq, read[userId]);
     });
+    Object.keys(delivered || {}).forEach(function (userId) {
+      if (userId !== me) otherDeliveredSeq = Math.max(otherDeliveredSeq, delivered[userId]);
+    });
+    otherDeliveredSeq = Math.max(otherDeliveredSeq, otherReadSeq); // what was read was received
     list.querySelectorAll(".msg-own[data-seq]").forEach(function (item) {
-      if (Number(item.dataset.seq) <= otherReadSeq) setTicks(item.querySelector(".ticks"), "read");
+      var ticks = item.querySelector(".ticks");
+      if (ticks) setTicks(ticks, tickState(Number(item.dataset.seq)));
     });
   }
 
-  socket.on("read", function (event) {
-    if (event.session_id !== sessionId || event.user_id === me) return;
-    var read = {};
-    read[event.user_id] = event.up_to_seq;
-    applyRead(read);
-  });
+  function receipt(name) {
+    return function (event) {
+      if (event.session_id !== sessionId || event.user_id === me) return;
+      var marks = {};
+      marks[event.user_id] = event.up_to_seq;
+      if (name === "read") applyReceipts(null, marks); else applyReceipts(marks, null);
+    };
+  }
+  socket.on("delivered", receipt("delivered"));
+  socket.on("read", receipt("read"));
 
   var typingTimer, typingShownTimer, typingSent = false;
   input.addEventListener("input", function () {

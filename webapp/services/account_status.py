@@ -1,0 +1,46 @@
+"""An account's status changes (an admin's decision, or the main backend's record), and what follows
+from it in the same transaction.
+
+Leaving `active` ends the person's open sessions (active ones end and are billed up to then;
+waiting requests are withdrawn with their holds released), suspends their wallet (nothing new is
+paid from it) and takes an astrologer out of the listing (consultation_availability offline);
+coming back makes the wallet active again and derives the availability anew. deleted_at is set
+with the `deleted` status and cleared when an account comes back.
+"""
+
+from ..models import EndReason, UserStatus, UserType, utcnow
+from . import accounts, consultations, marketplace, wallet
+
+#: Why the open sessions of an account that leaves `active` end.
+END_REASONS = {
+    UserStatus.SUSPENDED: EndReason.ADMIN_ENDED,
+    UserStatus.INACTIVE: EndReason.ACCOUNT_INACTIVE,
+    UserStatus.DELETED: EndReason.ACCOUNT_DELETED,
+}
+
+
+def change(user, status, now=None):
+    """Give `user` the status `status` with everything that follows; False when it already has it."""
+    now = now or utcnow()
+    status = UserStatus(status)
+    if user.status == status:
+        return False
+    if status != UserStatus.ACTIVE:
+        consultations.close_open_sessions(user, END_REASONS[status], now)
+    user.status = status
+    user.deleted_at = now if status == UserStatus.DELETED else None
+    user.updated_at = now
+    wallet.follow_owner_status(user.wallet, user, now)
+    if user.type == UserType.ASTROLOGER:
+        marketplace.refresh_availability(user.id, before=marketplace.availability(user.id))
+    return True
+
+
+def start_with(user, status):
+    """A new account (not yet flushed) starts with `status`: its wallet and availability agree (no queries,
+    so a batch of new accounts is inserted together)."""
+    user.status = UserStatus(status)
+    user.deleted_at = None
+    wallet.follow_owner_status(user.wallet, user)
+    if user.type == UserType.ASTROLOGER:
+        accounts.availability_of_new(user)
