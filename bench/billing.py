@@ -45,8 +45,10 @@ WITH people AS (
     FROM people RETURNING id, user_id, current_balance
 ), profiles AS (
     INSERT INTO user_profiles (id, user_id, current_balance, total_credited, total_debited, balance_updated_at,
+                               total_consultations, completed_consultations, average_rating, total_ratings,
                                created_at, updated_at)
-    SELECT gen_random_uuid(), user_id, current_balance, current_balance, 0, :t0, :t0, :t0 FROM wallets_made
+    SELECT gen_random_uuid(), user_id, current_balance, current_balance, 0, :t0,
+           CASE WHEN current_balance > 0 THEN 1 ELSE 0 END, 0, 0, 0, :t0, :t0 FROM wallets_made
 ), topups AS (
     INSERT INTO billing_transactions (id, user_id, wallet_id, kind, transaction_type, status, amount, currency,
                                       idempotency_key, payment_method, details, created_at, updated_at, processed_at)
