@@ -202,8 +202,12 @@ def test_admin_finds_yesterdays_session_refunds_half_and_downloads_the_csv(perso
     with admin.expect_download() as download:
         admin.click("text=Download CSV")
     rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
-    assert rows[0][:3] == ["created_at", "id", "type"]
-    types = [row[2] for row in rows[1:]]
-    assert types.count("charge") == 4 and "hold" in types
+    header = rows[0]
+    assert header[:5] == ["created_at", "id", "user_id", "session_id", "transaction_type"]  # the seed's names
+    kinds = [row[header.index("kind")] for row in rows[1:]]
+    assert kinds.count("charge") == 4 and "hold" in kinds
+    assert [row[header.index("transaction_type")] for row in rows[1:] if row[header.index("kind")] == "charge"] == [
+        "debit"
+    ] * 4
     admin.goto("/admin/ledger/verify")
     expect(admin.locator(".checks")).not_to_contain_text("BREACH")
