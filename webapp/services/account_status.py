@@ -31,7 +31,7 @@ def change(user, status, now=None):
     user.deleted_at = now if status == UserStatus.DELETED else None
     user.updated_at = now
     wallet.follow_owner_status(user.wallet, user, now)
-    if user.type == UserType.ASTROLOGER:
+    if user.type == UserType.ASTROLOGER:  # the channels are as they were: the column changes, nothing is announced
         marketplace.refresh_availability(user.id, before=marketplace.availability(user.id))
     return True
 

@@ -22,7 +22,7 @@ from ..models import (
     to_money,
     utcnow,
 )
-from . import marketplace, passwords
+from . import marketplace, passwords, performance
 from .errors import (
     AccountDeleted,
     AccountInactive,
@@ -144,6 +144,7 @@ def new_user(*, name, email, phone, type, now, password=None, external_id=None, 
         for channel in ("chat_availability", "call_availability"):
             fields.setdefault(channel, Availability.OFFLINE)
         fields.setdefault("max_concurrent_sessions", 1)
+        fields.setdefault("monthly_period", performance.month_of(now)[0])  # no sessions this month yet
         user.astrologer_profile = AstrologerProfile(created_at=now, updated_at=now, **fields)
         availability_of_new(user)
     return user

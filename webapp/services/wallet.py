@@ -6,9 +6,9 @@ leg and, for each change of a current_balance, a wallet_transactions row
 chained by balance_before/after; it keeps the user_profiles mirror (balance,
 total_credited, total_debited, balance_updated_at), wallets.last_transaction_at
 and the astrologer's total_earnings in the same transaction. Every row gets
-the seed's transaction_type from its kind (models/enums.py). A repeated key returns the first result and
-moves no money; the same key with different details is an
-IdempotencyConflict. Refusals are domain errors raised before anything is
+the seed's transaction_type from its kind (models/enums.py). A repeated key
+returns the first result and moves no money; the same key with different
+details is an IdempotencyConflict. Refusals are domain errors raised before anything is
 written, never a CHECK constraint firing. Functions flush; the caller commits.
 
 Locking order, everywhere (services/locks.py): the astrologer's profile and the
