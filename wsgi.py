@@ -15,6 +15,8 @@ if os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet") == "eventlet":
     import eventlet
 
     eventlet.monkey_patch()
+    import eventlet.green.socket  # noqa: E402
+    import eventlet.wsgi  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from webapp.concurrency import assert_cooperative_database_driver  # noqa: E402
@@ -30,14 +32,24 @@ def main():
     host, port = app.config["HOST"], app.config["PORT"]
     start_in_process(app)
     app.logger.info("serving on http://%s:%s (%s)", host, port, app.config["SOCKETIO_ASYNC_MODE"])
+    if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet":
+        # eventlet's server, started here rather than by socketio.run, which cannot pass it debug=False:
+        # with its default it writes the traceback of any error that reaches it into the response.
+        family, _, _, _, address = eventlet.green.socket.getaddrinfo(host, port)[0]
+        eventlet.wsgi.server(
+            eventlet.listen(address, family),
+            app,
+            log_output=False,  # the app logs one structured access line per request (webapp/observability.py)
+            debug=app.config["SERVER_DEBUG"],
+        )
+        return
     socketio.run(
         app,
         host=host,
         port=port,
         use_reloader=False,
-        log_output=False,  # the app logs one structured access line per request (webapp/observability.py)
-        # threading mode serves through Werkzeug; it is for development and tests.
-        allow_unsafe_werkzeug=app.config["SOCKETIO_ASYNC_MODE"] == "threading",
+        log_output=False,
+        allow_unsafe_werkzeug=True,  # threading mode serves through Werkzeug; it is for development and tests
     )
 
 

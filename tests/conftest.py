@@ -304,3 +304,15 @@ def consult(app, make_user, make_astrologer, fund):
         return session
 
     return SimpleNamespace(astrologer=astrologer, user=user, request=request, accept=accept)
+
+
+@pytest.fixture
+def server(database_url, tmp_path):
+    """`python wsgi.py` (eventlet) on a free port against the test database (tests/integration/live.py)."""
+    from .integration.live import Server
+
+    live = Server(database_url, tmp_path / "server.log")
+    live.start()
+    yield live
+    if live.process.poll() is None:
+        live.kill()

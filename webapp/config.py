@@ -210,6 +210,10 @@ class Config:
         )
 
         self.PROXY_HOPS = env.int("PROXY_HOPS", 0, minimum=0, maximum=5)  # reverse proxies in front (nginx: 1)
+        # The web server's own debug output (tracebacks in responses): a development switch, never production.
+        self.SERVER_DEBUG = env.bool("SERVER_DEBUG", False)
+        if self.SERVER_DEBUG and production:
+            raise ConfigError("SERVER_DEBUG must not be set when APP_ENV=production")
 
         # Served over HTTPS: plain HTTP redirected, HSTS sent, cookies marked Secure.
         self.FORCE_HTTPS = env.bool("FORCE_HTTPS", production)

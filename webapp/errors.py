@@ -1,8 +1,13 @@
-"""HTTP error pages: HTML for people, JSON for machine clients; never a bare 500."""
+"""HTTP error pages: HTML for people, JSON for machine clients; never a bare 500, never internals.
+
+Every exception a view raises ends in `error_response`. Should an error handler itself fail, the
+outermost WSGI layer (LastResort) answers a plain 500 instead of letting the server print the
+traceback to the client.
+"""
 
 import time
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -55,7 +60,37 @@ def _in_words(seconds):
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
+LAST_RESORT_BODY = b"Something went wrong on our side. Nothing was charged; please try again.\n"
+
+
+class LastResort:
+    """The outermost WSGI layer: an exception that escaped every handler becomes a plain 500 with no
+    detail (and a log line), whatever server runs the app."""
+
+    def __init__(self, wsgi_app, logger):
+        self.wsgi_app, self.logger = wsgi_app, logger
+
+    def __call__(self, environ, start_response):
+        started = []
+
+        def tracking_start_response(status, headers, exc_info=None):
+            started.append(status)
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.wsgi_app(environ, tracking_start_response)
+        except Exception:
+            self.logger.exception("an error escaped every handler on %s", environ.get("PATH_INFO"))
+            if started:  # a response had begun: only the server can end it (without detail: SERVER_DEBUG off)
+                raise
+            headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(LAST_RESORT_BODY)))]
+            start_response("500 Internal Server Error", headers)
+            return [LAST_RESORT_BODY]
+
+
 def register(app):
+    app.wsgi_app = LastResort(app.wsgi_app, app.logger)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return error_response(
@@ -79,11 +114,22 @@ def register(app):
 
     @app.errorhandler(InternalServerError)
     def internal_error(error):
-        db.session.rollback()
+        _abandon_transaction()
         return error_response(500)
 
     @app.errorhandler(Exception)
     def unhandled_error(error):
+        # The transaction may be broken (the error may be the database's): end it before anything
+        # else, so neither the log line nor the error page touches it.
+        _abandon_transaction()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
         return error_response(500)
+
+
+def _abandon_transaction():
+    """Roll the request's transaction back, whatever state it is in; the error page may then load
+    what it shows (the user's name) in a fresh one."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone; the page renders without it
+        current_app.logger.warning("rolling back after an error failed", exc_info=True)

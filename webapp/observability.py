@@ -15,6 +15,7 @@ from flask.logging import default_handler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import func
+from sqlalchemy import inspect as sa_inspect
 
 from . import metrics
 from .extensions import db
@@ -29,9 +30,18 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record):
         record.request_id = getattr(g, "request_id", None) if has_request_context() else None
-        user = getattr(g, "_login_user", None) if has_request_context() else None
-        record.user_id = str(user.id) if user is not None and getattr(user, "is_authenticated", False) else None
+        record.user_id = _logged_in_user_id() if has_request_context() else None
         return True
+
+
+def _logged_in_user_id():
+    """The id of the request's user from its identity key, never from the database: a log line
+    must not load anything (the transaction it is written beside may be broken)."""
+    user = getattr(g, "_login_user", None)
+    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    if state is None or state.identity is None:
+        return None
+    return str(state.identity[0])
 
 
 def init_app(app):

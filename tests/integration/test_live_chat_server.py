@@ -7,83 +7,23 @@ their unacknowledged messages with the same client_id, as static/js/chat.js
 does. Nothing is lost and nothing is duplicated.
 """
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
-import pytest
-import requests
 import socketio as socketio_client
 
 from webapp.extensions import db
 from webapp.models import Message
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """`python wsgi.py` on a port, against the test database."""
-
-    def __init__(self, database_url, log_path):
-        self.log_path = log_path
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(
-            os.environ,
-            DATABASE_URL=database_url,
-            PORT=str(self.port),
-            SECRET_KEY="live-test-secret",
-            SOCKETIO_ASYNC_MODE="eventlet",
-            RUN_BILLING_IN_PROCESS="0",
-            PYTHONWARNINGS="ignore",
-        )
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [sys.executable, "wsgi.py"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.log_path, "ab"),
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start")
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+from .live import logged_in
 
 
 class ChatClient:
     """A participant's client with the room's reconnect behaviour: re-join with the last seq, re-send the outbox."""
 
     def __init__(self, server, email, session_id):
-        self.http = requests.Session()
-        page = self.http.get(server.url + "/auth/login").text
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        self.http.post(
-            server.url + "/auth/login", data={"identifier": email, "password": "s3cret-Passw0rd", "csrf_token": token}
-        )
+        self.http = logged_in(server, email)
         self.session_id, self.server = str(session_id), server
         self.seen, self.outbox, self.joined = {}, {}, threading.Event()
         self.sio = socketio_client.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
@@ -142,15 +82,6 @@ class ChatClient:
                 return True
             time.sleep(0.05)
         return False
-
-
-@pytest.fixture
-def server(database_url, tmp_path):
-    live = Server(database_url, tmp_path / "server.log")
-    live.start()
-    yield live
-    if live.process.poll() is None:
-        live.kill()
 
 
 def test_chat_survives_a_server_kill(server, consult):

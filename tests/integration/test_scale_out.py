@@ -16,7 +16,8 @@ import requests
 from webapp.extensions import db
 from webapp.models import ConsultationSession, SessionStatus
 
-from .test_live_chat_server import ROOT, ChatClient, Server
+from .live import ROOT, Server
+from .test_live_chat_server import ChatClient
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MINUTE = 2  # seconds: a billing minute, so ticks come quickly

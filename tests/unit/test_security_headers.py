@@ -63,3 +63,23 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(database_u
     assert proxied.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
     secure = proxied.get("/healthz", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
     assert secure.status_code == 200
+
+
+def test_an_error_that_escapes_every_handler_is_a_plain_500_without_internals(app, client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals at /srv/app/webapp/errors.py")
+
+    monkeypatch.setattr("webapp.errors.error_response", broken)  # the error page itself fails
+    response = client.get("/no-such-page")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500 and response.mimetype == "text/plain"
+    assert "Something went wrong on our side" in body and "secret" not in body and "Traceback" not in body
+
+
+def test_the_servers_own_debug_output_is_off_and_refused_in_production():
+    from webapp.config import Config, ConfigError
+
+    assert Config({}).SERVER_DEBUG is False
+    assert Config({"SERVER_DEBUG": "1"}).SERVER_DEBUG is True  # development only, asked for by name
+    with pytest.raises(ConfigError, match="SERVER_DEBUG"):
+        Config({"APP_ENV": "production", "SECRET_KEY": "x" * 32, "PAYMENT_WEBHOOK_SECRET": "y", "SERVER_DEBUG": "1"})
