@@ -437,3 +437,35 @@ def test_socket_windows_count_each_socket_in_a_moving_window():
     assert windows.allow("a", limits, 161.5)
     windows.forget("a")
     assert [windows.allow("a", limits, 200.0) for _ in range(5)] == [True] * 5
+
+
+@pytest.mark.parametrize(
+    "client_id, content",
+    [("\u0000", "hello"), ("a b", "hello"), ("x" * 65, "hello"), ("ok-id", "nul \u0000 inside"), ("ok-id", "lone \ud800")],
+)
+def test_a_poison_draft_is_refused_before_the_writer_sees_it(live, client_id, content):
+    join(live.user_socket, live.session)
+    payload = {"session_id": str(live.session.id), "client_id": client_id, "content": content}
+    ack = live.user_socket.emit("send_message", payload, callback=True)
+    assert ack["ok"] is False and ack["error"] == "invalid"
+    assert send(live.user_socket, live.session, "still fine")["ok"] is True
+
+
+def test_a_draft_that_breaks_a_batch_fails_only_its_own_sender(live, app, consult):
+    """A draft the checks let through but the database refuses (here: a lone surrogate, built by hand)
+    shares the writer's batch with other people's drafts: theirs are stored, it alone fails."""
+    import threading
+
+    from webapp.realtime.writer import ChatWriter, WriterUnavailable, _Pending
+    from webapp.services.errors import Unexpected
+
+    other_user = consult.user(email="bystander@example.com")
+    other = consult.accept(consult.request(other_user, consult.astrologer(email="astro3@example.com")))
+    good = chat.draft(other.id, other_user.id, "good-1", "an innocent message")
+    poison = chat.Draft(live.session.id, live.user.id, "poison-1", "broken \ud800 text", good.now)
+    batch = [_Pending(good, threading.Event()), _Pending(poison, threading.Event())]
+    ChatWriter(app)._write(batch)
+    stored, created = batch[0].outcome
+    assert stored["content"] == "an innocent message" and created is True
+    assert isinstance(batch[1].outcome, WriterUnavailable) and isinstance(batch[1].outcome, Unexpected)
+    assert [m.content for m in chat.history(other.id)][-1] == "an innocent message"

@@ -3,8 +3,9 @@
 A send_message handler hands its checked Draft to `submit` and waits; the
 writer takes whatever has queued meanwhile (at most MAX_BATCH), stores it
 with chat.send_many in one transaction, and wakes each sender with its own
-outcome only after the commit, so an acknowledged message is stored. At low
-load a batch is one message and nothing waits for company; under load a
+outcome only after the commit, so an acknowledged message is stored. Should a
+batch fail, each of its drafts is stored again on its own, so one bad draft
+fails only its sender. At low load a batch is one message and nothing waits for company; under load a
 process writes hundreds of messages in the statements one message used to
 take. Only the async mode's own queue, event and background task are used
 (python-engineio's create_queue/create_event, socketio.start_background_task),
@@ -72,19 +73,29 @@ class ChatWriter:
 
     def _write(self, batch):
         with self.app.app_context():
-            try:
-                outcomes = [
-                    outcome if isinstance(outcome, DomainError) else (chat.serialize(outcome[0]), outcome[1])
-                    for outcome in chat.send_many([pending.draft for pending in batch])
-                ]
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                current_app.logger.exception("storing %d chat messages failed", len(batch))
-                outcomes = [WriterUnavailable()] * len(batch)
+            outcomes = self._store([pending.draft for pending in batch])
+            if outcomes is None and len(batch) > 1:
+                # One draft the checks did not catch broke the batch: every draft again, alone, so it
+                # fails only its own sender.
+                outcomes = [(self._store([pending.draft]) or [WriterUnavailable()])[0] for pending in batch]
+            outcomes = outcomes or [WriterUnavailable()] * len(batch)
         for pending, outcome in zip(batch, outcomes, strict=True):
             pending.outcome = outcome
             pending.done.set()
+
+    def _store(self, drafts):
+        """The outcomes of storing `drafts` in one transaction (committed), or None when it failed."""
+        try:
+            outcomes = [
+                outcome if isinstance(outcome, DomainError) else (chat.serialize(outcome[0]), outcome[1])
+                for outcome in chat.send_many(drafts)
+            ]
+            db.session.commit()
+            return outcomes
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("storing %d chat messages failed", len(drafts))
+            return None
 
 
 def submit(draft):

@@ -39,6 +39,8 @@ from .errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotF
 
 MAX_LENGTH = 2000
 CLIENT_ID_MAX = 64
+#: A client's id for a message: what crypto.randomUUID() and chat.js's fallback produce.
+CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 HISTORY_LIMIT = 500
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
@@ -77,14 +79,29 @@ def clean_content(content):
         raise ValidationFailed("content", "A message cannot be empty.")
     if len(content) > MAX_LENGTH:
         raise ValidationFailed("content", f"A message can have at most {MAX_LENGTH} characters.")
+    if not storable_text(content):
+        raise ValidationFailed("content", "A message cannot contain NUL characters or broken Unicode.")
     return content
+
+
+def storable_text(text):
+    """Whether every database takes `text`: PostgreSQL refuses NUL, and no driver encodes a lone surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def clean_client_id(client_id):
     if client_id is None:
         return None
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX:
-        raise ValidationFailed("client_id", f"client_id must be text of 1 to {CLIENT_ID_MAX} characters.")
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise ValidationFailed(
+            "client_id", f"client_id must be 1 to {CLIENT_ID_MAX} letters, digits, dots, colons, dashes or underscores."
+        )
     return client_id
 
 
