@@ -5,10 +5,9 @@ binds one concern and is a few lines long.
 """
 
 import os
-import uuid
 import warnings
 
-from flask import Flask
+from flask import Flask, session
 from sqlalchemy import event
 
 from . import (
@@ -90,7 +89,7 @@ def register_extensions(app):
 
 
 def _register_login(app):
-    from .models import User, UserStatus
+    from .services import login_sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -99,14 +98,9 @@ def _register_login(app):
 
     @login_manager.user_loader
     def load_user(user_id):
-        try:
-            user = db.session.get(User, uuid.UUID(user_id))
-        except ValueError:
-            return None
-        # A suspended or deleted user is logged out on their next request.
-        if user is None or user.status != UserStatus.ACTIVE:
-            return None
-        return user
+        # The cookie's login session must still be live, and the account active: a logout, "log out
+        # everywhere" or a suspension takes effect at the next request or socket event, wherever it is.
+        return login_sessions.live_user(user_id, session.get("login_id"))
 
 
 def register_blueprints(app):

@@ -145,6 +145,12 @@ class Config:
     RATELIMIT_CHAT_MESSAGES = "5/second;60/minute"  # per socket
     RATELIMIT_CALL_SIGNALS = "50/second;600/minute"  # per socket: offers, answers, ICE candidates
     RATELIMIT_CHAT_RECEIPTS = "20/second;300/minute"  # per socket: mark_delivered and mark_read
+    #: Every Socket.IO event counts here, before any other check: per socket and per user across their
+    #: sockets (an event over either is refused with rate_limited), and a flood limit per socket counting
+    #: refused events too, past which the socket is disconnected.
+    RATELIMIT_SOCKET_EVENTS = "60/second;1200/minute"
+    RATELIMIT_USER_SOCKET_EVENTS = "120/second;2400/minute"
+    RATELIMIT_SOCKET_FLOOD = "120/second;2400/minute"
     #: Argon2id cost (argon2-cffi's RFC 9106 low-memory profile; above OWASP's minimum).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536  # KiB

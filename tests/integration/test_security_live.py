@@ -45,3 +45,80 @@ def test_a_burst_of_requests_from_one_user_opens_one_session_and_refuses_the_res
     for answer in answers:
         _no_internals(answer.text)
     assert all("already have an open consultation" in a.text for a in answers if a.status_code == 409)
+
+
+def _page_seconds(url, count=15):
+    import time
+
+    import requests
+
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        assert requests.get(url, timeout=60).status_code == 200
+        times.append(time.perf_counter() - started)
+    return sorted(times)
+
+
+def test_one_flooding_socket_does_not_stall_another_clients_page(server, consult):
+    """5,000 events from one socket, sent without waiting for acks (the attack pass's flood pushed
+    /astrologers from 2 ms to 13 s): the socket is cut off and another person's page stays fast."""
+    import statistics
+
+    import socketio as socketio_client
+
+    from .live import cookie_header
+
+    user, astrologer = consult.user(email="flood@example.com"), consult.astrologer()
+    session_id = str(consult.accept(consult.request(user, astrologer)).id)
+    listing = f"{server.url}/astrologers"
+    idle = _page_seconds(listing)
+
+    flooder = socketio_client.Client(reconnection=False)
+    told = []
+    flooder.on("disconnect_reason", told.append)
+    flooder.connect(
+        server.url, headers={"Cookie": cookie_header(logged_in(server, user.email))}, transports=["websocket"]
+    )
+    flooder.call("join_session", {"session_id": session_id, "after_seq": 0}, timeout=10)
+    flood = threading.Thread(
+        target=lambda: [flooder.emit("presence", {"session_id": session_id}) for _ in range(5000) if flooder.connected]
+    )
+    flood.start()
+    during = _page_seconds(listing)
+    flood.join(timeout=60)
+    flooder.sleep(1)
+    ratio = statistics.median(during) / statistics.median(idle)
+    print(
+        f"/astrologers idle median {statistics.median(idle) * 1000:.1f} ms, max {idle[-1] * 1000:.1f} ms; "
+        f"during the flood median {statistics.median(during) * 1000:.1f} ms, max {during[-1] * 1000:.1f} ms "
+        f"(median ratio {ratio:.1f}x); the flooder was told {told}"
+    )
+    assert told and told[0]["reason"] == "flooding" and not flooder.connected
+    assert during[-1] < 2.0, "another client's page waited on the flood"
+    assert ratio < 20
+
+
+def test_a_cookie_and_a_socket_from_before_logout_are_refused_after_it(server, consult):
+    """Replayed from another address and browser (the attack pass's case) against the real server."""
+    import requests
+    import socketio as socketio_client
+
+    from .live import cookie_header
+
+    user, astrologer = consult.user(email="replay@example.com", balance="300.00"), consult.astrologer()
+    session_id = str(consult.accept(consult.request(user, astrologer)).id)
+    owner = logged_in(server, user.email)
+    saved = cookie_header(owner)
+    socket = socketio_client.Client(reconnection=False)
+    socket.connect(server.url, headers={"Cookie": saved}, transports=["websocket"])
+    assert socket.call("join_session", {"session_id": session_id, "after_seq": 0}, timeout=10)["ok"]
+    owner.post(f"{server.url}/auth/logout", data={"csrf_token": csrf_token(owner, f"{server.url}/wallet")})
+    elsewhere = {"Cookie": saved, "User-Agent": "another-browser/1.0", "X-Forwarded-For": "203.0.113.9"}
+    wallet = requests.get(f"{server.url}/wallet", headers=elsewhere, allow_redirects=False)
+    assert wallet.status_code == 302 and "/auth/login" in wallet.headers["Location"]
+    socket.sleep(0.5)
+    assert not socket.connected, "the logout closed the open socket"
+    late = socketio_client.Client(reconnection=False)
+    with pytest.raises(socketio_client.exceptions.ConnectionError):
+        late.connect(server.url, headers={"Cookie": saved}, transports=["websocket"])

@@ -49,6 +49,7 @@ RULES = {
     ("POST", "auth.register"): EVERYONE,
     ("GET", "auth.handoff"): {**dict.fromkeys(ACTORS, FORBIDDEN)},  # no valid token: refused for all
     ("POST", "auth.logout"): dict.fromkeys(ACTORS, LOGIN),  # everyone ends on the login page
+    ("POST", "auth.logout_everywhere"): dict.fromkeys(ACTORS, LOGIN),  # every login session ended, then the login page
     ("GET", "auth.account"): LOGGED_IN,
     ("POST", "auth.account"): LOGGED_IN,
     ("POST", "api.sync_users"): MACHINES,
@@ -212,6 +213,8 @@ def test_socket_events_answer_participants_only(app, world, event, actor):
         "data": None,
         "state": "connected",
     }
+    if event != "join_session":  # every other event is for a session the socket has joined
+        socket.emit("join_session", {"session_id": payload["session_id"], "after_seq": 0}, callback=True)
     ack = socket.emit(event, payload, callback=True)
     socket.disconnect()
     if actor in ("user", "astrologer") and event.startswith("call_"):

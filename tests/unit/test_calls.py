@@ -111,7 +111,7 @@ def test_signals_need_an_active_call(app, call, consult):
     astrologer_of_chat = consult.astrologer(email="chatter@example.com")
     chatter = consult.user(email="chat-user@example.com")
     chat_session = consult.accept(consult.request(chatter, astrologer_of_chat))
-    chat_socket = socket_for(app, "chat-user@example.com")
+    chat_socket = joined(app, "chat-user@example.com", chat_session)
     ack = chat_socket.emit(
         "call_signal", {"session_id": str(chat_session.id), "kind": "offer", "data": OFFER}, callback=True
     )
@@ -231,7 +231,7 @@ def test_call_state_is_refused_for_chats_and_bad_states(app, call, consult):
     assert ack["error"] == "invalid"
     chat_astrologer, chatter = consult.astrologer(email="c@example.com"), consult.user(email="cu@example.com")
     chat_session = consult.accept(consult.request(chatter, chat_astrologer))
-    sock = socket_for(app, "cu@example.com")
+    sock = joined(app, "cu@example.com", chat_session)
     ack = sock.emit("call_state", {"session_id": str(chat_session.id), "state": "connected"}, callback=True)
     assert ack["error"] == "not_a_call"
 

@@ -441,7 +441,13 @@ def test_socket_windows_count_each_socket_in_a_moving_window():
 
 @pytest.mark.parametrize(
     "client_id, content",
-    [("\u0000", "hello"), ("a b", "hello"), ("x" * 65, "hello"), ("ok-id", "nul \u0000 inside"), ("ok-id", "lone \ud800")],
+    [
+        ("\u0000", "hello"),
+        ("a b", "hello"),
+        ("x" * 65, "hello"),
+        ("ok-id", "nul \u0000 inside"),
+        ("ok-id", "lone \ud800"),
+    ],
 )
 def test_a_poison_draft_is_refused_before_the_writer_sees_it(live, client_id, content):
     join(live.user_socket, live.session)
@@ -469,3 +475,39 @@ def test_a_draft_that_breaks_a_batch_fails_only_its_own_sender(live, app, consul
     assert stored["content"] == "an innocent message" and created is True
     assert isinstance(batch[1].outcome, WriterUnavailable) and isinstance(batch[1].outcome, Unexpected)
     assert [m.content for m in chat.history(other.id)][-1] == "an innocent message"
+
+
+def test_every_event_spends_from_a_budget_and_a_flooding_socket_is_disconnected(live, app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_SOCKET_EVENTS", "5/second")
+    monkeypatch.setitem(app.config, "RATELIMIT_SOCKET_FLOOD", "12/second")
+    join(live.user_socket, live.session)
+    presence = {"session_id": str(live.session.id)}
+    acks = [live.user_socket.emit("presence", presence, callback=True) for _ in range(11)]
+    assert [a["ok"] for a in acks[:4]] == [True] * 4  # the join was the first event of the five
+    assert {a["error"] for a in acks[4:]} == {"rate_limited"}
+    last = live.user_socket.emit("presence", presence, callback=True)  # the twelfth: past the flood limit
+    assert last["error"] == "rate_limited" and "connection is closed" in last["message"]
+    assert not live.user_socket.is_connected()
+    told = [_payload(e) for e in live.user_socket.queue if e["name"] == "disconnect_reason"]
+    assert told and told[0]["reason"] == "flooding"  # said before the server hung up
+    assert live.astro_socket.emit("presence", presence, callback=True)["error"] == "session_not_found"  # not joined
+
+
+def test_a_users_sockets_share_one_budget(live, app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_USER_SOCKET_EVENTS", "4/second")
+    second_tab = live.socket_for("user@example.com")
+    join(live.user_socket, live.session), join(second_tab, live.session)
+    presence = {"session_id": str(live.session.id)}
+    acks = [socket.emit("presence", presence, callback=True) for socket in (live.user_socket, second_tab) * 2]
+    assert [a["ok"] for a in acks] == [True, True, False, False]
+    second_tab.disconnect()
+
+
+def test_events_for_a_session_the_socket_has_not_joined_cost_no_database(live, count_queries):
+    stranger = live.socket_for("astro@example.com")
+    with count_queries() as counted:
+        for event in ("presence", "typing", "mark_read", "mark_delivered", "call_state", "leave_session"):
+            ack = stranger.emit(event, {"session_id": str(uuid.uuid4()), "up_to_seq": 1}, callback=True)
+            assert ack["error"] == "session_not_found"
+    assert counted.n == 0
+    stranger.disconnect()

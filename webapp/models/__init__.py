@@ -31,6 +31,7 @@ from .enums import (
 )
 from .handoff import UsedHandoffToken
 from .ledger import BillingTransaction, Wallet, WalletTransaction
+from .login_session import LoginSession
 from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
@@ -49,6 +50,7 @@ __all__ = [
     "ConsultationAvailability",
     "ConsultationSession",
     "EndReason",
+    "LoginSession",
     "Message",
     "MessageType",
     "ParticipantRole",

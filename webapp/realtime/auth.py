@@ -1,14 +1,17 @@
-"""Connect checks: only a logged-in, active user gets a socket (Origin is checked by
-Engine.IO against the app's own origin, since cors_allowed_origins is left unset)."""
+"""Connect checks: only a logged-in, active user with a live login session gets a socket (Origin
+is checked by Engine.IO against the app's own origin, since cors_allowed_origins is left unset).
+A socket joins its user's room and its login session's room (closed on logout)."""
 
-from flask import g, request
+from flask import g, request, session
 from flask_login import current_user
 from flask_socketio import join_room
 
 from .. import metrics
 from ..extensions import socketio
+from ..services import login_sessions
 
 socket_users = {}  # sid -> user id, for the sockets of this process
+socket_logins = {}  # sid -> the login session it connected with (its cookie's), for the sockets of this process
 
 
 def user_room(user_id):
@@ -31,6 +34,8 @@ def connect(auth=None):
     if not reload_user().is_authenticated:
         return False
     join_room(user_room(current_user.id))
+    join_room(login_sessions.room(session["login_id"]))  # closed when that login session ends
     socket_users[request.sid] = current_user.id
+    socket_logins[request.sid] = session["login_id"]
     metrics.SOCKETS.inc()
     return True

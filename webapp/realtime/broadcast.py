@@ -8,24 +8,26 @@ requires a logged-in user.
 
 from ..extensions import socketio
 from ..services import notifier
-from .auth import socket_users
+from .auth import socket_logins, socket_users
 
 MARKETPLACE = "/marketplace"
 
 
 def _emit(event):
     socketio.emit(event.name, event.payload, to=event.room, namespace=event.namespace)
-    if event.name == "account_suspended":
+    if event.name in ("account_suspended", "logged_out"):
         _drop_sockets(event.room)
 
 
 def _drop_sockets(room):
-    """Close this process's sockets of a suspended user (other processes' sockets are refused at their
-    next event, which reloads the user)."""
+    """Close this process's sockets in `room`: a suspended user's, or an ended login session's (other
+    processes' sockets are refused at their next event, which reloads the user and its login session,
+    and their clients reload the page on the announcement)."""
     for sid, _ in list(socketio.server.manager.get_participants("/", room)):
         # Forgotten first: their sessions were just ended, so the disconnect handler has no presence to
         # record, and it runs inside this commit, where it could not write anyway.
         socket_users.pop(sid, None)
+        socket_logins.pop(sid, None)
         socketio.server.disconnect(sid, namespace="/")
 
 

@@ -1,10 +1,14 @@
 """Socket.IO events of a consultation (default namespace, login required).
 
-Every event names a session; `session_event` checks the payload, that the
-user takes part in that session and that its state allows the event, then
-calls a service and commits. Anything wrong becomes an error ack
-{ok: false, error, message}; the connection stays up and the server log
-stays clean. Who sends what:
+Every event first spends from the socket's budget (`budgeted`: per socket and
+per user, no database; a socket that floods past RATELIMIT_SOCKET_FLOOD is
+told why and disconnected). Every event names a session; events other than
+join_session and send_message need the socket to have joined it, which is
+answered from the socket's rooms without the database. `session_event` then
+checks the payload, that the user takes part in that session and that its
+state allows the event, calls a service and commits. Anything wrong becomes
+an error ack {ok: false, error, message}; the connection stays up (unless it
+floods) and the server log stays clean. Who sends what:
 
     join_session   participant -> server: join session:<id>; ack: session state, messages after after_seq
     send_message   participant -> server: store (webapp/realtime/writer.py), ack with the stored message;
@@ -26,6 +30,7 @@ from functools import cache, wraps
 
 from flask import current_app, request
 from flask_login import current_user
+from flask_socketio import disconnect as disconnect_socket
 from flask_socketio import join_room, leave_room, rooms
 from limits import parse_many
 
@@ -34,9 +39,9 @@ from ..extensions import db, limiter, socketio
 from ..models import SessionStatus
 from ..ratelimits import SocketWindows
 from ..services import billing, calls, chat, consultations
-from ..services.errors import DomainError, SessionNotActive, Unexpected
+from ..services.errors import DomainError, SessionNotActive, SessionNotFound, Unexpected
 from . import writer
-from .auth import reload_user, socket_users
+from .auth import reload_user, socket_logins, socket_users
 
 ANY_STATUS = tuple(SessionStatus)
 
@@ -45,18 +50,56 @@ def error_ack(code, message):
     return {"ok": False, "error": code, "message": message}
 
 
-def session_event(*statuses):
-    """Validate, authorize and commit around a handler `(session, data) -> ack`."""
+_parsed_limits = cache(parse_many)  # every event asks; the settings rarely change
+_message_windows, _signal_windows, _receipt_windows = SocketWindows(), SocketWindows(), SocketWindows()
+_event_windows, _user_windows, _flood_windows = SocketWindows(), SocketWindows(), SocketWindows()
+FLOODING = "You sent far more than a person can; this connection is closed. Reload the page to go on."
+
+
+def _within_limits(windows, setting, key):
+    """app.config[setting] for `key` (a socket or a user) in this process (on when the HTTP limits are)."""
+    if not limiter.enabled:
+        return True
+    return windows.allow(key, _parsed_limits(current_app.config[setting]), time.monotonic())
+
+
+def budgeted(handler):
+    """Spend one event from the socket's budget before the handler runs (no database): over the
+    socket's or the user's budget, a rate_limited ack; past the flood limit, the socket is told why
+    (`disconnect_reason`) and disconnected."""
+
+    @wraps(handler)
+    def wrapped(data=None):
+        if not _within_limits(_flood_windows, "RATELIMIT_SOCKET_FLOOD", request.sid):
+            socketio.emit("disconnect_reason", {"reason": "flooding", "message": FLOODING}, to=request.sid)
+            disconnect_socket()
+            return error_ack("rate_limited", FLOODING)
+        user = socket_users.get(request.sid)
+        if not _within_limits(_event_windows, "RATELIMIT_SOCKET_EVENTS", request.sid) or not _within_limits(
+            _user_windows, "RATELIMIT_USER_SOCKET_EVENTS", f"user:{user}"
+        ):
+            return error_ack("rate_limited", "Too many events; wait a moment.")
+        return handler(data)
+
+    return wrapped
+
+
+def session_event(*statuses, joined=True):
+    """Validate, authorize and commit around a handler `(session, data) -> ack`. joined: the socket
+    must be in the session's room (checked first, from memory: a stranger's or a random id costs
+    nothing)."""
 
     def decorator(handler):
         @wraps(handler)
         def wrapped(data=None):
             try:
-                if not reload_user().is_authenticated:
-                    return error_ack("unauthorized", "Log in again to continue.")
                 if not isinstance(data, dict):
                     return error_ack("bad_request", "The event needs an object with a session_id.")
                 session_id = chat.parse_session_id(data.get("session_id"))
+                if joined and chat.session_room(session_id) not in rooms():
+                    raise SessionNotFound("Join the consultation first.")
+                if not reload_user().is_authenticated:
+                    return error_ack("unauthorized", "Log in again to continue.")
                 session = consultations.get_for_participant(session_id, current_user.id)
                 if session.status not in statuses:
                     raise SessionNotActive()
@@ -77,7 +120,8 @@ def session_event(*statuses):
 
 
 @socketio.on("join_session")
-@session_event(*ANY_STATUS)
+@budgeted
+@session_event(*ANY_STATUS, joined=False)
 def join_session(session, data):
     after_seq = data.get("after_seq") or 0
     if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
@@ -95,23 +139,14 @@ def join_session(session, data):
     }
 
 
-_parsed_limits = cache(parse_many)  # every message asks; the setting rarely changes
-_message_windows, _signal_windows, _receipt_windows = SocketWindows(), SocketWindows(), SocketWindows()
-
-
-def _within_limits(windows, setting, sid):
-    """app.config[setting] per socket (on when the HTTP limits are)."""
-    if not limiter.enabled:
-        return True
-    return windows.allow(sid, _parsed_limits(current_app.config[setting]), time.monotonic())
-
-
 @socketio.on("send_message")
+@budgeted
 def send_message(data=None):
     """Checked here without the database, stored by the writer with other sockets' messages.
 
     The sender's id is the one the socket connected as; the writer refuses it when that user is no
-    longer active, and a non-participant or an ended session like the other events do."""
+    longer active or the socket's login session has ended (a logout elsewhere), and a non-participant
+    or an ended session like the other events do."""
     try:
         user_id = socket_users.get(request.sid)
         if user_id is None:
@@ -121,7 +156,10 @@ def send_message(data=None):
         session_id = chat.parse_session_id(data.get("session_id"))
         if not _within_limits(_message_windows, "RATELIMIT_CHAT_MESSAGES", request.sid):
             return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
-        message, created = writer.submit(chat.draft(session_id, user_id, data.get("client_id"), data.get("content")))
+        draft = chat.draft(
+            session_id, user_id, data.get("client_id"), data.get("content"), login_id=socket_logins.get(request.sid)
+        )
+        message, created = writer.submit(draft)
     except DomainError as error:
         return error_ack(error.code, error.message)
     except Exception:
@@ -133,6 +171,7 @@ def send_message(data=None):
 
 
 @socketio.on("typing")
+@budgeted
 @session_event(SessionStatus.ACTIVE)
 def typing(session, data):
     socketio.emit(
@@ -149,6 +188,7 @@ def _receipts_allowed():
 
 
 @socketio.on("mark_delivered")
+@budgeted
 @session_event(*ANY_STATUS)
 def mark_delivered(session, data):
     if not _receipts_allowed():
@@ -157,6 +197,7 @@ def mark_delivered(session, data):
 
 
 @socketio.on("mark_read")
+@budgeted
 @session_event(*ANY_STATUS)
 def mark_read(session, data):
     if not _receipts_allowed():
@@ -166,6 +207,7 @@ def mark_read(session, data):
 
 
 @socketio.on("presence")
+@budgeted
 @session_event(*ANY_STATUS)
 def presence(session, data):
     chat.connected(session.id, current_user.id)
@@ -173,6 +215,7 @@ def presence(session, data):
 
 
 @socketio.on("leave_session")
+@budgeted
 @session_event(*ANY_STATUS)
 def leave_session(session, data):
     leave_room(chat.session_room(session.id))
@@ -181,6 +224,7 @@ def leave_session(session, data):
 
 
 @socketio.on("call_signal")
+@budgeted
 @session_event(SessionStatus.ACTIVE)
 def call_signal(session, data):
     if not _within_limits(_signal_windows, "RATELIMIT_CALL_SIGNALS", request.sid):
@@ -196,6 +240,7 @@ def call_signal(session, data):
 
 
 @socketio.on("call_state")
+@budgeted
 @session_event(SessionStatus.ACTIVE)
 def call_state(session, data):
     calls.media_state(session, current_user.id, data.get("state"))
@@ -207,7 +252,8 @@ def disconnect(reason=None):
     """A socket closed: participants with no other socket here are marked disconnected."""
     metrics.SOCKETS.dec()
     user_id = socket_users.pop(request.sid, None)
-    for windows in (_message_windows, _signal_windows, _receipt_windows):
+    socket_logins.pop(request.sid, None)
+    for windows in (_message_windows, _signal_windows, _receipt_windows, _event_windows, _flood_windows):
         windows.forget(request.sid)
     sessions = [chat.parse_session_id(room.split(":", 1)[1]) for room in rooms() if room.startswith("session:")]
     if user_id is None or not sessions:

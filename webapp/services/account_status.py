@@ -2,14 +2,14 @@
 from it in the same transaction.
 
 Leaving `active` ends the person's open sessions (active ones end and are billed up to then;
-waiting requests are withdrawn with their holds released), suspends their wallet (nothing new is
+waiting requests are withdrawn with their holds released) and every login session, suspends their wallet (nothing new is
 paid from it) and takes an astrologer out of the listing (consultation_availability offline);
 coming back makes the wallet active again and derives the availability anew. deleted_at is set
 with the `deleted` status and cleared when an account comes back.
 """
 
 from ..models import EndReason, UserStatus, UserType, utcnow
-from . import accounts, consultations, marketplace, wallet
+from . import accounts, consultations, login_sessions, marketplace, wallet
 
 #: Why the open sessions of an account that leaves `active` end.
 END_REASONS = {
@@ -27,6 +27,7 @@ def change(user, status, now=None):
         return False
     if status != UserStatus.ACTIVE:
         consultations.close_open_sessions(user, END_REASONS[status], now)
+        login_sessions.end_all(user.id, now)
     user.status = status
     user.deleted_at = now if status == UserStatus.DELETED else None
     user.updated_at = now

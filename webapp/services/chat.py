@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import (
     ConnectionStatus,
     ConsultationSession,
+    LoginSession,
     Message,
     MessageType,
     SessionParticipant,
@@ -34,7 +35,7 @@ from ..models import (
     UserStatus,
     utcnow,
 )
-from . import locks, notifier
+from . import locks, login_sessions, notifier
 from .errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotFound, ValidationFailed
 
 MAX_LENGTH = 2000
@@ -150,16 +151,17 @@ class Draft:
     content: str  # cleaned and masked
     now: datetime
     hidden: tuple = ()  # what the masking hid
+    login_id: str | None = None  # the login session the sender's socket connected with (None: not a socket)
 
     @property
     def metadata(self):
         return {"masked": list(self.hidden)} if self.hidden else None
 
 
-def draft(session_id, sender_id, client_id, content, now=None):
+def draft(session_id, sender_id, client_id, content, now=None, login_id=None):
     """A Draft of valid content and client_id, or ValidationFailed; reads nothing from the database."""
     content, hidden = masked(clean_content(content))
-    return Draft(session_id, sender_id, clean_client_id(client_id), content, now or utcnow(), hidden)
+    return Draft(session_id, sender_id, clean_client_id(client_id), content, now or utcnow(), hidden, login_id)
 
 
 def send(session_id, sender_id, client_id, content, now=None):
@@ -186,6 +188,17 @@ def send_many(drafts):
             db.select(User.id).where(User.id.in_({d.sender_id for d in drafts}), User.status == UserStatus.ACTIVE)
         ).scalars()
     )
+    signed_in = {d.login_id for d in drafts if d.login_id is not None}
+    if signed_in:
+        signed_in = {
+            str(login_id)
+            for login_id in db.session.execute(
+                db.select(LoginSession.id).where(
+                    LoginSession.id.in_(login_sessions.parse_id(i) for i in signed_in),
+                    LoginSession.revoked_at.is_(None),
+                )
+            ).scalars()
+        }
     stored = {}
     client_ids = {d.client_id for d in drafts if d.client_id is not None}
     if client_ids:
@@ -206,7 +219,7 @@ def send_many(drafts):
     for d in drafts:
         session = sessions.get(d.session_id)
         key = (d.session_id, d.sender_id, d.client_id)
-        if d.sender_id not in active:
+        if d.sender_id not in active or (d.login_id is not None and d.login_id not in signed_in):
             outcomes.append(NotAuthenticated())
         elif session is None or d.sender_id not in (session.user_id, session.astrologer_id):
             outcomes.append(SessionNotFound())

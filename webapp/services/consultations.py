@@ -435,15 +435,14 @@ def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None):
         created_at=now,
         updated_at=now,
     )
+    db.session.add(session)
     try:
-        with db.session.begin_nested():  # a failed insert leaves the transaction usable
-            db.session.add(session)
-            db.session.flush()
+        db.session.flush()
     except IntegrityError:
-        # Another request of this user won the race (the partial unique index said no); the
-        # winner has committed, so its session is what this user is sent to.
-        winner = open_session_of(user_id)
-        raise AlreadyInSession(session_id=str(winner.id) if winner else None) from None
+        # Another request of this user won the race; the partial unique index said no.
+        # The caller rolls the transaction back, as after any domain error (and before it
+        # reads anything more: the failed insert has broken the transaction).
+        raise AlreadyInSession() from None
     wallet.hold(
         wallet.wallet_of(user_id).id,
         rate * config["MIN_START_MINUTES"],

@@ -2,13 +2,13 @@
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...extensions import db, limiter
 from ...models import UserType
 from ...ratelimits import configured, login_account
-from ...services import accounts
+from ...services import accounts, login_sessions
 from ...services.errors import DomainError, ValidationFailed
 from . import bp
 from .forms import BirthDetailsForm, LoginForm, RegisterForm
@@ -20,6 +20,25 @@ def safe_next(target):
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
+
+
+def sign_in(user):
+    """Start a login session for `user` (committed) and put it in the cookie. The CSRF secret is
+    replaced, so no token from before the sign-in is accepted after it."""
+    login = login_sessions.start(user.id, user_agent=request.user_agent.string, ip_address=request.remote_addr)
+    db.session.commit()
+    session.pop("csrf_token", None)  # Flask-WTF keeps its secret under this key
+    g.pop("csrf_token", None)
+    login_user(user)
+    session["login_id"] = str(login.id)
+
+
+def sign_out():
+    """End this browser's login session on the server too, so a copy of the cookie is worth nothing."""
+    login_sessions.end(session.get("login_id"))
+    db.session.commit()
+    logout_user()
+    session.clear()
 
 
 def home_for(user):
@@ -48,8 +67,7 @@ def register():
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
-            db.session.commit()
-            login_user(user)
+            sign_in(user)
             flash(f"Welcome, {user.name}! Your account is ready.", "success")
             return redirect(safe_next(request.args.get("next")) or home_for(user))
     status = 422 if form.errors else 200
@@ -80,8 +98,7 @@ def login():
             form.form_errors.append(error.message)
             status = error.status
         else:
-            db.session.commit()
-            login_user(user)
+            sign_in(user)
             flash(f"Welcome back, {user.name}.", "success")
             return redirect(safe_next(form.next.data) or home_for(user))
     elif form.errors:
@@ -91,8 +108,21 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    sign_out()
     flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every login session of the account: other browsers and phones are signed out at their next
+    request, and their open consultation rooms are closed."""
+    login_sessions.end_all(current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are logged out on every device.", "info")
     return redirect(url_for("auth.login"))
 
 
@@ -119,7 +149,12 @@ def account():
             db.session.commit()
             flash("Your details are saved.", "success")
             return redirect(safe_next(request.args.get("next")) or url_for("auth.account"))
-    return render_template("auth/account.html", form=form), 422 if form.errors else 200
+    return render_template(
+        "auth/account.html",
+        form=form,
+        logins=login_sessions.live_for(current_user.id),
+        this_login=session.get("login_id"),
+    ), 422 if form.errors else 200
 
 
 @bp.get("/handoff")
@@ -134,6 +169,5 @@ def handoff():
         return render_template(
             "errors/error.html", status=error.status, title="Sign-in failed", message=error.message
         ), error.status
-    db.session.commit()
-    login_user(user)
+    sign_in(user)
     return redirect(safe_next(request.args.get("next")) or home_for(user))

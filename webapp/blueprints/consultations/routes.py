@@ -59,6 +59,7 @@ def create():
     try:
         session = consultations.request(current_user.id, astrologer_id, form.session_type.data or "chat")
     except AlreadyInSession as error:
+        db.session.rollback()  # a lost race broke the transaction: read the winner in a fresh one
         if not error.details.get("session_id"):
             open_session = consultations.open_session_of(current_user.id)
             error.details["session_id"] = str(open_session.id) if open_session else None

@@ -33,6 +33,12 @@
 
   socket.on("connect", join);
   socket.on("account_suspended", function () { window.location.reload(); }); // the server logs the account out
+  socket.on("disconnect_reason", function (event) { // the server closed this connection, and says why
+    ended = true;
+    var line = room.querySelector(".connection-banner");
+    line.textContent = event.message;
+    line.hidden = false;
+  });
   socket.on("disconnect", function () { banner(true); });
   socket.io.on("reconnect_attempt", function () { banner(true); });
 
