@@ -3,8 +3,8 @@
 A strict Content-Security-Policy: only this origin (htmx and the Socket.IO client are vendored),
 no inline script or style, no plugins, never framed; nosniff; a referrer policy that sends no
 path to other sites. With FORCE_HTTPS: plain HTTP is redirected, HSTS is sent, cookies are
-Secure. The session and remember-me cookies are HttpOnly and SameSite=Lax in any case. Query
-and form values carrying a NUL character are refused with a 400. Behind PROXY_HOPS proxies the
+Secure. The session and remember-me cookies are HttpOnly and SameSite=Lax in any case. A path
+carrying a NUL character is a 404, query and form values carrying one a 400. Behind PROXY_HOPS proxies the
 client address (rate limits, /metrics allowlist, logs) is read from X-Forwarded-For.
 """
 
@@ -48,7 +48,10 @@ def init_app(app):
 
 def refuse_nul_characters():
     """A NUL character has no place in any text this site takes (and PostgreSQL refuses to store
-    one): a query or form value carrying one is a 400, before any view sees it."""
+    one): a path carrying one names nothing (404), a query or form value carrying one is a 400,
+    before any view sees it."""
+    if "\x00" in request.path:
+        abort(404)
     for source in (request.args, request.form):
         for key, values in source.lists():
             if "\x00" in key or any("\x00" in value for value in values):

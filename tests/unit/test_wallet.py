@@ -69,15 +69,22 @@ def platform(app):
 # ---------------------------------------------------------------- amounts
 
 
-@pytest.mark.parametrize("value", ["abc", "", "-5", "0", "0.00", "10.005", "NaN", "Infinity", "1e9"])
+@pytest.mark.parametrize(
+    "value",
+    ["abc", "", "-5", "0", "0.00", "10.005", "NaN", "Infinity", "1e9", "100,00", "1,0000", "10,00,00", "1.000,50",
+     "+5", "5.", ".5", "1 000", "١٠٠"],
+)  # fmt: skip
 def test_parse_amount_refuses_bad_amounts(value):
     with pytest.raises(InvalidAmount):
         wallet.parse_amount(value)
 
 
 @pytest.mark.parametrize(
-    "value, expected", [("10", D("10.00")), ("10.5", D("10.50")), (" 99.99 ", D("99.99")), (D("1"), D("1.00"))]
-)
+    "value, expected",
+    [("10", D("10.00")), ("10.5", D("10.50")), (" 99.99 ", D("99.99")), (D("1"), D("1.00")),
+     ("1,000", D("1000.00")), ("1,00,000", D("100000.00")), ("100,000.50", D("100000.50")),
+     ("12,34,567.89", D("1234567.89"))],
+)  # fmt: skip
 def test_parse_amount_accepts_paise(value, expected):
     assert wallet.parse_amount(value) == expected
 

@@ -187,3 +187,12 @@ def test_statement_shows_balance_after_and_holds_without_one(client, user, fund)
     assert "Held" in page and "₹70.00" in page  # available shown in the summary
     types = [t for (t,) in db.session.query(BillingTransaction.kind)]
     assert set(types) == {BillingKind.TOPUP, BillingKind.HOLD}
+
+
+def test_an_amount_is_read_as_written_never_guessed(client, user):
+    refused = _topup(client, "100,00")  # not ten thousand
+    assert refused.status_code == 422 and "such as 500, 1,000 or 499.50" in refused.get_data(as_text=True)
+    assert db.session.query(BillingTransaction).count() == 0
+    indian = _topup(client, "1,00,000")
+    assert indian.status_code == 303
+    assert db.session.query(BillingTransaction).one().amount == Decimal("100000.00")

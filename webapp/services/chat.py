@@ -35,7 +35,7 @@ from ..models import (
     UserStatus,
     utcnow,
 )
-from . import locks, login_sessions, notifier
+from . import locks, login_sessions, notifier, payloads
 from .errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotFound, ValidationFailed
 
 MAX_LENGTH = 2000
@@ -80,20 +80,9 @@ def clean_content(content):
         raise ValidationFailed("content", "A message cannot be empty.")
     if len(content) > MAX_LENGTH:
         raise ValidationFailed("content", f"A message can have at most {MAX_LENGTH} characters.")
-    if not storable_text(content):
+    if not payloads.storable_text(content):
         raise ValidationFailed("content", "A message cannot contain NUL characters or broken Unicode.")
     return content
-
-
-def storable_text(text):
-    """Whether every database takes `text`: PostgreSQL refuses NUL, and no driver encodes a lone surrogate."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def clean_client_id(client_id):
@@ -277,8 +266,12 @@ def post_system_message(session, content, now=None, *, kind):
     return message
 
 
+MAX_SEQ = 2**31 - 1  # messages.seq is an INTEGER column
+
+
 def history(session_id, after_seq=0, limit=HISTORY_LIMIT):
-    """Messages with seq > after_seq, in order, at most `limit`."""
+    """Messages with seq > after_seq, in order, at most `limit` (an after_seq past any seq finds none)."""
+    after_seq = min(after_seq, MAX_SEQ)
     return (
         db.session.execute(
             db.select(Message)

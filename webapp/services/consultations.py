@@ -60,7 +60,7 @@ from ..models import (
     UserType,
     utcnow,
 )
-from . import billing, chat, locks, marketplace, notifier, performance, wallet
+from . import billing, chat, locks, marketplace, notifier, paging, performance, wallet
 from .errors import (
     AccountSuspended,
     AlreadyInSession,
@@ -236,7 +236,7 @@ class HistoryPage:
 
 def history(user_id, *, as_astrologer=False, page=1, per_page=10):
     """A person's sessions, newest first."""
-    page = max(page, 1)
+    page = paging.clamp_page(page)
     column = ConsultationSession.astrologer_id if as_astrologer else ConsultationSession.user_id
     rows = (
         db.session.execute(
@@ -244,7 +244,7 @@ def history(user_id, *, as_astrologer=False, page=1, per_page=10):
             .where(column == user_id)
             .order_by(ConsultationSession.requested_at.desc(), ConsultationSession.id)
             .limit(per_page + 1)
-            .offset((page - 1) * per_page)
+            .offset(paging.offset(page, per_page))
         )
         .scalars()
         .all()

@@ -30,7 +30,7 @@ from ..models import (
     UserStatus,
     UserType,
 )
-from . import notifier
+from . import notifier, paging
 
 PER_PAGE = 24
 BUSY = ConsultationAvailability.BUSY.value
@@ -279,7 +279,7 @@ class ReviewPage:
 
 def reviews(astrologer_id, page=1, per_page=5):
     """Latest ratings with reviews first; authors by first name only."""
-    page = max(page, 1)
+    page = paging.clamp_page(page)
     rows = db.session.execute(
         db.select(
             User.name,
@@ -291,7 +291,7 @@ def reviews(astrologer_id, page=1, per_page=5):
         .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.astrologer_rating.is_not(None))
         .order_by(ConsultationSession.rated_at.desc(), ConsultationSession.id)
         .limit(per_page + 1)
-        .offset((page - 1) * per_page)
+        .offset(paging.offset(page, per_page))
     ).all()
     items = [
         Review(name.split()[0], int(rating.to_integral_value(ROUND_HALF_UP)), text, rated_at)

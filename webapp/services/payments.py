@@ -25,7 +25,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import utcnow
-from . import billing, wallet
+from . import billing, payloads, wallet
 from .errors import DomainError, InvalidSignature, UnknownOrder, ValidationFailed
 
 CAPTURED = "captured"
@@ -123,10 +123,10 @@ class DemoProvider(PaymentProvider):
         if abs(now.timestamp() - sent_at) > self.TOLERANCE_SECONDS:
             raise InvalidSignature("The webhook is too old (or from the future): refusing a replay.")
         try:
-            payload = json.loads(body)
+            payload = payloads.loads(body)
             event = WebhookEvent(
-                order_id=str(payload["order_id"]),
-                payment_id=str(payload["payment_id"]),
+                order_id=_identifier(payload["order_id"]),
+                payment_id=_identifier(payload["payment_id"]),
                 status=payload["status"],
                 amount=Decimal(str(payload["amount"])),
                 method=payload.get("method"),
@@ -138,6 +138,19 @@ class DemoProvider(PaymentProvider):
         if event.method is not None and event.method not in METHODS:
             raise BadWebhook(f"Unknown payment method {event.method!r}.")
         return event
+
+
+IDENTIFIER_MAX = 255  # billing_transactions.external_transaction_id
+
+
+def _identifier(value):
+    """A provider's order or payment id: storable text of 1..IDENTIFIER_MAX characters (ValueError)."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ValueError("an id must be text")
+    text = str(value)
+    if not 1 <= len(text) <= IDENTIFIER_MAX or not payloads.storable_text(text):
+        raise ValueError("an id must be 1 to 255 storable characters")
+    return text
 
 
 PROVIDERS = {"demo": lambda config: DemoProvider(config["PAYMENT_WEBHOOK_SECRET"])}

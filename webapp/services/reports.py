@@ -27,6 +27,7 @@ from ..models import (
     WalletTransaction,
     WalletTransactionType,
 )
+from . import paging
 
 PER_PAGE = 50
 ZERO = Decimal("0.00")
@@ -123,7 +124,7 @@ class LedgerPage:
 def _ledger_page(f, query, extra_columns, order, kind, amount, per_page):
     """One page of a ledger query (+ extra columns) and the per-kind totals of the whole filtered set."""
     rows = db.session.execute(
-        query.add_columns(*extra_columns).order_by(*order).limit(per_page + 1).offset((f.page - 1) * per_page)
+        query.add_columns(*extra_columns).order_by(*order).limit(per_page + 1).offset(paging.offset(f.page, per_page))
     ).all()
     totals = {
         key.value: (n, total or ZERO)
@@ -312,6 +313,7 @@ def daily_revenue(today, days=30):
 
 
 def people_page(q="", type=None, status=None, page=1, per_page=PER_PAGE):
+    page = paging.clamp_page(page)
     query = (
         db.select(User, Wallet.current_balance)
         .outerjoin(Wallet, Wallet.user_id == User.id)
@@ -324,7 +326,7 @@ def people_page(q="", type=None, status=None, page=1, per_page=PER_PAGE):
     if status in {s.value for s in UserStatus}:
         query = query.where(User.status == status)
     rows = db.session.execute(
-        query.order_by(User.created_at.desc(), User.id).limit(per_page + 1).offset((page - 1) * per_page)
+        query.order_by(User.created_at.desc(), User.id).limit(per_page + 1).offset(paging.offset(page, per_page))
     ).all()
     return rows[:per_page], len(rows) > per_page
 

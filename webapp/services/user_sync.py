@@ -29,7 +29,7 @@ from ..models import (
     to_money,
     utcnow,
 )
-from . import account_status, accounts, marketplace
+from . import account_status, accounts, marketplace, payloads
 from .errors import DomainError, ValidationFailed
 
 BATCH_MAX = 500
@@ -47,22 +47,6 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # a bio may have line breaks and tabs
 HTTPS_URL = re.compile(r"^https://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$")
-
-
-def _storable(value):
-    """Whether `value` (JSON-decoded, any depth) can be stored: PostgreSQL refuses NUL characters
-    in text and JSONB, and no database takes lone surrogates, which JSON can carry."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return "\x00" not in value
-    if isinstance(value, dict):
-        return all(_storable(k) and _storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_storable(v) for v in value)
-    return True
 
 
 @dataclass
@@ -94,7 +78,7 @@ def _text(record, name, errors, maximum, required=False, control=CONTROL):
     if not isinstance(value, str) or not value.strip():
         errors[name] = "must be non-empty text"
         return None
-    if not _storable(value) or control.search(value):
+    if not payloads.storable(value) or control.search(value):
         errors[name] = "must not contain control characters or invalid Unicode"
         return None
     if len(value) > maximum:
@@ -179,7 +163,7 @@ def validate(record):
             errors["phone"] = error.message
     values["extra"] = {k: v for k, v in record.items() if k not in KNOWN}
     for name, value in values["extra"].items():
-        if not _storable(name) or not _storable(value):
+        if not payloads.storable(name) or not payloads.storable(value):
             errors["record"] = "extra fields must not contain NUL characters or invalid Unicode"
     return values, errors
 
@@ -292,7 +276,7 @@ def _committed(record, now):
 
 def _external_id(record):
     value = record.get("external_id") if isinstance(record, dict) else None
-    return value if isinstance(value, str) and _storable(value) else None
+    return value if isinstance(value, str) and payloads.storable(value) else None
 
 
 def mark_failed(external_id):

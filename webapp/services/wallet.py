@@ -21,6 +21,7 @@ has. Holds and releases move money between available and held and so have a
 billing row but no wallet row.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -46,7 +47,7 @@ from ..models import (
     utcnow,
 )
 from ..models.types import PAISE
-from . import accounts, locks
+from . import accounts, locks, paging
 from .errors import (
     AccountSuspended,
     IdempotencyConflict,
@@ -75,12 +76,26 @@ MANUAL = "manual"
 # ---------------------------------------------------------------- amounts
 
 
+#: What a person may type: digits with at most one decimal point, grouped (if at all) exactly as
+#: India writes them (1,00,000.50) or as most of the world does (100,000.50). "100,00" is refused,
+#: not read as ten thousand.
+TYPED_AMOUNT = re.compile(r"^(?:\d+|\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})+,\d{3})(?:\.\d+)?$", re.ASCII)
+
+
 def parse_amount(value):
-    """A positive Decimal with at most 2 decimal places, or InvalidAmount."""
+    """A positive Decimal with at most 2 decimal places, or InvalidAmount. Text must be a plain or
+    correctly grouped amount (TYPED_AMOUNT); Decimal and int pass as they are."""
     if isinstance(value, float):
         raise TypeError("money must be Decimal or str, never float")
+    if not isinstance(value, Decimal | int):
+        text = str(value).strip()
+        if text.startswith("-") and TYPED_AMOUNT.match(text[1:]):
+            raise InvalidAmount("The amount must be more than zero.")
+        if not TYPED_AMOUNT.match(text):
+            raise InvalidAmount("Enter an amount such as 500, 1,000 or 499.50.")
+        value = text.replace(",", "")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(value)
     except (InvalidOperation, ValueError):
         raise InvalidAmount("Enter an amount such as 500 or 499.50.") from None
     if not amount.is_finite():
@@ -746,14 +761,14 @@ class Statement:
 
 def statement(wallet_id, page=1, per_page=20):
     """A wallet's billing transactions, newest first, with the balance after each one that moved money."""
-    page = max(page, 1)
+    page = paging.clamp_page(page)
     rows = db.session.execute(
         db.select(BillingTransaction, WalletTransaction.balance_after)
         .outerjoin(WalletTransaction, WalletTransaction.billing_transaction_id == BillingTransaction.id)
         .where(BillingTransaction.wallet_id == wallet_id)
         .order_by(BillingTransaction.created_at.desc(), BillingTransaction.id.desc())
         .limit(per_page + 1)
-        .offset((page - 1) * per_page)
+        .offset(paging.offset(page, per_page))
     ).all()
     lines = [StatementLine(transaction, balance_after) for transaction, balance_after in rows[:per_page]]
     return Statement(lines=lines, page=page, has_more=len(rows) > per_page)

@@ -8,6 +8,7 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ...models import BillingStatus
+from ...services import paging
 from ...services.reports import BILLING_FILTER_TYPES, WALLET_FILTER_TYPES, LedgerFilter
 
 
@@ -25,7 +26,7 @@ def ledger_filter(args):
     except ValueError:
         session = None
     try:
-        page = max(int(args.get("page", 1)), 1)
+        page = paging.clamp_page(int(args.get("page", 1)))
     except ValueError:
         page = 1
     return LedgerFilter(

@@ -51,12 +51,22 @@ def index():
     )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A CSV cell a spreadsheet shows as text: one that would start a formula (a user named
+    =HYPERLINK(...), say) gets a leading apostrophe (OWASP's CSV injection rule)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _csv(rows, filename):
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for row in rows:
-            writer.writerow(row)
+            writer.writerow([_cell(value) for value in row])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate(0)

@@ -96,7 +96,7 @@ SPEC = {
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [USER, {"type": "object", "required": ["users"], "properties": {"users": {"type": "array", "maxItems": 500, "items": USER}}}]}}}},
                 "responses": {
                     "200": _json(RESULTS, "A result per record, in order"),
-                    "400": _json(ERROR, "Not JSON, or users is not a list"),
+                    "400": _json(ERROR, "Not JSON, nested more than 32 deep, or users is not a list"),
                     "401": _json(ERROR, "Missing, wrong or stale signature"),
                     "413": _json(ERROR, "More than 500 users or a body over 2 MB"),
                     "429": _json(ERROR, "Rate limited"),

@@ -4,14 +4,13 @@ its own unit of work, so one bad record never blocks the rest."""
 
 import hashlib
 import hmac
-import json
 import time
 
 from flask import current_app, jsonify, request
 
 from ...extensions import csrf, limiter
 from ...ratelimits import configured
-from ...services import user_sync
+from ...services import payloads, user_sync
 from . import bp
 from .openapi import SPEC
 
@@ -50,9 +49,13 @@ def sync_users():
     if problem:
         return _refuse(401, "invalid_signature", problem)
     try:
-        payload = json.loads(body)
+        payload = payloads.loads(body)
     except ValueError:
-        return _refuse(400, "bad_json", 'The body must be JSON: a user object or {"users": [...]}.')
+        return _refuse(
+            400,
+            "bad_json",
+            f'The body must be JSON (nested at most {payloads.MAX_DEPTH} deep): a user object or {{"users": [...]}}.',
+        )
     records = payload.get("users") if isinstance(payload, dict) and "users" in payload else [payload]
     if not isinstance(records, list):
         return _refuse(400, "bad_request", "users must be a list.")

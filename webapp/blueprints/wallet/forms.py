@@ -13,7 +13,7 @@ PRESETS = (100, 200, 500, 1000, 2000)
 class TopupForm(FlaskForm):
     amount = StringField(
         "Amount (INR)",
-        filters=[lambda value: value.strip().replace(",", "") if isinstance(value, str) else value],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],  # grouping: wallet.parse_amount
         validators=[DataRequired("Enter an amount."), Length(max=16, message="That amount is too long.")],
     )
 
