@@ -129,11 +129,15 @@ def register_realtime(app):
     """Bind Socket.IO; the handlers of webapp.realtime were attached when this module was imported."""
     from .realtime.writer import ChatWriter
 
+    public = app.config.get("PUBLIC_URL")
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("REDIS_URL"),
         channel=app.config["SOCKETIO_CHANNEL"],
+        # The accepted Origin comes from configuration, not from a Host header a proxy may rewrite;
+        # unset (development), Engine.IO accepts only the request's own origin.
+        cors_allowed_origins=[public] if public else None,
     )
     app.extensions["chat_writer"] = ChatWriter(app)
 

@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -116,6 +117,16 @@ def _timezone(name, value):
     return value
 
 
+def _public_url(url):
+    """PUBLIC_URL as an origin, scheme://host[:port], or None when unset; refused when it is not one."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ConfigError(f"PUBLIC_URL must be the site's origin, such as https://astro.example.com, got {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _database_url(url):
     # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
     if url and url.startswith("postgres://"):
@@ -137,7 +148,8 @@ class Config:
     #: Rate limits (Flask-Limiter strings; storage in Redis when REDIS_URL is set). Login is
     #: limited per address and, for failed attempts, per account (OWASP ASVS 2.2.1).
     RATELIMIT_LOGIN = "30 per minute"
-    RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
+    RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"  # from browsers that never signed in to it
+    RATELIMIT_LOGIN_FAILURES_PER_DEVICE = "10 per hour"  # from a known device of the account (its own count)
     RATELIMIT_REGISTER = "10 per hour"
     RATELIMIT_TOPUP = "20 per hour"
     RATELIMIT_CONSULTATION_REQUEST = "10 per minute;60 per hour"
@@ -216,6 +228,14 @@ class Config:
         )
 
         self.PROXY_HOPS = env.int("PROXY_HOPS", 0, minimum=0, maximum=5)  # reverse proxies in front (nginx: 1)
+        # Where people reach the site. Its origin is the one Socket.IO accepts, and its host (with any
+        # TRUSTED_HOSTS) the only Host a request may name; X-Forwarded-Host is believed only then.
+        self.PUBLIC_URL = _public_url(env.str("PUBLIC_URL"))
+        if self.PUBLIC_URL is None and production:
+            raise ConfigError("PUBLIC_URL is required when APP_ENV=production, e.g. https://astro.example.com")
+        extra_hosts = [host.strip() for host in (env.str("TRUSTED_HOSTS") or "").split(",") if host.strip()]
+        self.TRUSTED_HOSTS = ([urlsplit(self.PUBLIC_URL).hostname] + extra_hosts) if self.PUBLIC_URL else extra_hosts
+        self.TRUSTED_HOSTS = self.TRUSTED_HOSTS or None  # Flask: None accepts any Host
         # The web server's own debug output (tracebacks in responses): a development switch, never production.
         self.SERVER_DEBUG = env.bool("SERVER_DEBUG", False)
         if self.SERVER_DEBUG and production:

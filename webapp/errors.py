@@ -8,6 +8,7 @@ traceback to the client.
 import time
 
 from flask import current_app, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -38,6 +39,8 @@ def error_response(status, description=None, headers=None):
     message = description or default_message
     if wants_json():
         response = jsonify({"error": title.lower().replace(" ", "_"), "message": message})
+    elif request_ctx.url_adapter is None:  # no site to link to (an untrusted Host): the words alone
+        response = current_app.response_class(f"{title}: {message}\n", mimetype="text/plain")
     else:
         response = render_template("errors/error.html", status=status, title=title, message=message)
     return response, status, headers or {}
@@ -79,6 +82,10 @@ class LastResort:
 
         try:
             return self.wsgi_app(environ, tracking_start_response)
+        except HTTPException as refusal:  # raised before Flask could route (an untrusted Host: 400)
+            if started:
+                raise
+            return refusal(environ, start_response)
         except Exception:
             self.logger.exception("an error escaped every handler on %s", environ.get("PATH_INFO"))
             if started:  # a response had begun: only the server can end it (without detail: SERVER_DEBUG off)

@@ -2,10 +2,12 @@
 extensions.py, the 429 page in errors.py). The limits are on the routes they guard."""
 
 import bisect
+import secrets
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .services import accounts
 
@@ -26,6 +28,53 @@ def login_account():
     identifier = request.form.get("identifier") or ""
     named = accounts.normalize_identifier(identifier)
     return "account:" + (named[1] if named else identifier.strip().lower())
+
+
+# ---------------------------------------------------------------- known devices (OWASP's device cookies)
+#
+# A lockout per account lets anyone lock anyone out: a hundred wrong passwords from five addresses
+# locked the owner out for an hour. A browser that has signed in to an account before carries a
+# signed device cookie for it; its attempts at that account are counted per device
+# (RATELIMIT_LOGIN_FAILURES_PER_DEVICE) instead of in the account's shared count, so the owner on
+# their own phone is never locked out by a stranger, while an attacker's new browsers still share
+# the account's count.
+
+DEVICE_COOKIE = "device"
+DEVICE_MAX_AGE = 365 * 24 * 3600
+
+
+def _devices():
+    return URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+
+
+def device_cookie_for(user_id):
+    """The cookie value that marks this browser as one that has signed in as `user_id`."""
+    return _devices().dumps({"user": str(user_id), "nonce": secrets.token_hex(8)})
+
+
+def _device_user():
+    """The user id the request's device cookie vouches for, or None."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        return _devices().loads(raw, max_age=DEVICE_MAX_AGE).get("user")
+    except (BadSignature, AttributeError):
+        return None
+
+
+def known_device():
+    """Whether this login attempt comes from a browser that has signed in to the account it names."""
+    vouched = _device_user()
+    if vouched is None:
+        return False
+    named = accounts.find_by_identifier(request.form.get("identifier") or "")
+    return named is not None and str(named.id) == vouched
+
+
+def login_device():
+    """Key of a login attempt from a known device: that device's own count for the account."""
+    return f"device:{request.cookies.get(DEVICE_COOKIE, '')[-32:]}:{login_account()}"
 
 
 class SocketWindows:

@@ -5,7 +5,8 @@ no inline script or style, no plugins, never framed; nosniff; a referrer policy 
 path to other sites. With FORCE_HTTPS: plain HTTP is redirected, HSTS is sent, cookies are
 Secure. The session and remember-me cookies are HttpOnly and SameSite=Lax in any case. A path
 carrying a NUL character is a 404, query and form values carrying one a 400. Behind PROXY_HOPS proxies the
-client address (rate limits, /metrics allowlist, logs) is read from X-Forwarded-For.
+client address (rate limits, /metrics allowlist, logs) is read from X-Forwarded-For; X-Forwarded-Host
+only when TRUSTED_HOSTS (PUBLIC_URL's host) lists what it may say.
 """
 
 from flask import abort, request
@@ -43,7 +44,10 @@ def init_app(app):
     app.before_request(refuse_nul_characters)
     hops = app.config["PROXY_HOPS"]
     if hops:  # behind nginx: the client's address and scheme come from X-Forwarded-* of that many proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # X-Forwarded-Host only with a trusted host list (Flask then refuses any other host with a 400):
+        # otherwise a client could name any host and have redirects point there.
+        forwarded_host = hops if app.config["TRUSTED_HOSTS"] else 0
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=forwarded_host)
 
 
 def refuse_nul_characters():

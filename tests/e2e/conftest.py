@@ -25,7 +25,7 @@ from webapp.extensions import db as _db
 from webapp.models import UserType
 from webapp.services import accounts, wallet
 
-from ..integration.test_live_chat_server import free_port
+from ..integration.live import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

@@ -73,6 +73,9 @@ def test_values_are_parsed_from_the_environment():
         ({"ICE_SERVERS": '[{"urls": "turn:x", "credential": 5}]'}, "ICE_SERVERS"),
         ({"APP_ENV": "production"}, "SECRET_KEY"),
         ({"APP_ENV": "production", "SECRET_KEY": "k"}, "PAYMENT_WEBHOOK_SECRET"),
+        ({"APP_ENV": "production", "SECRET_KEY": "k", "PAYMENT_WEBHOOK_SECRET": "w"}, "PUBLIC_URL"),
+        ({"PUBLIC_URL": "astro.example.com"}, "PUBLIC_URL"),
+        ({"PUBLIC_URL": "https://astro.example.com/app"}, "PUBLIC_URL"),
     ],
 )
 def test_bad_values_fail_at_start_naming_the_variable(environ, names):
@@ -81,7 +84,9 @@ def test_bad_values_fail_at_start_naming_the_variable(environ, names):
 
 
 def test_production_marks_cookies_secure():
-    config = Config({"APP_ENV": "production", "SECRET_KEY": "k", "PAYMENT_WEBHOOK_SECRET": "w"})
+    config = Config(
+        {"APP_ENV": "production", "SECRET_KEY": "k", "PAYMENT_WEBHOOK_SECRET": "w", "PUBLIC_URL": "https://a.example"}
+    )
     assert config.SESSION_COOKIE_SECURE is True and config.REMEMBER_COOKIE_SECURE is True
     assert Config({}).SESSION_COOKIE_SECURE is False
 

@@ -94,3 +94,22 @@ def test_a_session_cookie_without_a_login_session_is_anonymous(app, make_user, c
     with browser.session_transaction() as session:
         session.pop(cookie_without)  # a cookie from before login sessions existed
     assert browser.get("/wallet").status_code == 302
+
+
+def test_the_chat_writer_refuses_a_draft_from_an_ended_login_session(app, consult):
+    """Another process's socket of a logged-out browser may still send before its next reload: the
+    writer checks the login session the socket connected with."""
+    from webapp.services import chat, login_sessions
+    from webapp.services.errors import NotAuthenticated
+
+    astrologer, user = consult.astrologer(), consult.user()
+    session = consult.accept(consult.request(user, astrologer))
+    login = login_sessions.start(user.id)
+    db.session.commit()
+    live = chat.draft(session.id, user.id, "live-1", "while signed in", login_id=str(login.id))
+    assert chat.send_many([live])[0][1] is True
+    login_sessions.end(login.id)
+    db.session.commit()
+    ended = chat.draft(session.id, user.id, "late-1", "after the logout", login_id=str(login.id))
+    assert isinstance(chat.send_many([ended])[0], NotAuthenticated)
+    db.session.rollback()

@@ -8,6 +8,7 @@ import pytest
 from webapp.extensions import db
 from webapp.models import BillingTransaction
 
+from ..conftest import AuthActions
 from .test_accounts import _register
 from .test_user_sync import SECRET, person, push
 
@@ -97,3 +98,38 @@ def test_a_phone_typed_differently_is_the_same_account(app, client, auth, make_u
     for typed in ("+91 98123 45678", "9812345678", "0091-98123-45678"):
         assert auth.login(typed, password="wrong-password").status_code == 401
     assert auth.login("+919812345678", password="wrong-password").status_code == 429
+
+
+def test_a_stranger_cannot_lock_the_owner_out_of_their_own_browser(app, auth, make_user, monkeypatch):
+    """OWASP's device cookies: the owner's browser, which has signed in before, keeps its own count."""
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN", "1000 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT", "5 per hour")
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_FAILURES_PER_DEVICE", "3 per hour")
+    make_user(email="owner@example.com")
+    owner = AuthActions(app.test_client())
+    assert owner.login("owner@example.com").status_code == 302  # the phone has signed in before
+    owner.logout()
+    stranger = AuthActions(app.test_client())
+    for _ in range(5):
+        assert stranger.login("owner@example.com", password="guess-guess-1").status_code == 401
+    assert stranger.login("owner@example.com", password="guess-guess-2").status_code == 429  # locked for strangers
+    assert AuthActions(app.test_client()).login("owner@example.com").status_code == 429  # and any new browser
+    assert owner.login("owner@example.com").status_code == 302  # the owner's own phone is not locked out
+    owner.logout()
+    for _ in range(3):
+        assert owner.login("owner@example.com", password="typo-typo-1").status_code == 401
+    assert owner.login("owner@example.com").status_code == 429  # a device guessing has its own limit
+
+
+def test_a_device_cookie_vouches_only_for_its_own_account(app, auth, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN", "1000 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT", "2 per hour")
+    make_user(email="mine@example.com"), make_user(email="theirs@example.com")
+    browser = AuthActions(app.test_client())
+    assert browser.login("mine@example.com").status_code == 302
+    browser.logout()
+    for _ in range(2):
+        assert browser.login("theirs@example.com", password="guess-guess-1").status_code == 401
+    assert browser.login("theirs@example.com", password="guess-guess-2").status_code == 429
+    browser.client.set_cookie("device", "forged-value")
+    assert browser.login("theirs@example.com").status_code == 429

@@ -82,4 +82,27 @@ def test_the_servers_own_debug_output_is_off_and_refused_in_production():
     assert Config({}).SERVER_DEBUG is False
     assert Config({"SERVER_DEBUG": "1"}).SERVER_DEBUG is True  # development only, asked for by name
     with pytest.raises(ConfigError, match="SERVER_DEBUG"):
-        Config({"APP_ENV": "production", "SECRET_KEY": "x" * 32, "PAYMENT_WEBHOOK_SECRET": "y", "SERVER_DEBUG": "1"})
+        Config(
+            {"APP_ENV": "production", "SECRET_KEY": "x" * 32, "PAYMENT_WEBHOOK_SECRET": "y", "SERVER_DEBUG": "1",
+             "PUBLIC_URL": "https://astro.example.com"}
+        )  # fmt: skip
+
+
+def _proxied_app(database_url, **environ):
+    from webapp.config import TestConfig
+
+    return create_app(TestConfig(database_url, environ={"PROXY_HOPS": "1", **environ}))
+
+
+def test_behind_a_proxy_a_forwarded_host_is_ignored_without_a_trusted_host_list(database_url):
+    client = _proxied_app(database_url).test_client()
+    response = client.get("/", headers={"X-Forwarded-Host": "evil.example", "Host": "astro.example.com"})
+    assert response.status_code in (301, 302, 308) and "evil.example" not in response.headers["Location"]
+
+
+def test_with_a_public_url_only_its_host_is_accepted(database_url):
+    client = _proxied_app(database_url, PUBLIC_URL="https://astro.example.com").test_client()
+    ok = client.get("/", headers={"X-Forwarded-Host": "astro.example.com", "X-Forwarded-Proto": "https"})
+    assert ok.status_code in (301, 302, 308) and ok.headers["Location"].startswith(("/", "https://astro.example.com"))
+    assert client.get("/", headers={"X-Forwarded-Host": "evil.example"}).status_code == 400
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400

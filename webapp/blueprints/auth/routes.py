@@ -2,12 +2,20 @@
 
 from urllib.parse import urlsplit
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import after_this_request, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...extensions import db, limiter
 from ...models import UserType
-from ...ratelimits import configured, login_account
+from ...ratelimits import (
+    DEVICE_COOKIE,
+    DEVICE_MAX_AGE,
+    configured,
+    device_cookie_for,
+    known_device,
+    login_account,
+    login_device,
+)
 from ...services import accounts, login_sessions
 from ...services.errors import DomainError, ValidationFailed
 from . import bp
@@ -31,6 +39,19 @@ def sign_in(user):
     g.pop("csrf_token", None)
     login_user(user)
     session["login_id"] = str(login.id)
+
+    @after_this_request
+    def remember_device(response):
+        """This browser has now signed in as `user`: its later attempts at the account count apart."""
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device_cookie_for(user.id),
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+        return response
 
 
 def sign_out():
@@ -83,7 +104,16 @@ def register():
     key_func=login_account,
     methods=["POST"],
     deduct_when=lambda response: response.status_code != 302,  # only failed attempts count
+    exempt_when=known_device,  # the owner's own browsers have their own count (ratelimits.py)
     error_message="Too many failed sign-in attempts for this account.",
+)
+@limiter.limit(
+    configured("RATELIMIT_LOGIN_FAILURES_PER_DEVICE"),
+    key_func=login_device,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,
+    exempt_when=lambda: not known_device(),
+    error_message="Too many failed sign-in attempts from this browser.",
 )
 def login():
     if current_user.is_authenticated:
