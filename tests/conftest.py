@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from flask import g, request_started
+from flask import g, request_finished, request_started
 from flask_migrate import upgrade
 
 from webapp import create_app
@@ -107,6 +107,24 @@ def _assert_ledger_consistent():
     report = ledger.verify()
     if not report.ok:
         pytest.fail("the test left an inconsistent ledger:\n" + "\n".join(report.lines()), pytrace=False)
+
+
+TRACEBACK = b"Traceback (most recent call last)"
+
+
+@pytest.fixture(autouse=True)
+def no_tracebacks(app):
+    """No response in any test shows a traceback (the error pages speak to people)."""
+    leaked = []
+
+    def check(sender, response, **extra):
+        if not response.is_streamed and TRACEBACK in response.get_data():
+            leaked.append(f"{response.status} {response.content_type}")
+
+    request_finished.connect(check, app)
+    yield
+    request_finished.disconnect(check, app)
+    assert not leaked, f"responses showed a traceback: {leaked}"
 
 
 @pytest.fixture(autouse=True)
