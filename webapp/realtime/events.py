@@ -84,6 +84,30 @@ def budgeted(handler):
     return wrapped
 
 
+#: A heartbeat or typing signal this soon after the socket's last one says nothing new: acknowledged
+#: without the database (last_seen_at is that fresh already; the reconnect grace is far longer).
+REPEAT_SECONDS = {"presence": 5.0, "typing": 1.0}
+_last_signal = {}  # (sid, event, what it said) -> monotonic time it was last handled
+
+
+def said_recently(handler):
+    """Answer a repeated presence or typing signal {ok: true} at once, before any database work."""
+    wait = REPEAT_SECONDS[handler.__name__]
+
+    @wraps(handler)
+    def wrapped(data=None):
+        said = bool(data.get("is_typing")) if isinstance(data, dict) else None
+        key, now = (request.sid, handler.__name__, said), time.monotonic()
+        if now - _last_signal.get(key, -wait) < wait:
+            return {"ok": True}
+        ack = handler(data)
+        if ack.get("ok"):
+            _last_signal[key] = now
+        return ack
+
+    return wrapped
+
+
 def session_event(*statuses, joined=True):
     """Validate, authorize and commit around a handler `(session, data) -> ack`. joined: the socket
     must be in the session's room (checked first, from memory: a stranger's or a random id costs
@@ -172,6 +196,7 @@ def send_message(data=None):
 
 @socketio.on("typing")
 @budgeted
+@said_recently
 @session_event(SessionStatus.ACTIVE)
 def typing(session, data):
     socketio.emit(
@@ -208,6 +233,7 @@ def mark_read(session, data):
 
 @socketio.on("presence")
 @budgeted
+@said_recently
 @session_event(*ANY_STATUS)
 def presence(session, data):
     chat.connected(session.id, current_user.id)
@@ -255,6 +281,8 @@ def disconnect(reason=None):
     socket_logins.pop(request.sid, None)
     for windows in (_message_windows, _signal_windows, _receipt_windows, _event_windows, _flood_windows):
         windows.forget(request.sid)
+    for key in [key for key in _last_signal if key[0] == request.sid]:
+        del _last_signal[key]
     sessions = [chat.parse_session_id(room.split(":", 1)[1]) for room in rooms() if room.startswith("session:")]
     if user_id is None or not sessions:
         return
