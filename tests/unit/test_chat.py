@@ -511,3 +511,14 @@ def test_events_for_a_session_the_socket_has_not_joined_cost_no_database(live, c
             assert ack["error"] == "session_not_found"
     assert counted.n == 0
     stranger.disconnect()
+
+
+def test_a_repeated_heartbeat_is_acknowledged_without_the_database(live, count_queries):
+    join(live.user_socket, live.session)
+    presence = {"session_id": str(live.session.id)}
+    assert live.user_socket.emit("presence", presence, callback=True)["ok"]
+    with count_queries() as counted:
+        assert live.user_socket.emit("presence", presence, callback=True) == {"ok": True}
+    assert counted.n == 0
+    other = {"session_id": str(uuid.uuid4())}  # another session is not a repeat: it is checked
+    assert live.user_socket.emit("presence", other, callback=True)["error"] == "session_not_found"

@@ -87,7 +87,7 @@ def budgeted(handler):
 #: A heartbeat or typing signal this soon after the socket's last one says nothing new: acknowledged
 #: without the database (last_seen_at is that fresh already; the reconnect grace is far longer).
 REPEAT_SECONDS = {"presence": 5.0, "typing": 1.0}
-_last_signal = {}  # (sid, event, what it said) -> monotonic time it was last handled
+_last_signal = {}  # (sid, event, session id, what it said) -> monotonic time it was last handled
 
 
 def said_recently(handler):
@@ -96,8 +96,10 @@ def said_recently(handler):
 
     @wraps(handler)
     def wrapped(data=None):
-        said = bool(data.get("is_typing")) if isinstance(data, dict) else None
-        key, now = (request.sid, handler.__name__, said), time.monotonic()
+        if not isinstance(data, dict):
+            return handler(data)
+        session = str(data.get("session_id"))[:64]
+        key, now = (request.sid, handler.__name__, session, bool(data.get("is_typing"))), time.monotonic()
         if now - _last_signal.get(key, -wait) < wait:
             return {"ok": True}
         ack = handler(data)
