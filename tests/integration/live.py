@@ -82,3 +82,17 @@ def logged_in(server, email, password=DEMO_PASSWORD):
 
 def cookie_header(http):
     return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+
+
+def socket_connects(server, headers):
+    """Whether a Socket.IO client with these headers is let in. Polling: websocket-client would add
+    an Origin of its own beside the one given."""
+    import socketio as socketio_client
+
+    client = socketio_client.Client(reconnection=False)
+    try:
+        client.connect(server.url, headers=headers, transports=["polling"], wait_timeout=10)
+    except socketio_client.exceptions.ConnectionError:
+        return False
+    client.disconnect()
+    return True
