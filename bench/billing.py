@@ -20,7 +20,7 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db
 from webapp.models import utcnow
-from webapp.services import accounts, billing, ledger
+from webapp.services import accounts, ledger_checker, periodic
 
 from .db import fresh_database
 
@@ -136,12 +136,12 @@ def _charge_all(admin_url, sessions):
             upgrade()
             due = seed(sessions, app.config["BILLING_MINUTE_SECONDS"])
             start = time.perf_counter()
-            done = billing.run_due(due + timedelta(seconds=1))
+            done = periodic.run_due(due + timedelta(seconds=1))
             elapsed = time.perf_counter() - start
             charged = db.session.execute(
                 sa.text("SELECT count(*) FROM consultation_sessions WHERE billed_minutes = 1")
             ).scalar()
-            report = ledger.verify()
+            report = ledger_checker.verify()
             db.session.remove()
             db.engine.dispose()
     assert done["charged"] == charged == sessions, (done, charged)

@@ -17,7 +17,8 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db
 from webapp.models import Availability, UserType
-from webapp.services import accounts, consultations, wallet
+from webapp.services import accounts, topups, wallet
+from webapp.services.consultations import lifecycle
 
 from .db import fresh_database
 from .load import chat_load
@@ -42,9 +43,9 @@ def _seed(pairs):
                             chat_availability=Availability.AVAILABLE, max_concurrent_sessions=1),
         )  # fmt: skip
         user = accounts.create_user(name=f"Bench User {n}", email=f"bench-user{n}@example.com")
-        wallet.deposit(wallet.wallet_of(user.id).id, Decimal("5000.00"), idempotency_key=f"topup:bench:{n}")
-        session = consultations.request(user.id, astrologer.id, "chat")
-        consultations.accept(session.id, astrologer.id)
+        topups.deposit(wallet.wallet_of(user.id).id, Decimal("5000.00"), idempotency_key=f"topup:bench:{n}")
+        session = lifecycle.request(user.id, astrologer.id, "chat")
+        lifecycle.accept(session.id, astrologer.id)
         db.session.commit()
         people.append((user.id, astrologer.id, str(session.id)))
     return people

@@ -21,7 +21,10 @@ from webapp.config import TestConfig
 from webapp.extensions import db as _db
 from webapp.extensions import limiter
 from webapp.models import UserType
-from webapp.services import accounts
+from webapp.services import accounts, ledger_checker, topups
+from webapp.services.consultations import lifecycle
+
+from .lock_order import LockOrderWatch
 
 DEMO_PASSWORD = "s3cret-Passw0rd"
 CSRF_IN_PAGE = re.compile(r'"X-CSRFToken": "([^"]+)"')
@@ -101,12 +104,27 @@ def db(app, request):
 
 
 def _assert_ledger_consistent():
-    from webapp.services import ledger
 
     _db.session.rollback()
-    report = ledger.verify()
+    report = ledger_checker.verify()
     if not report.ok:
         pytest.fail("the test left an inconsistent ledger:\n" + "\n".join(report.lines()), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def lock_order(app, backend):
+    """Every row lock a test's code takes follows webapp/services/locks.py (PostgreSQL: SQLite has
+    none); a lock taken out of order fails the test. Yields the watch (None on SQLite)."""
+    if backend != "postgresql":
+        yield None
+        return
+    watch = LockOrderWatch(_db.engine).start()
+    try:
+        yield watch
+    finally:
+        watch.stop()
+    if watch.violations:
+        pytest.fail("locks taken out of order:\n" + "\n".join(watch.violations), pytrace=False)
 
 
 TRACEBACK = b"Traceback (most recent call last)"
@@ -224,7 +242,7 @@ def fund(app):
     from webapp.services import wallet
 
     def add(user, amount="500.00", key=None):
-        transaction = wallet.deposit(
+        transaction = topups.deposit(
             wallet.wallet_of(user.id).id, Decimal(amount), idempotency_key=key or f"topup:test:{uuid.uuid4().hex}"
         )
         _db.session.commit()
@@ -295,7 +313,7 @@ def consult(app, make_user, make_astrologer, fund):
     from types import SimpleNamespace
 
     from webapp.models import Availability
-    from webapp.services import accounts, consultations
+    from webapp.services import accounts
 
     accounts.platform_user()
     _db.session.commit()
@@ -311,12 +329,12 @@ def consult(app, make_user, make_astrologer, fund):
         return person
 
     def request(person, astrologer, session_type="chat", now=None):
-        session = consultations.request(person.id, astrologer.id, session_type, now=now)
+        session = lifecycle.request(person.id, astrologer.id, session_type, now=now)
         _db.session.commit()
         return session
 
     def accept(session, now=None):
-        consultations.accept(session.id, session.astrologer_id, now=now)
+        lifecycle.accept(session.id, session.astrologer_id, now=now)
         _db.session.commit()
         _db.session.refresh(session)
         return session

@@ -149,9 +149,11 @@ def register_commands(app):
 
 
 def register_errorhandlers(app):
-    from .errors import register
+    """The error pages, and the transaction boundary that answers refusals (webapp/boundary.py)."""
+    from . import boundary, error_pages
 
-    register(app)
+    error_pages.register(app)
+    boundary.init_app(app)
 
 
 def register_template_helpers(app):

@@ -3,6 +3,7 @@
 import click
 
 from .extensions import db
+from .services import ledger_checker
 
 
 def register(app):
@@ -83,9 +84,8 @@ def register(app):
     @ledger_group.command("verify")
     def ledger_verify_command():
         """Check every ledger invariant; exit 1 on any breach."""
-        from .services import ledger
 
-        report = ledger.verify()
+        report = ledger_checker.verify()
         for line in report.lines():
             click.echo(line)
         if not report.ok:

@@ -4,7 +4,7 @@ Runs as a background task of the web process (RUN_BILLING_IN_PROCESS=1, the
 default; started once per process) or alone as `flask billing run`. It uses
 only socketio.start_background_task / socketio.sleep, so it works under
 eventlet and threading alike. Each unit of work commits on its own (see
-services/billing.py); no transaction is held across a sleep, and an error
+services/periodic.py); no transaction is held across a sleep, and an error
 in a pass is logged and rolled back, never fatal to the loop. Any number of
 loops may run at once: sessions are claimed with FOR UPDATE SKIP LOCKED and
 every charge leg has its idempotency key.
@@ -16,7 +16,7 @@ import threading
 from . import metrics
 from .extensions import db, socketio
 from .models import utcnow
-from .services import billing, performance
+from .services import performance, periodic
 
 _started = set()
 
@@ -26,7 +26,7 @@ def run_pass(app):
     with app.app_context(), metrics.BILLING_PASS.time():
         try:
             now = utcnow()
-            done = billing.run_due(now)
+            done = periodic.run_due(now)
             performance.roll_over(now)
             db.session.commit()
         except Exception:

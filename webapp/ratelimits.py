@@ -1,5 +1,5 @@
 """What the rate limits count by, and how much (Config.RATELIMIT_*; storage and the limiter in
-extensions.py, the 429 page in errors.py). The limits are on the routes they guard."""
+extensions.py, the 429 page in error_pages.py). The limits are on the routes they guard."""
 
 import bisect
 import secrets

@@ -23,7 +23,9 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db as _db
 from webapp.models import UserType
-from webapp.services import accounts, wallet
+from webapp.services import accounts, topups
+from webapp.services.billing import charges
+from webapp.services.consultations import lifecycle
 
 from ..integration.live import free_port
 
@@ -144,7 +146,7 @@ def people(e2e_app):
                 email = f"u-{uuid.uuid4().hex[:8]}@example.com"
                 person = accounts.create_user(name=name or "Uma Tester", email=email, password=PASSWORD)
                 if balance != "0.00":
-                    wallet.deposit(person.wallet.id, balance, idempotency_key=f"topup:e2e:{uuid.uuid4().hex}")
+                    topups.deposit(person.wallet.id, balance, idempotency_key=f"topup:e2e:{uuid.uuid4().hex}")
                 _db.session.commit()
                 return email
 
@@ -283,7 +285,6 @@ def yesterdays_session(e2e_app, people):
     from datetime import timedelta
 
     from webapp.models import User, utcnow
-    from webapp.services import consultations
 
     astro_email = people.astrologer(name="Kiran Yesterday", rate="10.00")
     user_email = people.user(balance="300.00", name="Lata Refundme")
@@ -293,11 +294,11 @@ def yesterdays_session(e2e_app, people):
         astrologer.astrologer_profile.chat_availability = "available"
         _db.session.commit()
         t0 = utcnow().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
-        session = consultations.request(user.id, astrologer.id, "chat", now=t0)
-        consultations.accept(session.id, astrologer.id, now=t0)
+        session = lifecycle.request(user.id, astrologer.id, "chat", now=t0)
+        lifecycle.accept(session.id, astrologer.id, now=t0)
         for minute in (2, 3, 4):
-            wallet.charge_minute(session.id, minute, commission_percent=30, now=t0 + timedelta(minutes=minute - 1))
-        consultations.end(session.id, by_user_id=user.id, now=t0 + timedelta(minutes=4))
+            charges.charge_minute(session.id, minute, commission_percent=30, now=t0 + timedelta(minutes=minute - 1))
+        lifecycle.end(session.id, by_user_id=user.id, now=t0 + timedelta(minutes=4))
         astrologer.astrologer_profile.chat_availability = "offline"
         _db.session.commit()
     return user_email, "Lata Refundme"

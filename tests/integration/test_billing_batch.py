@@ -7,14 +7,15 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingTransaction, WalletTransaction, utcnow
-from webapp.services import billing, ledger, wallet
+from webapp.services import holds, ledger_checker, periodic, topups, wallet
+from webapp.services.billing import batch
 
 pytestmark = pytest.mark.postgres
 D = Decimal
 
 
 def _batch(now, app):
-    return wallet.charge_due_batch(
+    return batch.charge_due_batch(
         now,
         limit=500,
         minute_seconds=app.config["BILLING_MINUTE_SECONDS"],
@@ -35,7 +36,7 @@ def test_a_batch_charges_like_the_per_session_path(app, consult):
         consult.accept(consult.request(consult.user(), other, now=t0), now=t0),
         consult.accept(consult.request(poor, other, now=t0 + timedelta(seconds=1)), now=t0 + timedelta(seconds=1)),
     ]
-    wallet.deposit(wallet.wallet_of(poor.id).id, "1.00", idempotency_key="topup:test:poor")  # 41.00 after minute 1
+    topups.deposit(wallet.wallet_of(poor.id).id, "1.00", idempotency_key="topup:test:poor")  # 41.00 after minute 1
     db.session.commit()
     now = t0 + timedelta(seconds=61)
     charges = _batch(now, app)
@@ -58,7 +59,7 @@ def test_a_batch_charges_like_the_per_session_path(app, consult):
     assert [s for s, _, _ in seqs] == [1, 2, 3, 4]
     assert all(seqs[i][1] == seqs[i - 1][2] for i in range(1, 4))
     assert _batch(now, app) == []  # nothing is due twice
-    report = ledger.verify()
+    report = ledger_checker.verify()
     assert report.ok, "\n".join(report.lines())
 
 
@@ -66,11 +67,11 @@ def test_what_a_batch_cannot_charge_falls_to_the_per_session_path(app, consult):
     t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
     user = consult.user(balance="50.00")
     session = consult.accept(consult.request(user, consult.astrologer(rate=D("10.00")), now=t0), now=t0)
-    wallet.hold(wallet.wallet_of(user.id).id, "35.00", idempotency_key="drain")  # 5.00 left: minute 2 unpayable
+    holds.hold(wallet.wallet_of(user.id).id, "35.00", idempotency_key="drain")  # 5.00 left: minute 2 unpayable
     db.session.commit()
     assert _batch(t0 + timedelta(seconds=60), app) == []
     db.session.rollback()
-    billing.run_due(t0 + timedelta(seconds=60))
+    periodic.run_due(t0 + timedelta(seconds=60))
     db.session.refresh(session)
     assert session.end_reason.value == "insufficient_balance"
     assert db.session.query(BillingTransaction).filter_by(session_id=session.id, kind=BillingKind.CHARGE).count() == 1

@@ -18,7 +18,9 @@ from webapp.models import (
     SessionStatus,
     utcnow,
 )
-from webapp.services import billing, consultations, ledger, wallet
+from webapp.services import ledger_checker, periodic
+from webapp.services.billing import batch, due
+from webapp.services.consultations import lifecycle
 
 pytestmark = pytest.mark.postgres
 
@@ -37,8 +39,8 @@ def test_four_runners_charge_every_minute_exactly_once(app, consult, monkeypatch
     t0 = utcnow().replace(microsecond=0) - timedelta(hours=2)
     astrologers = [consult.astrologer(capacity=10, rate=Decimal("10.00")) for _ in range(SESSIONS // 10)]
     for n in range(SESSIONS):
-        session = consultations.request(consult.user().id, astrologers[n // 10].id, "chat", now=t0)
-        consultations.accept(session.id, session.astrologer_id, now=t0)
+        session = lifecycle.request(consult.user().id, astrologers[n // 10].id, "chat", now=t0)
+        lifecycle.accept(session.id, session.astrologer_id, now=t0)
         db.session.commit()
     db.session.execute(sa.update(ConsultationSession).values(astrologer_replied_at=t0))
     db.session.commit()
@@ -50,7 +52,7 @@ def test_four_runners_charge_every_minute_exactly_once(app, consult, monkeypatch
     )
     doomed = {"tick": ticks[len(ticks) // 2], "after": 25}
     local = threading.local()
-    per_session, batch = billing._charge_next, wallet.charge_due_batch
+    per_session, set_based = due._charge_next, batch.charge_due_batch
 
     def charge_next(session_id, now):
         if getattr(local, "doomed", False):
@@ -60,14 +62,14 @@ def test_four_runners_charge_every_minute_exactly_once(app, consult, monkeypatch
         return per_session(session_id, now)
 
     def charge_due_batch(now, **kwargs):
-        charged = batch(now, **kwargs)
+        charged = set_based(now, **kwargs)
         if getattr(local, "doomed", False) and charged:
             raise Killed()  # dies after writing a batch, before its commit
         return charged
 
     # Whichever path charges (set-based on PostgreSQL, per session elsewhere), one runner dies in it.
-    monkeypatch.setattr(billing, "_charge_next", charge_next)
-    monkeypatch.setattr(wallet, "charge_due_batch", charge_due_batch)
+    monkeypatch.setattr(due, "_charge_next", charge_next)
+    monkeypatch.setattr(batch, "charge_due_batch", charge_due_batch)
     failures = []
 
     def runner(index, now, barrier):
@@ -76,7 +78,7 @@ def test_four_runners_charge_every_minute_exactly_once(app, consult, monkeypatch
         with app.app_context():
             try:
                 barrier.wait()
-                billing.run_due(now)
+                periodic.run_due(now)
             except Killed:
                 pass  # the process died: its open transaction never commits
             except Exception as error:
@@ -114,5 +116,5 @@ def test_four_runners_charge_every_minute_exactly_once(app, consult, monkeypatch
         sa.func.count(sa.distinct(BillingTransaction.idempotency_key)),
     ).one()
     assert keys[0] == keys[1]
-    report = ledger.verify()
+    report = ledger_checker.verify()
     assert report.ok, "\n".join(report.lines())

@@ -6,7 +6,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import ConsultationSession
-from webapp.services import consultations
+from webapp.services.consultations import lifecycle, queue
 from webapp.services.errors import AlreadyInSession
 
 pytestmark = pytest.mark.postgres
@@ -48,14 +48,14 @@ def test_two_users_race_for_the_last_slot(app, consult, attempt):
     ids = astrologer.id, first.id, second.id
     outcomes = _race(
         app,
-        [lambda: consultations.request(ids[1], ids[0], "chat"), lambda: consultations.request(ids[2], ids[0], "chat")],
+        [lambda: lifecycle.request(ids[1], ids[0], "chat"), lambda: lifecycle.request(ids[2], ids[0], "chat")],
     )
     assert outcomes == ["ok", "ok"]
     sessions = db.session.query(ConsultationSession).filter_by(astrologer_id=ids[0]).all()
     offered = [s for s in sessions if s.offered_at is not None]
     assert len(sessions) == 2 and len(offered) == 1  # exactly one wins the slot; the other queues
     queued = next(s for s in sessions if s.offered_at is None)
-    assert consultations.queue_position(queued) == 1
+    assert queue.queue_position(queued) == 1
 
 
 def test_one_user_requesting_twice_at_once_gets_one_session(app, consult):
@@ -63,7 +63,7 @@ def test_one_user_requesting_twice_at_once_gets_one_session(app, consult):
     ids = user.id, a.id, b.id
     outcomes = _race(
         app,
-        [lambda: consultations.request(ids[0], ids[1], "chat"), lambda: consultations.request(ids[0], ids[2], "chat")],
+        [lambda: lifecycle.request(ids[0], ids[1], "chat"), lambda: lifecycle.request(ids[0], ids[2], "chat")],
     )
     assert sorted(outcomes) == ["already_in_session", "ok"]
     assert db.session.query(ConsultationSession).filter_by(user_id=ids[0]).count() == 1

@@ -16,7 +16,17 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import BillingTransaction, SessionParticipant, utcnow
-from webapp.services import billing, chat, consultations, ledger, locks, payments, wallet
+from webapp.services import (
+    chat,
+    ledger_checker,
+    locks,
+    payments,
+    periodic,
+    refunds,
+    wallet,
+)
+from webapp.services.billing import charges, due
+from webapp.services.consultations import end_rules, lifecycle
 
 pytestmark = pytest.mark.postgres
 
@@ -62,7 +72,7 @@ def _lock_is_free(take):
 
 
 def _session_lock_is_free(session_id):
-    """What `consultations.end` takes after the profile."""
+    """What `lifecycle.end` takes after the profile."""
     return _lock_is_free(lambda: locks.session(session_id))
 
 
@@ -82,7 +92,7 @@ def test_a_charge_waits_for_the_profile_without_holding_the_session(app, live):
     locks.astrologer_profile(session.astrologer_id)  # what ending the session takes first
     thread, result = _beside(
         app,
-        lambda: wallet.charge_minute(session.id, 2, commission_percent=30, now=now).debit.minute,
+        lambda: charges.charge_minute(session.id, 2, commission_percent=30, now=now).debit.minute,
         reaching="astrologer_profiles",
     )
     assert result["reached"].wait(timeout=10)
@@ -97,7 +107,7 @@ def test_a_refund_waits_for_the_profile_without_holding_the_session(app, live):
     locks.astrologer_profile(session.astrologer_id)
     thread, result = _beside(
         app,
-        lambda: wallet.refund(session.id, number=1, reason="goodwill", now=now).refund.amount,
+        lambda: refunds.refund(session.id, number=1, reason="goodwill", now=now).refund.amount,
         reaching="astrologer_profiles",
     )
     assert result["reached"].wait(timeout=10)
@@ -110,14 +120,14 @@ def test_a_refund_waits_for_the_profile_without_holding_the_session(app, live):
 def test_a_billing_pass_skips_a_session_whose_profile_is_held_and_charges_it_next_pass(app, live):
     session, now = live
     locks.astrologer_profile(session.astrologer_id)
-    thread, result = _beside(app, lambda: billing.run_due(now))
+    thread, result = _beside(app, lambda: periodic.run_due(now))
     thread.join(timeout=10)
     assert not thread.is_alive(), "the billing pass waited for the profile while holding the session"
     assert result.get("error") is None and result["value"]["charged"] == 0
     assert _session_lock_is_free(session.id)
     db.session.commit()
 
-    assert billing.run_due(now)["charged"] == 1
+    assert periodic.run_due(now)["charged"] == 1
     charges = db.session.query(BillingTransaction).filter_by(session_id=session.id, minute=2).count()
     assert charges == 3  # the user's debit, the astrologer's earning, the commission: once
 
@@ -134,7 +144,7 @@ def test_a_top_up_during_a_session_waits_for_the_session_before_taking_the_walle
     )
     assert result["reached"].wait(timeout=10)
     user_wallet = wallet.wallet_of(session.user_id).id
-    assert _lock_is_free(lambda: wallet.lock_wallets(user_wallet))  # the charge can go on: no deadlock
+    assert _lock_is_free(lambda: locks.wallets(user_wallet))  # the charge can go on: no deadlock
     db.session.commit()
     thread.join(timeout=30)
     assert result.get("error") is None and result["value"] is True  # paid once the session was free
@@ -155,15 +165,58 @@ def test_ending_during_a_billing_pass_never_deadlocks(app, consult):
 
         def end(session_id=session.id, user_id=session.user_id, now=now, barrier=barrier):
             barrier.wait()
-            return consultations.end(session_id, by_user_id=user_id, now=now)
+            return lifecycle.end(session_id, by_user_id=user_id, now=now)
 
         def bill(now=now, barrier=barrier):
             barrier.wait()
-            return billing.run_due(now)
+            return periodic.run_due(now)
 
         runs = [_beside(app, end), _beside(app, bill)]
         for thread, _ in runs:
             thread.join(timeout=30)
         assert [result.get("error") for _, result in runs] == [None, None], f"attempt {attempt}"
-    report = ledger.verify()
+    report = ledger_checker.verify()
     assert report.ok, "\n".join(report.lines())
+
+
+# ---------------------------------------------------------------- the watch every test runs under (tests/lock_order.py)
+
+
+def test_the_watch_sees_the_batch_take_profiles_then_sessions_then_wallets(app, live, lock_order):
+    session, now = live
+    db.session.commit()
+    lock_order.transactions.clear()
+    charged, _ = due.charge_due(now, end=end_rules.end_for)
+    assert charged == 1
+    assert ("astrologer_profiles", "consultation_sessions", "wallets") in lock_order.transactions
+    assert db.session.query(BillingTransaction).filter_by(session_id=session.id, minute=2).count() == 3
+
+
+def test_the_watch_sees_the_per_session_path_in_the_same_order(app, live, lock_order, monkeypatch):
+    session, now = live
+    db.session.commit()
+    monkeypatch.setattr(due, "_charge_in_batches", lambda now: 0)  # the path SQLite takes
+    lock_order.transactions.clear()
+    charged, _ = due.charge_due(now, end=end_rules.end_for)
+    assert charged == 1
+    (charge,) = lock_order.transactions  # one transaction: it re-locks what it holds, then goes on in order
+    assert list(dict.fromkeys(charge)) == ["astrologer_profiles", "consultation_sessions", "wallets"]
+
+
+def test_the_watch_fails_a_lock_taken_out_of_order(app, live, lock_order):
+    session, _ = live
+    locks.wallet(wallet.wallet_of(session.user_id).id)
+    locks.astrologer_profile(session.astrologer_id)  # a profile after a wallet: the deadlock of the docstring
+    db.session.rollback()
+    assert len(lock_order.violations) == 1
+    assert "astrologer_profiles locked after wallets" in lock_order.violations[0]
+    lock_order.violations.clear()  # seen: this test is about the watch
+
+
+def test_the_watch_forgets_the_order_when_a_transaction_ends(app, live, lock_order):
+    session, _ = live
+    locks.wallet(wallet.wallet_of(session.user_id).id)
+    db.session.commit()
+    locks.astrologer_profile(session.astrologer_id)  # a new transaction may start at rank 1
+    db.session.commit()
+    assert lock_order.violations == []

@@ -11,7 +11,8 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingStatus, BillingTransaction, ConsultationSession
-from webapp.services import accounts, ledger, wallet
+from webapp.services import accounts, holds, ledger_checker, topups, wallet
+from webapp.services.billing import charges
 from webapp.services.errors import InsufficientBalance
 
 pytestmark = pytest.mark.postgres
@@ -37,13 +38,13 @@ def test_concurrent_operations_on_one_wallet_keep_the_ledger_exact(app, make_use
                 try:
                     kind = (n + round_) % 4
                     if kind == 0:  # repeated keys: 4 distinct deposits, each attempted 8 times
-                        wallet.deposit(wallet_id, "10.00", idempotency_key=f"topup:race:{n % 4}")
+                        topups.deposit(wallet_id, "10.00", idempotency_key=f"topup:race:{n % 4}")
                     elif kind == 1:  # each minute 1..16 attempted by two threads
-                        wallet.charge_minute(session_id, (n * ROUNDS + round_) % 16 + 1, commission_percent=30)
+                        charges.charge_minute(session_id, (n * ROUNDS + round_) % 16 + 1, commission_percent=30)
                     elif kind == 2:  # repeated hold keys
-                        wallet.hold(wallet_id, "7.00", idempotency_key=f"hold:race:{n % 6}")
+                        holds.hold(wallet_id, "7.00", idempotency_key=f"hold:race:{n % 6}")
                     else:  # distinct minutes
-                        wallet.charge_minute(session_id, 100 + n * ROUNDS + round_, commission_percent=30)
+                        charges.charge_minute(session_id, 100 + n * ROUNDS + round_, commission_percent=30)
                     db.session.commit()
                 except InsufficientBalance:
                     db.session.rollback()
@@ -80,5 +81,5 @@ def test_concurrent_operations_on_one_wallet_keep_the_ledger_exact(app, make_use
     assert user_wallet.available_balance >= 0 and user_wallet.held_balance >= 0
     session = db.session.get(ConsultationSession, session_id)
     assert session.billed_minutes == len([r for r in rows if r.kind == BillingKind.CHARGE])
-    report = ledger.verify()
+    report = ledger_checker.verify()
     assert report.ok, "\n".join(report.lines())

@@ -20,7 +20,9 @@ from webapp.models import (
     UserType,
     utcnow,
 )
-from webapp.services import admin, consultations, ledger, wallet
+from webapp.services import admin, ledger_checker, topups, wallet
+from webapp.services.billing import charges
+from webapp.services.consultations import lifecycle
 
 from ..conftest import AuthActions, csrf_token_from
 
@@ -43,8 +45,8 @@ def finished(consult):
     t0 = utcnow() + timedelta(seconds=1)  # after the top-up, so the ledger reads in time order
     session = consult.accept(consult.request(user, astrologer, now=t0), now=t0)
     for minute in (2, 3):
-        wallet.charge_minute(session.id, minute, commission_percent=30, now=t0 + timedelta(minutes=minute - 1))
-    consultations.end(session.id, by_user_id=user.id, now=t0 + timedelta(minutes=3))
+        charges.charge_minute(session.id, minute, commission_percent=30, now=t0 + timedelta(minutes=minute - 1))
+    lifecycle.end(session.id, by_user_id=user.id, now=t0 + timedelta(minutes=3))
     db.session.commit()
     return session, user, astrologer
 
@@ -201,7 +203,7 @@ def test_session_page_and_refunds(admin_client, finished):
     assert "Refunded (Half, the answer was cut short)" in admin_client.get(f"/admin/sessions/{session.id}").get_data(
         as_text=True
     )
-    assert ledger.verify().ok
+    assert ledger_checker.verify().ok
 
 
 def test_people_search_and_suspension_ends_open_sessions(app, admin_client, consult):
@@ -239,7 +241,7 @@ def test_approving_an_astrologer_lists_them(admin_client, client, make_astrologe
 
 def test_payout_flow(app, admin_client, finished, fund):
     _, _, astrologer = finished
-    wallet.deposit(wallet.wallet_of(astrologer.id).id, "979.00", idempotency_key="topup:test:astro")  # 21 earned + 979
+    topups.deposit(wallet.wallet_of(astrologer.id).id, "979.00", idempotency_key="topup:test:astro")  # 21 earned + 979
     db.session.commit()
     astro = app.test_client()
     AuthActions(astro).login(astrologer.email)
@@ -264,12 +266,12 @@ def test_payout_flow(app, admin_client, finished, fund):
     assert payouts[0].processed_at is not None and payouts[0].entries[0].reference_id == "UTR2026120212345"
     assert wallet.wallet_of(astrologer.id).current_balance == D("400.00")
     assert db.session.query(AuditEntry).filter_by(action="payout.approve").count() == 1
-    assert ledger.verify().ok
+    assert ledger_checker.verify().ok
 
 
 def test_rejecting_a_payout_needs_a_reason_and_returns_the_money(app, admin_client, finished):
     _, _, astrologer = finished
-    wallet.deposit(wallet.wallet_of(astrologer.id).id, "979.00", idempotency_key="topup:test:astro")
+    topups.deposit(wallet.wallet_of(astrologer.id).id, "979.00", idempotency_key="topup:test:astro")
     payout = admin.request_payout(astrologer.id, "500", payout_id=uuid.uuid4())
     db.session.commit()
     admin_client.post(f"/admin/payouts/{payout.id}/reject", data={"reason": "", "csrf_token": _token(admin_client)})

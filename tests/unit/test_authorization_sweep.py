@@ -16,7 +16,7 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db, socketio
 from webapp.models import UserType
-from webapp.services import payments, wallet
+from webapp.services import payments, payouts, wallet
 
 from ..conftest import AuthActions
 
@@ -123,7 +123,7 @@ def world(app, consult, make_user, fund, monkeypatch):
     _, checkout = payments.start_topup(user.id, "100")
     fund(astrologer, "600.00")
     payout_id = uuid.uuid4()
-    wallet.request_payout(wallet.wallet_of(astrologer.id).id, "500", payout_id=payout_id)
+    payouts.request_payout(wallet.wallet_of(astrologer.id).id, "500", payout_id=payout_id)
     db.session.commit()
     return dict(
         session_id=session.id,

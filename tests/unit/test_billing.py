@@ -8,7 +8,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingTransaction, EndReason, SessionStatus, utcnow
-from webapp.services import billing, chat, consultations, wallet
+from webapp.services import chat, locks, periodic, topups, wallet
+from webapp.services.billing import session_bar
+from webapp.services.consultations import lifecycle
 
 D = Decimal
 MINUTE = timedelta(seconds=60)
@@ -36,7 +38,7 @@ def run(consult, app, monkeypatch):
                 for person in (self.user, self.astrologer):
                     chat.connected(self.session.id, person.id, now=now)
                 db.session.commit()
-            result = billing.run_due(now)
+            result = periodic.run_due(now)
             db.session.expire_all()
             return result
 
@@ -123,8 +125,8 @@ def test_insufficient_balance_ends_at_the_boundary_never_negative(run, events):
 def test_a_top_up_mid_session_extends_it(run):
     s = run(rate="10.00", balance="55.00")
     s.walk(3)
-    wallet.deposit(wallet.wallet_of(s.user.id).id, "100.00", idempotency_key="topup:test:mid")
-    billing.note_topup(billing.lock_active_session(s.user.id), D("100.00"))
+    topups.deposit(wallet.wallet_of(s.user.id).id, "100.00", idempotency_key="topup:test:mid")
+    session_bar.note_topup(locks.active_session_of(s.user.id), D("100.00"))
     db.session.commit()
     for k in range(4, 9):
         s.at(k * MINUTE)
@@ -197,7 +199,7 @@ def test_free_first_minutes_once_per_user(run, consult):
     s.walk(3)  # minute 2 free, minutes 3 and 4 charged
     session = s.refresh()
     assert (session.free_minutes, session.billed_minutes, session.total_cost) == (2, 2, D("20.00"))
-    consultations.end(session.id, by_user_id=s.user.id, now=s.t0 + 4 * MINUTE)
+    lifecycle.end(session.id, by_user_id=s.user.id, now=s.t0 + 4 * MINUTE)
     db.session.commit()
     again = consult.accept(consult.request(s.user, s.astrologer, now=s.t0 + 5 * MINUTE), now=s.t0 + 5 * MINUTE)
     assert (again.free_minutes, again.billed_minutes) == (0, 1)  # free minutes are once per user
@@ -223,7 +225,7 @@ def test_awkward_rates_split_exactly(run, rate):
 
 def test_ended_sessions_are_never_charged(run):
     s = run()
-    consultations.end(s.session.id, by_user_id=s.user.id, now=s.t0 + timedelta(seconds=30))
+    lifecycle.end(s.session.id, by_user_id=s.user.id, now=s.t0 + timedelta(seconds=30))
     db.session.commit()
     s.walk(3)
     assert s.refresh().billed_minutes == 1

@@ -9,7 +9,8 @@ import pytest
 
 from webapp.extensions import db, socketio
 from webapp.models import Availability, SessionType
-from webapp.services import billing, calls, chat, consultations, wallet
+from webapp.services import calls, chat, periodic, wallet
+from webapp.services.consultations import lifecycle
 from webapp.services.errors import AstrologerUnavailable
 
 from ..conftest import AuthActions
@@ -54,7 +55,7 @@ def test_a_call_is_requested_at_the_call_rate_and_billed_per_minute_at_it(app, c
         chat.connected(call.id, participant, now=call.started_at + minute)
     call.astrologer_replied_at = call.started_at  # answered
     db.session.commit()
-    billing.run_due(call.started_at + minute)
+    periodic.run_due(call.started_at + minute)
     db.session.refresh(call), db.session.refresh(user_wallet)
     assert call.billed_minutes == 2 and call.total_cost == Decimal("50.00")
     assert user_wallet.available_balance == Decimal("450.00")
@@ -64,7 +65,7 @@ def test_call_requests_follow_the_call_channels_availability(consult):
     astrologer = consult.astrologer(email="chat-only@example.com", call_availability=Availability.OFFLINE)
     user = consult.user(email="caller@example.com")
     with pytest.raises(AstrologerUnavailable, match="not taking call requests"):
-        consultations.request(user.id, astrologer.id, "call")
+        lifecycle.request(user.id, astrologer.id, "call")
     db.session.rollback()
     assert consult.request(user, astrologer, "chat").session_type == SessionType.CHAT
 
@@ -116,7 +117,7 @@ def test_signals_need_an_active_call(app, call, consult):
         "call_signal", {"session_id": str(chat_session.id), "kind": "offer", "data": OFFER}, callback=True
     )
     assert ack["error"] == "not_a_call"
-    consultations.end(call.id, by_user_id=call.user_id)
+    lifecycle.end(call.id, by_user_id=call.user_id)
     db.session.commit()
     ack = user.emit("call_signal", {"session_id": str(call.id), "kind": "offer", "data": OFFER}, callback=True)
     assert ack["error"] == "session_not_active"
@@ -171,7 +172,7 @@ def _passes(session, start, until):
         for participant in (session.user_id, session.astrologer_id):
             chat.connected(session.id, participant, now=now)
         db.session.commit()
-        billing.run_due(now)
+        periodic.run_due(now)
     db.session.refresh(session)
 
 

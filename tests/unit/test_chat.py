@@ -7,7 +7,8 @@ import pytest
 
 from webapp.extensions import db, socketio
 from webapp.models import ConnectionStatus, Message, SessionParticipant, UserStatus
-from webapp.services import chat, consultations
+from webapp.services import chat
+from webapp.services.consultations import lifecycle
 
 from ..conftest import AuthActions
 
@@ -240,7 +241,7 @@ def test_bad_client_id_and_after_seq_are_refused(live):
 def test_sending_after_the_end_is_refused_but_a_resend_gets_its_message(live):
     join(live.user_socket, live.session)
     first = send(live.user_socket, live.session, "last words", client_id="last")
-    consultations.end(live.session.id, by_user_id=live.user.id)
+    lifecycle.end(live.session.id, by_user_id=live.user.id)
     db.session.commit()
     refused = send(live.user_socket, live.session, "too late")
     assert refused["ok"] is False and refused["error"] == "session_not_active"
@@ -334,7 +335,7 @@ def test_room_renders_history_and_the_transcript_downloads_after_the_end(live, a
     AuthActions(http).login("user@example.com")
     room = http.get(f"/consultations/{live.session.id}").get_data(as_text=True)
     assert "keep this" in room and 'data-live-page="room"' in room and 'data-last-seq="2"' in room
-    consultations.end(live.session.id, by_user_id=live.user.id)
+    lifecycle.end(live.session.id, by_user_id=live.user.id)
     db.session.commit()
     summary = http.get(f"/consultations/{live.session.id}").get_data(as_text=True)
     assert "Transcript" in summary and "keep this" in summary and "Download as text" in summary

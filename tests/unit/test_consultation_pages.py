@@ -9,7 +9,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Availability, ConsultationSession, SessionStatus
-from webapp.services import consultations
+from webapp.services.consultations import lifecycle
 
 from ..conftest import AuthActions, csrf_token_from
 
@@ -201,7 +201,7 @@ def test_history_pages_with_htmx(client, auth, people, consult):
     user, astrologer = people
     for _ in range(11):
         session = consult.request(user, astrologer)
-        consultations.cancel(session.id, user.id)
+        lifecycle.cancel(session.id, user.id)
         db.session.commit()
     auth.login("user@example.com")
     page = client.get("/consultations").get_data(as_text=True)
@@ -220,7 +220,7 @@ def test_birth_details_reach_the_astrologer_first(app, client, auth, people):
     assert saved.status_code == 302
     _request(client, people[1].id)
     session = db.session.query(ConsultationSession).one()
-    consultations.accept(session.id, people[1].id)
+    lifecycle.accept(session.id, people[1].id)
     db.session.commit()
     first = consultations_first_message(session.id)
     assert first == "Birth details: born 12 April 1990 at 06:30 in Madurai."

@@ -21,8 +21,9 @@ from webapp.models import (
     UserStatus,
     utcnow,
 )
-from webapp.services import billing, consultations, wallet
-from webapp.services.consultations import TRANSITIONS, Transition
+from webapp.services import periodic, refunds, topups, wallet
+from webapp.services.consultations import lifecycle, lookup, queue, ratings
+from webapp.services.consultations.lifecycle import TRANSITIONS, Transition
 from webapp.services.errors import (
     AccountSuspended,
     AlreadyInSession,
@@ -56,10 +57,10 @@ def _named(events, name):
 @pytest.mark.parametrize("status, transition", list(itertools.product(SessionStatus, Transition)))
 def test_transition_table_is_exhaustive(status, transition):
     if (status, transition) in TRANSITIONS:
-        assert consultations.next_status(status, transition) == TRANSITIONS[(status, transition)]
+        assert lifecycle.next_status(status, transition) == TRANSITIONS[(status, transition)]
     else:
         with pytest.raises(IllegalTransition):
-            consultations.next_status(status, transition)
+            lifecycle.next_status(status, transition)
 
 
 def test_the_table_is_the_design():
@@ -154,10 +155,10 @@ def test_request_refusals_write_nothing(consult, make_user, case, error):
     elif case == "bad channel":
         session_type = "video"
     if case != "insufficient balance":
-        wallet.deposit(wallet.wallet_of(user.id).id, "1000", idempotency_key=f"topup:test:{case}")
+        topups.deposit(wallet.wallet_of(user.id).id, "1000", idempotency_key=f"topup:test:{case}")
     db.session.commit()
     with pytest.raises(error):
-        consultations.request(user.id, target, session_type)
+        lifecycle.request(user.id, target, session_type)
     db.session.rollback()
     _nothing_written()
 
@@ -165,14 +166,14 @@ def test_request_refusals_write_nothing(consult, make_user, case, error):
 def test_own_account_is_refused(consult):
     astrologer = consult.astrologer()
     with pytest.raises(NotAllowed):
-        consultations.request(astrologer.id, astrologer.id, "chat")
+        lifecycle.request(astrologer.id, astrologer.id, "chat")
 
 
 def test_one_open_session_per_user(consult):
     user, first, second = consult.user(), consult.astrologer(), consult.astrologer()
     session = consult.request(user, first)
     with pytest.raises(AlreadyInSession) as refused:
-        consultations.request(user.id, second.id, "chat")
+        lifecycle.request(user.id, second.id, "chat")
     assert refused.value.details["session_id"] == str(session.id)
     db.session.rollback()
     assert db.session.query(ConsultationSession).count() == 1
@@ -183,7 +184,7 @@ def test_busy_astrologer_queues_the_request(consult):
     first, second = consult.user(), consult.user()
     consult.accept(consult.request(first, astrologer))
     queued = consult.request(second, astrologer)
-    assert queued.offered_at is None and consultations.queue_position(queued) == 1
+    assert queued.offered_at is None and queue.queue_position(queued) == 1
 
 
 # ---------------------------------------------------------------- accept
@@ -217,10 +218,10 @@ def test_accept_refusals(consult):
     user = consult.user()
     session = consult.request(user, astrologer)
     with pytest.raises(SessionNotFound):
-        consultations.accept(session.id, other.id)
+        lifecycle.accept(session.id, other.id)
     consult.accept(session)
     with pytest.raises(IllegalTransition, match="already started"):  # a double-clicked accept
-        consultations.accept(session.id, astrologer.id)
+        lifecycle.accept(session.id, astrologer.id)
     db.session.rollback()
     assert db.session.query(BillingTransaction).filter_by(kind=BillingKind.CHARGE).count() == 1
 
@@ -228,10 +229,10 @@ def test_accept_refusals(consult):
 def test_accepting_a_cancelled_request_is_refused(consult):
     astrologer, user = consult.astrologer(), consult.user()
     session = consult.request(user, astrologer)
-    consultations.cancel(session.id, user.id)
+    lifecycle.cancel(session.id, user.id)
     db.session.commit()
     with pytest.raises(IllegalTransition, match="already cancelled"):
-        consultations.accept(session.id, astrologer.id)
+        lifecycle.accept(session.id, astrologer.id)
 
 
 def test_a_queued_request_cannot_be_accepted_before_it_is_offered(consult):
@@ -239,7 +240,7 @@ def test_a_queued_request_cannot_be_accepted_before_it_is_offered(consult):
     consult.accept(consult.request(consult.user(), astrologer))
     queued = consult.request(consult.user(), astrologer)
     with pytest.raises(IllegalTransition, match="still in the queue"):
-        consultations.accept(queued.id, astrologer.id)
+        lifecycle.accept(queued.id, astrologer.id)
 
 
 def test_accept_beyond_capacity_is_refused(consult):
@@ -249,7 +250,7 @@ def test_accept_beyond_capacity_is_refused(consult):
     db.session.commit()
     consult.accept(first)
     with pytest.raises(AstrologerFull):
-        consultations.accept(second.id, astrologer.id)
+        lifecycle.accept(second.id, astrologer.id)
 
 
 # ---------------------------------------------------------------- decline, cancel, timeout
@@ -258,7 +259,7 @@ def test_accept_beyond_capacity_is_refused(consult):
 def test_decline_releases_and_tells_the_user(consult, events):
     astrologer, user = consult.astrologer(), consult.user()
     session = consult.request(user, astrologer)
-    consultations.decline(session.id, astrologer.id)
+    lifecycle.decline(session.id, astrologer.id)
     db.session.commit()
     assert session.status == SessionStatus.CANCELLED and session.end_reason == EndReason.DECLINED
     assert _balances(user) == (D("500.00"), D("500.00"), D("0.00"))
@@ -276,8 +277,8 @@ def test_cancel_while_queued_and_someone_elses_cancel(consult, events):
     user = consult.user()
     queued = consult.request(user, astrologer)
     with pytest.raises(SessionNotFound):
-        consultations.cancel(queued.id, astrologer.id)
-    consultations.cancel(queued.id, user.id)
+        lifecycle.cancel(queued.id, astrologer.id)
+    lifecycle.cancel(queued.id, user.id)
     db.session.commit()
     assert queued.status == SessionStatus.CANCELLED and _balances(user)[2] == D("0.00")
     assert [e.payload["reason"] for e in _named(events, "request_withdrawn")] == ["cancelled"]
@@ -290,16 +291,16 @@ def test_fifo_queue_with_three_users(consult, capacity):
     sessions = [consult.request(u, astrologer) for u in users]
     offered = [s.offered_at is not None for s in sessions]
     assert offered == [True] * capacity + [False] * (3 - capacity)
-    assert [consultations.queue_position(s) for s in sessions] == [0] * capacity + list(range(1, 4 - capacity))
+    assert [queue.queue_position(s) for s in sessions] == [0] * capacity + list(range(1, 4 - capacity))
     # The first is accepted and ends: its slot goes to the head of the queue.
     consult.accept(sessions[0])
-    consultations.end(sessions[0].id, by_user_id=users[0].id)
+    lifecycle.end(sessions[0].id, by_user_id=users[0].id)
     db.session.commit()
     for s in sessions:
         db.session.refresh(s)
     assert sessions[capacity].offered_at is not None
     if capacity == 1:
-        assert consultations.queue_position(sessions[2]) == 1
+        assert queue.queue_position(sessions[2]) == 1
 
 
 def test_queue_updates_carry_position_and_eta(consult, events):
@@ -310,7 +311,7 @@ def test_queue_updates_carry_position_and_eta(consult, events):
     consult.request(user, astrologer)
     update = [e for e in _named(events, "queue_update") if e.room == f"user:{user.id}"][-1]
     assert update.payload["position"] == 1
-    assert update.payload["eta_seconds"] == consultations.DEFAULT_SESSION_SECONDS  # no history yet
+    assert update.payload["eta_seconds"] == queue.DEFAULT_SESSION_SECONDS  # no history yet
 
 
 def test_unanswered_request_times_out_and_releases_the_hold(consult, events, app):
@@ -320,8 +321,8 @@ def test_unanswered_request_times_out_and_releases_the_hold(consult, events, app
     offered = consult.request(first, astrologer, now=start)
     queued = consult.request(second, astrologer, now=start)
     timeout = app.config["ACCEPT_TIMEOUT_SECONDS"]
-    assert billing.run_due(start + timedelta(seconds=timeout - 1))["expired_requests"] == 0
-    result = billing.run_due(start + timedelta(seconds=timeout))
+    assert periodic.run_due(start + timedelta(seconds=timeout - 1))["expired_requests"] == 0
+    result = periodic.run_due(start + timedelta(seconds=timeout))
     db.session.commit()
     assert result["expired_requests"] == 1
     db.session.refresh(offered), db.session.refresh(queued)
@@ -338,7 +339,7 @@ def test_queued_requests_do_not_time_out(consult, app):
     consult.accept(consult.request(consult.user(), astrologer))
     start = utcnow()
     queued = consult.request(consult.user(), astrologer, now=start)
-    billing.run_due(start + timedelta(seconds=app.config["ACCEPT_TIMEOUT_SECONDS"] * 3))
+    periodic.run_due(start + timedelta(seconds=app.config["ACCEPT_TIMEOUT_SECONDS"] * 3))
     db.session.commit()
     db.session.refresh(queued)
     assert queued.status == SessionStatus.WAITING
@@ -350,7 +351,7 @@ def test_a_channel_taken_offline_keeps_its_queue(consult):
     queued = consult.request(consult.user(), astrologer)
     astrologer.astrologer_profile.chat_availability = Availability.OFFLINE
     db.session.commit()
-    consultations.decline(first.id, astrologer.id)
+    lifecycle.decline(first.id, astrologer.id)
     db.session.commit()
     db.session.refresh(queued)
     assert queued.status == SessionStatus.WAITING and queued.offered_at is None
@@ -364,7 +365,7 @@ def test_either_side_ends(consult, events, who, reason):
     astrologer, user = consult.astrologer(), consult.user()
     session = consult.accept(consult.request(user, astrologer))
     later = session.started_at + timedelta(seconds=95)
-    consultations.end(session.id, by_user_id=(user if who == "user" else astrologer).id, now=later)
+    lifecycle.end(session.id, by_user_id=(user if who == "user" else astrologer).id, now=later)
     db.session.commit()
     assert session.status == SessionStatus.COMPLETED and session.end_reason == reason
     assert session.duration_minutes == 1 and session.next_charge_at is None  # one started minute
@@ -387,16 +388,16 @@ def test_end_refusals(consult, make_user):
     astrologer, user = consult.astrologer(), consult.user()
     session = consult.request(user, astrologer)
     with pytest.raises(IllegalTransition):
-        consultations.end(session.id, by_user_id=user.id)  # still waiting
+        lifecycle.end(session.id, by_user_id=user.id)  # still waiting
     db.session.rollback()
     consult.accept(session)
     with pytest.raises(SessionNotFound):
-        consultations.end(session.id, by_user_id=make_user().id)
+        lifecycle.end(session.id, by_user_id=make_user().id)
     db.session.rollback()
-    consultations.end(session.id, by_user_id=user.id)
+    lifecycle.end(session.id, by_user_id=user.id)
     db.session.commit()
     with pytest.raises(IllegalTransition, match="already ended"):
-        consultations.end(session.id, by_user_id=user.id)
+        lifecycle.end(session.id, by_user_id=user.id)
 
 
 # ---------------------------------------------------------------- rating
@@ -405,14 +406,14 @@ def test_end_refusals(consult, make_user):
 def _finished(consult, **astrologer_fields):
     astrologer, user = consult.astrologer(**astrologer_fields), consult.user()
     session = consult.accept(consult.request(user, astrologer))
-    consultations.end(session.id, by_user_id=user.id)
+    lifecycle.end(session.id, by_user_id=user.id)
     db.session.commit()
     return astrologer, user, session
 
 
 def test_rating_updates_the_profile_aggregates(consult):
     astrologer, user, session = _finished(consult, rating_average=D("4.00"), rating_count=3)
-    consultations.rate(session.id, user.id, 5, "  Very clear answers.  ")
+    ratings.rate(session.id, user.id, 5, "  Very clear answers.  ")
     db.session.commit()
     assert (session.astrologer_rating, session.review_text) == (D("5"), "Very clear answers.")
     profile = astrologer.astrologer_profile
@@ -423,34 +424,34 @@ def test_rating_updates_the_profile_aggregates(consult):
 def test_rating_rules(consult, make_user):
     astrologer, user, session = _finished(consult)
     with pytest.raises(NotAllowed):
-        consultations.rate(session.id, astrologer.id, 5)
+        ratings.rate(session.id, astrologer.id, 5)
     with pytest.raises(SessionNotFound):
-        consultations.rate(session.id, make_user().id, 5)
+        ratings.rate(session.id, make_user().id, 5)
     for bad in (0, 6, "5"):
         with pytest.raises(ValidationFailed):
-            consultations.rate(session.id, user.id, bad)
+            ratings.rate(session.id, user.id, bad)
     with pytest.raises(ValidationFailed):
-        consultations.rate(session.id, user.id, 4, "x" * 1001)
-    consultations.rate(session.id, user.id, 4)
+        ratings.rate(session.id, user.id, 4, "x" * 1001)
+    ratings.rate(session.id, user.id, 4)
     with pytest.raises(RatingNotAllowed, match="already rated"):
-        consultations.rate(session.id, user.id, 5)
+        ratings.rate(session.id, user.id, 5)
 
 
 def test_only_paid_finished_sessions_can_be_rated(consult):
     astrologer, user = consult.astrologer(), consult.user()
     waiting = consult.request(user, astrologer)
     with pytest.raises(RatingNotAllowed):
-        consultations.rate(waiting.id, user.id, 5)
-    consultations.cancel(waiting.id, user.id)
+        ratings.rate(waiting.id, user.id, 5)
+    lifecycle.cancel(waiting.id, user.id)
     db.session.commit()
     with pytest.raises(RatingNotAllowed):
-        consultations.rate(waiting.id, user.id, 5)
+        ratings.rate(waiting.id, user.id, 5)
     db.session.rollback()
     _, other_user, refunded = _finished(consult)
-    wallet.refund(refunded.id, number=1, reason="no reply")
+    refunds.refund(refunded.id, number=1, reason="no reply")
     db.session.commit()
     with pytest.raises(RatingNotAllowed, match="paid minute"):
-        consultations.rate(refunded.id, other_user.id, 1)
+        ratings.rate(refunded.id, other_user.id, 1)
 
 
 # ---------------------------------------------------------------- history
@@ -461,11 +462,11 @@ def test_history_pages_newest_first(consult):
     start = utcnow() - timedelta(hours=1)
     for n in range(12):
         session = consult.request(user, astrologer, now=start + timedelta(minutes=n))
-        consultations.cancel(session.id, user.id, now=start + timedelta(minutes=n, seconds=1))
+        lifecycle.cancel(session.id, user.id, now=start + timedelta(minutes=n, seconds=1))
         db.session.commit()
-    first = consultations.history(user.id)
+    first = lookup.history(user.id)
     assert len(first.sessions) == 10 and first.has_more
     assert first.sessions[0].requested_at > first.sessions[-1].requested_at
-    second = consultations.history(user.id, page=2)
+    second = lookup.history(user.id, page=2)
     assert len(second.sessions) == 2 and not second.has_more
-    assert len(consultations.history(astrologer.id, as_astrologer=True, page=1).sessions) == 10
+    assert len(lookup.history(astrologer.id, as_astrologer=True, page=1).sessions) == 10

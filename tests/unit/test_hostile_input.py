@@ -13,7 +13,8 @@ from flask_wtf import FlaskForm
 
 from webapp.extensions import db
 from webapp.models import AstrologerProfile, User, UserType
-from webapp.services import chat, consultations, user_sync
+from webapp.services import chat, user_sync
+from webapp.services.consultations import lifecycle, ratings
 
 from ..conftest import AuthActions
 from .test_authorization_sweep import EMAILS, ROUTES, world  # noqa: F401  (world is a fixture)
@@ -130,8 +131,8 @@ def test_markup_in_every_user_writable_field_is_escaped_everywhere(client, consu
     user = consult.user(email="user@example.com", name=XSS)
     session = consult.accept(consult.request(user, astrologer))
     chat.send(session.id, user.id, "c-1", XSS)
-    consultations.end(session.id, by_user_id=user.id)
-    consultations.rate(session.id, user.id, 4, XSS)
+    lifecycle.end(session.id, by_user_id=user.id)
+    ratings.rate(session.id, user.id, 4, XSS)
     user_sync.upsert({"external_id": "ext-xss", "name": XSS, "email": "xss@example.com", XSS: XSS})
     db.session.commit()
     synced = db.session.query(User).filter_by(external_id="ext-xss").one()

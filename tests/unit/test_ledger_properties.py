@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingTransaction
-from webapp.services import accounts, ledger, wallet
+from webapp.services import accounts, holds, ledger_checker, payouts, refunds, topups, wallet
+from webapp.services.billing import charges
 from webapp.services.errors import DomainError
 
 from ..conftest import empty_database
@@ -31,10 +32,10 @@ def _apply(operation, people, session):
     name, *args = operation
     if name == "deposit":
         who, amount, k = args
-        wallet.deposit(wallet.wallet_of(people[who].id).id, amount, idempotency_key=f"topup:prop:{who}:{k}")
+        topups.deposit(wallet.wallet_of(people[who].id).id, amount, idempotency_key=f"topup:prop:{who}:{k}")
     elif name == "hold":
         who, amount, k = args
-        wallet.hold(wallet.wallet_of(people[who].id).id, amount, idempotency_key=f"hold:{who}:{k}")
+        holds.hold(wallet.wallet_of(people[who].id).id, amount, idempotency_key=f"hold:{who}:{k}")
     elif name == "release":
         (k,) = args
         held = (
@@ -44,24 +45,24 @@ def _apply(operation, people, session):
             .all()
         )
         if held:
-            wallet.release(held[k % len(held)])
+            holds.release(held[k % len(held)])
     elif name == "charge":
         (minute,) = args
-        wallet.charge_minute(session.id, minute, commission_percent=30)
+        charges.charge_minute(session.id, minute, commission_percent=30)
     elif name == "refund":
         number, amount = args
-        wallet.refund(session.id, number=number, amount=amount, reason="property")
+        refunds.refund(session.id, number=number, amount=amount, reason="property")
     elif name == "payout":
         amount, k = args
-        wallet.request_payout(wallet.wallet_of(people[2].id).id, amount, payout_id=f"prop-{k}")
+        payouts.request_payout(wallet.wallet_of(people[2].id).id, amount, payout_id=f"prop-{k}")
     elif name in ("approve", "reject"):
         (k,) = args
-        payout = wallet.find_by_key(wallet.payout_key(f"prop-{k}"))
+        payout = wallet.find_by_key(payouts.payout_key(f"prop-{k}"))
         if payout is not None:
             if name == "approve":
-                wallet.approve_payout(payout.id)
+                payouts.approve_payout(payout.id)
             else:
-                wallet.reject_payout(payout.id, reason="property")
+                payouts.reject_payout(payout.id, reason="property")
 
 
 @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -77,5 +78,5 @@ def test_random_operation_sequences_keep_every_invariant(app, make_user, make_as
             db.session.commit()
         except DomainError:
             db.session.rollback()  # a refusal writes nothing
-        report = ledger.verify()
+        report = ledger_checker.verify()
         assert report.ok, f"after {operation}:\n" + "\n".join(report.lines())

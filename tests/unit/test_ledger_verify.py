@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.services import accounts, wallet
+from webapp.services import accounts, holds, payouts, refunds, wallet
+from webapp.services.billing import charges
 
 
 @pytest.fixture
@@ -16,14 +17,14 @@ def history(make_user, make_astrologer, fund, make_session):
     user, astrologer = make_user(), make_astrologer()
     fund(user, "100.00")
     fund(user, "50.00")
-    held = wallet.hold(wallet.wallet_of(user.id).id, "20.00", idempotency_key="h:1")
-    wallet.release(held)
-    wallet.hold(wallet.wallet_of(user.id).id, "10.00", idempotency_key="h:2")
+    held = holds.hold(wallet.wallet_of(user.id).id, "20.00", idempotency_key="h:1")
+    holds.release(held)
+    holds.hold(wallet.wallet_of(user.id).id, "10.00", idempotency_key="h:2")
     session = make_session(user, astrologer, rate=Decimal("12.50"))
     for minute in (1, 2, 3):
-        wallet.charge_minute(session.id, minute, commission_percent=30)
-    wallet.refund(session.id, number=1, amount="5.00", reason="test")
-    wallet.request_payout(wallet.wallet_of(astrologer.id).id, "10.00", payout_id="p-1")
+        charges.charge_minute(session.id, minute, commission_percent=30)
+    refunds.refund(session.id, number=1, amount="5.00", reason="test")
+    payouts.request_payout(wallet.wallet_of(astrologer.id).id, "10.00", payout_id="p-1")
     db.session.commit()
     return user, astrologer, session
 

@@ -19,14 +19,16 @@ from webapp.models import Availability, UserType, utcnow
 from webapp.services import (
     accounts,
     admin,
-    billing,
     chat,
-    consultations,
-    ledger,
+    ledger_checker,
     payments,
+    periodic,
+    topups,
     user_sync,
     wallet,
 )
+from webapp.services.billing import minutes
+from webapp.services.consultations import lifecycle, ratings
 
 from ..conftest import _postgres_database
 
@@ -84,7 +86,7 @@ def _history(app):
     )
     user_sync.upsert({"external_id": "ext-round", "email": "synced@example.com", "tier": "gold"})
     db.session.commit()
-    wallet.deposit(
+    topups.deposit(
         wallet.wallet_of(user.id).id, "500", idempotency_key="topup:test:round", external_transaction_id="r1"
     )
     for outcome in ("pay", "fail"):
@@ -97,9 +99,9 @@ def _history(app):
     )
 
     t0 = utcnow().replace(microsecond=0) - timedelta(hours=2)
-    minute = billing.minute_length()
-    paid = consultations.request(user.id, astrologer.id, now=t0)
-    consultations.accept(paid.id, astrologer.id, now=t0)
+    minute = minutes.minute_length()
+    paid = lifecycle.request(user.id, astrologer.id, now=t0)
+    lifecycle.accept(paid.id, astrologer.id, now=t0)
     chat.send(paid.id, astrologer.id, "a1", "Namaste, mail me at guru@example.com", now=t0 + timedelta(seconds=20))
     chat.send(paid.id, user.id, "u1", "Thank you", now=t0 + timedelta(seconds=40))
     chat.mark_read(paid.id, user.id, 10, now=t0 + timedelta(seconds=50))
@@ -107,17 +109,17 @@ def _history(app):
     for person in (user, astrologer):
         chat.connected(paid.id, person.id, now=t0 + minute)
     db.session.commit()
-    billing.run_due(now=t0 + minute)
-    consultations.end(paid.id, by_user_id=user.id, now=t0 + minute * 1.5)
-    consultations.rate(paid.id, user.id, 4, "Clear", now=t0 + minute * 2)
-    consultations.rate_user(paid.id, astrologer.id, 5, now=t0 + minute * 2)
-    cancelled = consultations.request(user.id, astrologer.id, now=t0 + minute * 3)
-    consultations.cancel(cancelled.id, user.id, now=t0 + minute * 4)
-    silent = consultations.request(user.id, astrologer.id, now=t0 + minute * 5)
-    consultations.accept(silent.id, astrologer.id, now=t0 + minute * 5)
+    periodic.run_due(now=t0 + minute)
+    lifecycle.end(paid.id, by_user_id=user.id, now=t0 + minute * 1.5)
+    ratings.rate(paid.id, user.id, 4, "Clear", now=t0 + minute * 2)
+    ratings.rate_user(paid.id, astrologer.id, 5, now=t0 + minute * 2)
+    cancelled = lifecycle.request(user.id, astrologer.id, now=t0 + minute * 3)
+    lifecycle.cancel(cancelled.id, user.id, now=t0 + minute * 4)
+    silent = lifecycle.request(user.id, astrologer.id, now=t0 + minute * 5)
+    lifecycle.accept(silent.id, astrologer.id, now=t0 + minute * 5)
     db.session.commit()
-    billing.run_due(now=t0 + minute * 5 + timedelta(seconds=app.config["NO_REPLY_SECONDS"] + 1))
-    wallet.deposit(wallet.wallet_of(astrologer.id).id, "1000", idempotency_key="topup:test:astro-round")
+    periodic.run_due(now=t0 + minute * 5 + timedelta(seconds=app.config["NO_REPLY_SECONDS"] + 1))
+    topups.deposit(wallet.wallet_of(astrologer.id).id, "1000", idempotency_key="topup:test:astro-round")
     payout = admin.request_payout(astrologer.id, "500", payout_id="00000000-0000-0000-0000-000000000001")
     boss = accounts.create_user(name="Boss", email="boss@example.com", type=UserType.ADMIN)
     admin.decide_payout(payout.id, approve=True, admin_id=boss.id, reference="UTR123")
@@ -144,7 +146,7 @@ def _same(before, after):
 
 def _clean(app):
     db.session.remove()
-    report = ledger.verify()
+    report = ledger_checker.verify()
     db.session.remove()  # no transaction left open: the migration's ALTERs would wait on its locks
     assert report.ok, "\n".join(report.lines())
 

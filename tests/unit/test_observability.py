@@ -110,7 +110,7 @@ def test_billing_passes_are_timed_and_failures_counted(app, monkeypatch):
     assert engine.run_pass(app) is not None
     assert sample("astro_billing_pass_duration_seconds_count") == passes + 1
     failures = sample("astro_billing_pass_failures_total")
-    monkeypatch.setattr("webapp.services.billing.run_due", lambda now: 1 / 0)
+    monkeypatch.setattr("webapp.services.periodic.run_due", lambda now: 1 / 0)
     logging.getLogger("webapp").disabled = True
     try:
         assert engine.run_pass(app) is None

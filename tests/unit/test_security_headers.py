@@ -67,9 +67,9 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(database_u
 
 def test_an_error_that_escapes_every_handler_is_a_plain_500_without_internals(app, client, monkeypatch):
     def broken(*args, **kwargs):
-        raise RuntimeError("secret internals at /srv/app/webapp/errors.py")
+        raise RuntimeError("secret internals at /srv/app/webapp/error_pages.py")
 
-    monkeypatch.setattr("webapp.errors.error_response", broken)  # the error page itself fails
+    monkeypatch.setattr("webapp.error_pages.error_response", broken)  # the error page itself fails
     response = client.get("/no-such-page")
     body = response.get_data(as_text=True)
     assert response.status_code == 500 and response.mimetype == "text/plain"

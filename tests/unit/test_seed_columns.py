@@ -32,15 +32,18 @@ from webapp.services import (
     accounts,
     admin,
     astrologer_profile,
-    billing,
     calls,
     chat,
-    consultations,
+    holds,
     payments,
     performance,
+    periodic,
+    topups,
     user_sync,
     wallet,
 )
+from webapp.services.billing import minutes
+from webapp.services.consultations import lifecycle, ratings
 from webapp.services.errors import AccountInactive, NotAllowed, RatingNotAllowed, ValidationFailed, WalletSuspended
 
 from ..conftest import DEMO_PASSWORD, AuthActions
@@ -71,7 +74,7 @@ def test_consultation_availability_follows_the_channels_and_the_slots(consult, p
     assert _fresh(astrologer).consultation_availability == ConsultationAvailability.AVAILABLE
     session = _active(consult, pair)
     assert _fresh(astrologer).consultation_availability == ConsultationAvailability.BUSY  # its one slot is taken
-    consultations.end(session.id, by_user_id=user.id)
+    lifecycle.end(session.id, by_user_id=user.id)
     db.session.commit()
     assert _fresh(astrologer).consultation_availability == ConsultationAvailability.AVAILABLE
     astrologer_profile.set_availability(astrologer.id, "chat", "unavailable")
@@ -152,7 +155,7 @@ def test_an_account_deactivated_upstream_is_inactive_its_wallet_suspended_and_it
     user_sync.upsert({"external_id": "m-2", "email": "m2@example.com"})
     db.session.commit()
     person = db.session.query(User).filter_by(external_id="m-2").one()
-    wallet.deposit(wallet.wallet_of(person.id).id, "200", idempotency_key="topup:test:m2")
+    topups.deposit(wallet.wallet_of(person.id).id, "200", idempotency_key="topup:test:m2")
     db.session.commit()
     session = consult.accept(consult.request(person, astrologer))
     result = _sync([{"external_id": "m-2", "email": "m2@example.com", "status": "inactive"}])[0]
@@ -188,7 +191,7 @@ def test_total_debited_follows_the_wallets_debits(consult, pair):
 def test_balance_updated_at_is_the_last_change_of_the_balance(make_user):
     person = make_user()
     at = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
-    wallet.deposit(wallet.wallet_of(person.id).id, "50", idempotency_key="topup:test:at", now=at)
+    topups.deposit(wallet.wallet_of(person.id).id, "50", idempotency_key="topup:test:at", now=at)
     db.session.commit()
     assert _fresh(person.profile).balance_updated_at == at
 
@@ -198,7 +201,7 @@ def test_a_hold_moves_no_balance_but_is_a_wallet_transaction(make_user, fund):
     fund(person, "100")
     changed = _fresh(person.profile).balance_updated_at
     at = utcnow() + timedelta(minutes=5)
-    wallet.hold(wallet.wallet_of(person.id).id, "30", idempotency_key="h:columns", now=at)
+    holds.hold(wallet.wallet_of(person.id).id, "30", idempotency_key="h:columns", now=at)
     db.session.commit()
     assert _fresh(person.profile).balance_updated_at == changed  # current did not change
     assert wallet.wallet_of(person.id).last_transaction_at == at  # but money moved (available -> held)
@@ -208,10 +211,10 @@ def test_total_and_completed_consultations_count_the_users_own(consult, pair):
     astrologer, user = pair
     session = consult.request(user, astrologer)
     assert _fresh(user.profile).total_consultations == 1
-    consultations.cancel(session.id, user.id)
+    lifecycle.cancel(session.id, user.id)
     db.session.commit()
     second = consult.accept(consult.request(user, astrologer))
-    consultations.end(second.id, by_user_id=user.id)
+    lifecycle.end(second.id, by_user_id=user.id)
     db.session.commit()
     profile = _fresh(user.profile)
     assert (profile.total_consultations, profile.completed_consultations) == (2, 1)
@@ -220,16 +223,16 @@ def test_total_and_completed_consultations_count_the_users_own(consult, pair):
 def _completed(consult, pair):
     astrologer, user = pair
     session = _active(consult, pair)
-    consultations.end(session.id, by_user_id=user.id)
+    lifecycle.end(session.id, by_user_id=user.id)
     db.session.commit()
     return session
 
 
 def test_the_astrologers_private_rating_of_the_user_counts_in_the_users_figures(consult, pair):
     astrologer, user = pair
-    consultations.rate_user(_completed(consult, pair).id, astrologer.id, 4)
+    ratings.rate_user(_completed(consult, pair).id, astrologer.id, 4)
     db.session.commit()
-    consultations.rate_user(_completed(consult, pair).id, astrologer.id, 5)
+    ratings.rate_user(_completed(consult, pair).id, astrologer.id, 5)
     db.session.commit()
     profile = _fresh(user.profile)
     assert (profile.average_rating, profile.total_ratings) == (D("4.50"), 2)
@@ -239,13 +242,13 @@ def test_the_astrologers_rating_of_a_user_is_once_by_the_astrologer_of_a_complet
     astrologer, user = pair
     session = _completed(consult, pair)
     with pytest.raises(NotAllowed):
-        consultations.rate_user(session.id, user.id, 5)  # the user cannot rate themselves
+        ratings.rate_user(session.id, user.id, 5)  # the user cannot rate themselves
     with pytest.raises(ValidationFailed):
-        consultations.rate_user(session.id, astrologer.id, 6)
-    consultations.rate_user(session.id, astrologer.id, 3)
+        ratings.rate_user(session.id, astrologer.id, 6)
+    ratings.rate_user(session.id, astrologer.id, 3)
     db.session.commit()
     with pytest.raises(RatingNotAllowed):
-        consultations.rate_user(session.id, astrologer.id, 4)
+        ratings.rate_user(session.id, astrologer.id, 4)
     db.session.rollback()
     assert (_fresh(session).user_rating, _fresh(user.profile).total_ratings) == (D("3"), 1)
 
@@ -293,7 +296,7 @@ def test_last_active_at_moves_with_the_astrologers_actions(consult, pair):
     astrologer, user = pair
     at = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
     session = consult.request(user, astrologer, now=at)
-    consultations.accept(session.id, astrologer.id, now=at + timedelta(seconds=40))
+    lifecycle.accept(session.id, astrologer.id, now=at + timedelta(seconds=40))
     db.session.commit()
     assert _fresh(astrologer.astrologer_profile).last_active_at == at + timedelta(seconds=40)
 
@@ -313,14 +316,14 @@ def test_performance_metrics_count_answers_replies_completions_and_repeat_users(
     t0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
     first = consult.accept(consult.request(regular, astrologer, now=t0), now=t0)
     chat.send(first.id, astrologer.id, "c1", "Namaste", now=t0 + timedelta(seconds=30))
-    consultations.end(first.id, by_user_id=regular.id, now=t0 + timedelta(minutes=2))
+    lifecycle.end(first.id, by_user_id=regular.id, now=t0 + timedelta(minutes=2))
     declined = consult.request(newcomer, astrologer, now=t0 + timedelta(minutes=3))
-    consultations.decline(declined.id, astrologer.id, now=t0 + timedelta(minutes=4))
+    lifecycle.decline(declined.id, astrologer.id, now=t0 + timedelta(minutes=4))
     second = consult.accept(
         consult.request(regular, astrologer, now=t0 + timedelta(minutes=5)), now=t0 + timedelta(minutes=5)
     )
     chat.send(second.id, astrologer.id, "c2", "Welcome back", now=t0 + timedelta(minutes=5, seconds=10))
-    consultations.end(second.id, by_user_id=regular.id, now=t0 + timedelta(minutes=7))
+    lifecycle.end(second.id, by_user_id=regular.id, now=t0 + timedelta(minutes=7))
     db.session.commit()
     assert _fresh(astrologer.astrologer_profile).performance_metrics == {
         "offered": 3,
@@ -340,7 +343,7 @@ def test_an_accept_timeout_counts_as_an_unanswered_offer(consult, pair):
     astrologer, user = pair
     at = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
     consult.request(user, astrologer, now=at)
-    consultations.expire_requests(now=at + timedelta(hours=1))
+    lifecycle.expire_requests(now=at + timedelta(hours=1))
     db.session.commit()
     metrics = _fresh(astrologer.astrologer_profile).performance_metrics
     assert (metrics["offered"], metrics["accepted"], metrics["acceptance_rate"]) == (1, 0, 0.0)
@@ -350,7 +353,7 @@ def test_monthly_sessions_count_this_months_completed_sessions(consult, pair):
     astrologer, user = pair
     at = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
     session = consult.accept(consult.request(user, astrologer, now=at), now=at)
-    consultations.end(session.id, by_user_id=user.id, now=at + timedelta(minutes=3))
+    lifecycle.end(session.id, by_user_id=user.id, now=at + timedelta(minutes=3))
     db.session.commit()
     profile = _fresh(astrologer.astrologer_profile)
     assert (profile.monthly_sessions, profile.monthly_period.isoformat()) == (1, "2026-12-01")
@@ -360,8 +363,8 @@ def test_monthly_rating_is_the_mean_of_this_months_ratings(consult, pair):
     astrologer, user = pair
     at = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
     session = consult.accept(consult.request(user, astrologer, now=at), now=at)
-    consultations.end(session.id, by_user_id=user.id, now=at + timedelta(minutes=3))
-    consultations.rate(session.id, user.id, 4, now=at + timedelta(minutes=4))
+    lifecycle.end(session.id, by_user_id=user.id, now=at + timedelta(minutes=3))
+    ratings.rate(session.id, user.id, 4, now=at + timedelta(minutes=4))
     db.session.commit()
     assert _fresh(astrologer.astrologer_profile).monthly_rating == D("4.00")
 
@@ -371,8 +374,8 @@ def test_a_new_month_starts_the_monthly_figures_from_its_own_sessions(app, consu
     # 31 Dec 2026 20:00 UTC is 1 Jan 2027 01:30 in Asia/Kolkata: January there, already.
     late = datetime(2026, 12, 31, 18, 0, tzinfo=UTC)
     session = consult.accept(consult.request(user, astrologer, now=late), now=late)
-    consultations.end(session.id, by_user_id=user.id, now=late + timedelta(minutes=3))
-    consultations.rate(session.id, user.id, 5, now=late + timedelta(minutes=4))
+    lifecycle.end(session.id, by_user_id=user.id, now=late + timedelta(minutes=3))
+    ratings.rate(session.id, user.id, 5, now=late + timedelta(minutes=4))
     db.session.commit()
     assert _fresh(astrologer.astrologer_profile).monthly_sessions == 1
     app.extensions.pop(performance.ROLLED_OVER, None)
@@ -394,8 +397,8 @@ def test_duration_minutes_is_the_started_minutes_at_the_end(consult, pair):
     astrologer, user = pair
     session = _active(consult, pair, now=utcnow().replace(microsecond=0) - timedelta(hours=1))
     assert session.duration_minutes is None
-    billing.run_due(now=session.started_at + billing.minute_length())  # minute 2
-    consultations.end(session.id, by_user_id=user.id, now=session.started_at + billing.minute_length() * 1.5)
+    periodic.run_due(now=session.started_at + minutes.minute_length())  # minute 2
+    lifecycle.end(session.id, by_user_id=user.id, now=session.started_at + minutes.minute_length() * 1.5)
     db.session.commit()
     assert _fresh(session).duration_minutes == 2
 
@@ -403,7 +406,7 @@ def test_duration_minutes_is_the_started_minutes_at_the_end(consult, pair):
 def test_astrologer_rating_is_the_users_rating(consult, pair):
     astrologer, user = pair
     session = _completed(consult, pair)
-    consultations.rate(session.id, user.id, 3)
+    ratings.rate(session.id, user.id, 3)
     db.session.commit()
     assert _fresh(session).astrologer_rating == D("3.00")
 
@@ -411,7 +414,7 @@ def test_astrologer_rating_is_the_users_rating(consult, pair):
 def test_session_metadata_says_how_a_session_ended(consult, pair):
     astrologer, user = pair
     session = _active(consult, pair)
-    consultations.end(session.id, by_user_id=astrologer.id)
+    lifecycle.end(session.id, by_user_id=astrologer.id)
     db.session.commit()
     assert _fresh(session).session_metadata == {"end": {"reason": "astrologer_ended", "by": "astrologer"}}
 
@@ -423,11 +426,11 @@ def test_session_metadata_keeps_the_balance_left_when_it_ran_out(consult):
     chat.send(session.id, astrologer.id, "hello", "Namaste", now=t0)
     db.session.commit()
     for minute in range(1, 6):  # 50.00 pays five minutes of 10.00; the sixth cannot be paid
-        now = t0 + billing.minute_length() * minute
+        now = t0 + minutes.minute_length() * minute
         for person in (user, astrologer):
             chat.connected(session.id, person.id, now=now)
         db.session.commit()
-        billing.run_due(now=now)
+        periodic.run_due(now=now)
     assert _fresh(session).session_metadata["end"] == {
         "reason": "insufficient_balance",
         "by": "system",
@@ -438,7 +441,7 @@ def test_session_metadata_keeps_the_balance_left_when_it_ran_out(consult):
 def test_session_metadata_keeps_the_refund_of_a_silent_astrologer(app, consult, pair):
     astrologer, user = pair
     session = _active(consult, pair)
-    billing.run_due(now=session.started_at + timedelta(seconds=app.config["NO_REPLY_SECONDS"] + 1))
+    periodic.run_due(now=session.started_at + timedelta(seconds=app.config["NO_REPLY_SECONDS"] + 1))
     end = _fresh(session).session_metadata["end"]
     assert (end["reason"], end["refunded"]) == ("astrologer_no_reply", "10.00")
 
@@ -452,7 +455,7 @@ def test_session_metadata_records_a_calls_media(consult):
     calls.media_state(session, user.id, "failed", now=at + timedelta(seconds=5))
     calls.media_state(session, user.id, "connected", now=at + timedelta(seconds=8))
     db.session.commit()
-    consultations.end(session.id, by_user_id=user.id)
+    lifecycle.end(session.id, by_user_id=user.id)
     db.session.commit()
     assert _fresh(session).session_metadata["call"] == {
         "first_connected_at": at.isoformat(),
@@ -465,7 +468,7 @@ def test_cancelled_at_is_set_when_a_request_is_cancelled(consult, pair):
     astrologer, user = pair
     session = consult.request(user, astrologer)
     at = utcnow()
-    consultations.cancel(session.id, user.id, now=at)
+    lifecycle.cancel(session.id, user.id, now=at)
     db.session.commit()
     assert _fresh(session).cancelled_at == at
 
@@ -490,7 +493,7 @@ def test_connection_status_is_reconnecting_during_the_grace_and_disconnected_aft
     db.session.commit()
     participant = chat.participant_of(session.id, user.id)
     assert participant.connection_status == ConnectionStatus.RECONNECTING
-    consultations.end(session.id, by_user_id=astrologer.id)
+    lifecycle.end(session.id, by_user_id=astrologer.id)
     db.session.commit()
     assert _fresh(participant).connection_status == ConnectionStatus.DISCONNECTED
 
@@ -581,7 +584,7 @@ def test_the_room_and_its_history_carry_the_delivery_state(app, consult, pair):
 def test_last_transaction_at_moves_with_any_money_movement(make_user, fund):
     person = make_user()
     at = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
-    wallet.deposit(wallet.wallet_of(person.id).id, "10", idempotency_key="topup:test:lt", now=at)
+    topups.deposit(wallet.wallet_of(person.id).id, "10", idempotency_key="topup:test:lt", now=at)
     db.session.commit()
     assert wallet.wallet_of(person.id).last_transaction_at == at
 
@@ -593,7 +596,7 @@ def test_a_suspended_accounts_wallet_is_suspended_and_pays_nothing(make_user, ma
     db.session.commit()
     assert wallet.wallet_of(person.id).status == WalletStatus.SUSPENDED
     with pytest.raises(WalletSuspended):
-        wallet.hold(wallet.wallet_of(person.id).id, "10", idempotency_key="h:suspended")
+        holds.hold(wallet.wallet_of(person.id).id, "10", idempotency_key="h:suspended")
     db.session.rollback()
     admin.set_user_status(person.id, UserStatus.ACTIVE, admin_id=boss.id)
     db.session.commit()

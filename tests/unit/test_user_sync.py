@@ -11,6 +11,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import AstrologerProfile, SessionStatus, SyncStatus, User, UserProfile, UserStatus, Wallet
+from webapp.services import topups
 
 SECRET = "sync-secret-for-tests"
 
@@ -141,7 +142,7 @@ def test_a_user_deleted_upstream_is_soft_deleted_and_their_session_ended(client,
     user = db.session.query(User).filter_by(external_id="ext-1").one()
     from webapp.services import wallet
 
-    wallet.deposit(wallet.wallet_of(user.id).id, "500", idempotency_key="topup:test:synced")
+    topups.deposit(wallet.wallet_of(user.id).id, "500", idempotency_key="topup:test:synced")
     db.session.commit()
     session = consult.accept(consult.request(user, consult.astrologer()))
     assert statuses(push(client, person(1, status="deleted"))) == ["updated"]

@@ -16,7 +16,8 @@ from webapp.models import (
     WalletStatus,
     WalletTransaction,
 )
-from webapp.services import accounts, ledger, wallet
+from webapp.services import accounts, amounts, holds, ledger_checker, payouts, refunds, topups, wallet
+from webapp.services.billing import charges, minutes
 from webapp.services.errors import (
     AccountSuspended,
     IdempotencyConflict,
@@ -46,7 +47,7 @@ def _rows():
 
 
 def _assert_ledger_clean():
-    report = ledger.verify()
+    report = ledger_checker.verify()
     assert report.ok, "\n".join(report.lines())
 
 
@@ -76,7 +77,7 @@ def platform(app):
 )  # fmt: skip
 def test_parse_amount_refuses_bad_amounts(value):
     with pytest.raises(InvalidAmount):
-        wallet.parse_amount(value)
+        amounts.parse_amount(value)
 
 
 @pytest.mark.parametrize(
@@ -86,12 +87,12 @@ def test_parse_amount_refuses_bad_amounts(value):
      ("12,34,567.89", D("1234567.89"))],
 )  # fmt: skip
 def test_parse_amount_accepts_paise(value, expected):
-    assert wallet.parse_amount(value) == expected
+    assert amounts.parse_amount(value) == expected
 
 
 def test_parse_amount_refuses_float():
     with pytest.raises(TypeError):
-        wallet.parse_amount(10.5)
+        amounts.parse_amount(10.5)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,7 @@ def test_parse_amount_refuses_float():
 )
 def test_topup_amount_bounds(app, value, message):
     with pytest.raises(InvalidAmount, match=message):
-        wallet.parse_topup_amount(value)
+        amounts.parse_topup_amount(value)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,7 @@ def test_topup_amount_bounds(app, value, message):
     ],
 )
 def test_split_minute_sums_exactly(rate, percent, share, commission):
-    assert wallet.split_minute(rate, percent) == (share, commission)
+    assert minutes.split_minute(rate, percent) == (share, commission)
     assert share + commission == rate
 
 
@@ -121,8 +122,8 @@ def test_split_minute_sums_exactly(rate, percent, share, commission):
 
 
 def test_deposit_credits_and_chains_an_entry(user):
-    wallet.deposit(wallet.wallet_of(user.id).id, "250.00", idempotency_key="topup:demo:a")
-    wallet.deposit(wallet.wallet_of(user.id).id, "50.50", idempotency_key="topup:demo:b")
+    topups.deposit(wallet.wallet_of(user.id).id, "250.00", idempotency_key="topup:demo:a")
+    topups.deposit(wallet.wallet_of(user.id).id, "50.50", idempotency_key="topup:demo:b")
     db.session.commit()
     assert _balances(user) == (D("300.50"), D("300.50"), D("0.00"))
     entries = db.session.query(WalletTransaction).order_by(WalletTransaction.seq).all()
@@ -140,58 +141,58 @@ def test_deposit_credits_and_chains_an_entry(user):
 
 
 def test_deposit_repeated_key_moves_no_money(user):
-    first = wallet.deposit(wallet.wallet_of(user.id).id, "100", idempotency_key="topup:demo:x")
-    again = wallet.deposit(wallet.wallet_of(user.id).id, "100", idempotency_key="topup:demo:x")
+    first = topups.deposit(wallet.wallet_of(user.id).id, "100", idempotency_key="topup:demo:x")
+    again = topups.deposit(wallet.wallet_of(user.id).id, "100", idempotency_key="topup:demo:x")
     db.session.commit()
     assert again.id == first.id
     assert _balances(user)[0] == D("100.00") and _rows() == (1, 1)
 
 
 def test_deposit_same_key_different_amount_is_a_conflict(user):
-    wallet.deposit(wallet.wallet_of(user.id).id, "100", idempotency_key="topup:demo:x")
+    topups.deposit(wallet.wallet_of(user.id).id, "100", idempotency_key="topup:demo:x")
     with pytest.raises(IdempotencyConflict):
-        wallet.deposit(wallet.wallet_of(user.id).id, "200", idempotency_key="topup:demo:x")
+        topups.deposit(wallet.wallet_of(user.id).id, "200", idempotency_key="topup:demo:x")
 
 
 def test_topup_is_pending_until_completed_once(user):
-    order = wallet.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o1")
+    order = topups.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o1")
     db.session.commit()
     assert order.status == BillingStatus.PENDING and _balances(user)[0] == D("0.00")
-    completed, changed = wallet.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
+    completed, changed = topups.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
     db.session.commit()
     assert changed and completed.status == BillingStatus.COMPLETED and completed.external_transaction_id == "p1"
     assert completed.processed_at is not None and completed.entries[0].reference_id == "p1"
-    again, changed = wallet.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
+    again, changed = topups.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
     assert not changed and again.id == order.id
     assert _balances(user)[0] == D("500.00") and _rows() == (1, 1)
     _assert_ledger_clean()
 
 
 def test_topup_refusals_change_nothing(user):
-    wallet.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o1")
+    topups.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o1")
     db.session.commit()
     with pytest.raises(PaymentMismatch):
-        wallet.complete_topup("demo", "o1", payment_id="p1", amount="5000.00")
+        topups.complete_topup("demo", "o1", payment_id="p1", amount="5000.00")
     with pytest.raises(UnknownOrder):
-        wallet.complete_topup("demo", "nope", payment_id="p1", amount="500.00")
+        topups.complete_topup("demo", "nope", payment_id="p1", amount="500.00")
     db.session.rollback()
-    wallet.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
+    topups.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
     with pytest.raises(OrderClosed):
-        wallet.complete_topup("demo", "o1", payment_id="p2", amount="500.00")  # a second payment for a paid order
+        topups.complete_topup("demo", "o1", payment_id="p2", amount="500.00")  # a second payment for a paid order
     with pytest.raises(OrderClosed):
-        wallet.fail_topup("demo", "o1", payment_id="p1")
+        topups.fail_topup("demo", "o1", payment_id="p1")
     db.session.commit()
     assert _balances(user)[0] == D("500.00")
 
 
 def test_failed_topup_moves_nothing_and_cannot_complete_later(user):
-    wallet.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o1")
-    _, changed = wallet.fail_topup("demo", "o1", payment_id="p1")
+    topups.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o1")
+    _, changed = topups.fail_topup("demo", "o1", payment_id="p1")
     assert changed
-    _, changed = wallet.fail_topup("demo", "o1", payment_id="p1")
+    _, changed = topups.fail_topup("demo", "o1", payment_id="p1")
     assert not changed
     with pytest.raises(OrderClosed):
-        wallet.complete_topup("demo", "o1", payment_id="p1", amount="500")
+        topups.complete_topup("demo", "o1", payment_id="p1", amount="500")
     db.session.commit()
     assert _balances(user)[0] == D("0.00") and _rows() == (1, 0)
 
@@ -199,11 +200,11 @@ def test_failed_topup_moves_nothing_and_cannot_complete_later(user):
 def test_frozen_wallet_or_suspended_user_cannot_start_a_topup(user):
     wallet.wallet_of(user.id).status = WalletStatus.FROZEN
     with pytest.raises(WalletFrozen, match="frozen"):
-        wallet.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o1")
+        topups.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o1")
     wallet.wallet_of(user.id).status = WalletStatus.ACTIVE
     user.status = UserStatus.SUSPENDED
     with pytest.raises(AccountSuspended):
-        wallet.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o2")
+        topups.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o2")
 
 
 # ---------------------------------------------------------------- holds
@@ -211,12 +212,12 @@ def test_frozen_wallet_or_suspended_user_cannot_start_a_topup(user):
 
 def test_hold_and_release(user, fund):
     fund(user, "100.00")
-    held = wallet.hold(wallet.wallet_of(user.id).id, "50", idempotency_key="session:s1:hold")
+    held = holds.hold(wallet.wallet_of(user.id).id, "50", idempotency_key="session:s1:hold")
     assert _balances(user) == (D("100.00"), D("50.00"), D("50.00"))
-    again = wallet.hold(wallet.wallet_of(user.id).id, "50", idempotency_key="session:s1:hold")
+    again = holds.hold(wallet.wallet_of(user.id).id, "50", idempotency_key="session:s1:hold")
     assert again.id == held.id and _balances(user)[2] == D("50.00")
-    released = wallet.release(held)
-    assert wallet.release(held).id == released.id  # released once, whatever the retries
+    released = holds.release(held)
+    assert holds.release(held).id == released.id  # released once, whatever the retries
     db.session.commit()
     assert _balances(user) == (D("100.00"), D("100.00"), D("0.00"))
     assert db.session.query(WalletTransaction).count() == 1  # holds do not touch current
@@ -227,10 +228,10 @@ def test_hold_refusals_write_nothing(user, fund):
     fund(user, "20.00")
     rows = _rows()
     with pytest.raises(InsufficientBalance, match="does not cover"):
-        wallet.hold(wallet.wallet_of(user.id).id, "20.01", idempotency_key="h1")
+        holds.hold(wallet.wallet_of(user.id).id, "20.01", idempotency_key="h1")
     wallet.wallet_of(user.id).status = WalletStatus.FROZEN
     with pytest.raises(WalletFrozen):
-        wallet.hold(wallet.wallet_of(user.id).id, "1", idempotency_key="h2")
+        holds.hold(wallet.wallet_of(user.id).id, "1", idempotency_key="h2")
     db.session.rollback()
     assert _rows() == rows and _balances(user) == (D("20.00"), D("20.00"), D("0.00"))
 
@@ -241,7 +242,7 @@ def test_hold_refusals_write_nothing(user, fund):
 def test_charge_minute_splits_between_astrologer_and_platform(user, astrologer, fund, make_session):
     fund(user, "100.00")
     session = make_session(user, astrologer, rate=D("9.99"))
-    charge = wallet.charge_minute(session.id, 1, commission_percent=30)
+    charge = charges.charge_minute(session.id, 1, commission_percent=30)
     db.session.commit()
     assert (charge.debit.amount, charge.earning.amount, charge.commission.amount) == (D("9.99"), D("6.99"), D("3.00"))
     assert charge.debit.idempotency_key == f"session:{session.id}:minute:1:debit"
@@ -267,8 +268,8 @@ def test_charge_minute_splits_between_astrologer_and_platform(user, astrologer, 
 def test_charging_a_minute_twice_moves_money_once(user, astrologer, fund, make_session):
     fund(user, "100.00")
     session = make_session(user, astrologer)
-    first = wallet.charge_minute(session.id, 1, commission_percent=30)
-    second = wallet.charge_minute(session.id, 1, commission_percent=30)
+    first = charges.charge_minute(session.id, 1, commission_percent=30)
+    second = charges.charge_minute(session.id, 1, commission_percent=30)
     db.session.commit()
     assert second.debit.id == first.debit.id and second.earning.id == first.earning.id
     db.session.refresh(session)
@@ -279,11 +280,11 @@ def test_charging_a_minute_twice_moves_money_once(user, astrologer, fund, make_s
 def test_a_minute_the_user_cannot_pay_is_refused_and_writes_nothing(user, astrologer, fund, make_session):
     fund(user, "15.00")
     session = make_session(user, astrologer, rate=D("10.00"))
-    wallet.charge_minute(session.id, 1, commission_percent=30)
+    charges.charge_minute(session.id, 1, commission_percent=30)
     db.session.commit()
     rows = _rows()
     with pytest.raises(InsufficientBalance):
-        wallet.charge_minute(session.id, 2, commission_percent=30)
+        charges.charge_minute(session.id, 2, commission_percent=30)
     db.session.rollback()
     assert _rows() == rows and _balances(user)[0] == D("5.00")
     db.session.refresh(session)
@@ -292,10 +293,10 @@ def test_a_minute_the_user_cannot_pay_is_refused_and_writes_nothing(user, astrol
 
 def test_held_money_does_not_pay_for_minutes(user, astrologer, fund, make_session):
     fund(user, "10.00")
-    wallet.hold(wallet.wallet_of(user.id).id, "5.00", idempotency_key="other-hold")
+    holds.hold(wallet.wallet_of(user.id).id, "5.00", idempotency_key="other-hold")
     session = make_session(user, astrologer, rate=D("10.00"))
     with pytest.raises(InsufficientBalance):
-        wallet.charge_minute(session.id, 1, commission_percent=30)
+        charges.charge_minute(session.id, 1, commission_percent=30)
 
 
 def test_frozen_user_wallet_cannot_be_charged(user, astrologer, fund, make_session):
@@ -304,7 +305,7 @@ def test_frozen_user_wallet_cannot_be_charged(user, astrologer, fund, make_sessi
     wallet.wallet_of(user.id).status = WalletStatus.FROZEN
     db.session.commit()
     with pytest.raises(WalletFrozen):
-        wallet.charge_minute(session.id, 1, commission_percent=30)
+        charges.charge_minute(session.id, 1, commission_percent=30)
 
 
 # ---------------------------------------------------------------- refunds
@@ -314,14 +315,14 @@ def _charged_session(user, astrologer, fund, make_session, minutes=3, rate=D("10
     fund(user, "100.00")
     session = make_session(user, astrologer, rate=rate)
     for minute in range(1, minutes + 1):
-        wallet.charge_minute(session.id, minute, commission_percent=30)
+        charges.charge_minute(session.id, minute, commission_percent=30)
     db.session.commit()
     return session
 
 
 def test_full_refund_reverses_every_leg(user, astrologer, fund, make_session):
     session = _charged_session(user, astrologer, fund, make_session)
-    result = wallet.refund(session.id, number=1, reason="astrologer never replied")
+    result = refunds.refund(session.id, number=1, reason="astrologer never replied")
     db.session.commit()
     assert result.refund.amount == D("30.00") and result.refund.idempotency_key == f"session:{session.id}:refund:1"
     assert result.astrologer_reversal.amount == D("21.00") and result.platform_reversal.amount == D("9.00")
@@ -343,10 +344,10 @@ def test_full_refund_reverses_every_leg(user, astrologer, fund, make_session):
 
 def test_partial_refunds_are_proportional_and_end_exact(user, astrologer, fund, make_session):
     session = _charged_session(user, astrologer, fund, make_session, minutes=3, rate=D("9.99"))  # 29.97 charged
-    first = wallet.refund(session.id, number=1, amount="10.00", reason="partly unhappy")
+    first = refunds.refund(session.id, number=1, amount="10.00", reason="partly unhappy")
     assert first.astrologer_reversal.amount == D("7.00")  # 10 * 20.97 / 29.97 = 6.997 -> 7.00
     assert first.platform_reversal.amount == D("3.00")
-    rest = wallet.refund(session.id, number=2, reason="rest")
+    rest = refunds.refund(session.id, number=2, reason="rest")
     db.session.commit()
     assert rest.refund.amount == D("19.97")
     assert _balances(astrologer)[0] == D("0.00") and wallet.platform_wallet().current_balance == D("0.00")
@@ -355,34 +356,34 @@ def test_partial_refunds_are_proportional_and_end_exact(user, astrologer, fund, 
 
 def test_refund_double_submit_moves_money_once(user, astrologer, fund, make_session):
     session = _charged_session(user, astrologer, fund, make_session)
-    first = wallet.refund(session.id, number=1, amount="5.00", reason="r")
-    second = wallet.refund(session.id, number=1, amount="5.00", reason="r")
+    first = refunds.refund(session.id, number=1, amount="5.00", reason="r")
+    second = refunds.refund(session.id, number=1, amount="5.00", reason="r")
     db.session.commit()
     assert second.refund.id == first.refund.id and _balances(user)[0] == D("75.00")
-    assert wallet.next_refund_number(session.id) == 2
+    assert refunds.next_refund_number(session.id) == 2
 
 
 def test_refund_refusals(user, astrologer, fund, make_session):
     session = _charged_session(user, astrologer, fund, make_session)
     with pytest.raises(RefundTooLarge, match="At most 30.00"):
-        wallet.refund(session.id, number=1, amount="30.01", reason="r")
+        refunds.refund(session.id, number=1, amount="30.01", reason="r")
     with pytest.raises(InvalidAmount):
-        wallet.refund(session.id, number=1, amount="0", reason="r")
-    wallet.refund(session.id, number=1, reason="all")
+        refunds.refund(session.id, number=1, amount="0", reason="r")
+    refunds.refund(session.id, number=1, reason="all")
     with pytest.raises(NothingToRefund):
-        wallet.refund(session.id, number=2, reason="again")
+        refunds.refund(session.id, number=2, reason="again")
     db.session.commit()
     _assert_ledger_clean()
 
 
 def test_refund_refused_when_the_astrologer_was_already_paid_out(user, astrologer, fund, make_session):
     session = _charged_session(user, astrologer, fund, make_session)
-    payout = wallet.request_payout(wallet.wallet_of(astrologer.id).id, "21.00", payout_id=uuid.uuid4())
-    wallet.approve_payout(payout.id)
+    payout = payouts.request_payout(wallet.wallet_of(astrologer.id).id, "21.00", payout_id=uuid.uuid4())
+    payouts.approve_payout(payout.id)
     db.session.commit()
     rows = _rows()
     with pytest.raises(InsufficientBalance, match="astrologer"):
-        wallet.refund(session.id, number=1, reason="late complaint")
+        refunds.refund(session.id, number=1, reason="late complaint")
     db.session.rollback()
     assert _rows() == rows
 
@@ -393,39 +394,39 @@ def test_refund_refused_when_the_astrologer_was_already_paid_out(user, astrologe
 def test_payout_request_holds_then_approval_pays_out(user, astrologer, fund, make_session):
     _charged_session(user, astrologer, fund, make_session)  # astrologer earned 21.00
     payout_id = uuid.uuid4()
-    payout = wallet.request_payout(wallet.wallet_of(astrologer.id).id, "20.00", payout_id=payout_id)
+    payout = payouts.request_payout(wallet.wallet_of(astrologer.id).id, "20.00", payout_id=payout_id)
     assert payout.idempotency_key == f"payout:{payout_id}" and payout.status == BillingStatus.PENDING
     assert _balances(astrologer) == (D("21.00"), D("1.00"), D("20.00"))
-    assert wallet.request_payout(wallet.wallet_of(astrologer.id).id, "20.00", payout_id=payout_id).id == payout.id
-    wallet.approve_payout(payout.id)
-    assert wallet.approve_payout(payout.id).status == BillingStatus.COMPLETED  # approving twice pays once
+    assert payouts.request_payout(wallet.wallet_of(astrologer.id).id, "20.00", payout_id=payout_id).id == payout.id
+    payouts.approve_payout(payout.id)
+    assert payouts.approve_payout(payout.id).status == BillingStatus.COMPLETED  # approving twice pays once
     db.session.commit()
     assert _balances(astrologer) == (D("1.00"), D("1.00"), D("0.00"))
     with pytest.raises(PayoutClosed):
-        wallet.reject_payout(payout.id, reason="too late")
+        payouts.reject_payout(payout.id, reason="too late")
     _assert_ledger_clean()
 
 
 def test_rejected_payout_returns_the_money(user, astrologer, fund, make_session):
     _charged_session(user, astrologer, fund, make_session)
-    payout = wallet.request_payout(wallet.wallet_of(astrologer.id).id, "21.00", payout_id=uuid.uuid4())
-    wallet.reject_payout(payout.id, reason="bank details missing")
+    payout = payouts.request_payout(wallet.wallet_of(astrologer.id).id, "21.00", payout_id=uuid.uuid4())
+    payouts.reject_payout(payout.id, reason="bank details missing")
     db.session.commit()
     assert payout.status == BillingStatus.CANCELLED
     assert _balances(astrologer) == (D("21.00"), D("21.00"), D("0.00"))
     with pytest.raises(PayoutClosed):
-        wallet.approve_payout(payout.id)
+        payouts.approve_payout(payout.id)
     _assert_ledger_clean()
 
 
 def test_payout_refusals(user, astrologer, fund):
     fund(user, "100.00")
     with pytest.raises(NotAllowed):
-        wallet.request_payout(wallet.wallet_of(user.id).id, "10.00", payout_id=uuid.uuid4())
+        payouts.request_payout(wallet.wallet_of(user.id).id, "10.00", payout_id=uuid.uuid4())
     with pytest.raises(InsufficientBalance):
-        wallet.request_payout(wallet.wallet_of(astrologer.id).id, "0.01", payout_id=uuid.uuid4())
+        payouts.request_payout(wallet.wallet_of(astrologer.id).id, "0.01", payout_id=uuid.uuid4())
     with pytest.raises(UnknownOrder):
-        wallet.approve_payout(fund(user, "1.00").id)  # a top-up is not a payout
+        payouts.approve_payout(fund(user, "1.00").id)  # a top-up is not a payout
 
 
 def test_platform_account_is_a_system_user_created_once(app):

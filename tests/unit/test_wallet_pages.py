@@ -7,7 +7,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingStatus, BillingTransaction, WalletStatus
-from webapp.services import ledger, wallet
+from webapp.services import holds, ledger_checker, wallet
 
 from ..conftest import csrf_token_from
 
@@ -73,7 +73,7 @@ def test_topup_through_the_demo_provider_without_javascript(client, user):
     assert "₹500.00 was added to your wallet." in page
     assert "Top-up" in page and "+₹500.00" in page
     assert _balance(user) == Decimal("500.00")
-    assert ledger.verify().ok
+    assert ledger_checker.verify().ok
 
 
 def test_topup_with_htmx_opens_the_checkout_in_place_and_refreshes_the_badge(client, user):
@@ -181,7 +181,7 @@ def test_transactions_are_paged_newest_first(client, user, fund):
 
 def test_statement_shows_balance_after_and_holds_without_one(client, user, fund):
     fund(user, "100.00")
-    wallet.hold(wallet.wallet_of(user.id).id, "30.00", idempotency_key="h1")
+    holds.hold(wallet.wallet_of(user.id).id, "30.00", idempotency_key="h1")
     db.session.commit()
     page = client.get("/wallet").get_data(as_text=True)
     assert "Held" in page and "₹70.00" in page  # available shown in the summary

@@ -109,8 +109,8 @@ class ConsultationSession(IdMixin, TimestampMixin, db.Model):
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The astrologer's private rating of the user, 1-5, once, after a completed session; admins only.
     user_rating: Mapped[Decimal | None] = mapped_column(Decimal2(3))
-    #: Facts about the session beyond its columns, by documented key (services/consultations.py
-    #: SESSION_METADATA): the channel, how it ended, a call's media outcome.
+    #: Facts about the session beyond its columns, by documented key (the docstring
+    #: of services/consultations/records.py): the channel, how it ended, a call's media outcome.
     session_metadata: Mapped[dict | None] = mapped_column(JSONType)
     #: When a request was declined, cancelled, withdrawn or timed out (status cancelled).
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

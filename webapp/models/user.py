@@ -45,7 +45,7 @@ Additions, each with its reason:
   GIN on the specializations and languages lists on PostgreSQL).
 
 Who writes what: services/accounts.py creates the rows; services/wallet.py the
-balance mirror and totals of user_profiles; services/consultations.py
+balance mirror and totals of user_profiles; services/consultations/ (records.py)
 session_status, the consultation counts and ratings; services/marketplace.py
 consultation_availability; services/performance.py last_active_at,
 performance_metrics and the monthly figures; services/user_sync.py the sync
@@ -95,7 +95,7 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     #: Argon2id PHC string; NULL when the user can only arrive by hand-off.
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Where the person is in the consultation flow; written by services/consultations.py only.
+    #: Where the person is in the consultation flow; written by services/consultations/records.py only.
     session_status: Mapped[PresenceStatus] = mapped_column(
         enum_column_type(PresenceStatus, "session_status"), nullable=False, default=PresenceStatus.IDLE
     )
@@ -169,7 +169,7 @@ class UserProfile(IdMixin, TimestampMixin, db.Model):
     birth_date: Mapped[date | None] = mapped_column(sa.Date)
     birth_time: Mapped[time | None] = mapped_column(sa.Time)
     birth_place: Mapped[str | None] = mapped_column(sa.String(200))
-    #: Consultations this person requested as the consulting user (every outcome); services/consultations.py.
+    #: Consultations this person requested as the consulting user (every outcome); services/consultations/.
     total_consultations: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     #: Of those, the ones that were accepted and ended (status completed).
     completed_consultations: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -224,7 +224,7 @@ class AstrologerProfile(IdMixin, TimestampMixin, db.Model):
     rating_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     total_sessions: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     total_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    #: Sum of earnings less reversals, INR; written by services/wallet.py.
+    #: Sum of earnings less reversals, INR; written by the charges (services/billing/) and refunds (services/refunds.py).
     total_earnings: Mapped[Decimal] = mapped_column(Money(12), nullable=False, default=Decimal("0.00"))
     #: The astrologer's last sign of work: a dashboard action, or an event of one of their sessions.
     last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

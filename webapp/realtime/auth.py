@@ -8,14 +8,10 @@ from flask_socketio import join_room
 
 from .. import metrics
 from ..extensions import socketio
-from ..services import login_sessions
+from ..services import rooms
 
 socket_users = {}  # sid -> user id, for the sockets of this process
 socket_logins = {}  # sid -> the login session it connected with (its cookie's), for the sockets of this process
-
-
-def user_room(user_id):
-    return f"user:{user_id}"
 
 
 def reload_user():
@@ -33,8 +29,8 @@ def connect(auth=None):
     """Browser -> server: refused (False) for anonymous users; joins the user's own room."""
     if not reload_user().is_authenticated:
         return False
-    join_room(user_room(current_user.id))
-    join_room(login_sessions.room(session["login_id"]))  # closed when that login session ends
+    join_room(rooms.of_user(current_user.id))
+    join_room(rooms.of_login(session["login_id"]))  # closed when that login session ends
     socket_users[request.sid] = current_user.id
     socket_logins[request.sid] = session["login_id"]
     metrics.SOCKETS.inc()

@@ -31,14 +31,17 @@ from functools import cache, wraps
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import disconnect as disconnect_socket
-from flask_socketio import join_room, leave_room, rooms
+from flask_socketio import join_room, leave_room
+from flask_socketio import rooms as joined_rooms
 from limits import parse_many
 
 from .. import metrics
 from ..extensions import db, limiter, socketio
 from ..models import SessionStatus
 from ..ratelimits import SocketWindows
-from ..services import billing, calls, chat, consultations
+from ..services import calls, chat, rooms
+from ..services.billing import session_bar
+from ..services.consultations import lookup
 from ..services.errors import DomainError, SessionNotActive, SessionNotFound, Unexpected
 from . import writer
 from .auth import reload_user, socket_logins, socket_users
@@ -122,11 +125,11 @@ def session_event(*statuses, joined=True):
                 if not isinstance(data, dict):
                     return error_ack("bad_request", "The event needs an object with a session_id.")
                 session_id = chat.parse_session_id(data.get("session_id"))
-                if joined and chat.session_room(session_id) not in rooms():
+                if joined and rooms.of_session(session_id) not in joined_rooms():
                     raise SessionNotFound("Join the consultation first.")
                 if not reload_user().is_authenticated:
                     return error_ack("unauthorized", "Log in again to continue.")
-                session = consultations.get_for_participant(session_id, current_user.id)
+                session = lookup.get_for_participant(session_id, current_user.id)
                 if session.status not in statuses:
                     raise SessionNotActive()
                 ack = handler(session, data)
@@ -152,12 +155,12 @@ def join_session(session, data):
     after_seq = data.get("after_seq") or 0
     if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
         return error_ack("bad_request", "after_seq must be a whole number.")
-    join_room(chat.session_room(session.id))
+    join_room(rooms.of_session(session.id))
     chat.connected(session.id, current_user.id)
     messages = chat.history(session.id, after_seq=after_seq)
     return {
         "ok": True,
-        "session": billing.session_state(session, current_user.id),
+        "session": session_bar.session_state(session, current_user.id),
         "messages": [chat.serialize(m) for m in messages],
         "has_more": len(messages) == chat.HISTORY_LIMIT,
         "read": chat.read_state(session.id),
@@ -204,7 +207,7 @@ def typing(session, data):
     socketio.emit(
         "typing",
         {"session_id": str(session.id), "user_id": str(current_user.id), "is_typing": bool(data.get("is_typing"))},
-        to=chat.session_room(session.id),
+        to=rooms.of_session(session.id),
         skip_sid=request.sid,
     )
     return {"ok": True}
@@ -246,7 +249,7 @@ def presence(session, data):
 @budgeted
 @session_event(*ANY_STATUS)
 def leave_session(session, data):
-    leave_room(chat.session_room(session.id))
+    leave_room(rooms.of_session(session.id))
     _mark_gone_if_last(session.id)
     return {"ok": True}
 
@@ -261,7 +264,7 @@ def call_signal(session, data):
     socketio.emit(
         "call_signal",
         {"session_id": str(session.id), "from": str(current_user.id), **signal},
-        to=chat.session_room(session.id),
+        to=rooms.of_session(session.id),
         skip_sid=request.sid,
     )
     return {"ok": True}
@@ -285,7 +288,7 @@ def disconnect(reason=None):
         windows.forget(request.sid)
     for key in [key for key in _last_signal if key[0] == request.sid]:
         del _last_signal[key]
-    sessions = [chat.parse_session_id(room.split(":", 1)[1]) for room in rooms() if room.startswith("session:")]
+    sessions = [chat.parse_session_id(session_id) for session_id in rooms.session_ids(joined_rooms())]
     if user_id is None or not sessions:
         return
     try:
@@ -299,7 +302,7 @@ def disconnect(reason=None):
 
 def _mark_gone_if_last(session_id, user_id=None):
     user_id = user_id or current_user.id
-    room = chat.session_room(session_id)
+    room = rooms.of_session(session_id)
     others = [
         sid
         for sid, _ in socketio.server.manager.get_participants("/", room)

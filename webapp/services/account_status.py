@@ -9,7 +9,8 @@ with the `deleted` status and cleared when an account comes back.
 """
 
 from ..models import EndReason, UserStatus, UserType, utcnow
-from . import accounts, consultations, login_sessions, marketplace, wallet
+from . import accounts, login_sessions, marketplace, wallet
+from .consultations import lifecycle
 
 #: Why the open sessions of an account that leaves `active` end.
 END_REASONS = {
@@ -26,7 +27,7 @@ def change(user, status, now=None):
     if user.status == status:
         return False
     if status != UserStatus.ACTIVE:
-        consultations.close_open_sessions(user, END_REASONS[status], now)
+        lifecycle.close_open_sessions(user, END_REASONS[status], now)
         login_sessions.end_all(user.id, now)
     user.status = status
     user.deleted_at = now if status == UserStatus.DELETED else None

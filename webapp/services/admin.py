@@ -15,7 +15,7 @@ from ..models import (
     UserType,
     utcnow,
 )
-from . import account_status, marketplace, notifier, wallet
+from . import account_status, amounts, marketplace, notifier, payouts, refunds, rooms, wallet
 from .errors import InvalidAmount, NotAllowed, SessionNotFound, ValidationFailed
 
 PAYOUT_MIN = Decimal("500.00")
@@ -63,8 +63,8 @@ def refund_session(session_id, *, admin_id, reason, number, amount=None, now=Non
     if session is None:
         raise SessionNotFound()
     before = {"total_cost": str(session.total_cost)}
-    repeated = wallet.find_by_key(wallet.refund_key(session_id, number)) is not None  # a double submit
-    result = wallet.refund(session_id, number=number, amount=amount, reason=reason, now=now, actor_id=admin_id)
+    repeated = wallet.find_by_key(refunds.refund_key(session_id, number)) is not None  # a double submit
+    result = refunds.refund(session_id, number=number, amount=amount, reason=reason, now=now, actor_id=admin_id)
     if not repeated:
         audit(
             admin_id,
@@ -93,7 +93,7 @@ def set_user_status(user_id, status, *, admin_id, now=None):
     before = {"status": user.status.value}
     if account_status.change(user, status, now):
         if status == UserStatus.SUSPENDED:
-            notifier.announce(db.session(), "account_suspended", {"user_id": str(user.id)}, room=f"user:{user.id}")
+            notifier.announce("account_suspended", {"user_id": str(user.id)}, room=rooms.of_user(user.id))
         audit(admin_id, "user.status", "user", user.id, before, {"status": status.value}, now)
     db.session.flush()
     return user
@@ -118,10 +118,10 @@ def approve_astrologer(astrologer_id, *, admin_id, now=None):
 
 def request_payout(astrologer_id, amount, *, payout_id, now=None):
     """An astrologer withdraws available earnings (at least PAYOUT_MIN); held until an admin decides."""
-    amount = wallet.parse_amount(amount)
+    amount = amounts.parse_amount(amount)
     if amount < PAYOUT_MIN:
         raise InvalidAmount(f"The minimum payout is INR {PAYOUT_MIN:,.2f}.")
-    return wallet.request_payout(wallet.wallet_of(astrologer_id).id, amount, payout_id=payout_id, now=now)
+    return payouts.request_payout(wallet.wallet_of(astrologer_id).id, amount, payout_id=payout_id, now=now)
 
 
 REFERENCE_MAX = 100
@@ -139,9 +139,9 @@ def decide_payout(transaction_id, *, approve, admin_id, reason=None, reference=N
         raise ValidationFailed("reference", f"Use at most {REFERENCE_MAX} characters.")
     before = {"status": payout.status.value}
     if approve:
-        payout = wallet.approve_payout(transaction_id, reference=reference, now=now, actor_id=admin_id)
+        payout = payouts.approve_payout(transaction_id, reference=reference, now=now, actor_id=admin_id)
     else:
-        payout = wallet.reject_payout(transaction_id, reason=_reason(reason), now=now, actor_id=admin_id)
+        payout = payouts.reject_payout(transaction_id, reason=_reason(reason), now=now, actor_id=admin_id)
     if before["status"] != payout.status.value:
         audit(admin_id, "payout." + ("approve" if approve else "reject"), "payout", payout.id, before,
               {"status": payout.status.value, "reason": reason, "reference": reference}, now)  # fmt: skip

@@ -9,7 +9,8 @@ RTCIceCandidateInit), with sizes bounded so the room cannot be flooded.
 
 from ..extensions import db
 from ..models import SessionType, utcnow
-from . import chat, consultations, locks
+from . import chat, locks
+from .consultations import records
 from .errors import DomainError, ValidationFailed
 
 KINDS = ("ready", "offer", "answer", "ice")
@@ -68,7 +69,7 @@ def media_state(session, user_id, state, now=None):
 
     Connected audio is the astrologer's answer (the no-reply rule reads astrologer_replied_at, as
     a first chat message does) and clears a loss; a failure starts the reconnect grace, after which
-    billing.run_due ends the session as participant_disconnected (billing._sweeps). The call's facts
+    the end rules close the session as participant_disconnected (consultations/end_rules.py). The call's facts
     (first connection, failures reported) go to session_metadata, under the session's lock.
     """
     now = now or utcnow()
@@ -84,9 +85,9 @@ def media_state(session, user_id, state, now=None):
         if session.astrologer_replied_at is None:
             session.astrologer_replied_at = now
         if not call.get("first_connected_at"):
-            consultations.note(session, "call", first_connected_at=now.isoformat())
+            records.note(session, "call", first_connected_at=now.isoformat())
     else:
-        consultations.note(session, "call", failures=int(call.get("failures") or 0) + 1)
+        records.note(session, "call", failures=int(call.get("failures") or 0) + 1)
         if participant.media_lost_at is None:
             participant.media_lost_at = now
     db.session.flush()

@@ -35,7 +35,7 @@ from ..models import (
     UserStatus,
     utcnow,
 )
-from . import locks, login_sessions, notifier, payloads
+from . import locks, login_sessions, notifier, payloads, rooms
 from .errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotFound, ValidationFailed
 
 MAX_LENGTH = 2000
@@ -109,10 +109,6 @@ def serialize(message):
     }
 
 
-def session_room(session_id):
-    return f"session:{session_id}"
-
-
 def next_seq(session_id):
     """The next seq of a session; call with the session row locked."""
     last = db.session.execute(db.select(db.func.max(Message.seq)).where(Message.session_id == session_id)).scalar()
@@ -127,7 +123,7 @@ def participant_of(session_id, user_id):
 
 
 def _announce(message):
-    notifier.announce(db.session(), "message", serialize(message), room=session_room(message.session_id))
+    notifier.announce("message", serialize(message), room=rooms.of_session(message.session_id))
 
 
 @dataclass(frozen=True)
@@ -327,7 +323,7 @@ def mark_delivered(session_id, user_id, up_to_seq, now=None):
 def _announce_receipt(name, session_id, user_id, up_to_seq, now):
     """`delivered` or `read` {session_id, user_id, up_to_seq, <name>_at} to the session's room, after commit."""
     payload = {"session_id": str(session_id), "user_id": str(user_id), "up_to_seq": up_to_seq}
-    notifier.announce(db.session(), name, {**payload, f"{name}_at": now.isoformat()}, room=session_room(session_id))
+    notifier.announce(name, {**payload, f"{name}_at": now.isoformat()}, room=rooms.of_session(session_id))
 
 
 def delivery_state(session_id):

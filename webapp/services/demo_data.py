@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from ..extensions import db
 from ..models import Availability, User, UserType, utcnow
-from . import accounts, wallet
+from . import accounts, topups
 from .marketplace import LANGUAGES, SPECIALIZATIONS
 
 DEMO_PASSWORD = "demo12345"
@@ -94,7 +94,7 @@ def seed_demo(now=None):
             language="Hindi",
             now=now,
         )
-    wallet.deposit(
+    topups.deposit(
         demo_user.wallet.id,
         DEMO_USER_FUNDS,
         idempotency_key="topup:demo:seed-demo-user",

@@ -1,13 +1,29 @@
-"""Row locks (SELECT ... FOR UPDATE), in the one order every use case follows:
-an astrologer's profile, then consultation sessions, then wallets (wallet.lock_wallets,
-in wallet-id order). Each returns the row reloaded under the lock, or None.
+"""Row locks (SELECT ... FOR UPDATE): the one place they are taken, in the one order every path follows.
 
-A use case that writes a row of that order (a charge adds to the profile's total_earnings)
-locks it in its place even when the write comes later; otherwise it would hold a session
-while waiting for a profile that someone ending that session holds (a deadlock)."""
+    1. astrologer_profiles    by astrologer id (a use case about a session takes its astrologer's
+                              profile first: ending a session writes its figures, a charge or refund
+                              its total_earnings)
+    2. consultation_sessions  by session id
+    3. wallets                in ascending wallet id
+    4. user_profiles          a user's rating figures (the astrologer's private rating of a user)
+
+A path may skip a rank but never go back to an earlier one in the same transaction: two
+transactions then never wait on each other in a cycle. A use case that writes a row of some rank
+later (a charge adds to the profile's total_earnings after the wallets) locks it in its place all
+the same; otherwise it would hold a session while waiting for a profile that someone ending that
+session holds (a deadlock). ORDER names the ranks; tests/conftest.py fails any test on PostgreSQL
+whose transactions lock out of this order, the set-based batch charge (services/billing/batch.py)
+included, whose statements are here too.
+
+The ORM helpers return rows reloaded under the lock (or None); the batch helpers return plain rows.
+"""
 
 from ..extensions import db
-from ..models import AstrologerProfile, ConsultationSession
+from ..models import OPEN_SESSION_STATUSES, AstrologerProfile, ConsultationSession, SessionStatus, UserProfile, Wallet
+from .sql_arrays import array_literal
+
+#: The tables in lock order (see the module docstring).
+ORDER = ("astrologer_profiles", "consultation_sessions", "wallets", "user_profiles")
 
 
 def _locked(query, skip_locked=False):
@@ -15,9 +31,40 @@ def _locked(query, skip_locked=False):
     return db.session.execute(query).scalar_one_or_none()
 
 
+# ---------------------------------------------------------------- 1. astrologer profiles
+
+
 def astrologer_profile(astrologer_id, skip_locked=False):
     """skip_locked: None at once when another transaction holds it."""
     return _locked(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id), skip_locked)
+
+
+def astrologer_profiles_where(condition, limit):
+    """Up to `limit` profiles matching `condition`, in astrologer-id order, skipping those another
+    transaction holds (the month's roll-over: any pass may take the rest)."""
+    query = (
+        db.select(AstrologerProfile)
+        .where(condition)
+        .order_by(AstrologerProfile.astrologer_id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return db.session.execute(query).scalars().all()
+
+
+def _astrologer_of(session_id):
+    return db.session.execute(
+        db.select(ConsultationSession.astrologer_id).filter_by(id=session_id)
+    ).scalar_one_or_none()
+
+
+def profile_of_session(session_id, skip_locked=False):
+    """The profile of the session's astrologer, locked; None if there is no such session (or it was skipped)."""
+    astrologer_id = _astrologer_of(session_id)
+    return None if astrologer_id is None else astrologer_profile(astrologer_id, skip_locked)
+
+
+# ---------------------------------------------------------------- 2. consultation sessions
 
 
 def session(session_id):
@@ -36,21 +83,121 @@ def sessions(session_ids):
     return {session.id: session for session in db.session.execute(query).scalars()}
 
 
-def _astrologer_of(session_id):
-    return db.session.execute(
-        db.select(ConsultationSession.astrologer_id).filter_by(id=session_id)
-    ).scalar_one_or_none()
-
-
-def profile_of_session(session_id, skip_locked=False):
-    """The profile of the session's astrologer, locked; None if there is no such session (or it was skipped)."""
-    astrologer_id = _astrologer_of(session_id)
-    return None if astrologer_id is None else astrologer_profile(astrologer_id, skip_locked)
-
-
 def session_and_profile(session_id):
     """(astrologer profile, session), locked in the order: profile first; (None, None) if there is no such session."""
     astrologer_id = _astrologer_of(session_id)
     if astrologer_id is None:
         return None, None
     return astrologer_profile(astrologer_id), session(session_id)
+
+
+def due_session(session_id, now):
+    """An active session whose next minute is due by `now`, locked after its astrologer's profile;
+    None when another transaction holds either (skipped, not waited for) or it is no longer due."""
+    if profile_of_session(session_id, skip_locked=True) is None:
+        return None
+    return _locked(
+        db.select(ConsultationSession).where(
+            ConsultationSession.id == session_id,
+            ConsultationSession.status == SessionStatus.ACTIVE,
+            ConsultationSession.next_charge_at <= now,
+        ),
+        skip_locked=True,
+    )
+
+
+def active_session_of(user_id):
+    """The user's active session, locked in the order (its astrologer's profile, then the session), or None.
+
+    A top-up takes it before the wallet it credits, as a charge does: otherwise the top-up would hold
+    the wallet while its chat line waits for the session that a billing pass holds while it waits for
+    the wallet (a deadlock), and the chat line's seq would be read without the session's lock.
+    """
+    session_id = db.session.execute(
+        db.select(ConsultationSession.id).where(
+            ConsultationSession.user_id == user_id, ConsultationSession.status.in_(OPEN_SESSION_STATUSES)
+        )
+    ).scalar_one_or_none()
+    if session_id is None:
+        return None
+    _, found = session_and_profile(session_id)
+    return found if found is not None and found.status == SessionStatus.ACTIVE else None
+
+
+# ---------------------------------------------------------------- 3. wallets
+
+
+def wallets(*wallet_ids):
+    """The wallets, locked in id order; a dict by id. LookupError names one that does not exist."""
+    ids = sorted(set(wallet_ids))
+    rows = db.session.execute(
+        db.select(Wallet)
+        .where(Wallet.id.in_(ids))
+        .order_by(Wallet.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalars()
+    found = {wallet.id: wallet for wallet in rows}
+    missing = set(ids) - set(found)
+    if missing:
+        raise LookupError(f"no wallet {sorted(missing)[0]}")
+    return found
+
+
+def wallet(wallet_id):
+    return wallets(wallet_id)[wallet_id]
+
+
+# ---------------------------------------------------------------- 4. user profiles
+
+
+def user_profile(user_id):
+    return _locked(db.select(UserProfile).filter_by(user_id=user_id))
+
+
+# ---------------------------------------------------------------- the set-based batch (PostgreSQL)
+
+
+def batch_profiles(astrologer_ids):
+    """Rank 1 for a batch: the astrologers' profiles, in id order, skipping those someone holds (a
+    session being ended); the ids locked, as text."""
+    return set(
+        db.session.execute(
+            db.text(
+                "SELECT astrologer_id::text FROM astrologer_profiles WHERE astrologer_id = ANY(CAST(:ids AS uuid[]))"
+                " ORDER BY astrologer_id FOR UPDATE SKIP LOCKED"
+            ),
+            {"ids": array_literal(astrologer_ids)},
+        ).scalars()
+    )
+
+
+def batch_sessions(session_ids, condition, params):
+    """Rank 2 for a batch: the sessions still matching `condition` (SQL over consultation_sessions),
+    in id order, skipping those someone holds; the columns a minute's charge reads."""
+    return db.session.execute(
+        db.text(
+            f"""
+            SELECT id::text AS id, user_id::text AS user_id, astrologer_id::text AS astrologer_id, rate_per_minute,
+                   started_at, next_charge_at, billed_minutes, free_minutes, total_cost
+            FROM consultation_sessions
+            WHERE id = ANY(CAST(:ids AS uuid[])) AND {condition}
+            ORDER BY id
+            FOR UPDATE SKIP LOCKED
+            """
+        ),
+        {**params, "ids": array_literal(session_ids)},
+    ).all()
+
+
+def batch_wallets_of(user_ids):
+    """Rank 3 for a batch: the wallets of these people, in wallet-id order (waited for: a wallet is
+    held only for a moment); {user id (text): row}."""
+    rows = db.session.execute(
+        db.text(
+            "SELECT id::text AS id, user_id::text AS user_id, current_balance, available_balance, status"
+            " FROM wallets WHERE user_id = ANY(CAST(:people AS uuid[])) ORDER BY id FOR UPDATE"
+        ),
+        {"people": array_literal(user_ids)},
+    )
+    return {row.user_id: row for row in rows}

@@ -13,15 +13,10 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import LoginSession, User, UserStatus, utcnow
-from . import notifier
+from . import notifier, rooms
 
 USER_AGENT_MAX = 200
 LIST_LIMIT = 20
-
-
-def room(login_id):
-    """The Socket.IO room of one login session's sockets."""
-    return f"login:{login_id}"
 
 
 def start(user_id, *, user_agent=None, ip_address=None, now=None):
@@ -73,7 +68,7 @@ def _revoke(query, now):
     ).scalars()
     ids = [str(login_id) for login_id in ended]
     for login_id in ids:
-        notifier.announce(db.session(), "logged_out", {"login_id": login_id}, room=room(login_id))
+        notifier.announce("logged_out", {"login_id": login_id}, room=rooms.of_login(login_id))
     return ids
 
 

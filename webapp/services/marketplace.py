@@ -239,6 +239,21 @@ def listed_astrologer(astrologer_id):
     return Profile(user, profile, *channel_statuses(profile, active), active, avatar_url)
 
 
+def similar_available(astrologer_id, limit=3):
+    """Other astrologers taking chats now who share a specialization (offered after a timeout or decline)."""
+    wanted = set(
+        db.session.execute(
+            db.select(AstrologerProfile.specializations).filter_by(astrologer_id=astrologer_id)
+        ).scalar_one_or_none()
+        or ()
+    )
+    listing = list_astrologers(ListingQuery(available=True), per_page=50)
+    picks = [
+        item for item in listing.items if item.user.id != astrologer_id and wanted & set(item.profile.specializations)
+    ]
+    return picks[:limit]
+
+
 def active_session_count(astrologer_id):
     return db.session.execute(
         db.select(db.func.count(ConsultationSession.id)).where(
@@ -349,7 +364,6 @@ def announce_availability(astrologer_id, statuses=None):
     """Broadcast an astrologer's derived (chat, call) availability on /marketplace after commit."""
     chat, call = statuses or availability(astrologer_id)
     notifier.announce(
-        db.session(),
         "availability",
         {"astrologer_id": str(astrologer_id), "status": chat, "channels": {"chat": chat, "call": call}},
         namespace=MARKETPLACE_NAMESPACE,

@@ -1,7 +1,7 @@
 """How services announce what happened, without knowing who listens.
 
-`announce()` queues an event on the current database session; the events
-are delivered to every registered sink after the transaction commits and
+`announce()` queues an event on the current database transaction (db.session);
+the events are delivered to every registered sink after the transaction commits and
 dropped if it rolls back, so no client ever hears of a change that did not
 happen. webapp/realtime registers the Socket.IO sink; tests register their
 own to capture events.
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from ..extensions import db
 
 PENDING = "astro_pending_events"
 _sinks = []
@@ -26,9 +28,9 @@ class Event:
     namespace: str = "/"
 
 
-def announce(session, name, payload, room=None, namespace="/"):
-    """Queue an event on `session` (a SQLAlchemy session); it is delivered after commit."""
-    session.info.setdefault(PENDING, []).append(Event(name, payload, room, namespace))
+def announce(name, payload, room=None, namespace="/"):
+    """Queue an event on the current transaction; it is delivered after its commit (rooms: services/rooms.py)."""
+    db.session().info.setdefault(PENDING, []).append(Event(name, payload, room, namespace))
 
 
 def add_sink(sink):

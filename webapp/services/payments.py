@@ -25,7 +25,8 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import utcnow
-from . import billing, payloads, wallet
+from . import amounts, locks, payloads, topups, wallet
+from .billing import session_bar
 from .errors import DomainError, InvalidSignature, UnknownOrder, ValidationFailed
 
 CAPTURED = "captured"
@@ -169,9 +170,9 @@ def start_topup(user_id, amount, now=None):
     """A pending top-up of `amount` for the user and the checkout to pay it: (transaction, Checkout)."""
     now = now or utcnow()
     chosen = provider()
-    amount = wallet.parse_topup_amount(amount)
+    amount = amounts.parse_topup_amount(amount)
     checkout = chosen.create_order(amount)
-    transaction = wallet.create_topup(
+    transaction = topups.create_topup(
         wallet.wallet_of(user_id).id, amount, provider=chosen.name, order_id=checkout.order_id, now=now
     )
     return transaction, checkout
@@ -185,10 +186,8 @@ def handle_webhook(provider_name, body, headers, now=None):
     now = now or utcnow()
     event = provider(provider_name).verify_webhook(body, headers, now)
     if event.status == CAPTURED:
-        session = billing.lock_active_session(
-            wallet.find_topup(provider_name, event.order_id).user_id
-        )  # before the wallet
-        transaction, changed = wallet.complete_topup(
+        session = locks.active_session_of(topups.find_topup(provider_name, event.order_id).user_id)  # before the wallet
+        transaction, changed = topups.complete_topup(
             provider_name,
             event.order_id,
             payment_id=event.payment_id,
@@ -197,14 +196,14 @@ def handle_webhook(provider_name, body, headers, now=None):
             now=now,
         )
         if changed:
-            billing.note_topup(session, transaction.amount, now)
+            session_bar.note_topup(session, transaction.amount, now)
         return transaction, changed
-    return wallet.fail_topup(provider_name, event.order_id, payment_id=event.payment_id, method=event.method, now=now)
+    return topups.fail_topup(provider_name, event.order_id, payment_id=event.payment_id, method=event.method, now=now)
 
 
 def order_for_user(provider_name, order_id, user_id):
     """The top-up behind a checkout, if it belongs to the user; UnknownOrder otherwise (no peeking)."""
-    transaction = wallet.find_topup(provider_name, order_id)
+    transaction = topups.find_topup(provider_name, order_id)
     if transaction.user_id != user_id:
         raise UnknownOrder()
     return transaction

@@ -33,6 +33,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import AstrologerProfile, ConsultationSession, SessionStatus, utcnow
+from . import locks
 
 ACTIVITY_RESOLUTION = timedelta(seconds=60)  # a dashboard view writes last_active_at at most this often
 ROLLED_OVER = "performance.rolled_over"  # app.extensions key: the month every profile has been rolled to
@@ -161,16 +162,8 @@ def roll_over(now=None):
     first, _, _ = month_of(now)
     if current_app.extensions.get(ROLLED_OVER) == first:  # this process has seen the month done
         return 0
-    stale = (
-        db.session.execute(
-            sa.select(AstrologerProfile)
-            .where(sa.or_(AstrologerProfile.monthly_period.is_(None), AstrologerProfile.monthly_period < first))
-            .order_by(AstrologerProfile.astrologer_id)
-            .limit(500)
-            .with_for_update(skip_locked=True)
-        )
-        .scalars()
-        .all()
+    stale = locks.astrologer_profiles_where(
+        sa.or_(AstrologerProfile.monthly_period.is_(None), AstrologerProfile.monthly_period < first), limit=500
     )
     for profile in stale:
         refresh_month(profile, now)

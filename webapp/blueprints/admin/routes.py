@@ -19,7 +19,7 @@ from ...models import (
     WalletTransactionType,
     utcnow,
 )
-from ...services import admin, ledger, reports, wallet
+from ...services import admin, ledger_checker, refunds, reports, wallet
 from ...services.errors import DomainError
 from ..auth.guards import role_required
 from . import bp
@@ -36,7 +36,7 @@ def index():
     today = now.date()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     month_start = day_start.replace(day=1)
-    report = ledger.verify()
+    report = ledger_checker.verify()
     return render_template(
         "admin/index.html",
         today=reports.figures(day_start),
@@ -111,7 +111,7 @@ def wallet_ledger():
 @bp.get("/ledger/verify")
 @role_required(ADMIN)
 def verify():
-    report = ledger.verify()
+    report = ledger_checker.verify()
     return render_template("admin/verify.html", report=report), 200 if report.ok else 409
 
 
@@ -121,7 +121,7 @@ def session(session_id, form=None, status=200):
     found = db.session.get(ConsultationSession, session_id)
     if found is None:
         abort(404)
-    form = form or RefundForm(number=wallet.next_refund_number(session_id), formdata=None)
+    form = form or RefundForm(number=refunds.next_refund_number(session_id), formdata=None)
     rows = reports.billing_page(ledger_filter({"session": str(session_id)}), per_page=1000)
     return render_template(
         "admin/session.html",
@@ -144,7 +144,7 @@ def refund(session_id):
                 session_id,
                 admin_id=current_user.id,
                 reason=form.reason.data,
-                number=int(form.number.data or 0) or wallet.next_refund_number(session_id),
+                number=int(form.number.data or 0) or refunds.next_refund_number(session_id),
                 amount=(form.amount.data or "").strip() or None,
             )
         except DomainError as error:

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ...services.consultations import REVIEW_MAX
+from ...services.consultations.ratings import REVIEW_MAX
 
 
 class RequestForm(FlaskForm):

@@ -9,7 +9,9 @@ from flask_login import current_user, login_required
 from ...extensions import db, htmx, limiter
 from ...models import SessionStatus, UserType
 from ...ratelimits import configured, user_or_address
-from ...services import billing, chat, consultations
+from ...services import chat, marketplace
+from ...services.billing import session_bar
+from ...services.consultations import lifecycle, lookup, queue, ratings
 from ...services.errors import (
     AlreadyInSession,
     DomainError,
@@ -23,7 +25,7 @@ from .forms import RatingForm, RequestForm, UserRatingForm
 
 def _session_or_404(session_id):
     try:
-        return consultations.get_for_participant(session_id, current_user.id)
+        return lookup.get_for_participant(session_id, current_user.id)
     except SessionNotFound:
         abort(404)
 
@@ -57,11 +59,11 @@ def create():
     except ValueError:
         abort(404)
     try:
-        session = consultations.request(current_user.id, astrologer_id, form.session_type.data or "chat")
+        session = lifecycle.request(current_user.id, astrologer_id, form.session_type.data or "chat")
     except AlreadyInSession as error:
         db.session.rollback()  # a lost race broke the transaction: read the winner in a fresh one
         if not error.details.get("session_id"):
-            open_session = consultations.open_session_of(current_user.id)
+            open_session = lookup.open_session_of(current_user.id)
             error.details["session_id"] = str(open_session.id) if open_session else None
         return _refused(error, astrologer_id)
     except DomainError as error:
@@ -78,12 +80,12 @@ def show(session_id):
     if session.status == SessionStatus.WAITING:
         if not is_user:
             return redirect(url_for("dashboard.index"))
-        position = consultations.queue_position(session)
+        position = queue.queue_position(session)
         return render_template(
             "consultations/waiting.html",
             session=session,
             position=position,
-            eta=consultations.estimated_wait_seconds(session, position),
+            eta=queue.estimated_wait_seconds(session, position),
         )
     conversation = _conversation(session)
     if session.status == SessionStatus.ACTIVE:
@@ -91,7 +93,7 @@ def show(session_id):
             "consultations/room.html",
             session=session,
             is_user=is_user,
-            state=billing.session_state(session, current_user.id),
+            state=session_bar.session_state(session, current_user.id),
             form=TopupForm(formdata=None),
             presets=PRESETS,
             **conversation,
@@ -115,7 +117,7 @@ def _summary(session, is_user, conversation, form=None, user_form=None, error=No
         and session.billed_minutes >= 1
         and session.total_cost > 0,
         can_rate_user=not is_user and completed and session.user_rating is None,
-        suggestions=consultations.similar_available(session.astrologer_id)
+        suggestions=marketplace.similar_available(session.astrologer_id)
         if is_user and session.status == SessionStatus.CANCELLED and form is None
         else [],
         error=error,
@@ -129,7 +131,7 @@ def cancel(session_id):
     if session.user_id != current_user.id:
         abort(404)
     try:
-        consultations.cancel(session_id, current_user.id)
+        lifecycle.cancel(session_id, current_user.id)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -144,7 +146,7 @@ def cancel(session_id):
 def end(session_id):
     _session_or_404(session_id)
     try:
-        consultations.end(session_id, by_user_id=current_user.id)
+        lifecycle.end(session_id, by_user_id=current_user.id)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -166,7 +168,7 @@ def rating(session_id):
     return _rated(
         session,
         form,
-        lambda stars: consultations.rate(session_id, current_user.id, stars, form.review.data),
+        lambda stars: ratings.rate(session_id, current_user.id, stars, form.review.data),
         "Thank you for your rating.",
     )
 
@@ -181,7 +183,7 @@ def user_rating(session_id):
     return _rated(
         session,
         UserRatingForm(),
-        lambda stars: consultations.rate_user(session_id, current_user.id, stars),
+        lambda stars: ratings.rate_user(session_id, current_user.id, stars),
         "Saved. Only the support team sees your rating of users.",
     )
 
@@ -254,7 +256,7 @@ def transcript(session_id):
 def history():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     as_astrologer = current_user.type == UserType.ASTROLOGER
-    sessions = consultations.history(current_user.id, as_astrologer=as_astrologer, page=page)
+    sessions = lookup.history(current_user.id, as_astrologer=as_astrologer, page=page)
     template = (
         "consultations/_history.html" if htmx and not htmx.history_restore_request else "consultations/history.html"
     )

@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from ...extensions import db, htmx
 from ...models import UserType
-from ...services import admin, astrologer_profile, consultations, marketplace, performance, wallet
+from ...services import admin, astrologer_profile, marketplace, performance, wallet
+from ...services.consultations import lifecycle, lookup, queue
 from ...services.errors import DomainError, ValidationFailed
 from ..auth.guards import role_required
 from . import bp
@@ -30,7 +31,7 @@ def _profile_panel(form=None, notice=None, status=200):
 
 def _requests_panel(notice=None, status=200):
     return render_template(
-        "dashboard/_requests.html", requests=consultations.requests_for(current_user.id), notice=notice
+        "dashboard/_requests.html", requests=queue.requests_for(current_user.id), notice=notice
     ), status
 
 
@@ -42,8 +43,8 @@ def _page(form=None, status=200):
         profile=profile,
         derived={"chat": chat, "call": call},
         form=form or ProfileForm(obj=profile),
-        requests=consultations.requests_for(current_user.id),
-        history=consultations.history(current_user.id, as_astrologer=True),
+        requests=queue.requests_for(current_user.id),
+        history=lookup.history(current_user.id, as_astrologer=True),
         wallet=wallet.wallet_of(current_user.id),
         payout_id=uuid.uuid4(),
         as_astrologer=True,
@@ -91,7 +92,7 @@ def _answer_request(decide, session_id):
 @bp.post("/requests/<uuid:session_id>/accept")
 @role_required(UserType.ASTROLOGER)
 def accept(session_id):
-    refused = _answer_request(consultations.accept, session_id)
+    refused = _answer_request(lifecycle.accept, session_id)
     if refused:
         return refused
     room = url_for("consultations.show", session_id=session_id)
@@ -103,7 +104,7 @@ def accept(session_id):
 @bp.post("/requests/<uuid:session_id>/decline")
 @role_required(UserType.ASTROLOGER)
 def decline(session_id):
-    refused = _answer_request(consultations.decline, session_id)
+    refused = _answer_request(lifecycle.decline, session_id)
     if refused:
         return refused
     message = "Request declined; the user was told and nothing was charged."
@@ -118,7 +119,7 @@ def decline(session_id):
 def sessions():
     """The astrologer's session history (paged partial for htmx)."""
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    history = consultations.history(current_user.id, as_astrologer=True, page=page)
+    history = lookup.history(current_user.id, as_astrologer=True, page=page)
     if htmx:
         return render_template(
             "consultations/_history.html", history=history, as_astrologer=True, endpoint="dashboard.sessions"

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ...services import wallet
+from ...services import amounts
 from ...services.errors import InvalidAmount
 
 PRESETS = (100, 200, 500, 1000, 2000)
@@ -13,12 +13,12 @@ PRESETS = (100, 200, 500, 1000, 2000)
 class TopupForm(FlaskForm):
     amount = StringField(
         "Amount (INR)",
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],  # grouping: wallet.parse_amount
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],  # grouping: amounts.parse_amount
         validators=[DataRequired("Enter an amount."), Length(max=16, message="That amount is too long.")],
     )
 
     def validate_amount(self, field):
         try:
-            field.parsed = wallet.parse_topup_amount(field.data)
+            field.parsed = amounts.parse_topup_amount(field.data)
         except InvalidAmount as error:
             raise ValidationError(error.message) from None

@@ -6,14 +6,14 @@ from flask_login import current_user, login_required
 
 from ...extensions import db, htmx, limiter
 from ...ratelimits import configured, user_or_address
-from ...services import payments, wallet
+from ...services import payments, statements, wallet
 from ...services.errors import DomainError
 from . import bp
 from .forms import PRESETS, TopupForm
 
 
 def _statement():
-    return wallet.statement(wallet.wallet_of(current_user.id).id, page=request.args.get("page", 1, type=int))
+    return statements.statement(wallet.wallet_of(current_user.id).id, page=request.args.get("page", 1, type=int))
 
 
 def _page(form=None, status=200):

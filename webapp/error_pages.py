@@ -1,4 +1,4 @@
-"""HTTP error pages: HTML for people, JSON for machine clients; never a bare 500, never internals.
+"""HTTP error pages (the pages; services/errors.py names the refusals): HTML for people, JSON for machine clients; never a bare 500, never internals.
 
 Every exception a view raises ends in `error_response`. Should an error handler itself fail, the
 outermost WSGI layer (LastResort) answers a plain 500 instead of letting the server print the
@@ -33,12 +33,13 @@ def wants_json():
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status, description=None, headers=None):
-    """The one place an error becomes a response, as JSON or as the error page."""
+def error_response(status, description=None, headers=None, code=None):
+    """The one place an error becomes a response, as JSON or as the error page. `code`: the JSON
+    error's name (a DomainError's; default: from the status's title)."""
     title, default_message = MESSAGES.get(status, ("Error", "The request failed."))
     message = description or default_message
     if wants_json():
-        response = jsonify({"error": title.lower().replace(" ", "_"), "message": message})
+        response = jsonify({"error": code or title.lower().replace(" ", "_"), "message": message})
     elif request_ctx.url_adapter is None:  # no site to link to (an untrusted Host): the words alone
         response = current_app.response_class(f"{title}: {message}\n", mimetype="text/plain")
     else:

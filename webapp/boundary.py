@@ -1,0 +1,104 @@
+"""Where a request's or a socket event's transaction ends: here, once, for every route and handler.
+
+HTTP: a request is one transaction. When the view has answered, the boundary commits if the
+status is below 400 and rolls back otherwise (a form sent back with its errors, a refusal, a 404:
+nothing is half-written). A DomainError a view lets through is rolled back and answered in one
+place: JSON {error, message} for machine clients, the error page with the refusal's own words for
+people, with the error's status. A view that answers a refusal its own way names that answer with
+`@refusal(respond)`: the boundary rolls back and returns respond(error, **view_args); `flash_back`
+is the common one (the refusal flashed, then a 303 back to a page).
+
+Socket.IO: `@socket_transaction` wraps a handler the same way: it commits when the handler
+returns, rolls back on any exception, and a DomainError becomes the error ack
+{ok: false, error, message}; anything else is logged and acknowledged as `internal`, without detail.
+
+Services never commit. The entry points that own several transactions say so in their docstring:
+the billing pass (services/periodic.py and services/billing/due.py), the lifecycle's end rules
+(services/consultations/end_rules.py), the chat writer (realtime/writer.py) and the user sync
+(services/user_sync.py).
+"""
+
+from functools import wraps
+
+from flask import current_app, flash, redirect, url_for
+
+from .error_pages import error_response
+from .extensions import db
+from .services.errors import DomainError, Unexpected
+
+
+def error_ack(code, message):
+    """A refused socket event's acknowledgement."""
+    return {"ok": False, "error": code, "message": message}
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+def init_app(app):
+    @app.after_request
+    def end_transaction(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.errorhandler(DomainError)
+    def refused(error):
+        db.session.rollback()
+        return error_response(error.status, error.message, code=error.code)
+
+
+def refusal(respond):
+    """Answer a DomainError of the decorated view with respond(error, **view_args), after rolling
+    its transaction back (the response's own status then decides nothing more)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except DomainError as error:
+                db.session.rollback()
+                return respond(error, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def flash_back(endpoint, **arguments):
+    """A `respond` for @refusal: the refusal's message flashed, then a 303 back to `endpoint`.
+    `arguments` map the endpoint's URL arguments to the view's (default: the view's own, by name)."""
+
+    def respond(error, **view_args):
+        flash(error.message, "error")
+        values = {name: view_args[source] for name, source in arguments.items()} if arguments else view_args
+        return redirect(url_for(endpoint, **values), code=303)
+
+    return respond
+
+
+# ---------------------------------------------------------------- Socket.IO
+
+
+def socket_transaction(handler):
+    """Commit after the handler returns, roll back on any exception; a DomainError becomes its error
+    ack, anything else the `internal` ack (logged)."""
+
+    @wraps(handler)
+    def wrapped(*args, **kwargs):
+        try:
+            ack = handler(*args, **kwargs)
+            db.session.commit()
+            return ack
+        except DomainError as error:
+            db.session.rollback()
+            return error_ack(error.code, error.message)
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("socket event %s failed", handler.__name__)
+            return error_ack(Unexpected.code, Unexpected.message)
+
+    return wrapped

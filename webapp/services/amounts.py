@@ -1,0 +1,58 @@
+"""Amounts of money as people type them and as the ledger keeps them: Decimal with two places (paise).
+
+Never a float: `parse_amount` refuses one outright. Formatting for people is the templates' job
+(webapp/templating.py `format_money`).
+"""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+
+from ..models.types import PAISE
+from .errors import InvalidAmount
+
+ZERO = Decimal("0.00")
+
+#: What a person may type: digits with at most one decimal point, grouped (if at all) exactly as
+#: India writes them (1,00,000.50) or as most of the world does (100,000.50). "100,00" is refused,
+#: not read as ten thousand.
+TYPED_AMOUNT = re.compile(r"^(?:\d+|\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})+,\d{3})(?:\.\d+)?$", re.ASCII)
+
+
+def parse_amount(value):
+    """A positive Decimal with at most 2 decimal places, or InvalidAmount. Text must be a plain or
+    correctly grouped amount (TYPED_AMOUNT); Decimal and int pass as they are."""
+    if isinstance(value, float):
+        raise TypeError("money must be Decimal or str, never float")
+    if not isinstance(value, Decimal | int):
+        text = str(value).strip()
+        if text.startswith("-") and TYPED_AMOUNT.match(text[1:]):
+            raise InvalidAmount("The amount must be more than zero.")
+        if not TYPED_AMOUNT.match(text):
+            raise InvalidAmount("Enter an amount such as 500, 1,000 or 499.50.")
+        value = text.replace(",", "")
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, ValueError):
+        raise InvalidAmount("Enter an amount such as 500 or 499.50.") from None
+    if not amount.is_finite():
+        raise InvalidAmount("Enter an amount such as 500 or 499.50.")
+    if amount <= 0:
+        raise InvalidAmount("The amount must be more than zero.")
+    if amount >= Decimal("100000000"):  # before quantize, which cannot hold a thousand digits
+        raise InvalidAmount("The amount is too large.")
+    if amount != amount.quantize(PAISE):
+        raise InvalidAmount("The amount can have at most 2 decimal places (paise).")
+    return amount.quantize(PAISE)
+
+
+def parse_topup_amount(value):
+    """A top-up amount within TOPUP_MIN..TOPUP_MAX, or InvalidAmount saying the bound."""
+    amount = parse_amount(value)
+    config = current_app.config
+    if amount < config["TOPUP_MIN"]:
+        raise InvalidAmount(f"The minimum top-up is {config['CURRENCY']} {config['TOPUP_MIN']:,.2f}.")
+    if amount > config["TOPUP_MAX"]:
+        raise InvalidAmount(f"The maximum top-up is {config['CURRENCY']} {config['TOPUP_MAX']:,.2f}.")
+    return amount

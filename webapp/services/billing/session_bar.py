@@ -1,0 +1,93 @@
+"""What participants see of billing: the session bar's state, the billing ticks after each charge,
+the low-balance warning, and a top-up heard in the chat. The balance goes to the paying user only."""
+
+from flask import current_app
+
+from ...models import utcnow
+from .. import chat, notifier, rooms, wallet
+
+
+def minutes_covered(available, rate):
+    """Whole minutes `available` pays for at `rate`."""
+    return int(available // rate) if rate > 0 else 0
+
+
+def session_state(session, viewer_id, now=None):
+    """What a participant's session bar shows; the balance only to the paying user."""
+    now = now or utcnow()
+    state = {
+        "session_id": str(session.id),
+        "status": session.status.value,
+        "session_type": session.session_type.value,
+        "rate_per_minute": str(session.rate_per_minute),
+        "started_at": session.started_at.isoformat() if session.started_at else None,
+        "ended_at": session.ended_at.isoformat() if session.ended_at else None,
+        "server_now": now.isoformat(),
+        "billed_minutes": session.billed_minutes,
+        "total_cost": str(session.total_cost),
+        "balance": None,
+        "minutes_left": None,
+    }
+    if viewer_id == session.user_id:
+        available = wallet.wallet_of(session.user_id).available_balance
+        state["balance"] = str(available)
+        state["minutes_left"] = minutes_covered(available, session.rate_per_minute)
+    return state
+
+
+TICK = ("session_id", "billed_minutes", "total_cost", "balance", "minutes_left")
+
+
+def announce_tick(session, now=None):
+    """billing_tick to both participants: the user's with their balance, the astrologer's without."""
+    for viewer in (session.user_id, session.astrologer_id):
+        state = session_state(session, viewer, now)
+        notifier.announce("billing_tick", {key: state[key] for key in TICK}, room=rooms.of_user(viewer))
+
+
+def announce_batch_tick(charge):
+    """billing_tick for a minute the set-based batch charged (a BatchCharge: no ORM session to read);
+    True when the user's balance is low enough to warn."""
+    left = minutes_covered(charge.balance, charge.rate)
+    tick = {"session_id": str(charge.session_id), "billed_minutes": charge.billed_minutes,
+            "total_cost": str(charge.total_cost)}  # fmt: skip
+    notifier.announce(
+        "billing_tick",
+        {**tick, "balance": str(charge.balance), "minutes_left": left},
+        room=rooms.of_user(charge.user_id),
+    )
+    notifier.announce(
+        "billing_tick", {**tick, "balance": None, "minutes_left": None}, room=rooms.of_user(charge.astrologer_id)
+    )
+    return left < current_app.config["LOW_BALANCE_MINUTES"]
+
+
+def warn_if_low(session, now):
+    """balance_low to the user and a line in the chat when fewer than LOW_BALANCE_MINUTES are paid for."""
+    available = wallet.wallet_of(session.user_id).available_balance
+    left = minutes_covered(available, session.rate_per_minute)
+    if left < current_app.config["LOW_BALANCE_MINUTES"]:
+        notifier.announce(
+            "balance_low",
+            {"session_id": str(session.id), "minutes_left": left, "balance": str(available)},
+            room=rooms.of_user(session.user_id),
+        )
+        chat.post_system_message(
+            session,
+            f"Low balance: {left} more minute{'s' if left != 1 else ''} can be paid. Top up to keep talking.",
+            now,
+            kind="low_balance",
+        )
+
+
+def note_topup(session, amount, now=None):
+    """A top-up completed for the user of `session` (from locks.active_session_of; None: not in a
+    session): the user hears it in the chat, and the next minute can be paid."""
+    now = now or utcnow()
+    if session is None:
+        return None
+    chat.post_system_message(
+        session, f"Top-up of {current_app.config['CURRENCY']} {amount:,.2f} received.", now, kind="topup"
+    )
+    announce_tick(session, now)
+    return session

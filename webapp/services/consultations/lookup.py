@@ -1,0 +1,51 @@
+"""Reading consultation sessions: a participant's session (never another's), a person's open
+session, and their history. Read-only."""
+
+from dataclasses import dataclass
+
+from ...extensions import db
+from ...models import OPEN_SESSION_STATUSES, ConsultationSession
+from .. import paging
+from ..errors import SessionNotFound
+
+
+def get_for_participant(session_id, user_id):
+    """The session if `user_id` takes part in it; SessionNotFound otherwise (never reveal others')."""
+    session = db.session.get(ConsultationSession, session_id)
+    if session is None or user_id not in (session.user_id, session.astrologer_id):
+        raise SessionNotFound()
+    return session
+
+
+def open_session_of(user_id):
+    """The user's waiting or active session, or None (there is at most one)."""
+    return db.session.execute(
+        db.select(ConsultationSession).where(
+            ConsultationSession.user_id == user_id, ConsultationSession.status.in_(OPEN_SESSION_STATUSES)
+        )
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    sessions: list
+    page: int
+    has_more: bool
+
+
+def history(user_id, *, as_astrologer=False, page=1, per_page=10):
+    """A person's sessions, newest first."""
+    page = paging.clamp_page(page)
+    column = ConsultationSession.astrologer_id if as_astrologer else ConsultationSession.user_id
+    rows = (
+        db.session.execute(
+            db.select(ConsultationSession)
+            .where(column == user_id)
+            .order_by(ConsultationSession.requested_at.desc(), ConsultationSession.id)
+            .limit(per_page + 1)
+            .offset(paging.offset(page, per_page))
+        )
+        .scalars()
+        .all()
+    )
+    return HistoryPage(rows[:per_page], page, len(rows) > per_page)

@@ -1,0 +1,22 @@
+"""One pass of the periodic loop (webapp/scheduler.py runs it every BILLING_POLL_SECONDS):
+expire unanswered requests, apply the end rules, charge every due minute.
+
+The lifecycle's rules (services/consultations/) and billing (services/billing/) meet here and
+nowhere else, so neither imports the other's pass. Entry point: every unit of work commits on its
+own (see billing/due.py and consultations/end_rules.py); no transaction is held across units.
+"""
+
+from ..extensions import db
+from ..models import utcnow
+from .billing import due
+from .consultations import end_rules, lifecycle
+
+
+def run_due(now=None):
+    """One pass; returns counts for logs and tests."""
+    now = now or utcnow()
+    expired = len(lifecycle.expire_requests(now))
+    db.session.commit()
+    ended = end_rules.sweep(now)
+    charged, unpaid = due.charge_due(now, end=end_rules.end_for)
+    return {"expired_requests": expired, "charged": charged, "ended": ended + unpaid}
