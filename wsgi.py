@@ -20,8 +20,8 @@ if os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet") == "eventlet":
 
 from webapp import create_app  # noqa: E402
 from webapp.concurrency import assert_cooperative_database_driver  # noqa: E402
-from webapp.engine import start_in_process  # noqa: E402
 from webapp.extensions import socketio  # noqa: E402
+from webapp.scheduler import start_in_process  # noqa: E402
 
 app = create_app()
 if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet":

@@ -22,7 +22,7 @@ FOR_UPDATE = re.compile(r"\bFOR\s+UPDATE\b", re.IGNORECASE)
 FIRST_FROM = re.compile(r"\bFROM\s+\"?(\w+)\"?", re.IGNORECASE)
 UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
 RANK = {table: rank for rank, table in enumerate(locks.ORDER)}
-_KEY = "lock_order.taken"  # connection.info: [(table, row ids)] locked so far in this transaction
+_KEY = "lock_order.taken"  # connection.info: (the watch, [(table, row ids)] locked so far in this transaction)
 
 
 def locked_table(statement):
@@ -36,7 +36,7 @@ def locked_table(statement):
 def _where_in_webapp():
     frames = [frame for frame in traceback.extract_stack() if "/webapp/" in frame.filename]
     return " <- ".join(
-        f"{frame.filename.split('/webapp/')[-1]}:{frame.lineno} {frame.name}" for frame in frames[::-1][:6]
+        f"{frame.filename.split('/webapp/')[-1]}:{frame.lineno} {frame.name}" for frame in frames[::-1][:12]
     )
 
 
@@ -67,7 +67,10 @@ class LockOrderWatch:
         if table is None:
             return
         rows = frozenset(found.replace("-", "").lower() for found in UUID.findall(str(parameters)))
-        taken = conn.info.setdefault(_KEY, [])
+        owner, taken = conn.info.get(_KEY, (None, None))
+        if owner is not self:  # none yet, or left by an earlier test's watch (its transaction ended unseen)
+            taken = []
+            conn.info[_KEY] = (self, taken)
         tables = [earlier for earlier, _ in taken]
         held = frozenset().union(*(ids for earlier, ids in taken if earlier == table))
         if table not in RANK:
@@ -81,8 +84,8 @@ class LockOrderWatch:
             self.violations.append(f"{what} (transaction: {' -> '.join(sequence)}; at {_where_in_webapp()})")
 
     def _finish(self, info):
-        taken = info.pop(_KEY, None)
-        if taken:
+        owner, taken = info.pop(_KEY, (None, None))
+        if owner is self and taken:
             with self._mutex:
                 self.transactions.append(tuple(table for table, _ in taken))
 

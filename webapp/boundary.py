@@ -22,7 +22,7 @@ from functools import wraps
 
 from flask import current_app, flash, redirect, url_for
 
-from .error_pages import error_response
+from .error_pages import abandon_transaction, error_response
 from .extensions import db
 from .services.errors import DomainError, Unexpected
 
@@ -39,14 +39,14 @@ def init_app(app):
     @app.after_request
     def end_transaction(response):
         if response.status_code < 400:
-            db.session.commit()
+            db.session.commit()  # a failure here is a 500: its handler rolls back
         else:
-            db.session.rollback()
+            abandon_transaction()  # never fails: a lost connection must not turn a 503 into a 500
         return response
 
     @app.errorhandler(DomainError)
     def refused(error):
-        db.session.rollback()
+        abandon_transaction()
         return error_response(error.status, error.message, code=error.code)
 
 
@@ -70,11 +70,16 @@ def refusal(respond):
 
 def flash_back(endpoint, **arguments):
     """A `respond` for @refusal: the refusal's message flashed, then a 303 back to `endpoint`.
-    `arguments` map the endpoint's URL arguments to the view's (default: the view's own, by name)."""
+    `arguments` map the endpoint's URL arguments to the view's; by default the endpoint gets the
+    view's arguments it takes, by name."""
 
     def respond(error, **view_args):
         flash(error.message, "error")
-        values = {name: view_args[source] for name, source in arguments.items()} if arguments else view_args
+        if arguments:
+            values = {name: view_args[source] for name, source in arguments.items()}
+        else:
+            takes = set().union(*(rule.arguments for rule in current_app.url_map.iter_rules(endpoint)))
+            values = {name: value for name, value in view_args.items() if name in takes}
         return redirect(url_for(endpoint, **values), code=303)
 
     return respond
@@ -102,3 +107,20 @@ def socket_transaction(handler):
             return error_ack(Unexpected.code, Unexpected.message)
 
     return wrapped
+
+
+def form_again(make_form, render, status=None):
+    """A `respond` for @refusal: the form rebuilt from what was sent, the refusal shown under its
+    field (ValidationFailed.field) or above the form, and render(form) answered with `status`
+    (default: the refusal's)."""
+
+    def respond(error, **view_args):
+        form = make_form()
+        field = getattr(form, getattr(error, "field", None) or "", None)
+        if field is not None:
+            field.errors = [*field.errors, error.message]
+        else:
+            form.form_errors.append(error.message)
+        return render(form), status or error.status
+
+    return respond

@@ -25,13 +25,13 @@ def register(app):
 
     @app.cli.group("billing")
     def billing_group():
-        """The billing engine."""
+        """The periodic billing pass (webapp/scheduler.py)."""
 
     @billing_group.command("run")
     @click.option("--once", is_flag=True, help="Run one pass and exit (cron, tests).")
     def billing_run_command(once):
         """Run the billing loop (set RUN_BILLING_IN_PROCESS=0 on the web processes)."""
-        from .engine import run_pass, run_until_signalled
+        from .scheduler import run_pass, run_until_signalled
 
         if once:
             click.echo(f"billing pass: {run_pass(app)}")

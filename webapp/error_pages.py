@@ -26,8 +26,12 @@ MESSAGES = {
 }
 
 
+#: Machine clients only: the sync API and the providers' webhooks always get JSON.
+JSON_PATHS = ("/api/", "/payments/webhook/")
+
+
 def wants_json():
-    if request.path.startswith("/api/"):
+    if request.path.startswith(JSON_PATHS):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
@@ -122,19 +126,19 @@ def register(app):
 
     @app.errorhandler(InternalServerError)
     def internal_error(error):
-        _abandon_transaction()
+        abandon_transaction()
         return error_response(500)
 
     @app.errorhandler(Exception)
     def unhandled_error(error):
         # The transaction may be broken (the error may be the database's): end it before anything
         # else, so neither the log line nor the error page touches it.
-        _abandon_transaction()
+        abandon_transaction()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500)
 
 
-def _abandon_transaction():
+def abandon_transaction():
     """Roll the request's transaction back, whatever state it is in; the error page may then load
     what it shows (the user's name) in a fresh one."""
     try:

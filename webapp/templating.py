@@ -1,11 +1,12 @@
-"""Jinja helpers: money formatting and what every page's shell needs to know."""
+"""Jinja helpers: money formatting, what every page's shell needs to know, and the page-or-partial
+decision of the endpoints htmx asks for a part of a page."""
 
 from decimal import Decimal
 
-from flask import current_app
+from flask import current_app, make_response, render_template
 from flask_login import current_user
 
-from .extensions import db
+from .extensions import db, htmx
 from .models import Wallet
 
 
@@ -16,6 +17,24 @@ def format_money(amount, currency=None):
     currency = currency or current_app.config["CURRENCY"]
     text = f"{Decimal(amount):,.2f}"
     return f"₹{text}" if currency == "INR" else f"{currency} {text}"
+
+
+def wants_partial():
+    """An htmx request for a part of the page. A history restore after a cache miss asks for the
+    whole page, though it comes from htmx."""
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def varies_on_htmx(response):
+    """Mark a response whose body depends on HX-Request, so no cache serves a partial for a page."""
+    response = make_response(response)
+    response.vary.add("HX-Request")
+    return response
+
+
+def page_or_partial(whole, partial, /, **context):
+    """The `partial` template for htmx, the `whole` page's otherwise (both get `context`); Vary: HX-Request."""
+    return varies_on_htmx(render_template(partial if wants_partial() else whole, **context))
 
 
 def initials(name):

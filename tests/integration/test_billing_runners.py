@@ -20,7 +20,6 @@ from webapp.models import (
 )
 from webapp.services import ledger_checker, periodic
 from webapp.services.billing import batch, due
-from webapp.services.consultations import lifecycle
 
 pytestmark = pytest.mark.postgres
 
@@ -39,9 +38,7 @@ def test_four_runners_charge_every_minute_exactly_once(app, consult, monkeypatch
     t0 = utcnow().replace(microsecond=0) - timedelta(hours=2)
     astrologers = [consult.astrologer(capacity=10, rate=Decimal("10.00")) for _ in range(SESSIONS // 10)]
     for n in range(SESSIONS):
-        session = lifecycle.request(consult.user().id, astrologers[n // 10].id, "chat", now=t0)
-        lifecycle.accept(session.id, session.astrologer_id, now=t0)
-        db.session.commit()
+        consult.accept(consult.request(consult.user(), astrologers[n // 10], now=t0), now=t0)
     db.session.execute(sa.update(ConsultationSession).values(astrologer_replied_at=t0))
     db.session.commit()
 

@@ -102,9 +102,11 @@ def test_non_admins_are_kept_out(app, make_user, finished, role, method, path):
     assert session.total_cost == D("30.00")
 
 
-def test_overview_shows_figures_check_and_chart(admin_client, finished):
-    page = admin_client.get("/admin").get_data(as_text=True)
-    assert "Ledger check: every invariant holds." in page
+def test_overview_shows_figures_chart_and_the_way_to_the_ledger_check(admin_client, finished, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(ledger_checker, "verify", lambda: pytest.fail("the overview ran the full ledger check"))
+        page = admin_client.get("/admin").get_data(as_text=True)
+    assert 'href="/admin/ledger/verify"' in page
     assert "Consultation revenue" in page and "₹30.00" in page and "<svg" in page
     assert "/admin/ledger/billing?type=charge&amp;status=completed&amp;date_from=" in page
 

@@ -125,8 +125,9 @@ def test_insufficient_balance_ends_at_the_boundary_never_negative(run, events):
 def test_a_top_up_mid_session_extends_it(run):
     s = run(rate="10.00", balance="55.00")
     s.walk(3)
+    session = locks.active_session_of(s.user.id)  # before the wallet, as the payment webhook does
     topups.deposit(wallet.wallet_of(s.user.id).id, "100.00", idempotency_key="topup:test:mid")
-    session_bar.note_topup(locks.active_session_of(s.user.id), D("100.00"))
+    session_bar.note_topup(session, D("100.00"))
     db.session.commit()
     for k in range(4, 9):
         s.at(k * MINUTE)

@@ -7,7 +7,7 @@ import pytest
 
 from webapp.extensions import db, socketio
 from webapp.models import ConnectionStatus, Message, SessionParticipant, UserStatus
-from webapp.services import chat
+from webapp.services import chat, message_text
 from webapp.services.consultations import lifecycle
 
 from ..conftest import AuthActions
@@ -361,7 +361,7 @@ def test_topup_during_a_session_is_said_in_the_chat(live, app):
 
 
 def test_mask_function_directly():
-    assert chat.mask("plain words, no contacts") == "plain words, no contacts"
+    assert message_text.mask("plain words, no contacts") == "plain words, no contacts"
 
 
 def test_a_batch_keeps_each_sessions_order_and_refuses_each_bad_draft_on_its_own(live, app, consult):

@@ -465,8 +465,8 @@ def test_history_pages_newest_first(consult):
         lifecycle.cancel(session.id, user.id, now=start + timedelta(minutes=n, seconds=1))
         db.session.commit()
     first = lookup.history(user.id)
-    assert len(first.sessions) == 10 and first.has_more
-    assert first.sessions[0].requested_at > first.sessions[-1].requested_at
+    assert len(first.items) == 10 and first.has_more
+    assert first.items[0].requested_at > first.items[-1].requested_at
     second = lookup.history(user.id, page=2)
-    assert len(second.sessions) == 2 and not second.has_more
-    assert len(lookup.history(astrologer.id, as_astrologer=True, page=1).sessions) == 10
+    assert len(second.items) == 2 and not second.has_more
+    assert len(lookup.history(astrologer.id, as_astrologer=True, page=1).items) == 10

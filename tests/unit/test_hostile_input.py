@@ -131,6 +131,7 @@ def test_markup_in_every_user_writable_field_is_escaped_everywhere(client, consu
     user = consult.user(email="user@example.com", name=XSS)
     session = consult.accept(consult.request(user, astrologer))
     chat.send(session.id, user.id, "c-1", XSS)
+    db.session.commit()  # each use case its own transaction, as in production
     lifecycle.end(session.id, by_user_id=user.id)
     ratings.rate(session.id, user.id, 4, XSS)
     user_sync.upsert({"external_id": "ext-xss", "name": XSS, "email": "xss@example.com", XSS: XSS})

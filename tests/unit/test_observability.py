@@ -7,7 +7,7 @@ import logging
 import pytest
 from prometheus_client import REGISTRY
 
-from webapp import engine
+from webapp import scheduler
 from webapp.extensions import socketio
 
 from .test_chat import join, live, send  # noqa: F401  (live is a fixture)
@@ -107,13 +107,13 @@ def test_settled_topups_are_counted_by_outcome(client, user):  # noqa: F811
 
 def test_billing_passes_are_timed_and_failures_counted(app, monkeypatch):
     passes = sample("astro_billing_pass_duration_seconds_count")
-    assert engine.run_pass(app) is not None
+    assert scheduler.run_pass(app) is not None
     assert sample("astro_billing_pass_duration_seconds_count") == passes + 1
     failures = sample("astro_billing_pass_failures_total")
     monkeypatch.setattr("webapp.services.periodic.run_due", lambda now: 1 / 0)
     logging.getLogger("webapp").disabled = True
     try:
-        assert engine.run_pass(app) is None
+        assert scheduler.run_pass(app) is None
     finally:
         logging.getLogger("webapp").disabled = False
     assert sample("astro_billing_pass_failures_total") == failures + 1

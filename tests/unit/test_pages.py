@@ -2,7 +2,9 @@
 
 import re
 
-from ..conftest import csrf_token_from
+from webapp.models import UserType
+
+from ..conftest import AuthActions, csrf_token_from
 
 
 def test_home_goes_to_the_astrologer_listing(client):
@@ -66,3 +68,24 @@ def test_oversized_page_number_shows_the_last_page(client, make_astrologer):
     make_astrologer(name="Only One")
     response = client.get("/astrologers?page=999")
     assert response.status_code == 200 and "Only One" in response.get_data(as_text=True)
+
+
+def test_every_endpoint_that_answers_page_or_partial_varies_on_hx_request(app, make_user, make_astrologer):
+    """A cache (the browser's back button, a proxy) must never serve the partial for the page."""
+    astrologer = make_astrologer(email="stars@example.com")
+    make_user(email="asha@example.com")
+    make_user(email="boss@example.com", type=UserType.ADMIN)
+    asked = {
+        None: ["/astrologers", f"/astrologers/{astrologer.id}?reviews_page=1"],
+        "asha@example.com": ["/consultations", "/wallet/transactions"],
+        "stars@example.com": ["/dashboard/sessions"],
+        "boss@example.com": ["/admin/ledger/billing", "/admin/ledger/wallet", "/admin/users"],
+    }
+    for who, urls in asked.items():
+        client = app.test_client()
+        if who:
+            AuthActions(client).login(who)
+        for url in urls:
+            response = client.get(url, headers={"HX-Request": "true"})
+            assert response.status_code == 200, url
+            assert "HX-Request" in response.headers.get("Vary", ""), url

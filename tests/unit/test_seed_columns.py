@@ -316,6 +316,7 @@ def test_performance_metrics_count_answers_replies_completions_and_repeat_users(
     t0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
     first = consult.accept(consult.request(regular, astrologer, now=t0), now=t0)
     chat.send(first.id, astrologer.id, "c1", "Namaste", now=t0 + timedelta(seconds=30))
+    db.session.commit()  # each use case its own transaction, as in production
     lifecycle.end(first.id, by_user_id=regular.id, now=t0 + timedelta(minutes=2))
     declined = consult.request(newcomer, astrologer, now=t0 + timedelta(minutes=3))
     lifecycle.decline(declined.id, astrologer.id, now=t0 + timedelta(minutes=4))
@@ -323,6 +324,7 @@ def test_performance_metrics_count_answers_replies_completions_and_repeat_users(
         consult.request(regular, astrologer, now=t0 + timedelta(minutes=5)), now=t0 + timedelta(minutes=5)
     )
     chat.send(second.id, astrologer.id, "c2", "Welcome back", now=t0 + timedelta(minutes=5, seconds=10))
+    db.session.commit()
     lifecycle.end(second.id, by_user_id=regular.id, now=t0 + timedelta(minutes=7))
     db.session.commit()
     assert _fresh(astrologer.astrologer_profile).performance_metrics == {

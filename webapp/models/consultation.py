@@ -18,8 +18,8 @@ Additions, each with its reason:
   requested, so a rate change never touches a running session.
 - consultation_sessions.requested_at: when the user asked (the queue's order).
 - consultation_sessions.billed_minutes, next_charge_at (indexed),
-  free_minutes: the billing engine's state lives in the database, so any
-  engine process can pick a session up after another one died.
+  free_minutes: the billing pass's state lives in the database, so any
+  scheduler process can pick a session up after another one died.
 - consultation_sessions.end_reason, review_text, rated_at: why it ended (shown
   to both sides and to admins) and the user's review beside the seed's rating.
 - consultation_sessions.offered_at (migration 0003): when a waiting request
@@ -37,7 +37,7 @@ Additions, each with its reason:
 - session_participants.last_read_seq, disconnected_at: read receipts and the
   reconnect grace period survive a process restart.
 - session_participants.last_seen_at (migration 0004): refreshed by every event
-  and a heartbeat, and what the billing engine's reconnect rule reads, because
+  and a heartbeat, and what the reconnect rule (services/consultations/end_rules.py) reads, because
   it stays right when a process dies with its sockets or when sockets live on
   several processes (connection_status is the seed's display of the same).
 - session_participants.media_lost_at (migration 0007): a call's media failure.
@@ -97,7 +97,7 @@ class ConsultationSession(IdMixin, TimestampMixin, db.Model):
     billed_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     #: Intro minutes given free to this session (FREE_FIRST_MINUTES, once per user).
     free_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    #: When the engine charges the next minute; NULL unless active.
+    #: When the billing pass charges the next minute; NULL unless active.
     next_charge_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     #: The astrologer's first message after acceptance; NULL means no reply yet.
     astrologer_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

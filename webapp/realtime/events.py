@@ -6,9 +6,10 @@ told why and disconnected). Every event names a session; events other than
 join_session and send_message need the socket to have joined it, which is
 answered from the socket's rooms without the database. `session_event` then
 checks the payload, that the user takes part in that session and that its
-state allows the event, calls a service and commits. Anything wrong becomes
-an error ack {ok: false, error, message}; the connection stays up (unless it
-floods) and the server log stays clean. Who sends what:
+state allows the event and calls a service; webapp/boundary.py commits the
+event's transaction (socket_transaction). Anything wrong becomes an error
+ack {ok: false, error, message}; the connection stays up (unless it floods)
+and the server log stays clean. Who sends what:
 
     join_session   participant -> server: join session:<id>; ack: session state, messages after after_seq
     send_message   participant -> server: store (webapp/realtime/writer.py), ack with the stored message;
@@ -36,21 +37,18 @@ from flask_socketio import rooms as joined_rooms
 from limits import parse_many
 
 from .. import metrics
-from ..extensions import db, limiter, socketio
+from ..boundary import error_ack, socket_transaction
+from ..extensions import limiter, socketio
 from ..models import SessionStatus
 from ..ratelimits import SocketWindows
 from ..services import calls, chat, rooms
 from ..services.billing import session_bar
 from ..services.consultations import lookup
-from ..services.errors import DomainError, SessionNotActive, SessionNotFound, Unexpected
+from ..services.errors import SessionNotActive, SessionNotFound
 from . import writer
 from .auth import reload_user, socket_logins, socket_users
 
 ANY_STATUS = tuple(SessionStatus)
-
-
-def error_ack(code, message):
-    return {"ok": False, "error": code, "message": message}
 
 
 _parsed_limits = cache(parse_many)  # every event asks; the settings rarely change
@@ -114,34 +112,25 @@ def said_recently(handler):
 
 
 def session_event(*statuses, joined=True):
-    """Validate, authorize and commit around a handler `(session, data) -> ack`. joined: the socket
-    must be in the session's room (checked first, from memory: a stranger's or a random id costs
-    nothing)."""
+    """Validate and authorize around a handler `(session, data) -> ack`, in the event's transaction
+    (boundary.socket_transaction). joined: the socket must be in the session's room (checked first,
+    from memory: a stranger's or a random id costs nothing)."""
 
     def decorator(handler):
+        @socket_transaction
         @wraps(handler)
         def wrapped(data=None):
-            try:
-                if not isinstance(data, dict):
-                    return error_ack("bad_request", "The event needs an object with a session_id.")
-                session_id = chat.parse_session_id(data.get("session_id"))
-                if joined and rooms.of_session(session_id) not in joined_rooms():
-                    raise SessionNotFound("Join the consultation first.")
-                if not reload_user().is_authenticated:
-                    return error_ack("unauthorized", "Log in again to continue.")
-                session = lookup.get_for_participant(session_id, current_user.id)
-                if session.status not in statuses:
-                    raise SessionNotActive()
-                ack = handler(session, data)
-                db.session.commit()
-                return ack
-            except DomainError as error:
-                db.session.rollback()
-                return error_ack(error.code, error.message)
-            except Exception:
-                db.session.rollback()
-                current_app.logger.exception("socket event %s failed", handler.__name__)
-                return error_ack(Unexpected.code, Unexpected.message)
+            if not isinstance(data, dict):
+                return error_ack("bad_request", "The event needs an object with a session_id.")
+            session_id = chat.parse_session_id(data.get("session_id"))
+            if joined and rooms.of_session(session_id) not in joined_rooms():
+                raise SessionNotFound("Join the consultation first.")
+            if not reload_user().is_authenticated:
+                return error_ack("unauthorized", "Log in again to continue.")
+            session = lookup.get_for_participant(session_id, current_user.id)
+            if session.status not in statuses:
+                raise SessionNotActive()
+            return handler(session, data)
 
         return wrapped
 
@@ -170,30 +159,26 @@ def join_session(session, data):
 
 @socketio.on("send_message")
 @budgeted
+@socket_transaction
 def send_message(data=None):
-    """Checked here without the database, stored by the writer with other sockets' messages.
+    """Checked here without the database, stored by the writer with other sockets' messages (in
+    the writer's transaction: this event's own has nothing to commit).
 
     The sender's id is the one the socket connected as; the writer refuses it when that user is no
     longer active or the socket's login session has ended (a logout elsewhere), and a non-participant
     or an ended session like the other events do."""
-    try:
-        user_id = socket_users.get(request.sid)
-        if user_id is None:
-            return error_ack("unauthorized", "Log in again to continue.")
-        if not isinstance(data, dict):
-            return error_ack("bad_request", "The event needs an object with a session_id.")
-        session_id = chat.parse_session_id(data.get("session_id"))
-        if not _within_limits(_message_windows, "RATELIMIT_CHAT_MESSAGES", request.sid):
-            return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
-        draft = chat.draft(
-            session_id, user_id, data.get("client_id"), data.get("content"), login_id=socket_logins.get(request.sid)
-        )
-        message, created = writer.submit(draft)
-    except DomainError as error:
-        return error_ack(error.code, error.message)
-    except Exception:
-        current_app.logger.exception("socket event send_message failed")
-        return error_ack(Unexpected.code, Unexpected.message)
+    user_id = socket_users.get(request.sid)
+    if user_id is None:
+        return error_ack("unauthorized", "Log in again to continue.")
+    if not isinstance(data, dict):
+        return error_ack("bad_request", "The event needs an object with a session_id.")
+    session_id = chat.parse_session_id(data.get("session_id"))
+    if not _within_limits(_message_windows, "RATELIMIT_CHAT_MESSAGES", request.sid):
+        return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
+    draft = chat.draft(
+        session_id, user_id, data.get("client_id"), data.get("content"), login_id=socket_logins.get(request.sid)
+    )
+    message, created = writer.submit(draft)
     if created:
         metrics.MESSAGES.inc()
     return {"ok": True, "message": message}
@@ -288,16 +273,14 @@ def disconnect(reason=None):
         windows.forget(request.sid)
     for key in [key for key in _last_signal if key[0] == request.sid]:
         del _last_signal[key]
-    sessions = [chat.parse_session_id(session_id) for session_id in rooms.session_ids(joined_rooms())]
-    if user_id is None or not sessions:
-        return
-    try:
-        for session_id in sessions:
-            _mark_gone_if_last(session_id, user_id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("marking a disconnect failed")
+    if user_id is not None:
+        _mark_disconnected(user_id)
+
+
+@socket_transaction
+def _mark_disconnected(user_id):
+    for session_id in rooms.session_ids(joined_rooms()):
+        _mark_gone_if_last(chat.parse_session_id(session_id), user_id)
 
 
 def _mark_gone_if_last(session_id, user_id=None):

@@ -5,7 +5,7 @@ per session and every client can resume from the last seq it has. A
 client's own id for a message (client_id) makes a resend after a reconnect
 store nothing new and return the first message. Content is plain text,
 trimmed, 1..2000 characters, with phone numbers, e-mail addresses and links
-masked before it is stored (so the sender sees the masking too).
+masked before it is stored (services/message_text.py; the sender sees the masking too).
 
 A message is stored (one tick), delivered when the other participant's
 client acknowledges it (mark_delivered; two ticks) and read when they have
@@ -17,7 +17,6 @@ messages.metadata (the model's message_metadata) holds, by key:
     kind    a platform line's kind: "birth_details", "started", "low_balance", "topup", "ended"
 """
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,64 +34,11 @@ from ..models import (
     UserStatus,
     utcnow,
 )
-from . import locks, login_sessions, notifier, payloads, rooms
+from . import locks, login_sessions, notifier, rooms
 from .errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotFound, ValidationFailed
+from .message_text import clean_client_id, clean_content, masked
 
-MAX_LENGTH = 2000
-CLIENT_ID_MAX = 64
-#: A client's id for a message: what crypto.randomUUID() and chat.js's fallback produce.
-CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 HISTORY_LIMIT = 500
-
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-LINK = re.compile(
-    r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|in|net|org|io|co|me|info|app|xyz|biz|us|uk|link|ly)\b(?:/\S*)?",
-    re.IGNORECASE,
-)
-# Ten or more digits, with the separators people type between them.
-PHONE = re.compile(r"(?<![\w])[+(]?\d(?:[\s\-().]*\d){9,}")
-
-
-MASKS = (("email", EMAIL, "[email hidden]"), ("link", LINK, "[link hidden]"), ("phone", PHONE, "[number hidden]"))
-
-
-def mask(text):
-    """Hide contact details and links, so consultations stay on the platform."""
-    return masked(text)[0]
-
-
-def masked(text):
-    """(text with contact details and links hidden, the kinds hidden: a tuple of "email", "link", "phone")."""
-    hidden = []
-    for kind, pattern, replacement in MASKS:
-        text, count = pattern.subn(replacement, text)
-        if count:
-            hidden.append(kind)
-    return text, tuple(hidden)
-
-
-def clean_content(content):
-    """Trimmed text of 1..2000 characters, or ValidationFailed with a reason a person can read."""
-    if not isinstance(content, str):
-        raise ValidationFailed("content", "A message must be text.")
-    content = content.strip()
-    if not content:
-        raise ValidationFailed("content", "A message cannot be empty.")
-    if len(content) > MAX_LENGTH:
-        raise ValidationFailed("content", f"A message can have at most {MAX_LENGTH} characters.")
-    if not payloads.storable_text(content):
-        raise ValidationFailed("content", "A message cannot contain NUL characters or broken Unicode.")
-    return content
-
-
-def clean_client_id(client_id):
-    if client_id is None:
-        return None
-    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-        raise ValidationFailed(
-            "client_id", f"client_id must be 1 to {CLIENT_ID_MAX} letters, digits, dots, colons, dashes or underscores."
-        )
-    return client_id
 
 
 def serialize(message):

@@ -285,17 +285,9 @@ class Review:
     rated_at: object
 
 
-@dataclass(frozen=True)
-class ReviewPage:
-    reviews: list
-    page: int
-    has_more: bool
-
-
 def reviews(astrologer_id, page=1, per_page=5):
-    """Latest ratings with reviews first; authors by first name only."""
-    page = paging.clamp_page(page)
-    rows = db.session.execute(
+    """Latest ratings with reviews first, a paging.Page of Reviews; authors by first name only."""
+    query = (
         db.select(
             User.name,
             ConsultationSession.astrologer_rating,
@@ -305,14 +297,11 @@ def reviews(astrologer_id, page=1, per_page=5):
         .join(User, User.id == ConsultationSession.user_id)
         .where(ConsultationSession.astrologer_id == astrologer_id, ConsultationSession.astrologer_rating.is_not(None))
         .order_by(ConsultationSession.rated_at.desc(), ConsultationSession.id)
-        .limit(per_page + 1)
-        .offset(paging.offset(page, per_page))
-    ).all()
-    items = [
-        Review(name.split()[0], int(rating.to_integral_value(ROUND_HALF_UP)), text, rated_at)
-        for name, rating, text, rated_at in rows[:per_page]
-    ]
-    return ReviewPage(items, page, len(rows) > per_page)
+    )
+    return paging.page_of(query, page, per_page).map(
+        lambda row: Review(row.name.split()[0], int(row.astrologer_rating.to_integral_value(ROUND_HALF_UP)),
+                           row.review_text, row.rated_at)
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- availability

@@ -40,30 +40,42 @@ def request_payout(wallet_id, amount, *, payout_id, now=None):
     return transaction
 
 
+def _close(transaction_id, status, now):
+    """The payout, locked, and whether this call closes it as `status` (False: a repeat of the same
+    decision). PayoutClosed when it was decided the other way."""
+    transaction = _lock_payout(transaction_id)
+    if transaction.status == status:
+        return transaction, False
+    if transaction.status != BillingStatus.PENDING:
+        raise PayoutClosed()
+    transaction.status = status
+    transaction.processed_at = transaction.updated_at = now
+    return transaction, True
+
+
 def approve_payout(transaction_id, *, reference=None, now=None, actor_id=None):
     """The payout was sent (`reference`: the bank's reference of the transfer, when known): the held
     amount leaves the wallet (current and held go down)."""
     now = now or utcnow()
-    transaction = _lock_payout(transaction_id)
-    if transaction.status == BillingStatus.COMPLETED:
-        return transaction
-    if transaction.status != BillingStatus.PENDING:
-        raise PayoutClosed()
-    transaction.status = BillingStatus.COMPLETED
-    transaction.external_transaction_id = reference
-    transaction.processed_at = transaction.updated_at = now
-    transaction.details = {**transaction.details, "approved_by": str(actor_id) if actor_id else None}
-    wallet.post(db.session.get(Wallet, transaction.wallet_id), transaction, transaction.amount, now, bucket="held")
-    db.session.flush()
+    transaction, closing = _close(transaction_id, BillingStatus.COMPLETED, now)
+    if closing:
+        transaction.external_transaction_id = reference
+        transaction.details = {**transaction.details, "approved_by": str(actor_id) if actor_id else None}
+        wallet.post(db.session.get(Wallet, transaction.wallet_id), transaction, transaction.amount, now, bucket="held")
+        db.session.flush()
     return transaction
 
 
 def reject_payout(transaction_id, *, reason, now=None, actor_id=None):
     """The payout will not be sent: the held amount becomes available again."""
     now = now or utcnow()
-    transaction = _lock_payout(transaction_id)
-    if transaction.status == BillingStatus.CANCELLED:
-        return transaction
+    transaction, closing = _close(transaction_id, BillingStatus.CANCELLED, now)
+    if closing:
+        by = str(actor_id) if actor_id else None
+        transaction.details = {**transaction.details, "rejected_by": by, "reason": reason}
+        wallet.move(db.session.get(Wallet, transaction.wallet_id), transaction.amount, to_held=False, now=now)
+        db.session.flush()
+    return transaction
     if transaction.status != BillingStatus.PENDING:
         raise PayoutClosed()
     transaction.status = BillingStatus.CANCELLED

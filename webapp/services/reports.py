@@ -2,7 +2,7 @@
 exports of a whole filtered set, people, and a session's timeline. Read-only."""
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -113,45 +113,32 @@ def _billing_query(f):
 
 
 @dataclass(frozen=True)
-class LedgerPage:
-    rows: list
-    page: int
-    has_more: bool
-    totals: dict = field(default_factory=dict)  # type -> (count, sum)
-    count: int = 0
+class Totals:
+    """The whole filtered set of a ledger: type -> (count, sum), and the row count."""
+
+    by_type: dict
+    count: int
 
 
-def _ledger_page(f, query, extra_columns, order, kind, amount, per_page):
-    """One page of a ledger query (+ extra columns) and the per-kind totals of the whole filtered set."""
-    rows = db.session.execute(
-        query.add_columns(*extra_columns).order_by(*order).limit(per_page + 1).offset(paging.offset(f.page, per_page))
-    ).all()
-    totals = {
+def _totals(query, kind, amount):
+    by_type = {
         key.value: (n, total or ZERO)
         for key, n, total in db.session.execute(
             query.with_only_columns(kind, db.func.count(), db.func.sum(amount)).group_by(kind)
         )
     }
-    return LedgerPage(
-        rows=rows[:per_page],
-        page=f.page,
-        has_more=len(rows) > per_page,
-        totals=totals,
-        count=sum(n for n, _ in totals.values()),
-    )
+    return Totals(by_type=by_type, count=sum(n for n, _ in by_type.values()))
 
 
 def billing_page(f, per_page=PER_PAGE):
+    """A paging.Page of (BillingTransaction, name, email) rows of the filtered set."""
     created = BillingTransaction.created_at.asc() if f.oldest_first else BillingTransaction.created_at.desc()
-    return _ledger_page(
-        f,
-        _billing_query(f),
-        (User.name, User.email),
-        (created, BillingTransaction.id),
-        BillingTransaction.kind,
-        BillingTransaction.amount,
-        per_page,
-    )
+    query = _billing_query(f).add_columns(User.name, User.email).order_by(created, BillingTransaction.id)
+    return paging.page_of(query, f.page, per_page)
+
+
+def billing_totals(f):
+    return _totals(_billing_query(f), BillingTransaction.kind, BillingTransaction.amount)
 
 
 #: The seed's column names, then the product's additions, then the joined person.
@@ -200,19 +187,17 @@ def _wallet_query(f):
 
 
 def wallet_page(f, per_page=PER_PAGE):
+    """A paging.Page of (WalletTransaction, name, cause, session id) rows of the filtered set."""
     if f.oldest_first:
         order = (WalletTransaction.created_at.asc(), WalletTransaction.seq)
     else:
         order = (WalletTransaction.created_at.desc(), WalletTransaction.seq.desc())
-    return _ledger_page(
-        f,
-        _wallet_query(f),
-        (User.name, BillingTransaction.kind.label("cause"), BillingTransaction.session_id),
-        order,
-        WalletTransaction.transaction_type,
-        WalletTransaction.amount,
-        per_page,
-    )
+    columns = (User.name, BillingTransaction.kind.label("cause"), BillingTransaction.session_id)
+    return paging.page_of(_wallet_query(f).add_columns(*columns).order_by(*order), f.page, per_page)
+
+
+def wallet_totals(f):
+    return _totals(_wallet_query(f), WalletTransaction.transaction_type, WalletTransaction.amount)
 
 
 #: The seed's column names, then the product's additions, then the cause's kind, session and person.
@@ -313,7 +298,7 @@ def daily_revenue(today, days=30):
 
 
 def people_page(q="", type=None, status=None, page=1, per_page=PER_PAGE):
-    page = paging.clamp_page(page)
+    """A paging.Page of (User, balance) rows, newest first."""
     query = (
         db.select(User, Wallet.current_balance)
         .outerjoin(Wallet, Wallet.user_id == User.id)
@@ -325,10 +310,7 @@ def people_page(q="", type=None, status=None, page=1, per_page=PER_PAGE):
         query = query.where(User.type == type)
     if status in {s.value for s in UserStatus}:
         query = query.where(User.status == status)
-    rows = db.session.execute(
-        query.order_by(User.created_at.desc(), User.id).limit(per_page + 1).offset(paging.offset(page, per_page))
-    ).all()
-    return rows[:per_page], len(rows) > per_page
+    return paging.page_of(query.order_by(User.created_at.desc(), User.id), page, per_page)
 
 
 def session_timeline(session):

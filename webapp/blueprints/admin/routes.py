@@ -7,7 +7,8 @@ import io
 from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
-from ...extensions import db, htmx
+from ...boundary import flash_back, refusal
+from ...extensions import db
 from ...models import (
     BillingKind,
     BillingTransactionType,
@@ -20,7 +21,8 @@ from ...models import (
     utcnow,
 )
 from ...services import admin, ledger_checker, refunds, reports, wallet
-from ...services.errors import DomainError
+from ...services.errors import ValidationFailed
+from ...templating import page_or_partial
 from ..auth.guards import role_required
 from . import bp
 from .forms import ReasonForm, RefundForm, ledger_filter
@@ -36,7 +38,6 @@ def index():
     today = now.date()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     month_start = day_start.replace(day=1)
-    report = ledger_checker.verify()
     return render_template(
         "admin/index.html",
         today=reports.figures(day_start),
@@ -45,7 +46,6 @@ def index():
         month_date=month_start.date(),
         active=reports.active_sessions(),
         connected=reports.connected_people(),
-        report=report,
         revenue=reports.daily_revenue(today),
         payouts=len(reports.pending_payouts()),
     )
@@ -78,14 +78,12 @@ def _csv(rows, filename):
     )
 
 
-def _ledger(kind, page_of, csv_rows):
+def _ledger(kind, page_of, totals_of, csv_rows):
     f = ledger_filter(request.args)
     if request.args.get("format") == "csv":
         return _csv(csv_rows(f), f"{kind}-ledger-{utcnow():%Y%m%d-%H%M%S}.csv")
-    context = dict(kind=kind, f=f, page=page_of(f), types=_types(kind))
-    if htmx and not htmx.history_restore_request:
-        return render_template(f"admin/_{kind}_rows.html", **context)
-    return render_template("admin/ledger.html", **context)
+    context = dict(kind=kind, f=f, page=page_of(f), totals=totals_of(f), types=_types(kind))
+    return page_or_partial("admin/ledger.html", f"admin/_{kind}_rows.html", **context)
 
 
 def _types(kind):
@@ -99,13 +97,13 @@ def _types(kind):
 @bp.get("/ledger/billing")
 @role_required(ADMIN)
 def billing_ledger():
-    return _ledger("billing", reports.billing_page, reports.billing_csv_rows)
+    return _ledger("billing", reports.billing_page, reports.billing_totals, reports.billing_csv_rows)
 
 
 @bp.get("/ledger/wallet")
 @role_required(ADMIN)
 def wallet_ledger():
-    return _ledger("wallet", reports.wallet_page, reports.wallet_csv_rows)
+    return _ledger("wallet", reports.wallet_page, reports.wallet_totals, reports.wallet_csv_rows)
 
 
 @bp.get("/ledger/verify")
@@ -134,28 +132,30 @@ def session(session_id, form=None, status=200):
     ), status
 
 
+def _refund_refused(error, session_id):
+    """The session page again (422), the refusal under the reason or the amount."""
+    form = RefundForm()
+    field = form.reason if getattr(error, "field", None) == "reason" else form.amount
+    field.errors = [error.message]
+    return session(session_id, form=form, status=422)
+
+
 @bp.post("/sessions/<uuid:session_id>/refund")
 @role_required(ADMIN)
+@refusal(_refund_refused)
 def refund(session_id):
     form = RefundForm()
-    if form.validate_on_submit():
-        try:
-            result = admin.refund_session(
-                session_id,
-                admin_id=current_user.id,
-                reason=form.reason.data,
-                number=int(form.number.data or 0) or refunds.next_refund_number(session_id),
-                amount=(form.amount.data or "").strip() or None,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            field = form.reason if getattr(error, "field", None) == "reason" else form.amount
-            field.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(f"Refunded {result.refund.amount} to the user.", "success")
-            return redirect(url_for("admin.session", session_id=session_id), code=303)
-    return session(session_id, form=form, status=422)
+    if not form.validate_on_submit():
+        return session(session_id, form=form, status=422)
+    result = admin.refund_session(
+        session_id,
+        admin_id=current_user.id,
+        reason=form.reason.data,
+        number=int(form.number.data or 0) or refunds.next_refund_number(session_id),
+        amount=(form.amount.data or "").strip() or None,
+    )
+    flash(f"Refunded {result.refund.amount} to the user.", "success")
+    return redirect(url_for("admin.session", session_id=session_id), code=303)
 
 
 @bp.get("/users")
@@ -163,11 +163,9 @@ def refund(session_id):
 def users():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     q, type_, status = (request.args.get(k, "") for k in ("q", "type", "status"))
-    rows, has_more = reports.people_page(q.strip()[:100], type_ or None, status or None, page)
-    context = dict(rows=rows, has_more=has_more, page=page, q=q, type=type_, status=status)
-    if htmx and not htmx.history_restore_request:
-        return render_template("admin/_users_rows.html", **context)
-    return render_template("admin/users.html", **context)
+    found = reports.people_page(q.strip()[:100], type_ or None, status or None, page)
+    context = dict(rows=found.items, has_more=found.has_more, page=found.page, q=q, type=type_, status=status)
+    return page_or_partial("admin/users.html", "admin/_users_rows.html", **context)
 
 
 @bp.get("/users/<uuid:user_id>")
@@ -202,29 +200,23 @@ def user(user_id):
 
 @bp.post("/users/<uuid:user_id>/status")
 @role_required(ADMIN)
+@refusal(flash_back("admin.user"))
 def user_status(user_id):
     try:
-        admin.set_user_status(user_id, UserStatus(request.form.get("status", "")), admin_id=current_user.id)
-    except (DomainError, ValueError) as error:
-        db.session.rollback()
-        flash(getattr(error, "message", "Choose active or suspended."), "error")
-    else:
-        db.session.commit()
-        flash("Account status saved.", "success")
+        status = UserStatus(request.form.get("status", ""))
+    except ValueError:
+        raise ValidationFailed("status", "Choose active or suspended.") from None
+    admin.set_user_status(user_id, status, admin_id=current_user.id)
+    flash("Account status saved.", "success")
     return redirect(url_for("admin.user", user_id=user_id), code=303)
 
 
 @bp.post("/astrologers/<uuid:astrologer_id>/approve")
 @role_required(ADMIN)
+@refusal(flash_back("admin.user", user_id="astrologer_id"))
 def approve_astrologer(astrologer_id):
-    try:
-        admin.approve_astrologer(astrologer_id, admin_id=current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Approved: the astrologer is listed now.", "success")
+    admin.approve_astrologer(astrologer_id, admin_id=current_user.id)
+    flash("Approved: the astrologer is listed now.", "success")
     return redirect(url_for("admin.user", user_id=astrologer_id), code=303)
 
 
@@ -238,31 +230,27 @@ def _decide(payout_id, approve):
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        admin.decide_payout(
-            payout_id, approve=approve, admin_id=current_user.id, reason=form.reason.data, reference=form.reference.data
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(
-            "Payout approved: the money has left the wallet."
-            if approve
-            else "Payout rejected; the money is available again.",
-            "success",
-        )
+    admin.decide_payout(
+        payout_id, approve=approve, admin_id=current_user.id, reason=form.reason.data, reference=form.reference.data
+    )
+    flash(
+        "Payout approved: the money has left the wallet."
+        if approve
+        else "Payout rejected; the money is available again.",
+        "success",
+    )
     return redirect(url_for("admin.payouts"), code=303)
 
 
 @bp.post("/payouts/<uuid:payout_id>/approve")
 @role_required(ADMIN)
+@refusal(flash_back("admin.payouts"))
 def approve_payout(payout_id):
     return _decide(payout_id, True)
 
 
 @bp.post("/payouts/<uuid:payout_id>/reject")
 @role_required(ADMIN)
+@refusal(flash_back("admin.payouts"))
 def reject_payout(payout_id):
     return _decide(payout_id, False)

@@ -3,14 +3,14 @@
 import time
 import uuid
 
-from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from ...extensions import htmx
 from ...models import SessionType, UserType
 from ...services import marketplace, wallet
 from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
+from ...templating import varies_on_htmx, wants_partial
 from . import bp
 from .forms import listing_query
 
@@ -33,14 +33,10 @@ def home():
 def index():
     query = listing_query(request.args)
     results = _results(query)
-    # A history restore after a cache miss asks for the whole page, even though it comes from htmx.
-    if htmx and not htmx.history_restore_request:
-        response = make_response(results)
-    else:
-        context = dict(query=query, results=results, specializations=SPECIALIZATIONS, languages=LANGUAGES)
-        response = make_response(render_template("astrologers/index.html", sort_labels=SORT_LABELS, **context))
-    response.vary.add("HX-Request")
-    return response
+    if wants_partial():  # the rendered results are cached as they are (_results)
+        return varies_on_htmx(results)
+    context = dict(query=query, results=results, specializations=SPECIALIZATIONS, languages=LANGUAGES)
+    return varies_on_htmx(render_template("astrologers/index.html", sort_labels=SORT_LABELS, **context))
 
 
 def _results(query):
@@ -76,8 +72,8 @@ def profile(astrologer_id):
         abort(404)
     page = max(request.args.get("reviews_page", 1, type=int) or 1, 1)
     reviews = marketplace.reviews(found.user.id, page=page)
-    if htmx and request.args.get("reviews_page"):
-        return render_template("astrologers/_reviews.html", astrologer=found, reviews=reviews)
+    if wants_partial() and request.args.get("reviews_page"):
+        return varies_on_htmx(render_template("astrologers/_reviews.html", astrologer=found, reviews=reviews))
     minutes = current_app.config["MIN_START_MINUTES"]
     needed = {
         channel.value: marketplace.minimum_start_balance(found.profile, minutes, channel) for channel in SessionType

@@ -5,7 +5,8 @@ from urllib.parse import urlsplit
 from flask import after_this_request, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ...extensions import db, limiter
+from ...boundary import form_again, refusal
+from ...extensions import limiter
 from ...models import UserType
 from ...ratelimits import (
     DEVICE_COOKIE,
@@ -17,7 +18,6 @@ from ...ratelimits import (
     login_device,
 )
 from ...services import accounts, login_sessions
-from ...services.errors import DomainError, ValidationFailed
 from . import bp
 from .forms import BirthDetailsForm, LoginForm, RegisterForm
 
@@ -31,10 +31,9 @@ def safe_next(target):
 
 
 def sign_in(user):
-    """Start a login session for `user` (committed) and put it in the cookie. The CSRF secret is
-    replaced, so no token from before the sign-in is accepted after it."""
+    """Start a login session for `user` (committed with the request) and put it in the cookie. The
+    CSRF secret is replaced, so no token from before the sign-in is accepted after it."""
     login = login_sessions.start(user.id, user_agent=request.user_agent.string, ip_address=request.remote_addr)
-    db.session.commit()
     session.pop("csrf_token", None)  # Flask-WTF keeps its secret under this key
     g.pop("csrf_token", None)
     login_user(user)
@@ -57,7 +56,6 @@ def sign_in(user):
 def sign_out():
     """End this browser's login session on the server too, so a copy of the cookie is worth nothing."""
     login_sessions.end(session.get("login_id"))
-    db.session.commit()
     logout_user()
     session.clear()
 
@@ -71,28 +69,31 @@ def home_for(user):
     return url_for("astrologers.index")
 
 
+def _register_page(form):
+    return render_template("auth/register.html", form=form)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(
     configured("RATELIMIT_REGISTER"), methods=["POST"], error_message="Too many new accounts from your network."
 )
+@refusal(form_again(RegisterForm, _register_page, status=422))
 def register():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.register_user(
-                name=form.name.data, email=form.email.data, phone=form.phone.data, password=form.password.data
-            )
-        except ValidationFailed as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(error.message)
-        else:
-            sign_in(user)
-            flash(f"Welcome, {user.name}! Your account is ready.", "success")
-            return redirect(safe_next(request.args.get("next")) or home_for(user))
-    status = 422 if form.errors else 200
-    return render_template("auth/register.html", form=form), status
+        user = accounts.register_user(
+            name=form.name.data, email=form.email.data, phone=form.phone.data, password=form.password.data
+        )
+        sign_in(user)
+        flash(f"Welcome, {user.name}! Your account is ready.", "success")
+        return redirect(safe_next(request.args.get("next")) or home_for(user))
+    return _register_page(form), 422 if form.errors else 200
+
+
+def _login_page(form):
+    return render_template("auth/login.html", form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -115,25 +116,17 @@ def register():
     exempt_when=lambda: not known_device(),
     error_message="Too many failed sign-in attempts from this browser.",
 )
+@refusal(form_again(lambda: LoginForm(next=request.args.get("next", "")), _login_page))
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm(next=request.args.get("next", ""))
-    status = 200
     if form.validate_on_submit():
-        try:
-            user = accounts.authenticate(form.identifier.data, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-            status = error.status
-        else:
-            sign_in(user)
-            flash(f"Welcome back, {user.name}.", "success")
-            return redirect(safe_next(form.next.data) or home_for(user))
-    elif form.errors:
-        status = 422
-    return render_template("auth/login.html", form=form), status
+        user = accounts.authenticate(form.identifier.data, form.password.data)
+        sign_in(user)
+        flash(f"Welcome back, {user.name}.", "success")
+        return redirect(safe_next(form.next.data) or home_for(user))
+    return _login_page(form), 422 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])
@@ -149,55 +142,58 @@ def logout_everywhere():
     """End every login session of the account: other browsers and phones are signed out at their next
     request, and their open consultation rooms are closed."""
     login_sessions.end_all(current_user.id)
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out on every device.", "info")
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/account", methods=["GET", "POST"])
-@login_required
-def account():
-    """Your details: the optional birth details, bio and language astrologers receive in a consultation."""
+def _details_form():
     profile = current_user.profile
-    form = BirthDetailsForm(obj=profile, language=(profile.preferences or {}).get("language", ""))
-    if form.validate_on_submit():
-        try:
-            accounts.update_details(
-                current_user.id,
-                birth_date=form.birth_date.data,
-                birth_time=form.birth_time.data,
-                birth_place=form.birth_place.data or None,
-                bio=form.bio.data,
-                language=form.language.data or None,
-            )
-        except ValidationFailed as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(error.message)
-        else:
-            db.session.commit()
-            flash("Your details are saved.", "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("auth.account"))
+    return BirthDetailsForm(obj=profile, language=(profile.preferences or {}).get("language", ""))
+
+
+def _account_page(form):
     return render_template(
         "auth/account.html",
         form=form,
         logins=login_sessions.live_for(current_user.id),
         this_login=session.get("login_id"),
-    ), 422 if form.errors else 200
+    )
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+@refusal(form_again(_details_form, _account_page, status=422))
+def account():
+    """Your details: the optional birth details, bio and language astrologers receive in a consultation."""
+    form = _details_form()
+    if form.validate_on_submit():
+        accounts.update_details(
+            current_user.id,
+            birth_date=form.birth_date.data,
+            birth_time=form.birth_time.data,
+            birth_place=form.birth_place.data or None,
+            bio=form.bio.data,
+            language=form.language.data or None,
+        )
+        flash("Your details are saved.", "success")
+        return redirect(safe_next(request.args.get("next")) or url_for("auth.account"))
+    return _account_page(form), 422 if form.errors else 200
+
+
+def _handoff_refused(error):
+    return render_template(
+        "errors/error.html", status=error.status, title="Sign-in failed", message=error.message
+    ), error.status
 
 
 @bp.get("/handoff")
+@refusal(_handoff_refused)
 def handoff():
     """The main backend's sign-in link: a one-time HS256 token; `next` may only point into this site."""
     from ...services import handoff as handoffs
 
-    try:
-        user = handoffs.redeem(request.args.get("token"))
-    except DomainError as error:
-        db.session.rollback()
-        return render_template(
-            "errors/error.html", status=error.status, title="Sign-in failed", message=error.message
-        ), error.status
+    user = handoffs.redeem(request.args.get("token"))
     sign_in(user)
     return redirect(safe_next(request.args.get("next")) or home_for(user))

@@ -6,7 +6,8 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
-from ...extensions import db, htmx, limiter
+from ...boundary import flash_back, refusal
+from ...extensions import htmx, limiter
 from ...models import SessionStatus, UserType
 from ...ratelimits import configured, user_or_address
 from ...services import chat, marketplace
@@ -14,10 +15,10 @@ from ...services.billing import session_bar
 from ...services.consultations import lifecycle, lookup, queue, ratings
 from ...services.errors import (
     AlreadyInSession,
-    DomainError,
     InsufficientBalance,
     SessionNotFound,
 )
+from ...templating import page_or_partial
 from ..wallet.forms import PRESETS, TopupForm
 from . import bp
 from .forms import RatingForm, RequestForm, UserRatingForm
@@ -30,14 +31,24 @@ def _session_or_404(session_id):
         abort(404)
 
 
-def _refused(error, astrologer_id=None):
-    db.session.rollback()
+def _request_refused(error):
+    """The refusal of a consultation request (rolled back by the boundary): what happened and what to do next."""
+    try:
+        astrologer_id = uuid.UUID(request.form.get("astrologer_id", ""))
+    except ValueError:
+        astrologer_id = None
+    open_session = None
+    if isinstance(error, AlreadyInSession):
+        open_session = error.details.get("session_id")
+        if not open_session:  # a lost race: the winner, read in the fresh transaction
+            found = lookup.open_session_of(current_user.id)
+            open_session = str(found.id) if found else None
     return render_template(
         "consultations/refused.html",
         error=error,
         astrologer_id=astrologer_id,
         recharge=isinstance(error, InsufficientBalance),
-        open_session=error.details.get("session_id") if isinstance(error, AlreadyInSession) else None,
+        open_session=open_session,
     ), error.status
 
 
@@ -48,6 +59,7 @@ def _refused(error, astrologer_id=None):
     key_func=user_or_address,
     error_message="Too many consultation requests.",
 )
+@refusal(_request_refused)
 def create():
     if current_user.type != UserType.USER:  # before anything else is looked at
         abort(403, "Consultations are started from a user account.")
@@ -58,17 +70,7 @@ def create():
         astrologer_id = uuid.UUID(form.astrologer_id.data)
     except ValueError:
         abort(404)
-    try:
-        session = lifecycle.request(current_user.id, astrologer_id, form.session_type.data or "chat")
-    except AlreadyInSession as error:
-        db.session.rollback()  # a lost race broke the transaction: read the winner in a fresh one
-        if not error.details.get("session_id"):
-            open_session = lookup.open_session_of(current_user.id)
-            error.details["session_id"] = str(open_session.id) if open_session else None
-        return _refused(error, astrologer_id)
-    except DomainError as error:
-        return _refused(error, astrologer_id)
-    db.session.commit()
+    session = lifecycle.request(current_user.id, astrologer_id, form.session_type.data or "chat")
     return redirect(url_for("consultations.show", session_id=session.id), code=303)
 
 
@@ -126,40 +128,48 @@ def _summary(session, is_user, conversation, form=None, user_form=None, error=No
 
 @bp.post("/<uuid:session_id>/cancel")
 @login_required
+@refusal(flash_back("consultations.show"))
 def cancel(session_id):
     session = _session_or_404(session_id)
     if session.user_id != current_user.id:
         abort(404)
-    try:
-        lifecycle.cancel(session_id, current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("consultations.show", session_id=session_id), code=303)
-    db.session.commit()
+    lifecycle.cancel(session_id, current_user.id)
     flash("Your request was cancelled and the held amount released.", "info")
     return redirect(url_for("consultations.show", session_id=session_id), code=303)
 
 
-@bp.post("/<uuid:session_id>/end")
-@login_required
-def end(session_id):
-    _session_or_404(session_id)
-    try:
-        lifecycle.end(session_id, by_user_id=current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+def _to_summary(session_id):
     summary = url_for("consultations.show", session_id=session_id)
     if htmx:
         return make_response("", redirect=summary)  # a whole-page navigation to the summary
     return redirect(summary, code=303)
 
 
+def _end_refused(error, session_id):
+    flash(error.message, "error")
+    return _to_summary(session_id)
+
+
+@bp.post("/<uuid:session_id>/end")
+@login_required
+@refusal(_end_refused)
+def end(session_id):
+    _session_or_404(session_id)
+    lifecycle.end(session_id, by_user_id=current_user.id)
+    return _to_summary(session_id)
+
+
+def _rating_refused(error, session_id):
+    """The summary again with the refusal (422); its form keeps what was sent."""
+    session = _session_or_404(session_id)
+    is_user = session.user_id == current_user.id
+    forms = {"form": RatingForm()} if is_user else {"user_form": UserRatingForm()}
+    return _summary(session, is_user, _conversation(session), error=error.message, status=422, **forms)
+
+
 @bp.post("/<uuid:session_id>/rating")
 @login_required
+@refusal(_rating_refused)
 def rating(session_id):
     session = _session_or_404(session_id)
     if session.user_id != current_user.id:
@@ -175,6 +185,7 @@ def rating(session_id):
 
 @bp.post("/<uuid:session_id>/user-rating")
 @login_required
+@refusal(_rating_refused)
 def user_rating(session_id):
     """The astrologer's private rating of the user of a completed consultation."""
     session = _session_or_404(session_id)
@@ -190,21 +201,14 @@ def user_rating(session_id):
 
 def _rated(session, form, rate, thanks):
     """Apply a summary page's rating form with `rate(stars)`: back to the summary when it went through,
-    the summary with the form's errors or the refusal (422) when not."""
-    error = None
+    the summary with the form's errors (422) when not (a refusal: _rating_refused)."""
     if form.validate_on_submit():
-        try:
-            rate(int(form.rating.data))
-        except DomainError as refused:
-            db.session.rollback()
-            error = refused.message
-        else:
-            db.session.commit()
-            flash(thanks, "success")
-            return redirect(url_for("consultations.show", session_id=session.id), code=303)
+        rate(int(form.rating.data))
+        flash(thanks, "success")
+        return redirect(url_for("consultations.show", session_id=session.id), code=303)
     is_user = session.user_id == current_user.id
     forms = {"form": form} if is_user else {"user_form": form}
-    return _summary(session, is_user, _conversation(session), error=error, status=422, **forms)
+    return _summary(session, is_user, _conversation(session), status=422, **forms)
 
 
 def _conversation(session):
@@ -257,7 +261,10 @@ def history():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     as_astrologer = current_user.type == UserType.ASTROLOGER
     sessions = lookup.history(current_user.id, as_astrologer=as_astrologer, page=page)
-    template = (
-        "consultations/_history.html" if htmx and not htmx.history_restore_request else "consultations/history.html"
+    return page_or_partial(
+        "consultations/history.html",
+        "consultations/_history.html",
+        history=sessions,
+        as_astrologer=as_astrologer,
+        endpoint="consultations.history",
     )
-    return render_template(template, history=sessions, as_astrologer=as_astrologer, endpoint="consultations.history")

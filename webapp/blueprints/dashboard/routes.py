@@ -6,11 +6,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user
 
-from ...extensions import db, htmx
+from ...boundary import flash_back, form_again, refusal
+from ...extensions import htmx
 from ...models import UserType
 from ...services import admin, astrologer_profile, marketplace, performance, wallet
 from ...services.consultations import lifecycle, lookup, queue
-from ...services.errors import DomainError, ValidationFailed
+from ...services.errors import ValidationFailed
+from ...templating import varies_on_htmx
 from ..auth.guards import role_required
 from . import bp
 from .forms import AvailabilityForm, ProfileForm
@@ -55,7 +57,6 @@ def _page(form=None, status=200):
 def _seen():
     """The astrologer is at work (last_active_at)."""
     performance.seen_on_dashboard(current_user.id)
-    db.session.commit()
 
 
 @bp.get("")
@@ -73,28 +74,21 @@ def requests_panel():
     return _requests_panel()
 
 
-def _answer_request(decide, session_id):
-    """Run accept or decline; a refusal re-renders the requests panel (htmx) or flashes. None when it went through."""
-    try:
-        decide(session_id, current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        if error.status == 404:  # not this astrologer's request: nothing to show
-            abort(404)
-        if htmx:
-            return _requests_panel(("error", error.message), error.status)
-        flash(error.message, "error")
-        return redirect(url_for("dashboard.index"))
-    db.session.commit()
-    return None
+def _answer_refused(error, session_id):
+    """An accept or decline refused: the requests panel again (htmx) or a flash."""
+    if error.status == 404:  # not this astrologer's request: nothing to show
+        abort(404)
+    if htmx:
+        return _requests_panel(("error", error.message), error.status)
+    flash(error.message, "error")
+    return redirect(url_for("dashboard.index"))
 
 
 @bp.post("/requests/<uuid:session_id>/accept")
 @role_required(UserType.ASTROLOGER)
+@refusal(_answer_refused)
 def accept(session_id):
-    refused = _answer_request(lifecycle.accept, session_id)
-    if refused:
-        return refused
+    lifecycle.accept(session_id, current_user.id)
     room = url_for("consultations.show", session_id=session_id)
     if htmx:
         return make_response("", redirect=room)
@@ -103,10 +97,9 @@ def accept(session_id):
 
 @bp.post("/requests/<uuid:session_id>/decline")
 @role_required(UserType.ASTROLOGER)
+@refusal(_answer_refused)
 def decline(session_id):
-    refused = _answer_request(lifecycle.decline, session_id)
-    if refused:
-        return refused
+    lifecycle.decline(session_id, current_user.id)
     message = "Request declined; the user was told and nothing was charged."
     if htmx:
         return _requests_panel(("info", message))
@@ -121,8 +114,10 @@ def sessions():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     history = lookup.history(current_user.id, as_astrologer=True, page=page)
     if htmx:
-        return render_template(
-            "consultations/_history.html", history=history, as_astrologer=True, endpoint="dashboard.sessions"
+        return varies_on_htmx(
+            render_template(
+                "consultations/_history.html", history=history, as_astrologer=True, endpoint="dashboard.sessions"
+            )
         )
     return redirect(url_for("dashboard.index"))
 
@@ -137,7 +132,6 @@ def availability():
         flash("Choose available, unavailable or offline for chat or call.", "error")
         return redirect(url_for("dashboard.index"))
     astrologer_profile.set_availability(current_user.id, form.channel.data, form.status.data)
-    db.session.commit()
     message = f"{form.channel.data.capitalize()}: you are now {form.status.data}."
     if htmx:
         return _availability_panel(("success", message))
@@ -145,46 +139,42 @@ def availability():
     return redirect(url_for("dashboard.index"))
 
 
+def _profile_again(form):
+    """The profile form with its errors: the panel for htmx, else the page."""
+    return _profile_panel(form)[0] if htmx else _page(form)[0]
+
+
 @bp.post("/profile")
 @role_required(UserType.ASTROLOGER)
+@refusal(form_again(ProfileForm, _profile_again, status=422))
 def profile():
     form = ProfileForm()
-    if form.validate_on_submit():
-        try:
-            astrologer_profile.update_profile(
-                current_user.id,
-                chat_rate_per_minute=form.chat_rate_per_minute.data,
-                call_rate_per_minute=form.call_rate_per_minute.data,
-                max_concurrent_sessions=form.max_concurrent_sessions.data,
-                languages=form.languages.data,
-                specializations=form.specializations.data,
-                about=form.about.data,
-            )
-        except ValidationFailed as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(error.message)
-        else:
-            db.session.commit()
-            if htmx:
-                return _profile_panel(notice=("success", "Profile saved. New rates apply to new sessions only."))
-            flash("Profile saved. New rates apply to new sessions only.", "success")
-            return redirect(url_for("dashboard.index"))
+    if not form.validate_on_submit():
+        return _profile_again(form), 422
+    astrologer_profile.update_profile(
+        current_user.id,
+        chat_rate_per_minute=form.chat_rate_per_minute.data,
+        call_rate_per_minute=form.call_rate_per_minute.data,
+        max_concurrent_sessions=form.max_concurrent_sessions.data,
+        languages=form.languages.data,
+        specializations=form.specializations.data,
+        about=form.about.data,
+    )
     if htmx:
-        return _profile_panel(form, status=422)
-    return _page(form, 422)
+        return _profile_panel(notice=("success", "Profile saved. New rates apply to new sessions only."))
+    flash("Profile saved. New rates apply to new sessions only.", "success")
+    return redirect(url_for("dashboard.index"))
 
 
 @bp.post("/payouts")
 @role_required(UserType.ASTROLOGER)
+@refusal(flash_back("dashboard.index"))
 def payouts():
     """Request a payout of available earnings (at least INR 500); payout_id makes a double submit one request."""
     try:
         payout_id = uuid.UUID(request.form.get("payout_id", ""))
-        admin.request_payout(current_user.id, request.form.get("amount", ""), payout_id=payout_id)
-    except (DomainError, ValueError) as error:
-        db.session.rollback()
-        flash(getattr(error, "message", "Enter an amount such as 500."), "error")
-        return redirect(url_for("dashboard.index"), code=303)
-    db.session.commit()
+    except ValueError:
+        raise ValidationFailed("amount", "Enter an amount such as 500.") from None
+    admin.request_payout(current_user.id, request.form.get("amount", ""), payout_id=payout_id)
     flash("Payout requested; the amount is held until an admin sends it.", "success")
     return redirect(url_for("dashboard.index"), code=303)

@@ -17,8 +17,7 @@ def readyz():
     try:
         db.session.execute(db.text("SELECT 1"))
         checks["database"] = "ok"
-    except Exception as error:  # any driver error means "not ready"
-        db.session.rollback()
+    except Exception as error:  # any driver error means "not ready" (the boundary rolls the 503 back)
         checks["database"] = "unavailable"
         problems.append(f"database: {type(error).__name__}")
     redis_url = current_app.config.get("REDIS_URL")

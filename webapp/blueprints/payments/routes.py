@@ -5,10 +5,11 @@ from flask_htmx import make_response
 from flask_login import current_user, login_required
 
 from ... import metrics
-from ...extensions import csrf, db, htmx
+from ...boundary import refusal
+from ...extensions import csrf, htmx
 from ...models import BillingStatus
 from ...services import payments
-from ...services.errors import DomainError, UnknownOrder
+from ...services.errors import UnknownOrder
 from ...templating import format_money
 from ..wallet.forms import PRESETS, TopupForm
 from . import bp
@@ -34,21 +35,21 @@ def demo_checkout(order_id):
     return _checkout(_order_or_404(order_id))
 
 
+def _checkout_refused(error, order_id):
+    return _checkout(_order_or_404(order_id), error.message, error.status)
+
+
 @bp.post("/payments/demo/checkout/<order_id>")
 @login_required
+@refusal(_checkout_refused)
 def demo_checkout_submit(order_id):
     order = _order_or_404(order_id)
     outcome = request.form.get("outcome")
     if outcome not in OUTCOMES:
         return _checkout(order, "Choose Pay or Fail.", 400)
-    try:
-        transaction, changed = payments.demo_checkout(
-            order_id, outcome, current_user.id, method=request.form.get("method") or "upi"
-        )
-    except DomainError as error:
-        db.session.rollback()
-        return _checkout(order, error.message, error.status)
-    db.session.commit()
+    transaction, changed = payments.demo_checkout(
+        order_id, outcome, current_user.id, method=request.form.get("method") or "upi"
+    )
     _count_settled(transaction, changed)
     if transaction.status == BillingStatus.COMPLETED:
         message, category = f"{format_money(transaction.amount)} was added to your wallet.", "success"
@@ -66,12 +67,7 @@ def demo_checkout_submit(order_id):
 @bp.post("/payments/webhook/<provider_name>")
 @csrf.exempt  # authenticated by the provider's signature instead
 def webhook(provider_name):
-    try:
-        transaction, changed = payments.handle_webhook(provider_name, request.get_data(), request.headers)
-    except DomainError as error:
-        db.session.rollback()
-        return jsonify(error=error.code, message=error.message), error.status
-    db.session.commit()
+    transaction, changed = payments.handle_webhook(provider_name, request.get_data(), request.headers)  # refusals: JSON
     _count_settled(transaction, changed)
     return jsonify(status="processed" if changed else "duplicate", order_status=transaction.status.value)
 

@@ -4,10 +4,11 @@ from flask import redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
-from ...extensions import db, htmx, limiter
+from ...boundary import refusal
+from ...extensions import htmx, limiter
 from ...ratelimits import configured, user_or_address
 from ...services import payments, statements, wallet
-from ...services.errors import DomainError
+from ...templating import varies_on_htmx
 from . import bp
 from .forms import PRESETS, TopupForm
 
@@ -32,35 +33,41 @@ def index():
     return _page()
 
 
-@bp.post("/wallet/topups")
-@login_required
-@limiter.limit(configured("RATELIMIT_TOPUP"), key_func=user_or_address, error_message="Too many top-ups started.")
-def topup():
-    form = TopupForm()
-    if form.validate_on_submit():
-        try:
-            order, checkout = payments.start_topup(current_user.id, form.amount.parsed)
-        except DomainError as error:
-            db.session.rollback()
-            form.amount.errors.append(error.message)
-        else:
-            db.session.commit()
-            if htmx and checkout.embedded:
-                # The demo checkout opens in place, so the page (or a chat) is never left.
-                return render_template("payments/_demo_checkout.html", order=order)
-            if htmx:
-                return make_response("", redirect=checkout.url)
-            return redirect(checkout.url, code=303)
+def _form_again(form):
+    """The top-up form with its errors (422): the partial for htmx, else the page."""
     if htmx:
         return render_template("wallet/_topup.html", form=form, presets=PRESETS), 422
     return _page(form, 422)
+
+
+def _topup_refused(error):
+    form = TopupForm()
+    form.amount.errors = [error.message]
+    return _form_again(form)
+
+
+@bp.post("/wallet/topups")
+@login_required
+@limiter.limit(configured("RATELIMIT_TOPUP"), key_func=user_or_address, error_message="Too many top-ups started.")
+@refusal(_topup_refused)
+def topup():
+    form = TopupForm()
+    if not form.validate_on_submit():
+        return _form_again(form)
+    order, checkout = payments.start_topup(current_user.id, form.amount.parsed)
+    if htmx and checkout.embedded:
+        # The demo checkout opens in place, so the page (or a chat) is never left.
+        return render_template("payments/_demo_checkout.html", order=order)
+    if htmx:
+        return make_response("", redirect=checkout.url)
+    return redirect(checkout.url, code=303)
 
 
 @bp.get("/wallet/transactions")
 @login_required
 def transactions():
     if htmx:
-        return render_template("wallet/_transactions.html", statement=_statement())
+        return varies_on_htmx(render_template("wallet/_transactions.html", statement=_statement()))
     return redirect(url_for("wallet.index", page=request.args.get("page", 1, type=int)))
 
 

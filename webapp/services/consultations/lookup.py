@@ -1,8 +1,6 @@
 """Reading consultation sessions: a participant's session (never another's), a person's open
 session, and their history. Read-only."""
 
-from dataclasses import dataclass
-
 from ...extensions import db
 from ...models import OPEN_SESSION_STATUSES, ConsultationSession
 from .. import paging
@@ -26,26 +24,12 @@ def open_session_of(user_id):
     ).scalar_one_or_none()
 
 
-@dataclass(frozen=True)
-class HistoryPage:
-    sessions: list
-    page: int
-    has_more: bool
-
-
 def history(user_id, *, as_astrologer=False, page=1, per_page=10):
-    """A person's sessions, newest first."""
-    page = paging.clamp_page(page)
+    """A person's sessions, newest first: a paging.Page of ConsultationSessions."""
     column = ConsultationSession.astrologer_id if as_astrologer else ConsultationSession.user_id
-    rows = (
-        db.session.execute(
-            db.select(ConsultationSession)
-            .where(column == user_id)
-            .order_by(ConsultationSession.requested_at.desc(), ConsultationSession.id)
-            .limit(per_page + 1)
-            .offset(paging.offset(page, per_page))
-        )
-        .scalars()
-        .all()
+    query = (
+        db.select(ConsultationSession)
+        .where(column == user_id)
+        .order_by(ConsultationSession.requested_at.desc(), ConsultationSession.id)
     )
-    return HistoryPage(rows[:per_page], page, len(rows) > per_page)
+    return paging.page_of(query, page, per_page, scalars=True)

@@ -26,9 +26,9 @@
     stateLine.dataset.callState = name;
     stateLine.textContent = labels[name];
   }
-  if (!room.roomSocket || !window.RTCPeerConnection || !navigator.mediaDevices) { show("unsupported"); return; }
+  var socket = window.astro && window.astro.roomSocket(); // the chat's connection (room_socket.js)
+  if (!socket || !window.RTCPeerConnection || !navigator.mediaDevices) { show("unsupported"); return; }
 
-  var socket = room.roomSocket;
   var sessionId = room.dataset.sessionId;
   var me = room.dataset.userId;
   var caller = panel.dataset.role === "caller";

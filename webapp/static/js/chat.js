@@ -7,7 +7,8 @@
 (function () {
   "use strict";
   var room = document.querySelector("[data-live-page=room]");
-  if (!room || !window.io) return;
+  var socket = room && window.astro && window.astro.roomSocket(); // room_socket.js owns the connection
+  if (!socket) return;
 
   var sessionId = room.dataset.sessionId;
   var me = room.dataset.userId;
@@ -26,13 +27,9 @@
   var seen = new Set();
   list.querySelectorAll("[data-seq]").forEach(function (item) { seen.add(Number(item.dataset.seq)); });
 
-  var socket = window.io({ reconnectionDelay: 500, reconnectionDelayMax: 5000 });
-  room.roomSocket = socket; // shared with the call panel (call.js): one connection per room
-
   // ---------------------------------------------------------------- connection
 
   socket.on("connect", join);
-  socket.on("account_suspended", function () { window.location.reload(); }); // the server logs the account out
   socket.on("disconnect_reason", function (event) { // the server closed this connection, and says why
     ended = true;
     var line = room.querySelector(".connection-banner");

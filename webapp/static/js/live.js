@@ -1,5 +1,6 @@
 /* Personal live events over Socket.IO (default namespace, login required), for the pages that
-   declare data-live-page: the waiting room, the consultation room and the astrologer dashboard.
+   declare data-live-page="waiting" or "dashboard": the waiting room and the astrologer dashboard.
+   (The consultation room has its own connection: room_socket.js, chat.js.)
    The server is the source of truth: on a change the page re-reads it (reload or htmx refresh). */
 (function () {
   "use strict";
@@ -32,10 +33,6 @@
     socket.on("session_ended", function (event) { if (mine(event)) window.location.reload(); });
     // Anything missed while disconnected: the page itself is the truth.
     socket.io.on("reconnect", function () { window.location.reload(); });
-  }
-
-  if (kind === "room") {
-    socket.on("session_ended", function (event) { if (mine(event)) window.location.reload(); });
   }
 
   if (kind === "dashboard") {
