@@ -28,7 +28,12 @@ def person(make_user):
 def mini(app, person):
     """A Flask app on the test database whose views rename `person`, then answer as told."""
     mini = Flask("mini")
-    mini.config.update(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="mini", TESTING=True)
+    mini.config.update(
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        SECRET_KEY="mini",
+        TESTING=True,
+        PROPAGATE_EXCEPTIONS=False,  # as in production: an error after the view is answered by the 500 handler
+    )
     db.init_app(mini)
     error_pages.register(mini)
     boundary.init_app(mini)
@@ -56,6 +61,13 @@ def mini(app, person):
     def crash():
         rename()
         raise RuntimeError("internal detail")
+
+    @mini.get("/api/commit-fails")
+    def commit_fails():
+        rename()
+        taken = db.session.get(User, person)
+        db.session.add(User(name="Copy", email=taken.email, type=taken.type, status=taken.status))
+        return {"status": "ok"}  # the duplicate email is refused at the boundary's commit
 
     @mini.get("/back")
     def back():
@@ -108,6 +120,14 @@ def test_an_unexpected_error_is_rolled_back_and_says_nothing_internal(mini, pers
     assert response.status_code == 500
     assert "internal detail" not in response.get_data(as_text=True)
     assert _name(person) == "Asha"
+
+
+def test_a_commit_that_fails_is_a_500_and_nothing_is_written(mini, person):
+    response = mini.get("/api/commit-fails")
+    assert response.status_code == 500 and response.get_json()["error"] == "something_went_wrong"
+    assert "IntegrityError" not in response.get_data(as_text=True)
+    assert _name(person) == "Asha"
+    assert db.session.query(User).filter_by(name="Copy").count() == 0
 
 
 def test_a_view_may_answer_its_refusals_itself(mini, person):
