@@ -79,6 +79,14 @@ def web(database_url, **env):
 
 
 def session_cookie(app, user_id):
-    """The signed Flask session cookie of a logged-in user, as the login form would have set it."""
+    """The signed Flask session cookie of a logged-in user, as the login form would have set it:
+    with a live login session (committed), which every request and socket checks."""
+    from webapp.extensions import db
+    from webapp.services import login_sessions
+
+    with app.app_context():
+        login = login_sessions.start(user_id, user_agent="bench", ip_address="127.0.0.1")
+        db.session.commit()
+        login_id = str(login.id)
     serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({"_user_id": str(user_id), "_fresh": True})
+    return serializer.dumps({"_user_id": str(user_id), "_fresh": True, "login_id": login_id})
