@@ -190,7 +190,7 @@ def test_total_debited_follows_the_wallets_debits(consult, pair):
 
 def test_balance_updated_at_is_the_last_change_of_the_balance(make_user):
     person = make_user()
-    at = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+    at = (utcnow() + timedelta(minutes=5)).replace(microsecond=0)
     topups.deposit(wallet.wallet_of(person.id).id, "50", idempotency_key="topup:test:at", now=at)
     db.session.commit()
     assert _fresh(person.profile).balance_updated_at == at
@@ -294,7 +294,7 @@ def test_avatar_url_comes_from_the_main_backend(app):
 
 def test_last_active_at_moves_with_the_astrologers_actions(consult, pair):
     astrologer, user = pair
-    at = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    at = (utcnow() + timedelta(minutes=5)).replace(microsecond=0)
     session = consult.request(user, astrologer, now=at)
     lifecycle.accept(session.id, astrologer.id, now=at + timedelta(seconds=40))
     db.session.commit()
@@ -313,7 +313,7 @@ def test_last_active_at_moves_when_the_astrologer_opens_the_dashboard(app, consu
 def test_performance_metrics_count_answers_replies_completions_and_repeat_users(consult, make_user, fund):
     astrologer = consult.astrologer(capacity=2)
     regular, newcomer = consult.user(), consult.user()
-    t0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    t0 = (utcnow() + timedelta(minutes=5)).replace(microsecond=0)
     first = consult.accept(consult.request(regular, astrologer, now=t0), now=t0)
     chat.send(first.id, astrologer.id, "c1", "Namaste", now=t0 + timedelta(seconds=30))
     db.session.commit()  # each use case its own transaction, as in production
@@ -343,7 +343,7 @@ def test_performance_metrics_count_answers_replies_completions_and_repeat_users(
 
 def test_an_accept_timeout_counts_as_an_unanswered_offer(consult, pair):
     astrologer, user = pair
-    at = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    at = (utcnow() + timedelta(minutes=5)).replace(microsecond=0)
     consult.request(user, astrologer, now=at)
     lifecycle.expire_requests(now=at + timedelta(hours=1))
     db.session.commit()
@@ -558,7 +558,7 @@ def test_message_metadata_names_a_platform_lines_kind(consult, pair):
 def test_a_messages_updated_at_moves_with_its_receipts(consult, pair):
     astrologer, user = pair
     session = _active(consult, pair)
-    sent = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    sent = (utcnow() + timedelta(minutes=5)).replace(microsecond=0)
     message, _ = chat.send(session.id, user.id, "m1", "Hello", now=sent)
     db.session.commit()
     assert (message.created_at, message.updated_at) == (sent, sent)
@@ -585,7 +585,9 @@ def test_the_room_and_its_history_carry_the_delivery_state(app, consult, pair):
 
 def test_last_transaction_at_moves_with_any_money_movement(make_user, fund):
     person = make_user()
-    at = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
+    at = (utcnow() + timedelta(minutes=5)).replace(
+        microsecond=0
+    )  # after the wallet was opened, whatever the clock says
     topups.deposit(wallet.wallet_of(person.id).id, "10", idempotency_key="topup:test:lt", now=at)
     db.session.commit()
     assert wallet.wallet_of(person.id).last_transaction_at == at
