@@ -252,6 +252,29 @@ def fund(app):
 
 
 @pytest.fixture
+def earn(app, make_user, make_session):
+    """earn(astrologer, '700.00') -> the astrologer earns exactly that: a paying user's completed one-minute
+    session at that rate with no commission, committed. Earnings are what an astrologer can withdraw."""
+    from webapp.models import EndReason, SessionStatus, utcnow
+    from webapp.services import wallet
+    from webapp.services.billing import charges
+
+    def add(astrologer, amount, now=None):
+        payer = make_user()
+        topups.deposit(wallet.wallet_of(payer.id).id, Decimal(amount), idempotency_key=f"topup:test:{uuid.uuid4().hex}")
+        _db.session.commit()
+        session = make_session(payer, astrologer, rate=Decimal(amount))
+        charges.charge_minute(session.id, 1, commission_percent=0, now=now)
+        _db.session.commit()
+        session.status, session.ended_at = SessionStatus.COMPLETED, now or utcnow()
+        session.end_reason = EndReason.USER_ENDED
+        _db.session.commit()
+        return session
+
+    return add
+
+
+@pytest.fixture
 def make_session(app):
     """make_session(user, astrologer, rate=Decimal('10.00'), status=SessionStatus.ACTIVE) -> a committed session."""
     from webapp.models import ConsultationSession, SessionStatus, utcnow

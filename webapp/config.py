@@ -210,6 +210,13 @@ class Config:
             raise ConfigError(f"TOPUP_MIN ({self.TOPUP_MIN}) must not exceed TOPUP_MAX ({self.TOPUP_MAX})")
 
         self.PAYMENT_PROVIDER = env.choice("PAYMENT_PROVIDER", "demo", ("demo",))
+        # Payouts (services/payouts.py): who sends them, the smallest one, and at most one request per
+        # PAYOUT_INTERVAL_DAYS (0: any time).
+        self.PAYOUT_PROVIDER = env.choice("PAYOUT_PROVIDER", "demo", ("demo", "manual"))
+        self.PAYOUT_MINIMUM = env.decimal("PAYOUT_MINIMUM", "500", minimum=Decimal("0.01"))
+        self.PAYOUT_INTERVAL_DAYS = env.int("PAYOUT_INTERVAL_DAYS", 7, minimum=0, maximum=90)
+        # The periodic loop verifies the whole ledger this often (0: only `flask ledger verify`, e.g. from cron).
+        self.LEDGER_VERIFY_SECONDS = env.int("LEDGER_VERIFY_SECONDS", 3600, minimum=0)
         webhook_secret = env.str("PAYMENT_WEBHOOK_SECRET")
         if webhook_secret is None and production:
             raise ConfigError("PAYMENT_WEBHOOK_SECRET is required when APP_ENV=production")
@@ -263,6 +270,9 @@ class TestConfig(Config):
         self.SOCKETIO_ASYNC_MODE = "threading"
         self.RUN_BILLING_IN_PROCESS = False
         self.LISTING_CACHE_SECONDS = 0  # tests see every change at once; tests/unit/test_listing.py turns it on
+        # Payouts of any size, any time; tests/unit/test_payouts.py tests the product's minimum and schedule.
+        self.PAYOUT_MINIMUM = Decimal("1.00")
+        self.PAYOUT_INTERVAL_DAYS = 0
         self.RATELIMIT_STORAGE_URI = "memory://"  # emptied after every test (tests/conftest.py)
         self.SERVER_NAME = None
         for key, value in overrides.items():

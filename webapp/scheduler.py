@@ -16,7 +16,7 @@ import threading
 from . import metrics
 from .extensions import db, socketio
 from .models import utcnow
-from .services import performance, periodic
+from .services import ledger_checker, performance, periodic
 
 _started = set()
 
@@ -38,7 +38,29 @@ def run_pass(app):
             db.session.remove()
         metrics.CHARGES.inc(done["charged"])
         metrics.SESSIONS_ENDED.inc(done["ended"])
-        return done
+    verify_ledger_if_due(app)
+    return done
+
+
+def verify_ledger_if_due(app, now=None):
+    """The scheduled ledger verification (every LEDGER_VERIFY_SECONDS), stored for the admin overview;
+    a failure is logged and never stops billing."""
+    with app.app_context():
+        try:
+            now = now or utcnow()
+            if not ledger_checker.due(now, app.config["LEDGER_VERIFY_SECONDS"]):
+                return None
+            report = ledger_checker.record("schedule", now)
+            db.session.commit()
+            if not report.ok:
+                app.logger.error("ledger verification found %s breach(es)", report.breach_count)
+            return report
+        except Exception:
+            db.session.rollback()
+            app.logger.exception("scheduled ledger verification failed; the next pass retries")
+            return None
+        finally:
+            db.session.remove()
 
 
 def run_forever(app, stop=None, passes=None):

@@ -1,22 +1,14 @@
 """Jinja helpers: money formatting, what every page's shell needs to know, and the page-or-partial
 decision of the endpoints htmx asks for a part of a page."""
 
-from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app, make_response, render_template
 from flask_login import current_user
 
 from .extensions import db, htmx
 from .models import Wallet
-
-
-def format_money(amount, currency=None):
-    """'₹1,234.50' for INR, 'USD 1,234.50' otherwise; Decimal in, text out."""
-    if amount is None:
-        return ""
-    currency = currency or current_app.config["CURRENCY"]
-    text = f"{Decimal(amount):,.2f}"
-    return f"₹{text}" if currency == "INR" else f"{currency} {text}"
+from .services.amounts import format_money
 
 
 def wants_partial():
@@ -42,8 +34,16 @@ def initials(name):
     return "".join(part[0] for part in parts[:2]).upper() or "?"
 
 
+def local_time(moment, format="%d %b %Y, %H:%M"):
+    """`moment` (UTC) as the clock reads in REPORTING_TIMEZONE (India's), formatted."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(current_app.config["REPORTING_TIMEZONE"])).strftime(format)
+
+
 def register(app):
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["initials"] = initials
 
     @app.context_processor

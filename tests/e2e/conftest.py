@@ -23,7 +23,7 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db as _db
 from webapp.models import UserType
-from webapp.services import accounts, topups
+from webapp.services import accounts, chat, topups
 from webapp.services.billing import charges
 from webapp.services.consultations import lifecycle
 
@@ -296,6 +296,12 @@ def yesterdays_session(e2e_app, people):
         t0 = utcnow().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
         session = lifecycle.request(user.id, astrologer.id, "chat", now=t0)
         lifecycle.accept(session.id, astrologer.id, now=t0)
+        chat.send(
+            session.id, user.id, "u1", "Will my career change? Call me on 9876543210", now=t0 + timedelta(seconds=10)
+        )
+        chat.send(
+            session.id, astrologer.id, "a1", "Saturn is strong in your chart this year.", now=t0 + timedelta(seconds=30)
+        )
         for minute in (2, 3, 4):
             charges.charge_minute(session.id, minute, commission_percent=30, now=t0 + timedelta(minutes=minute - 1))
         lifecycle.end(session.id, by_user_id=user.id, now=t0 + timedelta(minutes=4))

@@ -192,11 +192,19 @@ def test_admin_finds_yesterdays_session_refunds_half_and_downloads_the_csv(perso
     timeline = admin.locator(".timeline")
     for minute in (1, 2, 3, 4):
         expect(timeline).to_contain_text(f"Minute {minute} charged")
+    conversation = admin.locator("#conversation")  # read as the participants saw it, the number masked
+    expect(conversation).to_contain_text("Saturn is strong in your chart this year.")
+    expect(conversation).not_to_contain_text("9876543210")
     admin.fill("#amount", "20.00")
     admin.fill("#reason", "Half: the answer was cut short")
-    admin.click("button:has-text('Refund')")
-    expect(admin.locator("body")).to_contain_text("Refunded 20.00 to the user.")
+    admin.click("button:text-is('Refund')")
+    expect(admin.locator("body")).to_contain_text("Refunded ₹20.00 to the user.")
     expect(timeline).to_contain_text("Refunded (Half: the answer was cut short)")
+    admin.click("button:has-text('Refund from minute 4')")  # one click: the last minute back too
+    expect(admin.locator("body")).to_contain_text("Refunded ₹10.00 (minute 4 on) to the user.")
+    admin.click("text=The whole audit trail of this session")
+    expect(admin.locator("#ledger-rows")).to_contain_text("Read a conversation")
+    expect(admin.locator("#ledger-rows")).to_contain_text("Refund from minute 4")
     yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
     admin.goto(f"/admin/ledger/billing?date_from={yesterday}&date_to={yesterday}&user={user_email}")
     with admin.expect_download() as download:

@@ -15,12 +15,14 @@ from webapp.models import (
     BillingKind,
     BillingStatus,
     BillingTransaction,
+    PayoutStatus,
     SessionStatus,
     UserStatus,
     UserType,
     utcnow,
 )
-from webapp.services import admin, ledger_checker, topups, wallet
+from webapp.services import ledger_checker, wallet
+from webapp.services import payouts as payout_service
 from webapp.services.billing import charges
 from webapp.services.consultations import lifecycle
 
@@ -62,6 +64,8 @@ ADMIN_ROUTES = [
     ("get", "/admin/ledger/verify"),
     ("get", "/admin/sessions/{session}"),
     ("post", "/admin/sessions/{session}/refund"),
+    ("post", "/admin/sessions/{session}/refund-from/1"),
+    ("get", "/admin/audit"),
     ("get", "/admin/users"),
     ("get", "/admin/users/{user}"),
     ("post", "/admin/users/{user}/status"),
@@ -69,13 +73,15 @@ ADMIN_ROUTES = [
     ("get", "/admin/payouts"),
     ("post", "/admin/payouts/{payout}/approve"),
     ("post", "/admin/payouts/{payout}/reject"),
+    ("get", "/admin/payouts/{payout}"),
+    ("post", "/admin/payouts/{payout}/paid"),
 ]
 
 
 def test_every_admin_route_is_listed_here(app):
     routes = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")}
     listed = {path.replace("{session}", "<uuid:session_id>").replace("{user}", "<uuid:user_id>")
-              .replace("{astrologer}", "<uuid:astrologer_id>").replace("{payout}", "<uuid:payout_id>") for _, path in ADMIN_ROUTES}  # fmt: skip
+              .replace("{astrologer}", "<uuid:astrologer_id>").replace("{payout}", "<uuid:payout_id>").replace("/1", "/<int:minute>") for _, path in ADMIN_ROUTES}  # fmt: skip
     assert routes == listed
 
 
@@ -241,17 +247,17 @@ def test_approving_an_astrologer_lists_them(admin_client, client, make_astrologe
     assert "Newly Approved" in client.get("/astrologers").get_data(as_text=True)
 
 
-def test_payout_flow(app, admin_client, finished, fund):
+def test_payout_flow(app, admin_client, finished, earn, monkeypatch):
+    monkeypatch.setitem(app.config, "PAYOUT_MINIMUM", D("500.00"))
     _, _, astrologer = finished
-    topups.deposit(wallet.wallet_of(astrologer.id).id, "979.00", idempotency_key="topup:test:astro")  # 21 earned + 979
-    db.session.commit()
+    earn(astrologer, "979.00")  # 21 earned in the session + 979
     astro = app.test_client()
     AuthActions(astro).login(astrologer.email)
-    token = csrf_token_from(astro.get("/dashboard").get_data(as_text=True))
+    token = csrf_token_from(astro.get("/dashboard/earnings").get_data(as_text=True))
     too_small = astro.post(
         "/dashboard/payouts", data={"amount": "499.99", "payout_id": str(uuid.uuid4()), "csrf_token": token}
     )
-    assert too_small.status_code == 303 and "minimum payout" in astro.get("/dashboard").get_data(as_text=True)
+    assert too_small.status_code == 422 and "The minimum payout is ₹500.00." in too_small.get_data(as_text=True)
     payout_id = str(uuid.uuid4())
     for _ in range(2):  # a double submit is one request
         astro.post("/dashboard/payouts", data={"amount": "600", "payout_id": payout_id, "csrf_token": token})
@@ -268,30 +274,36 @@ def test_payout_flow(app, admin_client, finished, fund):
     assert payouts[0].processed_at is not None and payouts[0].entries[0].reference_id == "UTR2026120212345"
     assert wallet.wallet_of(astrologer.id).current_balance == D("400.00")
     assert db.session.query(AuditEntry).filter_by(action="payout.approve").count() == 1
+    paid = admin_client.get("/admin/payouts?status=paid").get_data(as_text=True)
+    assert "UTR2026120212345" in paid and "Acharya Ledger" in paid  # a paid payout stays listed
     assert ledger_checker.verify().ok
 
 
-def test_rejecting_a_payout_needs_a_reason_and_returns_the_money(app, admin_client, finished):
+def test_rejecting_a_payout_needs_a_reason_and_returns_the_money(app, admin_client, finished, earn):
     _, _, astrologer = finished
-    topups.deposit(wallet.wallet_of(astrologer.id).id, "979.00", idempotency_key="topup:test:astro")
-    payout = admin.request_payout(astrologer.id, "500", payout_id=uuid.uuid4())
+    earn(astrologer, "979.00")
+    payout = payout_service.request_for(astrologer.id, "500", payout_id=uuid.uuid4())
     db.session.commit()
-    admin_client.post(f"/admin/payouts/{payout.id}/reject", data={"reason": "", "csrf_token": _token(admin_client)})
+    refused = admin_client.post(
+        f"/admin/payouts/{payout.id}/reject", data={"reason": "", "csrf_token": _token(admin_client)}
+    )
+    assert refused.status_code == 303
     db.session.refresh(payout)
-    assert payout.status == BillingStatus.PENDING
+    assert payout.status == PayoutStatus.REQUESTED
     admin_client.post(
         f"/admin/payouts/{payout.id}/reject",
         data={"reason": "Bank details missing", "csrf_token": _token(admin_client)},
     )
     db.session.refresh(payout)
-    assert payout.status == BillingStatus.CANCELLED and wallet.wallet_of(astrologer.id).available_balance == D(
-        "1000.00"
-    )
+    assert payout.status == PayoutStatus.REJECTED and payout.transaction.status == BillingStatus.CANCELLED
+    assert wallet.wallet_of(astrologer.id).available_balance == D("1000.00")
+    listed = admin_client.get("/admin/payouts?status=rejected").get_data(as_text=True)
+    assert "Bank details missing" in listed
 
 
 def test_verify_page_reports(admin_client, finished):
     response = admin_client.get("/admin/ledger/verify")
-    assert response.status_code == 200 and response.get_data(as_text=True).count("<strong>OK</strong>") == 7
+    assert response.status_code == 200 and response.get_data(as_text=True).count("<strong>OK</strong>") == 8
 
 
 def test_status_date_and_order_filters_and_totals_match_the_csv(admin_client, finished, consult):

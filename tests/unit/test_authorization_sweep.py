@@ -75,6 +75,7 @@ RULES = {
     ("POST", "dashboard.availability"): ASTROLOGERS,
     ("POST", "dashboard.profile"): ASTROLOGERS,
     ("POST", "dashboard.payouts"): ASTROLOGERS,
+    ("GET", "dashboard.earnings_page"): ASTROLOGERS,
     ("POST", "dashboard.accept"): THE_ASTROLOGER,
     ("POST", "dashboard.decline"): THE_ASTROLOGER,
     ("GET", "admin.index"): ADMIN_ONLY,
@@ -84,6 +85,10 @@ RULES = {
     ("POST", "admin.approve_astrologer"): ADMIN_ONLY,
     ("GET", "admin.session"): ADMIN_ONLY,
     ("POST", "admin.refund"): ADMIN_ONLY,
+    ("POST", "admin.refund_from"): ADMIN_ONLY,
+    ("GET", "admin.audit"): ADMIN_ONLY,
+    ("GET", "admin.payout"): ADMIN_ONLY,
+    ("POST", "admin.payout_paid"): ADMIN_ONLY,
     ("GET", "admin.payouts"): ADMIN_ONLY,
     ("POST", "admin.approve_payout"): ADMIN_ONLY,
     ("POST", "admin.reject_payout"): ADMIN_ONLY,
@@ -112,7 +117,7 @@ def test_every_route_has_a_rule():
 
 
 @pytest.fixture
-def world(app, consult, make_user, fund, monkeypatch):
+def world(app, consult, make_user, earn, monkeypatch):
     monkeypatch.setitem(app.config, "SYNC_SECRET", "sweep-sync-secret")
     astrologer = consult.astrologer(email="astro@example.com")
     other_astrologer = consult.astrologer(email="other-astro@example.com")
@@ -121,16 +126,16 @@ def world(app, consult, make_user, fund, monkeypatch):
     make_user(email="admin@example.com", type=UserType.ADMIN)
     session = consult.accept(consult.request(user, astrologer))
     _, checkout = payments.start_topup(user.id, "100")
-    fund(astrologer, "600.00")
-    payout_id = uuid.uuid4()
-    payouts.request_payout(wallet.wallet_of(astrologer.id).id, "500", payout_id=payout_id)
+    earn(astrologer, "600.00")
+    payout = payouts.request_payout(wallet.wallet_of(astrologer.id).id, "500", payout_id=uuid.uuid4())
     db.session.commit()
     return dict(
         session_id=session.id,
         user_id=user.id,
         astrologer_id=astrologer.id,
         other_astrologer_id=other_astrologer.id,
-        payout_id=payout_id,
+        payout_id=payout.id,
+        minute=1,
         order_id=checkout.order_id,
         provider_name="demo",
         filename="css/app.css",

@@ -60,9 +60,9 @@ def _apply(operation, people, session):
         payout = wallet.find_by_key(payouts.payout_key(f"prop-{k}"))
         if payout is not None:
             if name == "approve":
-                payouts.approve_payout(payout.id)
+                payouts.approve(payout.id, actor_id=None)
             else:
-                payouts.reject_payout(payout.id, reason="property")
+                payouts.reject(payout.id, reason="property", actor_id=None)
 
 
 @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -22,6 +22,7 @@ from webapp.services import (
     chat,
     ledger_checker,
     payments,
+    payouts,
     periodic,
     topups,
     user_sync,
@@ -119,11 +120,13 @@ def _history(app):
     lifecycle.accept(silent.id, astrologer.id, now=t0 + minute * 5)
     db.session.commit()
     periodic.run_due(now=t0 + minute * 5 + timedelta(seconds=app.config["NO_REPLY_SECONDS"] + 1))
-    topups.deposit(wallet.wallet_of(astrologer.id).id, "1000", idempotency_key="topup:test:astro-round")
-    payout = admin.request_payout(astrologer.id, "500", payout_id="00000000-0000-0000-0000-000000000001")
+    topups.deposit(
+        wallet.wallet_of(astrologer.id).id, "1000", idempotency_key="topup:test:astro-round"
+    )  # not withdrawable
+    payout = payouts.request_for(astrologer.id, "4.00", payout_id="00000000-0000-0000-0000-000000000001")
     boss = accounts.create_user(name="Boss", email="boss@example.com", type=UserType.ADMIN)
-    admin.decide_payout(payout.id, approve=True, admin_id=boss.id, reference="UTR123")
-    admin.request_payout(astrologer.id, "500", payout_id="00000000-0000-0000-0000-000000000002")
+    admin.approve_payout(payout.id, admin_id=boss.id, reference="UTR123")
+    payouts.request_for(astrologer.id, "2.00", payout_id="00000000-0000-0000-0000-000000000002")  # of 7.00 earned
     db.session.commit()
 
 

@@ -10,6 +10,7 @@ from webapp.models import (
     BillingKind,
     BillingStatus,
     BillingTransaction,
+    PayoutStatus,
     User,
     UserStatus,
     UserType,
@@ -25,6 +26,7 @@ from webapp.services.errors import (
     InvalidAmount,
     NotAllowed,
     NothingToRefund,
+    NotWithdrawable,
     OrderClosed,
     PaymentMismatch,
     PayoutClosed,
@@ -379,7 +381,7 @@ def test_refund_refusals(user, astrologer, fund, make_session):
 def test_refund_refused_when_the_astrologer_was_already_paid_out(user, astrologer, fund, make_session):
     session = _charged_session(user, astrologer, fund, make_session)
     payout = payouts.request_payout(wallet.wallet_of(astrologer.id).id, "21.00", payout_id=uuid.uuid4())
-    payouts.approve_payout(payout.id)
+    payouts.approve(payout.id, actor_id=None)
     db.session.commit()
     rows = _rows()
     with pytest.raises(InsufficientBalance, match="astrologer"):
@@ -395,27 +397,30 @@ def test_payout_request_holds_then_approval_pays_out(user, astrologer, fund, mak
     _charged_session(user, astrologer, fund, make_session)  # astrologer earned 21.00
     payout_id = uuid.uuid4()
     payout = payouts.request_payout(wallet.wallet_of(astrologer.id).id, "20.00", payout_id=payout_id)
-    assert payout.idempotency_key == f"payout:{payout_id}" and payout.status == BillingStatus.PENDING
+    assert payout.transaction.idempotency_key == f"payout:{payout_id}" and payout.status == PayoutStatus.REQUESTED
+    assert payout.transaction.status == BillingStatus.PENDING
     assert _balances(astrologer) == (D("21.00"), D("1.00"), D("20.00"))
     assert payouts.request_payout(wallet.wallet_of(astrologer.id).id, "20.00", payout_id=payout_id).id == payout.id
-    payouts.approve_payout(payout.id)
-    assert payouts.approve_payout(payout.id).status == BillingStatus.COMPLETED  # approving twice pays once
+    assert payouts.approve(payout.id, actor_id=None).changed
+    again = payouts.approve(payout.id, actor_id=None)  # approving twice pays once
+    assert not again.changed and again.payout.status == PayoutStatus.PAID
     db.session.commit()
+    assert payout.transaction.status == BillingStatus.COMPLETED
     assert _balances(astrologer) == (D("1.00"), D("1.00"), D("0.00"))
     with pytest.raises(PayoutClosed):
-        payouts.reject_payout(payout.id, reason="too late")
+        payouts.reject(payout.id, reason="too late", actor_id=None)
     _assert_ledger_clean()
 
 
 def test_rejected_payout_returns_the_money(user, astrologer, fund, make_session):
     _charged_session(user, astrologer, fund, make_session)
     payout = payouts.request_payout(wallet.wallet_of(astrologer.id).id, "21.00", payout_id=uuid.uuid4())
-    payouts.reject_payout(payout.id, reason="bank details missing")
+    payouts.reject(payout.id, reason="bank details missing", actor_id=None)
     db.session.commit()
-    assert payout.status == BillingStatus.CANCELLED
+    assert payout.status == PayoutStatus.REJECTED and payout.transaction.status == BillingStatus.CANCELLED
     assert _balances(astrologer) == (D("21.00"), D("21.00"), D("0.00"))
     with pytest.raises(PayoutClosed):
-        payouts.approve_payout(payout.id)
+        payouts.approve(payout.id, actor_id=None)
     _assert_ledger_clean()
 
 
@@ -423,10 +428,10 @@ def test_payout_refusals(user, astrologer, fund):
     fund(user, "100.00")
     with pytest.raises(NotAllowed):
         payouts.request_payout(wallet.wallet_of(user.id).id, "10.00", payout_id=uuid.uuid4())
-    with pytest.raises(InsufficientBalance):
-        payouts.request_payout(wallet.wallet_of(astrologer.id).id, "0.01", payout_id=uuid.uuid4())
+    with pytest.raises(NotWithdrawable):
+        payouts.request_payout(wallet.wallet_of(astrologer.id).id, "1.00", payout_id=uuid.uuid4())
     with pytest.raises(UnknownOrder):
-        payouts.approve_payout(fund(user, "1.00").id)  # a top-up is not a payout
+        payouts.approve(fund(user, "1.00").id, actor_id=None)  # a top-up is not a payout
 
 
 def test_platform_account_is_a_system_user_created_once(app):

@@ -8,6 +8,7 @@ from .audit import AuditEntry
 from .consultation import ConsultationSession, Message, SessionParticipant
 from .enums import (
     BILLING_TRANSACTION_TYPES,
+    OPEN_PAYOUT_STATUSES,
     OPEN_SESSION_STATUSES,
     WALLET_ENTRY_TYPES,
     Availability,
@@ -19,6 +20,7 @@ from .enums import (
     EndReason,
     MessageType,
     ParticipantRole,
+    PayoutStatus,
     PresenceStatus,
     SessionStatus,
     SessionType,
@@ -32,12 +34,14 @@ from .enums import (
 from .handoff import UsedHandoffToken
 from .ledger import BillingTransaction, Wallet, WalletTransaction
 from .login_session import LoginSession
+from .payout import LedgerCheck, Payout
 from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
 __all__ = [
     "AuditEntry",
     "BILLING_TRANSACTION_TYPES",
+    "OPEN_PAYOUT_STATUSES",
     "OPEN_SESSION_STATUSES",
     "WALLET_ENTRY_TYPES",
     "AstrologerProfile",
@@ -50,10 +54,13 @@ __all__ = [
     "ConsultationAvailability",
     "ConsultationSession",
     "EndReason",
+    "LedgerCheck",
     "LoginSession",
     "Message",
     "MessageType",
     "ParticipantRole",
+    "Payout",
+    "PayoutStatus",
     "PresenceStatus",
     "SessionParticipant",
     "SessionStatus",

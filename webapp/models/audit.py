@@ -18,7 +18,8 @@ class AuditEntry(IdMixin, db.Model):
     __tablename__ = "audit_entries"
 
     actor_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("users.id"), nullable=False)
-    #: e.g. "refund", "user.status", "astrologer.approve", "payout.approve", "payout.reject"
+    #: e.g. "refund", "user.status", "astrologer.approve", "payout.approve", "payout.paid", "payout.reject",
+    #: "session.read" (an admin read a conversation)
     action: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     #: "user", "session", "payout"
     object_type: Mapped[str] = mapped_column(sa.String(20), nullable=False)
@@ -27,4 +28,8 @@ class AuditEntry(IdMixin, db.Model):
     after: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
-    __table_args__ = (sa.Index("ix_audit_entries_object", "object_type", "object_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_audit_entries_object", "object_type", "object_id", "created_at"),
+        sa.Index("ix_audit_entries_created_at", "created_at"),
+        sa.Index("ix_audit_entries_actor", "actor_id", "created_at"),
+    )

@@ -150,6 +150,20 @@ class BillingKind(enum.StrEnum):
     PAYOUT = "payout"  #: - astrologer: earnings paid out
 
 
+class PayoutStatus(enum.StrEnum):
+    """Addition: payouts.status, where an astrologer's withdrawal stands (models/payout.py)."""
+
+    REQUESTED = "requested"  #: asked for; the amount is held until an admin decides
+    APPROVED = "approved"  #: an admin approved it and the provider was asked to send it
+    PAID = "paid"  #: the provider (or the bank) confirmed the transfer: the money left the wallet
+    REJECTED = "rejected"  #: an admin refused it, with a reason: the amount is withdrawable again
+    FAILED = "failed"  #: the provider could not send it: the amount is withdrawable again
+
+
+#: A payout in these states still holds its amount.
+OPEN_PAYOUT_STATUSES = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED)
+
+
 class BillingTransactionType(enum.StrEnum):
     """billing_transactions.transaction_type, the seed's type of a movement (derived from its kind)."""
 

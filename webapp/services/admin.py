@@ -1,24 +1,25 @@
 """Admin actions: refunds, account status, astrologer approval, payouts. Each is written to the
 audit trail (who, what, when, before and after) in the same transaction as the change itself."""
 
-from decimal import Decimal
+from datetime import timedelta
 
 from ..extensions import db
 from ..models import (
     AstrologerProfile,
     AuditEntry,
     BillingKind,
+    BillingStatus,
     BillingTransaction,
     ConsultationSession,
+    Payout,
     User,
     UserStatus,
     UserType,
     utcnow,
 )
-from . import account_status, amounts, marketplace, notifier, payouts, refunds, rooms, wallet
-from .errors import InvalidAmount, NotAllowed, SessionNotFound, ValidationFailed
+from . import account_status, marketplace, notifier, payouts, refunds, rooms, wallet
+from .errors import NotAllowed, NothingToRefund, SessionNotFound, ValidationFailed
 
-PAYOUT_MIN = Decimal("500.00")
 REASON_MAX = 200
 
 
@@ -34,16 +35,6 @@ def audit(actor_id, action, object_type, object_id, before, after, now):
     )
     db.session.add(entry)
     return entry
-
-
-def history_of(object_type, object_id):
-    """The audit entries of one object, newest first."""
-    return db.session.execute(
-        db.select(AuditEntry, User.name)
-        .join(User, User.id == AuditEntry.actor_id)
-        .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
-        .order_by(AuditEntry.created_at.desc())
-    ).all()
 
 
 def _reason(reason):
@@ -78,6 +69,51 @@ def refund_session(session_id, *, admin_id, reason, number, amount=None, now=Non
         )  # fmt: skip
     db.session.flush()
     return result
+
+
+def refund_from_minute(session_id, minute, *, admin_id, number, reason=None, now=None):
+    """One click: refund what minutes `minute`.. of a session cost (at most what is left to refund)."""
+    now = now or utcnow()
+    charged = db.session.execute(
+        db.select(db.func.sum(BillingTransaction.amount), db.func.count(BillingTransaction.id)).where(
+            BillingTransaction.session_id == session_id,
+            BillingTransaction.kind == BillingKind.CHARGE,
+            BillingTransaction.status == BillingStatus.COMPLETED,
+            BillingTransaction.minute >= minute,
+        )
+    ).one()
+    session = db.session.get(ConsultationSession, session_id)
+    if session is None:
+        raise SessionNotFound()
+    if not charged[1]:
+        raise ValidationFailed("minute", f"Minute {minute} was not charged.")
+    amount = min(charged[0], session.total_cost)
+    if amount <= 0:
+        raise NothingToRefund()
+    reason = (reason or "").strip() or f"Refund from minute {minute} ({charged[1]} minute(s))"
+    return refund_session(session_id, admin_id=admin_id, reason=reason, number=number, amount=amount, now=now)
+
+
+#: Reading a conversation again within this long is one audit entry.
+READ_AUDIT_WINDOW = timedelta(minutes=10)
+
+
+def record_conversation_read(session_id, *, admin_id, messages, now=None):
+    """An admin read a session's conversation: in the audit trail (once per admin per READ_AUDIT_WINDOW)."""
+    now = now or utcnow()
+    recent = db.session.execute(
+        db.select(AuditEntry.id)
+        .where(
+            AuditEntry.actor_id == admin_id,
+            AuditEntry.action == "session.read",
+            AuditEntry.object_id == session_id,
+            AuditEntry.created_at > now - READ_AUDIT_WINDOW,
+        )
+        .limit(1)
+    ).first()
+    if recent is None:
+        audit(admin_id, "session.read", "session", session_id, {}, {"messages": messages}, now)
+        db.session.flush()
 
 
 def set_user_status(user_id, status, *, admin_id, now=None):
@@ -116,34 +152,63 @@ def approve_astrologer(astrologer_id, *, admin_id, now=None):
     return profile
 
 
-def request_payout(astrologer_id, amount, *, payout_id, now=None):
-    """An astrologer withdraws available earnings (at least PAYOUT_MIN); held until an admin decides."""
-    amount = amounts.parse_amount(amount)
-    if amount < PAYOUT_MIN:
-        raise InvalidAmount(f"The minimum payout is INR {PAYOUT_MIN:,.2f}.")
-    return payouts.request_payout(wallet.wallet_of(astrologer_id).id, amount, payout_id=payout_id, now=now)
-
-
 REFERENCE_MAX = 100
 
 
-def decide_payout(transaction_id, *, approve, admin_id, reason=None, reference=None, now=None):
-    """Approve (the money leaves through the wallet service; `reference`: the bank's reference of the
-    transfer) or reject (it becomes available again)."""
-    now = now or utcnow()
-    payout = db.session.get(BillingTransaction, transaction_id)
-    if payout is None or payout.kind != BillingKind.PAYOUT:
-        raise SessionNotFound("There is no such payout.")
+def _reference(reference, required=False):
     reference = (reference or "").strip() or None
+    if reference is None and required:
+        raise ValidationFailed("reference", "Enter the bank's reference of the transfer (the UTR).")
     if reference and len(reference) > REFERENCE_MAX:
         raise ValidationFailed("reference", f"Use at most {REFERENCE_MAX} characters.")
-    before = {"status": payout.status.value}
-    if approve:
-        payout = payouts.approve_payout(transaction_id, reference=reference, now=now, actor_id=admin_id)
-    else:
-        payout = payouts.reject_payout(transaction_id, reason=_reason(reason), now=now, actor_id=admin_id)
-    if before["status"] != payout.status.value:
-        audit(admin_id, "payout." + ("approve" if approve else "reject"), "payout", payout.id, before,
-              {"status": payout.status.value, "reason": reason, "reference": reference}, now)  # fmt: skip
+    return reference
+
+
+def _payout_state(payout):
+    return {"status": payout.status.value, "amount": str(payout.amount), "reference": payout.provider_reference}
+
+
+def _audited_payout_step(action, payout_id, admin_id, now, step):
+    """Run `step` (a services/payouts.py call) and audit it when it changed the payout."""
+    existing = db.session.get(Payout, payout_id)
+    if existing is None:
+        raise SessionNotFound("There is no such payout.")
+    before = _payout_state(existing)
+    result = step()
+    if result.changed:
+        after = _payout_state(result.payout)
+        if result.payout.reason:
+            after["reason"] = result.payout.reason
+        audit(admin_id, action, "payout", result.payout.id, before, after, now)
     db.session.flush()
-    return payout
+    return result.payout
+
+
+def approve_payout(payout_id, *, admin_id, reference=None, now=None):
+    """Approve a requested payout: the payout provider sends it (the demo one settles at once);
+    `reference`: the bank's reference when staff sent the transfer themselves."""
+    now = now or utcnow()
+    reference = _reference(reference)
+    return _audited_payout_step(
+        "payout.approve", payout_id, admin_id, now,
+        lambda: payouts.approve(payout_id, actor_id=admin_id, reference=reference, now=now),
+    )  # fmt: skip
+
+
+def mark_payout_paid(payout_id, *, admin_id, reference, now=None):
+    """Record that an approved payout reached the bank account, under the bank's reference."""
+    now = now or utcnow()
+    reference = _reference(reference, required=True)
+    return _audited_payout_step(
+        "payout.paid", payout_id, admin_id, now, lambda: payouts.mark_paid(payout_id, reference=reference, now=now)
+    )
+
+
+def reject_payout(payout_id, *, admin_id, reason, now=None):
+    """Refuse a requested payout, saying why: the amount is withdrawable again."""
+    now = now or utcnow()
+    reason = _reason(reason)
+    return _audited_payout_step(
+        "payout.reject", payout_id, admin_id, now,
+        lambda: payouts.reject(payout_id, reason=reason, actor_id=admin_id, now=now),
+    )  # fmt: skip

@@ -1,7 +1,7 @@
 """Amounts of money as people type them and as the ledger keeps them: Decimal with two places (paise).
 
-Never a float: `parse_amount` refuses one outright. Formatting for people is the templates' job
-(webapp/templating.py `format_money`).
+Never a float: `parse_amount` refuses one outright. `format_money` is the one way money is written
+for people (templates use it as the `money` filter; refusals that name an amount use it too).
 """
 
 import re
@@ -13,6 +13,16 @@ from ..models.types import PAISE
 from .errors import InvalidAmount
 
 ZERO = Decimal("0.00")
+
+
+def format_money(amount, currency=None):
+    """'₹1,234.50' for INR, 'USD 1,234.50' otherwise; Decimal in, text out."""
+    if amount is None:
+        return ""
+    currency = currency or current_app.config["CURRENCY"]
+    text = f"{Decimal(amount):,.2f}"
+    return f"₹{text}" if currency == "INR" else f"{currency} {text}"
+
 
 #: What a person may type: digits with at most one decimal point, grouped (if at all) exactly as
 #: India writes them (1,00,000.50) or as most of the world does (100,000.50). "100,00" is refused,

@@ -154,6 +154,20 @@ class PayoutClosed(DomainError):
     message = "This payout has already been decided."
 
 
+class NotWithdrawable(DomainError):
+    """A payout larger than the astrologer's withdrawable earnings (money topped up never is)."""
+
+    code = "not_withdrawable"
+    status = 422
+    message = "This is more than you can withdraw now."
+
+
+class PayoutTooSoon(DomainError):
+    code = "payout_too_soon"
+    status = 422
+    message = "You have asked for a payout recently; the payout schedule allows the next one later."
+
+
 class NotAllowed(DomainError):
     code = "not_allowed"
     status = 403

@@ -1,7 +1,9 @@
 """Ledger verification: the invariants of DESIGN.md, checked over the whole database.
 
-Read-only. `verify()` returns a report; `flask ledger verify` prints it and
-exits 1 on any breach; the admin console shows it. Each breach names the
+`verify()` is read-only and returns a report; `record()` also stores its result
+(ledger_checks): `flask ledger verify` prints it and exits 1 on any breach, the
+periodic loop runs it every LEDGER_VERIFY_SECONDS, an admin runs it on demand,
+and the admin overview shows the last result. Each breach names the
 wallet or session at fault. Sums are computed by the database, compared in
 Decimal here.
 """
@@ -20,10 +22,14 @@ from ..models import (
     BillingStatus,
     BillingTransaction,
     ConsultationSession,
+    LedgerCheck,
+    Payout,
+    PayoutStatus,
     UserProfile,
     Wallet,
     WalletDirection,
     WalletTransaction,
+    utcnow,
 )
 
 ZERO = Decimal("0.00")
@@ -71,6 +77,7 @@ def verify():
             _profile_mirror(),
             _held_amounts(),
             _seed_types(),
+            _payouts_within_earnings(),
         ]
     )
     if not report.ok:
@@ -332,3 +339,95 @@ def _seed_types():
             + f", the row says {row.direction.value} {row.transaction_type.value}"
         )
     return check
+
+
+#: The billing row's status for each payout status.
+PAYOUT_BILLING_STATUS = {
+    PayoutStatus.REQUESTED: BillingStatus.PENDING,
+    PayoutStatus.APPROVED: BillingStatus.PENDING,
+    PayoutStatus.PAID: BillingStatus.COMPLETED,
+    PayoutStatus.REJECTED: BillingStatus.CANCELLED,
+    PayoutStatus.FAILED: BillingStatus.FAILED,
+}
+
+
+def _payouts_within_earnings():
+    check = Check(8, "Every wallet: paid out + pending <= earned (earnings - reversals); every payout matches its row")
+    amount, kind, status = BillingTransaction.amount, BillingTransaction.kind, BillingTransaction.status
+
+    def total(condition):
+        return db.func.coalesce(db.func.sum(sa.case((condition, amount), else_=None)), 0)
+
+    completed = status == BillingStatus.COMPLETED
+    rows = db.session.execute(
+        db.select(
+            BillingTransaction.wallet_id,
+            # The platform's wallet earns commission; an astrologer's, earnings.
+            total(sa.and_(kind.in_((BillingKind.EARNING, BillingKind.COMMISSION)), completed)).label("earned"),
+            total(sa.and_(kind == BillingKind.REVERSAL, completed)).label("reversed"),
+            total(sa.and_(kind == BillingKind.PAYOUT, completed)).label("paid"),
+            total(sa.and_(kind == BillingKind.PAYOUT, status == BillingStatus.PENDING)).label("pending"),
+        )
+        .where(kind.in_((BillingKind.EARNING, BillingKind.COMMISSION, BillingKind.REVERSAL, BillingKind.PAYOUT)))
+        .group_by(BillingTransaction.wallet_id)
+    ).all()
+    for row in rows:
+        earned = _money(row.earned) - _money(row.reversed)
+        out = _money(row.paid) + _money(row.pending)
+        if out > earned:
+            check.breaches.append(
+                f"wallet {row.wallet_id}: paid out {_money(row.paid)} + pending {_money(row.pending)} "
+                f"exceeds earned {earned}"
+            )
+    for payout, row_status, row_amount, row_wallet in db.session.execute(
+        db.select(Payout, BillingTransaction.status, BillingTransaction.amount, BillingTransaction.wallet_id).join(
+            BillingTransaction, BillingTransaction.id == Payout.billing_transaction_id
+        )
+    ):
+        if (PAYOUT_BILLING_STATUS[payout.status], payout.amount, payout.wallet_id) != (
+            row_status,
+            row_amount,
+            row_wallet,
+        ):
+            check.breaches.append(
+                f"payout {payout.id}: {payout.status.value} {payout.amount}, its billing row {row_status.value} {row_amount}"
+            )
+    unmatched = db.session.execute(
+        db.select(BillingTransaction.id)
+        .outerjoin(Payout, Payout.billing_transaction_id == BillingTransaction.id)
+        .where(kind == BillingKind.PAYOUT, Payout.id.is_(None))
+    ).scalars()
+    for transaction_id in unmatched:
+        check.breaches.append(f"billing transaction {transaction_id}: a payout row with no payout")
+    return check
+
+
+def record(trigger, now=None):
+    """Verify and store the result (ledger_checks) for the admin overview; the report."""
+    started = now or utcnow()
+    report = verify()
+    db.session.add(
+        LedgerCheck(
+            started_at=started,
+            finished_at=utcnow() if now is None else now,
+            trigger=trigger,
+            ok=report.ok,
+            breach_count=report.breach_count,
+            report=list(report.lines()),
+        )
+    )
+    db.session.flush()
+    return report
+
+
+def last_check():
+    """The latest stored verification, or None."""
+    return db.session.execute(db.select(LedgerCheck).order_by(LedgerCheck.finished_at.desc()).limit(1)).scalar()
+
+
+def due(now, every_seconds):
+    """Whether the periodic loop should verify now: never verified, or the last check is older than `every_seconds`."""
+    if not every_seconds:
+        return False
+    last = last_check()
+    return last is None or (now - last.finished_at).total_seconds() >= every_seconds

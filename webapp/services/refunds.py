@@ -9,7 +9,7 @@ from ..extensions import db
 from ..models import BillingKind, BillingStatus, BillingTransaction, utcnow
 from ..models.types import PAISE
 from . import locks, wallet
-from .amounts import ZERO, parse_amount
+from .amounts import ZERO, format_money, parse_amount
 from .errors import InsufficientBalance, NothingToRefund, RefundTooLarge
 
 
@@ -87,10 +87,13 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
         astrologer_part = min((amount * earned / refundable).quantize(PAISE, rounding=ROUND_HALF_UP), earned)
         platform_part = amount - astrologer_part
     wallets = locks.wallets(payer.id, astrologer.id, house.id)
-    if wallets[astrologer.id].available_balance < astrologer_part:
+    withdrawable = wallet.earnings_of(wallets[astrologer.id]).withdrawable
+    if withdrawable < astrologer_part:
+        # Reversing more would take back earnings already paid out or asked for (paid + pending <= earned).
         raise InsufficientBalance(
-            "The astrologer's available balance cannot cover the reversal of their share "
-            f"({astrologer_part:,.2f}); it may have been paid out."
+            f"The astrologer's earnings not yet paid out ({format_money(withdrawable)}) cannot "
+            f"cover the reversal of their share ({format_money(astrologer_part)}). Reject their pending payout "
+            "first, or refund less."
         )
 
     details = {"reason": reason, "actor_id": str(actor_id) if actor_id else None}

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import (
+    OPEN_PAYOUT_STATUSES,
     BillingKind,
     BillingStatus,
     BillingTransaction,
@@ -17,6 +18,8 @@ from ..models import (
     ConnectionStatus,
     ConsultationSession,
     Message,
+    Payout,
+    PayoutStatus,
     SessionParticipant,
     SessionStatus,
     User,
@@ -346,10 +349,48 @@ def message_count(session_id):
     return db.session.execute(db.select(db.func.count(Message.id)).where(Message.session_id == session_id)).scalar_one()
 
 
-def pending_payouts():
+def conversation(session_id):
+    """Every message of a session in order, as its participants saw it (stored masked), with the sender's name."""
     return db.session.execute(
-        db.select(BillingTransaction, User.name)
-        .join(User, User.id == BillingTransaction.user_id)
-        .where(BillingTransaction.kind == BillingKind.PAYOUT, BillingTransaction.status == BillingStatus.PENDING)
-        .order_by(BillingTransaction.created_at)
+        db.select(Message, User.name)
+        .outerjoin(User, User.id == Message.sender_id)
+        .where(Message.session_id == session_id)
+        .order_by(Message.seq)
     ).all()
+
+
+def minutes_of(session_id):
+    """The session's charged minutes in order: (minute, charged at, amount)."""
+    return db.session.execute(
+        db.select(BillingTransaction.minute, BillingTransaction.created_at, BillingTransaction.amount)
+        .where(
+            BillingTransaction.session_id == session_id,
+            BillingTransaction.kind == BillingKind.CHARGE,
+            BillingTransaction.status == BillingStatus.COMPLETED,
+        )
+        .order_by(BillingTransaction.minute)
+    ).all()
+
+
+#: The payouts page's status filter: the open ones (the default), each status, or all.
+PAYOUT_VIEWS = {
+    "open": OPEN_PAYOUT_STATUSES,
+    **{status.value: (status,) for status in PayoutStatus},
+    "all": tuple(PayoutStatus),
+}
+
+
+def payouts_page(view="open", astrologer_id=None, page=1, per_page=PER_PAGE):
+    """A paging.Page of (Payout, astrologer name): open ones oldest first (the queue), others newest first."""
+    statuses = PAYOUT_VIEWS.get(view, OPEN_PAYOUT_STATUSES)
+    query = db.select(Payout, User.name).join(User, User.id == Payout.astrologer_id).where(Payout.status.in_(statuses))
+    if astrologer_id is not None:
+        query = query.where(Payout.astrologer_id == astrologer_id)
+    order = Payout.requested_at.asc() if view == "open" else Payout.requested_at.desc()
+    return paging.page_of(query.order_by(order, Payout.id), page, per_page)
+
+
+def open_payout_count():
+    return db.session.execute(
+        db.select(db.func.count(Payout.id)).where(Payout.status.in_(OPEN_PAYOUT_STATUSES))
+    ).scalar_one()

@@ -3,10 +3,10 @@ once) or a credit completed at once (demo funds, support's credits). services/pa
 to the providers; this module books what they report."""
 
 from ..extensions import db
-from ..models import BillingKind, BillingStatus, UserStatus, Wallet, WalletStatus, utcnow
+from ..models import BillingKind, BillingStatus, UserStatus, UserType, Wallet, WalletStatus, utcnow
 from . import locks, wallet
 from .amounts import parse_amount, parse_topup_amount
-from .errors import AccountSuspended, OrderClosed, PaymentMismatch, UnknownOrder, WalletFrozen
+from .errors import AccountSuspended, NotAllowed, OrderClosed, PaymentMismatch, UnknownOrder, WalletFrozen
 
 
 def topup_key(provider, order_id):
@@ -52,6 +52,10 @@ def create_topup(wallet_id, amount, *, provider, order_id, now=None):
     now = now or utcnow()
     amount = parse_topup_amount(amount)
     target = db.session.get(Wallet, wallet_id)
+    if target.user.type != UserType.USER:
+        # An astrologer's wallet holds earnings only: they book no consultations, and money paid in must
+        # never become withdrawable (card in, bank out).
+        raise NotAllowed("Top-ups are for booking consultations; an astrologer's wallet holds their earnings.")
     if target.user.status != UserStatus.ACTIVE or target.status == WalletStatus.SUSPENDED:
         raise AccountSuspended()
     if target.status == WalletStatus.FROZEN:

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ...models import BillingStatus
 from ...services import paging
+from ...services.audit_trail import ACTIONS, AuditFilter
 from ...services.reports import BILLING_FILTER_TYPES, WALLET_FILTER_TYPES, LedgerFilter
 
 
@@ -19,16 +20,23 @@ def _date(raw):
         return None
 
 
+def _uuid(raw):
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _page(raw):
+    try:
+        return paging.clamp_page(int(raw or 1))
+    except ValueError:
+        return 1
+
+
 def ledger_filter(args):
     kinds = BILLING_FILTER_TYPES | WALLET_FILTER_TYPES  # each ledger ignores the other's words
-    try:
-        session = uuid.UUID(args.get("session", "")) if args.get("session") else None
-    except ValueError:
-        session = None
-    try:
-        page = paging.clamp_page(int(args.get("page", 1)))
-    except ValueError:
-        page = 1
+    session, page = _uuid(args.get("session")), _page(args.get("page"))
     return LedgerFilter(
         user=(args.get("user") or "").strip()[:100],
         type=args.get("type") if args.get("type") in kinds else None,
@@ -41,6 +49,17 @@ def ledger_filter(args):
     )
 
 
+def audit_filter(args):
+    return AuditFilter(
+        actor=(args.get("actor") or "").strip()[:100],
+        target=_uuid(args.get("target")),
+        action=args.get("action") if args.get("action") in ACTIONS else None,
+        since=_date(args.get("since")),
+        until=_date(args.get("until")),
+        page=_page(args.get("page")),
+    )
+
+
 class RefundForm(FlaskForm):
     amount = StringField("Amount (blank refunds everything left)", validators=[Length(max=16)])
     reason = StringField("Reason", validators=[DataRequired("Say why."), Length(max=200)])
@@ -50,3 +69,10 @@ class RefundForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = StringField("Reason", validators=[Length(max=200)])
     reference = StringField("Bank reference (UTR)", validators=[Optional(), Length(max=100)])
+
+
+class MinuteRefundForm(FlaskForm):
+    """Refund from minute N: one click (the reason is optional and says which minutes by default)."""
+
+    reason = StringField("Reason", validators=[Optional(), Length(max=200)])
+    number = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,6}$", message="Reload the page and try again.")])

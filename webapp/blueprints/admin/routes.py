@@ -1,18 +1,18 @@
 """Admin routes: admins only (anonymous -> login, other roles -> 403). Actions go through
 services/admin.py, which writes the audit trail; reads through services/reports.py."""
 
-import csv
-import io
-
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ...boundary import flash_back, refusal
+from ...csv_export import csv_response
 from ...extensions import db
 from ...models import (
     BillingKind,
     BillingTransactionType,
     ConsultationSession,
+    Payout,
+    PayoutStatus,
     User,
     UserStatus,
     UserType,
@@ -20,12 +20,13 @@ from ...models import (
     WalletTransactionType,
     utcnow,
 )
-from ...services import admin, ledger_checker, refunds, reports, wallet
+from ...services import admin, audit_trail, ledger_checker, refunds, reports, wallet
+from ...services.amounts import format_money
 from ...services.errors import ValidationFailed
 from ...templating import page_or_partial
 from ..auth.guards import role_required
 from . import bp
-from .forms import ReasonForm, RefundForm, ledger_filter
+from .forms import MinuteRefundForm, ReasonForm, RefundForm, audit_filter, ledger_filter
 
 ADMIN = UserType.ADMIN
 BILLING_SEED = {t.value for t in BillingTransactionType}
@@ -47,41 +48,15 @@ def index():
         active=reports.active_sessions(),
         connected=reports.connected_people(),
         revenue=reports.daily_revenue(today),
-        payouts=len(reports.pending_payouts()),
-    )
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value):
-    """A CSV cell a spreadsheet shows as text: one that would start a formula (a user named
-    =HYPERLINK(...), say) gets a leading apostrophe (OWASP's CSV injection rule)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _csv(rows, filename):
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in rows:
-            writer.writerow([_cell(value) for value in row])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate(0)
-
-    return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        payouts=reports.open_payout_count(),
+        last_check=ledger_checker.last_check(),
     )
 
 
 def _ledger(kind, page_of, totals_of, csv_rows):
     f = ledger_filter(request.args)
     if request.args.get("format") == "csv":
-        return _csv(csv_rows(f), f"{kind}-ledger-{utcnow():%Y%m%d-%H%M%S}.csv")
+        return csv_response(csv_rows(f), f"{kind}-ledger-{utcnow():%Y%m%d-%H%M%S}.csv")
     context = dict(kind=kind, f=f, page=page_of(f), totals=totals_of(f), types=_types(kind))
     return page_or_partial("admin/ledger.html", f"admin/_{kind}_rows.html", **context)
 
@@ -109,30 +84,37 @@ def wallet_ledger():
 @bp.get("/ledger/verify")
 @role_required(ADMIN)
 def verify():
-    report = ledger_checker.verify()
+    """Verify the whole ledger now (on demand; the overview shows the last result)."""
+    report = ledger_checker.record("admin")
     return render_template("admin/verify.html", report=report), 200 if report.ok else 409
 
 
 @bp.get("/sessions/<uuid:session_id>")
 @role_required(ADMIN)
 def session(session_id, form=None, status=200):
+    """Everything a dispute needs: participants, the conversation as they saw it (reading it is
+    audited), the minute-by-minute billing with refund-from-minute, the ledger rows, the audit trail."""
     found = db.session.get(ConsultationSession, session_id)
     if found is None:
         abort(404)
     form = form or RefundForm(number=refunds.next_refund_number(session_id), formdata=None)
     rows = reports.billing_page(ledger_filter({"session": str(session_id)}), per_page=1000)
+    messages = reports.conversation(session_id)
+    if status == 200:
+        admin.record_conversation_read(session_id, admin_id=current_user.id, messages=len(messages))
     return render_template(
         "admin/session.html",
         session=found,
         timeline=reports.session_timeline(found),
         rows=rows,
-        messages=reports.message_count(session_id),
+        messages=messages,
+        minutes=reports.minutes_of(session_id),
         form=form,
-        audit=admin.history_of("session", session_id),
+        audit=audit_trail.history_of("session", session_id),
     ), status
 
 
-def _refund_refused(error, session_id):
+def _refund_refused(error, session_id, **_):
     """The session page again (422), the refusal under the reason or the amount."""
     form = RefundForm()
     field = form.reason if getattr(error, "field", None) == "reason" else form.amount
@@ -154,7 +136,22 @@ def refund(session_id):
         number=int(form.number.data or 0) or refunds.next_refund_number(session_id),
         amount=(form.amount.data or "").strip() or None,
     )
-    flash(f"Refunded {result.refund.amount} to the user.", "success")
+    flash(f"Refunded {format_money(result.refund.amount)} to the user.", "success")
+    return redirect(url_for("admin.session", session_id=session_id), code=303)
+
+
+@bp.post("/sessions/<uuid:session_id>/refund-from/<int:minute>")
+@role_required(ADMIN)
+@refusal(_refund_refused)
+def refund_from(session_id, minute):
+    """One click: refund minutes `minute`.. in proportion (the form's number makes a double click one refund)."""
+    form = MinuteRefundForm()
+    if not form.validate_on_submit():
+        return session(session_id, form=RefundForm(formdata=None), status=422)
+    result = admin.refund_from_minute(
+        session_id, minute, admin_id=current_user.id, number=int(form.number.data), reason=form.reason.data
+    )
+    flash(f"Refunded {format_money(result.refund.amount)} (minute {minute} on) to the user.", "success")
     return redirect(url_for("admin.session", session_id=session_id), code=303)
 
 
@@ -194,7 +191,9 @@ def user(user_id):
         if (person.email or person.phone)
         else None,
         sessions=sessions,
-        audit=admin.history_of("user", user_id),
+        audit=audit_trail.history_of("user", user_id),
+        payouts=reports.payouts_page("all", astrologer_id=user_id, per_page=20) if as_astrologer else None,
+        position=wallet.earnings_of(wallet.wallet_of(user_id)) if as_astrologer else None,
     )
 
 
@@ -223,34 +222,76 @@ def approve_astrologer(astrologer_id):
 @bp.get("/payouts")
 @role_required(ADMIN)
 def payouts():
-    return render_template("admin/payouts.html", payouts=reports.pending_payouts(), form=ReasonForm(formdata=None))
+    """Payouts by status (open ones first: requested and approved), each with its next step."""
+    view = request.args.get("status", "open")
+    view = view if view in reports.PAYOUT_VIEWS else "open"
+    found = reports.payouts_page(view, page=request.args.get("page", 1, type=int))
+    return render_template("admin/payouts.html", page=found, view=view, views=list(reports.PAYOUT_VIEWS))
 
 
-def _decide(payout_id, approve):
+@bp.get("/payouts/<uuid:payout_id>")
+@role_required(ADMIN)
+def payout(payout_id):
+    found = db.session.get(Payout, payout_id)
+    if found is None:
+        abort(404)
+    return render_template(
+        "admin/payout.html",
+        payout=found,
+        position=wallet.earnings_of(wallet.wallet_of(found.astrologer_id)),
+        audit=audit_trail.history_of("payout", payout_id),
+    )
+
+
+def _payout_form():
     form = ReasonForm()
     if not form.validate_on_submit():
-        abort(400)
-    admin.decide_payout(
-        payout_id, approve=approve, admin_id=current_user.id, reason=form.reason.data, reference=form.reference.data
-    )
-    flash(
-        "Payout approved: the money has left the wallet."
-        if approve
-        else "Payout rejected; the money is available again.",
-        "success",
-    )
-    return redirect(url_for("admin.payouts"), code=303)
+        name, errors = next(iter(form.errors.items()))
+        raise ValidationFailed(name, f"{getattr(form, name).label.text}: {errors[0]}")
+    return form
 
 
 @bp.post("/payouts/<uuid:payout_id>/approve")
 @role_required(ADMIN)
 @refusal(flash_back("admin.payouts"))
 def approve_payout(payout_id):
-    return _decide(payout_id, True)
+    form = _payout_form()
+    done = admin.approve_payout(payout_id, admin_id=current_user.id, reference=form.reference.data)
+    flash(
+        "Payout approved and paid: the money has left the wallet."
+        if done.status == PayoutStatus.PAID
+        else "Payout approved; record the bank's reference once the transfer is made.",
+        "success",
+    )
+    return redirect(url_for("admin.payouts"), code=303)
+
+
+@bp.post("/payouts/<uuid:payout_id>/paid")
+@role_required(ADMIN)
+@refusal(flash_back("admin.payouts"))
+def payout_paid(payout_id):
+    form = _payout_form()
+    admin.mark_payout_paid(payout_id, admin_id=current_user.id, reference=form.reference.data)
+    flash("Payout recorded as paid: the money has left the wallet.", "success")
+    return redirect(url_for("admin.payouts"), code=303)
 
 
 @bp.post("/payouts/<uuid:payout_id>/reject")
 @role_required(ADMIN)
 @refusal(flash_back("admin.payouts"))
 def reject_payout(payout_id):
-    return _decide(payout_id, False)
+    form = _payout_form()
+    admin.reject_payout(payout_id, admin_id=current_user.id, reason=form.reason.data)
+    flash("Payout rejected; the amount can be withdrawn again.", "success")
+    return redirect(url_for("admin.payouts"), code=303)
+
+
+@bp.get("/audit")
+@role_required(ADMIN)
+def audit():
+    """The audit trail, filtered by actor, target, action and date; ?format=csv: every matching entry."""
+    f = audit_filter(request.args)
+    if request.args.get("format") == "csv":
+        return csv_response(audit_trail.csv_rows(f), f"audit-{utcnow():%Y%m%d-%H%M%S}.csv")
+    context = dict(f=f, page=audit_trail.page(f), actions=audit_trail.ACTIONS, changes=audit_trail.changes)
+    return page_or_partial("admin/audit.html", "admin/_audit_rows.html", **context)

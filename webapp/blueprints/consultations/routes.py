@@ -10,7 +10,7 @@ from ...boundary import flash_back, refusal
 from ...extensions import htmx, limiter
 from ...models import SessionStatus, UserType
 from ...ratelimits import configured, user_or_address
-from ...services import chat, marketplace
+from ...services import chat, earnings, marketplace
 from ...services.billing import session_bar
 from ...services.consultations import lifecycle, lookup, queue, ratings
 from ...services.errors import (
@@ -265,6 +265,7 @@ def history():
         "consultations/history.html",
         "consultations/_history.html",
         history=sessions,
+        earned=earnings.by_session(current_user.id, sessions.items) if as_astrologer else {},
         as_astrologer=as_astrologer,
         endpoint="consultations.history",
     )

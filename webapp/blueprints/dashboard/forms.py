@@ -3,8 +3,8 @@
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms.validators import UUID, DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from ...models import Availability, SessionType
 from ...services.astrologer_profile import ABOUT_MAX, CAPACITY_MAX, CAPACITY_MIN, RATE_MAX, RATE_MIN
@@ -62,4 +62,13 @@ class ProfileForm(FlaskForm):
     )
     about = TextAreaField(
         "About you", validators=[Length(max=ABOUT_MAX, message=f"Use at most {ABOUT_MAX} characters.")]
+    )
+
+
+class PayoutForm(FlaskForm):
+    """A payout request; payout_id (a fresh uuid per page view) makes a double submit one request."""
+
+    amount = StringField("Amount", validators=[DataRequired("Enter an amount such as 500."), Length(max=16)])
+    payout_id = HiddenField(
+        validators=[DataRequired("Reload the page and try again."), UUID("Reload the page and try again.")]
     )

@@ -1,21 +1,22 @@
 """Dashboard routes (astrologers only). Each panel saves through htmx and re-renders in place."""
 
+import itertools
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user
 
-from ...boundary import flash_back, form_again, refusal
+from ...boundary import form_again, refusal
+from ...csv_export import csv_response
 from ...extensions import htmx
-from ...models import UserType
-from ...services import admin, astrologer_profile, marketplace, performance, wallet
+from ...models import UserType, utcnow
+from ...services import astrologer_profile, earnings, marketplace, payouts, performance, wallet
 from ...services.consultations import lifecycle, lookup, queue
-from ...services.errors import ValidationFailed
-from ...templating import varies_on_htmx
+from ...templating import page_or_partial, varies_on_htmx
 from ..auth.guards import role_required
 from . import bp
-from .forms import AvailabilityForm, ProfileForm
+from .forms import AvailabilityForm, PayoutForm, ProfileForm
 
 
 def _availability_panel(notice=None, status=200):
@@ -46,12 +47,18 @@ def _page(form=None, status=200):
         derived={"chat": chat, "call": call},
         form=form or ProfileForm(obj=profile),
         requests=queue.requests_for(current_user.id),
-        history=lookup.history(current_user.id, as_astrologer=True),
-        wallet=wallet.wallet_of(current_user.id),
-        payout_id=uuid.uuid4(),
+        **_history(),
+        periods=earnings.periods(current_user.id, utcnow())[:2],
+        position=wallet.earnings_of(wallet.wallet_of(current_user.id)),
         as_astrologer=True,
         endpoint="dashboard.sessions",
     ), status
+
+
+def _history():
+    """A page of the astrologer's sessions with what they earned from each (net of refunds)."""
+    history = lookup.history(current_user.id, as_astrologer=True, page=request.args.get("page", 1, type=int))
+    return {"history": history, "earned": earnings.by_session(current_user.id, history.items)}
 
 
 def _seen():
@@ -111,12 +118,10 @@ def decline(session_id):
 @role_required(UserType.ASTROLOGER)
 def sessions():
     """The astrologer's session history (paged partial for htmx)."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    history = lookup.history(current_user.id, as_astrologer=True, page=page)
     if htmx:
         return varies_on_htmx(
             render_template(
-                "consultations/_history.html", history=history, as_astrologer=True, endpoint="dashboard.sessions"
+                "consultations/_history.html", **_history(), as_astrologer=True, endpoint="dashboard.sessions"
             )
         )
     return redirect(url_for("dashboard.index"))
@@ -166,15 +171,57 @@ def profile():
     return redirect(url_for("dashboard.index"))
 
 
-@bp.post("/payouts")
+def _earnings(form=None):
+    """What the earnings page shows."""
+    now, own = utcnow(), wallet.wallet_of(current_user.id)
+    page = request.args.get("page", 1, type=int)
+    return dict(
+        periods=earnings.periods(current_user.id, now),
+        position=wallet.earnings_of(own),
+        sessions=earnings.sessions_page(current_user.id, page),
+        payouts=earnings.payouts_page(current_user.id, request.args.get("payouts_page", 1, type=int)),
+        form=form or PayoutForm(payout_id=str(uuid.uuid4()), formdata=None),
+        minimum=payouts.minimum(),
+        next_request_at=payouts.next_request_at(own.id),
+        zone=earnings.zone().key,
+    )
+
+
+def _earnings_csv():
+    zone = earnings.zone()
+    header = [("date", "user", "minutes", "gross", "commission", "refunded", "net", "session_id")]
+    rows = (
+        (row.session.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), row.first_name, row.figures.minutes,
+         row.figures.gross, row.figures.commission, row.figures.refunded, row.figures.net, row.session.id)
+        for row in earnings.all_sessions(current_user.id)
+    )  # fmt: skip
+    return csv_response(itertools.chain(header, rows), f"earnings-{utcnow():%Y%m%d-%H%M%S}.csv")
+
+
+@bp.get("/earnings")
 @role_required(UserType.ASTROLOGER)
-@refusal(flash_back("dashboard.index"))
-def payouts():
-    """Request a payout of available earnings (at least INR 500); payout_id makes a double submit one request."""
-    try:
-        payout_id = uuid.UUID(request.form.get("payout_id", ""))
-    except ValueError:
-        raise ValidationFailed("amount", "Enter an amount such as 500.") from None
-    admin.request_payout(current_user.id, request.form.get("amount", ""), payout_id=payout_id)
-    flash("Payout requested; the amount is held until an admin sends it.", "success")
-    return redirect(url_for("dashboard.index"), code=303)
+def earnings_page():
+    """Earnings by period and by session, payouts and the payout form; the session table alone for
+    htmx (its pager); ?format=csv: every session."""
+    if request.args.get("format") == "csv":
+        return _earnings_csv()
+    return page_or_partial("dashboard/earnings.html", "dashboard/_earnings_sessions.html", **_earnings())
+
+
+def _payout_refused(error):
+    form = PayoutForm()
+    form.amount.errors = [error.message]
+    return render_template("dashboard/earnings.html", **_earnings(form)), 422
+
+
+@bp.post("/payouts", endpoint="payouts")
+@role_required(UserType.ASTROLOGER)
+@refusal(_payout_refused)
+def payouts_request():
+    """Request a payout of withdrawable earnings (422 naming what is withdrawable when it asks for more)."""
+    form = PayoutForm()
+    if not form.validate_on_submit():
+        return render_template("dashboard/earnings.html", **_earnings(form)), 422
+    payouts.request_for(current_user.id, form.amount.data, payout_id=uuid.UUID(form.payout_id.data))
+    flash("Payout requested; the amount is held until an admin approves it and it is sent.", "success")
+    return redirect(url_for("dashboard.earnings_page"), code=303)
