@@ -224,6 +224,7 @@ def test_admin_reads_the_conversation_and_refunds_from_a_minute(app, astro, boss
     session = make_session(payer, astro, rate=D("10.00"))
     chat.send(session.id, payer.id, "m1", "Will I get the job? Call me on 9876543210")
     chat.send(session.id, astro.id, "m2", "Jupiter favours you.")
+    db.session.commit()  # one use case per transaction, as production runs them (the lock-order watch)
     for minute in (1, 2, 3, 4):
         charges.charge_minute(session.id, minute, commission_percent=30)
     db.session.commit()
