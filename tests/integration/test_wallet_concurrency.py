@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingStatus, BillingTransaction, ConsultationSession
-from webapp.services import accounts, holds, ledger_checker, payouts, refunds, topups, wallet
+from webapp.services import accounts, earnings, holds, ledger_checker, payouts, refunds, topups, wallet
 from webapp.services.billing import charges
 from webapp.services.errors import (
     IdempotencyConflict,
@@ -133,7 +133,7 @@ def test_payout_requests_racing_earnings_and_refunds_never_pay_out_more_than_was
     _hammer(app, operation, refused)
 
     db.session.expire_all()
-    position = wallet.earnings_of(wallet.wallet_of(astrologer.id))
+    position = earnings.position_of(astrologer.id)
     assert position.paid + position.pending <= position.net
     assert position.pending == Decimal("3.50") * len(
         {row.idempotency_key for row in db.session.query(BillingTransaction).filter_by(kind=BillingKind.PAYOUT)}

@@ -38,7 +38,7 @@ def _client(app, email):
 
 
 def _position(astrologer):
-    return wallet.earnings_of(wallet.wallet_of(astrologer.id))
+    return earnings.position_of(astrologer.id)
 
 
 # ---------------------------------------------------------------- deposits never leave as payouts

@@ -146,7 +146,7 @@ class BillingTransaction(IdMixin, TimestampMixin, db.Model):
         sa.CheckConstraint("minute IS NULL OR minute >= 1", name="minute_positive"),
         sa.CheckConstraint("(status = 'pending') = (processed_at IS NULL)", name="processed_unless_pending"),
         sa.Index("ix_billing_transactions_created_at", "created_at"),
-        #: An astrologer's earnings, reversals and payouts are summed under the wallet lock (wallet.earnings_of).
+        #: An astrologer's earnings, reversals and payouts are summed under the wallet lock (services/earnings.position).
         sa.Index("ix_billing_transactions_wallet_kind", "wallet_id", "kind", "status"),
     )
 

@@ -15,6 +15,12 @@ from .errors import InvalidAmount
 ZERO = Decimal("0.00")
 
 
+def as_money(value):
+    """A sum the database computed, as Decimal with paise: aggregates of Money columns come back as
+    Decimal, except a bare 0 from COALESCE and NULL from an outer join."""
+    return value if isinstance(value, Decimal) else Decimal(value or 0).quantize(ZERO)
+
+
 def format_money(amount, currency=None):
     """'₹1,234.50' for INR, 'USD 1,234.50' otherwise; Decimal in, text out."""
     if amount is None:

@@ -9,7 +9,6 @@ Decimal here.
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -31,8 +30,7 @@ from ..models import (
     WalletTransaction,
     utcnow,
 )
-
-ZERO = Decimal("0.00")
+from .amounts import ZERO, as_money
 
 
 @dataclass
@@ -180,11 +178,11 @@ def _sessions():
     ).all()
     for row in rows:
         charges, earnings, commissions, refunds, reversals = (
-            _money(row.charges),
-            _money(row.earnings),
-            _money(row.commissions),
-            _money(row.refunds),
-            _money(row.reversals),
+            as_money(row.charges),
+            as_money(row.earnings),
+            as_money(row.commissions),
+            as_money(row.refunds),
+            as_money(row.reversals),
         )
         problems = []
         if charges != earnings + commissions:
@@ -198,11 +196,6 @@ def _sessions():
         if problems:
             check.breaches.append(f"session {row.id}: " + "; ".join(problems))
     return check
-
-
-def _money(value):
-    """Aggregates of Money columns come back as Decimal, except a bare 0 from COALESCE."""
-    return value if isinstance(value, Decimal) else Decimal(value or 0).quantize(ZERO)
 
 
 def _completed_sum(type):
@@ -252,7 +245,7 @@ def _profile_mirror():
     ).all()  # fmt: skip
     for row in rows:
         profile, problems = row.UserProfile, []
-        credited, debited = _money(row.credited), _money(row.debited)
+        credited, debited = as_money(row.credited), as_money(row.debited)
         if row.current_balance != profile.current_balance:
             problems.append(f"current {row.current_balance}, profile says {profile.current_balance}")
         if profile.total_credited != credited:
@@ -372,11 +365,11 @@ def _payouts_within_earnings():
         .group_by(BillingTransaction.wallet_id)
     ).all()
     for row in rows:
-        earned = _money(row.earned) - _money(row.reversed)
-        out = _money(row.paid) + _money(row.pending)
+        earned = as_money(row.earned) - as_money(row.reversed)
+        out = as_money(row.paid) + as_money(row.pending)
         if out > earned:
             check.breaches.append(
-                f"wallet {row.wallet_id}: paid out {_money(row.paid)} + pending {_money(row.pending)} "
+                f"wallet {row.wallet_id}: paid out {as_money(row.paid)} + pending {as_money(row.pending)} "
                 f"exceeds earned {earned}"
             )
     for payout, row_status, row_amount, row_wallet in db.session.execute(

@@ -7,7 +7,7 @@
 The money is one billing row per payout (kind payout, key `payout:<request id>`, the payout's own
 id): at the request the amount moves from available to held (the row pending), when paid it leaves
 the wallet from held (the row completed, its wallet entry written), when rejected or failed it is
-available again (the row cancelled or failed). Only earnings are withdrawable (wallet.earnings_of,
+available again (the row cancelled or failed). Only earnings are withdrawable (earnings.position,
 under the wallet lock); PAYOUT_MINIMUM and PAYOUT_INTERVAL_DAYS (one request per interval) are the
 schedule. Every step takes the wallet lock and is idempotent: asking again for the state a payout
 is in changes nothing (`changed` False), asking for a state it cannot reach is PayoutClosed.

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP
 from ..extensions import db
 from ..models import BillingKind, BillingStatus, BillingTransaction, utcnow
 from ..models.types import PAISE
-from . import locks, wallet
+from . import earnings, locks, wallet
 from .amounts import ZERO, format_money, parse_amount
 from .errors import InsufficientBalance, NothingToRefund, RefundTooLarge
 
@@ -87,7 +87,7 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
         astrologer_part = min((amount * earned / refundable).quantize(PAISE, rounding=ROUND_HALF_UP), earned)
         platform_part = amount - astrologer_part
     wallets = locks.wallets(payer.id, astrologer.id, house.id)
-    withdrawable = wallet.earnings_of(wallets[astrologer.id]).withdrawable
+    withdrawable = earnings.position(wallets[astrologer.id]).withdrawable
     if withdrawable < astrologer_part:
         # Reversing more would take back earnings already paid out or asked for (paid + pending <= earned).
         raise InsufficientBalance(

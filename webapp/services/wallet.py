@@ -24,7 +24,7 @@ has. Holds and releases move money between available and held and so have a
 billing row but no wallet row.
 
 Earnings are their own balance, read from the ledger under the wallet lock
-(`earnings_of`): what an astrologer may withdraw is what they earned (minute
+(earnings.position, checked here by `ensure_can_withdraw`): what an astrologer may withdraw is what they earned (minute
 earnings less reversals) less payouts paid and pending, and never more than
 is available. Money paid in is never withdrawable: astrologers cannot top up
 (they do not book consultations), and a credit by hand is not an earning.
@@ -53,7 +53,7 @@ from ..models import (
     WalletTransaction,
     utcnow,
 )
-from . import accounts, locks
+from . import accounts, earnings, locks
 from .amounts import ZERO, format_money
 from .errors import (
     IdempotencyConflict,
@@ -127,57 +127,6 @@ def ensure_can_pay(wallet, amount, what="this"):
         )
 
 
-@dataclass(frozen=True)
-class Earnings:
-    """An astrologer's earnings position, from the ledger rows of their wallet."""
-
-    earned: Decimal  #: minute earnings, completed
-    reversed: Decimal  #: their share of refunded minutes, taken back
-    paid: Decimal  #: payouts paid
-    pending: Decimal  #: payouts requested or approved, still held
-    available: Decimal  #: the wallet's available balance
-
-    @property
-    def net(self):
-        """What they earned and kept: earnings less reversals."""
-        return self.earned - self.reversed
-
-    @property
-    def unpaid(self):
-        """Earned and neither paid out nor asked for."""
-        return self.net - self.paid - self.pending
-
-    @property
-    def withdrawable(self):
-        return max(min(self.unpaid, self.available), ZERO)
-
-
-def earnings_of(wallet):
-    """The earnings position of `wallet` (lock it first when the answer decides a movement)."""
-    kind, status, amount = BillingTransaction.kind, BillingTransaction.status, BillingTransaction.amount
-    rows = db.session.execute(
-        db.select(kind, status, db.func.sum(amount))
-        .where(
-            BillingTransaction.wallet_id == wallet.id,
-            kind.in_((BillingKind.EARNING, BillingKind.REVERSAL, BillingKind.PAYOUT)),
-            status.in_((BillingStatus.COMPLETED, BillingStatus.PENDING)),
-        )
-        .group_by(kind, status)
-    ).all()
-    sums = {(k, s): total for k, s, total in rows}
-
-    def total(k, s=BillingStatus.COMPLETED):
-        return sums.get((k, s)) or ZERO
-
-    return Earnings(
-        earned=total(BillingKind.EARNING),
-        reversed=total(BillingKind.REVERSAL),
-        paid=total(BillingKind.PAYOUT),
-        pending=total(BillingKind.PAYOUT, BillingStatus.PENDING),
-        available=wallet.available_balance,
-    )
-
-
 def ensure_can_withdraw(wallet, amount):
     """WalletFrozen, WalletSuspended or NotWithdrawable unless `wallet` (locked) may pay out `amount`
     of its earnings now."""
@@ -185,7 +134,7 @@ def ensure_can_withdraw(wallet, amount):
         raise WalletFrozen()
     if wallet.status == WalletStatus.SUSPENDED:
         raise WalletSuspended()
-    position = earnings_of(wallet)
+    position = earnings.position(wallet)
     if amount > position.withdrawable:
         raise NotWithdrawable(
             f"You can withdraw at most {format_money(position.withdrawable, wallet.currency)} now: what you "

@@ -20,7 +20,7 @@ from ...models import (
     WalletTransactionType,
     utcnow,
 )
-from ...services import admin, audit_trail, ledger_checker, refunds, reports, wallet
+from ...services import admin, audit_trail, earnings, ledger_checker, refunds, reports, wallet
 from ...services.amounts import format_money
 from ...services.errors import ValidationFailed
 from ...templating import page_or_partial
@@ -193,7 +193,7 @@ def user(user_id):
         sessions=sessions,
         audit=audit_trail.history_of("user", user_id),
         payouts=reports.payouts_page("all", astrologer_id=user_id, per_page=20) if as_astrologer else None,
-        position=wallet.earnings_of(wallet.wallet_of(user_id)) if as_astrologer else None,
+        position=earnings.position_of(user_id) if as_astrologer else None,
     )
 
 
@@ -238,7 +238,7 @@ def payout(payout_id):
     return render_template(
         "admin/payout.html",
         payout=found,
-        position=wallet.earnings_of(wallet.wallet_of(found.astrologer_id)),
+        position=earnings.position_of(found.astrologer_id),
         audit=audit_trail.history_of("payout", payout_id),
     )
 

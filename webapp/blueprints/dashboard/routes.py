@@ -48,8 +48,8 @@ def _page(form=None, status=200):
         form=form or ProfileForm(obj=profile),
         requests=queue.requests_for(current_user.id),
         **_history(),
-        periods=earnings.periods(current_user.id, utcnow())[:2],
-        position=wallet.earnings_of(wallet.wallet_of(current_user.id)),
+        periods=earnings.periods(current_user.id, utcnow(), keys=("today", "7d")),
+        position=earnings.position_of(current_user.id),
         as_astrologer=True,
         endpoint="dashboard.sessions",
     ), status
@@ -177,7 +177,7 @@ def _earnings(form=None):
     page = request.args.get("page", 1, type=int)
     return dict(
         periods=earnings.periods(current_user.id, now),
-        position=wallet.earnings_of(own),
+        position=earnings.position(own),
         sessions=earnings.sessions_page(current_user.id, page),
         payouts=earnings.payouts_page(current_user.id, request.args.get("payouts_page", 1, type=int)),
         form=form or PayoutForm(payout_id=str(uuid.uuid4()), formdata=None),
