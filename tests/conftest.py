@@ -68,6 +68,7 @@ def _forget_per_request_state(sender, **extra):
     # request has its own context; forget both at each request so two clients stay two people.
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
+    g.pop("viewer_zone", None)
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,14 @@
 """Jinja helpers: money formatting, what every page's shell needs to know, and the page-or-partial
 decision of the endpoints htmx asks for a part of a page."""
 
-from zoneinfo import ZoneInfo
+import zlib
 
-from flask import current_app, make_response, render_template
+from flask import g, has_request_context, make_response, render_template
 from flask_login import current_user
 
 from .extensions import db, htmx
 from .models import Wallet
+from .services import time_zones
 from .services.amounts import format_money
 
 
@@ -34,22 +35,48 @@ def initials(name):
     return "".join(part[0] for part in parts[:2]).upper() or "?"
 
 
-def local_time(moment, format="%d %b %Y, %H:%M"):
-    """`moment` (UTC) as the clock reads in REPORTING_TIMEZONE (India's), formatted."""
+AVATAR_TONES = 6
+
+
+def avatar_tone(name):
+    """A stable colour (0..5) for a person's initials avatar: the same name, the same colour, anywhere."""
+    return zlib.crc32((name or "").encode()) % AVATAR_TONES
+
+
+def viewer_zone_name():
+    """The zone the signed-in person reads times in (services/time_zones.py); once per request."""
+    if not has_request_context():
+        return time_zones.default_name()
+    if "viewer_zone" not in g:
+        profile = current_user.profile if current_user.is_authenticated else None
+        g.viewer_zone = time_zones.name_of(profile)
+    return g.viewer_zone
+
+
+def local_time(moment, format="%d %b %Y, %H:%M %Z"):
+    """`moment` (UTC) as the viewer's clock reads it, formatted ("%Z": the zone's abbreviation, IST)."""
     if moment is None:
         return ""
-    return moment.astimezone(ZoneInfo(current_app.config["REPORTING_TIMEZONE"])).strftime(format)
+    return moment.astimezone(time_zones.zone(viewer_zone_name())).strftime(format)
 
 
 def register(app):
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["initials"] = initials
+    app.jinja_env.filters["avatar_tone"] = avatar_tone
 
     @app.context_processor
     def shell_context():
-        """The wallet balance badge in the navigation, for logged-in wallet owners."""
+        """The wallet balance badge in the navigation, for logged-in wallet owners: the available
+        balance, the figure the wallet page leads with and the session bar shows."""
         balance = None
         if current_user.is_authenticated and not current_user.is_admin:
-            balance = db.session.query(Wallet.current_balance).filter_by(user_id=current_user.id).scalar()
-        return {"nav_balance": balance, "currency": app.config["CURRENCY"]}
+            balance = db.session.query(Wallet.available_balance).filter_by(user_id=current_user.id).scalar()
+        return {
+            "nav_balance": balance,
+            "currency": app.config["CURRENCY"],
+            "viewer_zone": viewer_zone_name(),
+            # The browser's zone is asked for once, when the account has none stored yet.
+            "zone_unset": current_user.is_authenticated and time_zones.stored_name(current_user.profile) is None,
+        }

@@ -101,7 +101,7 @@ def test_billing_ticks_warns_tops_up_and_ends_at_zero(person, people):
     room_url = user.url
     user.click("[data-room-topup] form:has(input[value='100']) button")
     user.click("[data-room-topup] button[value=pay]")
-    expect(user.locator(".msg-system").last).to_contain_text("Top-up of INR 100.00 received.")
+    expect(user.locator(".msg-system").last).to_contain_text("Top-up of ₹100.00 received.")
     assert user.url == room_url
     expect(user.locator(".ended-banner")).to_be_visible(timeout=MINUTE_SECONDS * 12000)
     expect(astro.locator(".ended-banner")).to_be_visible()

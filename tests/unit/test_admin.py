@@ -190,7 +190,7 @@ def test_session_page_and_refunds(admin_client, finished):
         f"/admin/sessions/{session.id}/refund",
         data={"amount": "30.01", "reason": "test", "number": "1", "csrf_token": token},
     )
-    assert over.status_code == 422 and "At most 30.00" in over.get_data(as_text=True)
+    assert over.status_code == 422 and "At most ₹30.00" in over.get_data(as_text=True)
     no_reason = admin_client.post(
         f"/admin/sessions/{session.id}/refund", data={"amount": "5", "reason": "", "number": "1", "csrf_token": token}
     )

@@ -81,7 +81,7 @@ def test_rating_distribution_and_reviews_newest_first_paged(client, astrologer, 
 
 def test_anonymous_visitor_is_asked_to_log_in(client, astrologer):
     page = client.get(f"/astrologers/{astrologer.id}").get_data(as_text=True)
-    assert "Minimum balance for 5 minutes: <strong>INR 100.00</strong>" in page
+    assert "Minimum balance for 5 minutes: <strong>₹100.00</strong>" in page
     assert f"/auth/login?next=/astrologers/{astrologer.id}" in page
 
 

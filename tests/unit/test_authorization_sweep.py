@@ -52,6 +52,7 @@ RULES = {
     ("POST", "auth.logout_everywhere"): dict.fromkeys(ACTORS, LOGIN),  # every login session ended, then the login page
     ("GET", "auth.account"): LOGGED_IN,
     ("POST", "auth.account"): LOGGED_IN,
+    ("POST", "auth.time_zone"): LOGGED_IN,
     ("POST", "api.sync_users"): MACHINES,
     ("POST", "payments.webhook"): MACHINES,
     ("GET", "wallet.index"): LOGGED_IN,

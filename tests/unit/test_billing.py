@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.extensions import db
-from webapp.models import BillingKind, BillingTransaction, EndReason, SessionStatus, utcnow
+from webapp.models import BillingKind, BillingTransaction, EndReason, SessionStatus, Wallet, utcnow
 from webapp.services import chat, locks, periodic, topups, wallet
 from webapp.services.billing import session_bar
 from webapp.services.consultations import lifecycle
@@ -108,6 +108,24 @@ def test_ticks_and_low_balance_warnings(run, events):
     low = [e.payload for e in events if e.name == "balance_low"]
     assert low == [{"session_id": str(s.session.id), "minutes_left": 1, "balance": "15.00"}]
     assert any("Low balance: 1 more minute can be paid" in e.payload["content"] for e in events if e.name == "message")
+
+
+def test_every_charge_tells_both_owners_their_one_balance(run, events):
+    """The header badge, the wallet page and the session bar show the `balance` event's figure; it
+    follows every charge, for the paying user and for the astrologer who earns it, and the wallet
+    lines (low balance) reach the user only."""
+    s = run(rate="10.00", balance="55.00")
+    events.clear()
+    s.walk(3)
+    mine = [e.payload for e in events if e.name == "balance" and e.room == f"user:{s.user.id}"]
+    ticks = [e.payload for e in events if e.name == "billing_tick" and e.room == f"user:{s.user.id}"]
+    assert [b["available"] for b in mine] == [t["balance"] for t in ticks] == ["35.00", "25.00", "15.00"]
+    earned = [e.payload for e in events if e.name == "balance" and e.room == f"user:{s.astrologer.id}"]
+    astrologer_wallet = db.session.query(Wallet).filter_by(user_id=s.astrologer.id).one()
+    assert len(earned) == 3 and earned[-1]["available"] == str(astrologer_wallet.available_balance)
+    assert Decimal(earned[0]["available"]) < Decimal(earned[-1]["available"])
+    low = [e for e in events if e.name == "message" and "Low balance" in e.payload["content"]]
+    assert [e.room for e in low] == [f"user:{s.user.id}"]
 
 
 def test_insufficient_balance_ends_at_the_boundary_never_negative(run, events):

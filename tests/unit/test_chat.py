@@ -348,16 +348,51 @@ def test_topup_during_a_session_is_said_in_the_chat(live, app):
     from webapp.services import payments
 
     join(live.user_socket, live.session)
+    join(live.astro_socket, live.session)
     live.user_socket.get_received()
+    live.astro_socket.get_received()
     order, checkout = payments.start_topup(live.user.id, "200")
     db.session.commit()
     payments.demo_checkout(checkout.order_id, "pay", live.user.id)
     db.session.commit()
     events = live.user_socket.get_received()
     system = [_payload(e)["content"] for e in events if e["name"] == "message"]
-    assert system == ["Top-up of INR 200.00 received."]
+    assert system == ["Top-up of ₹200.00 received."]
     [tick] = [_payload(e) for e in events if e["name"] == "billing_tick"]
     assert tick["balance"] == "690.00" and tick["minutes_left"] == 69
+    [balance] = [_payload(e) for e in events if e["name"] == "balance"]  # the badge's figure, the same
+    assert balance == {"available": "690.00", "held": "0.00", "current": "690.00"}
+    # The user's wallet is not the astrologer's business: not sent, not in their history or transcript.
+    assert received(live.astro_socket, "message") == []
+    astrologer_view = join(live.astro_socket, live.session)["messages"]
+    assert "Top-up" not in " ".join(m["content"] for m in astrologer_view)
+    assert "Top-up of ₹200.00" in " ".join(m["content"] for m in join(live.user_socket, live.session)["messages"])
+    http = app.test_client()
+    AuthActions(http).login("astro@example.com")
+    assert "Top-up" not in http.get(f"/consultations/{live.session.id}/transcript.txt").get_data(as_text=True)
+    assert "Top-up" not in http.get(f"/consultations/{live.session.id}").get_data(as_text=True)
+    # The astrologer still reads every seq after it: a receipt past the private line is accepted.
+    seqs = [m["seq"] for m in astrologer_view]
+    assert seqs == sorted(seqs) and max(seqs) < join(live.user_socket, live.session)["messages"][-1]["seq"]
+
+
+def test_the_sender_of_a_masked_message_is_told_why_once(live):
+    join(live.user_socket, live.session)
+    join(live.astro_socket, live.session)
+    live.astro_socket.get_received()
+    send(live.user_socket, live.session, "call me on 98123 45678")
+    send(live.user_socket, live.session, "or mail priya@example.com")
+    own = join(live.user_socket, live.session)["messages"]
+    notices = [m["content"] for m in own if (m["metadata"] or {}).get("kind") == "masked"]
+    assert notices == [chat.masking_notice(("phone",))]
+    assert "a phone number" in notices[0] and "stay out of consultations" in notices[0]
+    theirs = join(live.astro_socket, live.session)["messages"]
+    assert [m["content"] for m in theirs if m["message_type"] == "text"] == [
+        "call me on [number hidden]",
+        "or mail [email hidden]",
+    ]
+    assert not any((m["metadata"] or {}).get("kind") == "masked" for m in theirs)
+    assert not any(m["message_type"] == "system" for m in received(live.astro_socket, "message"))
 
 
 def test_mask_function_directly():

@@ -38,6 +38,7 @@ LOST = {
     ("messages", "metadata"),  # masking and platform-line kinds
     ("messages", "delivered_at"),  # a message delivered but not read
     ("messages", "updated_at"),  # moved by a delivery receipt
+    ("messages", "visible_to_id"),  # 0011: a line for one participant (below 0011 everyone saw it)
     ("consultation_sessions", "session_metadata"),  # end details beyond reason and by, a call's media
     ("consultation_sessions", "user_rating"),
     ("user_profiles", "bio"),

@@ -200,9 +200,13 @@ class Message(IdMixin, TimestampMixin, db.Model):
     #: When the other participant's client acknowledged receiving it (mark_delivered, or read).
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Not in the seed: a platform line for this participant only (a wallet event for the paying user,
+    #: the masking notice for the sender); NULL: both participants see it (migration 0011).
+    visible_to_id: Mapped[uuid.UUID | None] = mapped_column(UUIDType, sa.ForeignKey("users.id", ondelete="CASCADE"))
 
     __table_args__ = (
         sa.UniqueConstraint("session_id", "seq"),
+        sa.CheckConstraint("visible_to_id IS NULL OR message_type = 'system'", name="private_only_system"),
         sa.UniqueConstraint("session_id", "sender_id", "client_message_id"),
         sa.CheckConstraint("seq >= 1", name="seq_positive"),
         sa.CheckConstraint("length(content) BETWEEN 1 AND 4000", name="content_length"),

@@ -146,7 +146,7 @@ def join_session(session, data):
         return error_ack("bad_request", "after_seq must be a whole number.")
     join_room(rooms.of_session(session.id))
     chat.connected(session.id, current_user.id)
-    messages = chat.history(session.id, after_seq=after_seq)
+    messages = chat.history(session.id, after_seq=after_seq, viewer_id=current_user.id)
     return {
         "ok": True,
         "session": session_bar.session_state(session, current_user.id),

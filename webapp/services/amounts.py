@@ -7,6 +7,7 @@ for people (templates use it as the `money` filter; refusals that name an amount
 import re
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import format_currency
 from flask import current_app
 
 from ..models.types import PAISE
@@ -21,13 +22,18 @@ def as_money(value):
     return value if isinstance(value, Decimal) else Decimal(value or 0).quantize(ZERO)
 
 
+#: CLDR's locale for money: India's grouping (₹1,00,000.00) and its symbol.
+MONEY_LOCALE = "en_IN"
+
+
 def format_money(amount, currency=None):
-    """'₹1,234.50' for INR, 'USD 1,234.50' otherwise; Decimal in, text out."""
+    """The one way money is written for people: '₹1,234.50' (symbol, India's grouping, two decimals),
+    from CLDR through Babel; Decimal (or its text) in, text out. The currency code is for CSV and
+    machine output only."""
     if amount is None:
         return ""
     currency = currency or current_app.config["CURRENCY"]
-    text = f"{Decimal(amount):,.2f}"
-    return f"₹{text}" if currency == "INR" else f"{currency} {text}"
+    return format_currency(Decimal(amount), currency, locale=MONEY_LOCALE)
 
 
 #: What a person may type: digits with at most one decimal point, grouped (if at all) exactly as
@@ -68,7 +74,7 @@ def parse_topup_amount(value):
     amount = parse_amount(value)
     config = current_app.config
     if amount < config["TOPUP_MIN"]:
-        raise InvalidAmount(f"The minimum top-up is {config['CURRENCY']} {config['TOPUP_MIN']:,.2f}.")
+        raise InvalidAmount(f"The minimum top-up is {format_money(config['TOPUP_MIN'])}.")
     if amount > config["TOPUP_MAX"]:
-        raise InvalidAmount(f"The maximum top-up is {config['CURRENCY']} {config['TOPUP_MAX']:,.2f}.")
+        raise InvalidAmount(f"The maximum top-up is {format_money(config['TOPUP_MAX'])}.")
     return amount

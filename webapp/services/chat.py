@@ -14,7 +14,13 @@ seen it (mark_read; two blue ticks; reading implies delivery).
 messages.metadata (the model's message_metadata) holds, by key:
 
     masked  ["email", "link", "phone"]: what the masking hid in a participant's text
-    kind    a platform line's kind: "birth_details", "started", "low_balance", "topup", "ended"
+    kind    a platform line's kind: "birth_details", "started", "low_balance", "topup", "ended",
+            "masked"
+
+A platform line can be for one participant only (messages.visible_to_id): the wallet events
+(low_balance, topup) are the paying user's business and the masking notice the sender's. They take
+a seq like every message, reach only that participant's sockets, and are left out of the other's
+history and transcript. The admin session page shows every line.
 """
 
 import uuid
@@ -34,7 +40,7 @@ from ..models import (
     UserStatus,
     utcnow,
 )
-from . import locks, login_sessions, notifier, rooms
+from . import locks, login_sessions, notifier, rooms, time_zones
 from .errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotFound, ValidationFailed
 from .message_text import clean_client_id, clean_content, masked
 
@@ -69,7 +75,22 @@ def participant_of(session_id, user_id):
 
 
 def _announce(message):
-    notifier.announce("message", serialize(message), room=rooms.of_session(message.session_id))
+    room = rooms.of_user(message.visible_to_id) if message.visible_to_id else rooms.of_session(message.session_id)
+    notifier.announce("message", serialize(message), room=room)
+
+
+#: What the masking notice says, by what was hidden; sent to the sender once per session.
+HIDDEN_WORDS = {"phone": "a phone number", "email": "an email address", "link": "a link"}
+MASKING_NOTICE = (
+    "We hid {what} in your message. Contact details and links stay out of consultations: it keeps both "
+    "of you safe from scams, and every minute stays billed here, where a refund can reach you."
+)
+
+
+def masking_notice(hidden):
+    words = [HIDDEN_WORDS[kind] for kind in sorted(hidden) if kind in HIDDEN_WORDS]
+    what = " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+    return MASKING_NOTICE.format(what=what or "contact details")
 
 
 @dataclass(frozen=True)
@@ -146,6 +167,7 @@ def send_many(drafts):
             .group_by(Message.session_id)
         ).all()
     )
+    noticed = _masking_noticed({(d.session_id, d.sender_id) for d in drafts if d.hidden})
     outcomes, created, seen = [], [], set()
     for d in drafts:
         session = sessions.get(d.session_id)
@@ -179,6 +201,14 @@ def send_many(drafts):
             seen.add((d.session_id, d.sender_id))
             created.append(message)
             outcomes.append((message, True))
+            if d.hidden and (d.session_id, d.sender_id) not in noticed:
+                noticed.add((d.session_id, d.sender_id))
+                last_seq[d.session_id] += 1
+                created.append(
+                    _system_line(
+                        d.session_id, masking_notice(d.hidden), d.now, "masked", last_seq[d.session_id], d.sender_id
+                    )
+                )
     db.session.add_all(created)
     if seen:
         _seen_sending(seen, max(d.now for d in drafts))
@@ -188,20 +218,40 @@ def send_many(drafts):
     return outcomes
 
 
-def post_system_message(session, content, now=None, *, kind):
-    """A platform line in the conversation of `kind` (see messages.metadata above), announced."""
-    now = now or utcnow()
-    message = Message(
-        session_id=session.id,
+def _masking_noticed(pairs):
+    """The (session, sender) pairs among `pairs` already told what the masking hides."""
+    if not pairs:
+        return set()
+    rows = db.session.execute(
+        db.select(Message.session_id, Message.visible_to_id, Message.message_metadata).where(
+            Message.session_id.in_({session_id for session_id, _ in pairs}),
+            Message.visible_to_id.in_({sender_id for _, sender_id in pairs}),
+            Message.message_type == MessageType.SYSTEM,
+        )
+    ).all()
+    return {(session_id, to) for session_id, to, meta in rows if (meta or {}).get("kind") == "masked"}
+
+
+def _system_line(session_id, content, now, kind, seq, visible_to=None):
+    return Message(
+        session_id=session_id,
         sender_id=None,
         message_type=MessageType.SYSTEM,
         content=content,
         message_metadata={"kind": kind},
-        seq=next_seq(session.id),
+        seq=seq,
+        visible_to_id=visible_to,
         sent_at=now,
         created_at=now,
         updated_at=now,
     )
+
+
+def post_system_message(session, content, now=None, *, kind, to=None):
+    """A platform line in the conversation of `kind` (see messages.metadata above), announced; `to`
+    (a participant's id) makes it that participant's only."""
+    now = now or utcnow()
+    message = _system_line(session.id, content, now, kind, next_seq(session.id), to)
     db.session.add(message)
     db.session.flush()
     _announce(message)
@@ -211,19 +261,15 @@ def post_system_message(session, content, now=None, *, kind):
 MAX_SEQ = 2**31 - 1  # messages.seq is an INTEGER column
 
 
-def history(session_id, after_seq=0, limit=HISTORY_LIMIT):
-    """Messages with seq > after_seq, in order, at most `limit` (an after_seq past any seq finds none)."""
+def history(session_id, after_seq=0, limit=HISTORY_LIMIT, *, viewer_id=None):
+    """The messages `viewer_id` sees with seq > after_seq, in order, at most `limit` (an after_seq
+    past any seq finds none): another participant's private lines are left out (viewer_id None:
+    every line)."""
     after_seq = min(after_seq, MAX_SEQ)
-    return (
-        db.session.execute(
-            db.select(Message)
-            .where(Message.session_id == session_id, Message.seq > after_seq)
-            .order_by(Message.seq)
-            .limit(limit)
-        )
-        .scalars()
-        .all()
-    )
+    query = db.select(Message).where(Message.session_id == session_id, Message.seq > after_seq)
+    if viewer_id is not None:
+        query = query.where(db.or_(Message.visible_to_id.is_(None), Message.visible_to_id == viewer_id))
+    return db.session.execute(query.order_by(Message.seq).limit(limit)).scalars().all()
 
 
 def _receipt(session_id, user_id, up_to_seq):
@@ -369,12 +415,14 @@ def birth_details_text(profile):
     return "Birth details: " + " ".join(parts) + "."
 
 
-def transcript(session, names):
-    """The conversation as plain text, one line per message (for download)."""
-    lines = [f"Consultation {session.id}", ""]
-    for message in history(session.id, limit=None):
+def transcript(session, names, viewer_id, zone_name):
+    """The conversation as `viewer_id` saw it, as plain text, one line per message (for download),
+    times in the zone `zone_name`, which the first lines state."""
+    zone = time_zones.zone(zone_name)
+    lines = [f"Consultation {session.id}", f"Times in {time_zones.label(zone_name, session.started_at)}", ""]
+    for message in history(session.id, limit=None, viewer_id=viewer_id):
         who = names.get(message.sender_id, "AstroConsult") if message.sender_id else "AstroConsult"
-        lines.append(f"[{message.sent_at:%Y-%m-%d %H:%M:%S} UTC] {who}: {message.content}")
+        lines.append(f"[{message.sent_at.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}] {who}: {message.content}")
     return "\n".join(lines) + "\n"
 
 

@@ -28,9 +28,20 @@ class Event:
     namespace: str = "/"
 
 
-def announce(name, payload, room=None, namespace="/"):
-    """Queue an event on the current transaction; it is delivered after its commit (rooms: services/rooms.py)."""
-    db.session().info.setdefault(PENDING, []).append(Event(name, payload, room, namespace))
+def announce(name, payload, room=None, namespace="/", *, latest=None):
+    """Queue an event on the current transaction; it is delivered after its commit (rooms: services/rooms.py).
+
+    `latest` (any hashable key): a state rather than a happening; an event queued earlier in the
+    transaction under the same key is replaced, so only the state at the commit is sent."""
+    pending = db.session().info.setdefault(PENDING, [])
+    item = Event(name, payload, room, namespace)
+    if latest is not None:
+        keys = db.session().info.setdefault(PENDING + "_latest", {})
+        if latest in keys:
+            pending[keys[latest]] = item
+            return
+        keys[latest] = len(pending)
+    pending.append(item)
 
 
 def add_sink(sink):
@@ -41,6 +52,7 @@ def add_sink(sink):
 
 @event.listens_for(Session, "after_commit")
 def _deliver(session):
+    session.info.pop(PENDING + "_latest", None)
     events = session.info.pop(PENDING, [])
     for item in events:
         for sink in list(_sinks):
@@ -50,3 +62,4 @@ def _deliver(session):
 @event.listens_for(Session, "after_rollback")
 def _drop(session):
     session.info.pop(PENDING, None)
+    session.info.pop(PENDING + "_latest", None)

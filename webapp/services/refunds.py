@@ -70,7 +70,7 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
         raise NothingToRefund()
     amount = refundable if amount is None else parse_amount(amount)
     if amount > refundable:
-        raise RefundTooLarge(f"At most {refundable:,.2f} is left to refund for this session.")
+        raise RefundTooLarge(f"At most {format_money(refundable)} is left to refund for this session.")
 
     payer, astrologer, house = (
         wallet.wallet_of(session.user_id),

@@ -53,7 +53,7 @@ from ..models import (
     WalletTransaction,
     utcnow,
 )
-from . import accounts, earnings, locks
+from . import accounts, earnings, locks, notifier, rooms
 from .amounts import ZERO, format_money
 from .errors import (
     IdempotencyConflict,
@@ -120,8 +120,8 @@ def ensure_can_pay(wallet, amount, what="this"):
         raise WalletSuspended()
     if wallet.available_balance < amount:
         raise InsufficientBalance(
-            f"Your available balance ({wallet.currency} {wallet.available_balance:,.2f}) does not cover {what} "
-            f"({wallet.currency} {amount:,.2f}).",
+            f"Your available balance ({format_money(wallet.available_balance, wallet.currency)}) does not cover "
+            f"{what} ({format_money(amount, wallet.currency)}).",
             needed=amount,
             available=wallet.available_balance,
         )
@@ -196,9 +196,21 @@ def new_transaction(
 
 
 def _moved(wallet, now):
-    """Money moved in `wallet` at `now` (a balance of any kind changed)."""
+    """Money moved in `wallet` at `now` (a balance of any kind changed); its owner hears the result."""
     wallet.updated_at = now
     wallet.last_transaction_at = max(wallet.last_transaction_at or now, now)
+    announce_balance(wallet.user_id, wallet.id, wallet.current_balance, wallet.available_balance)
+
+
+def announce_balance(user_id, wallet_id, current, available):
+    """`balance` to the owner's sockets after the commit: the one figure every page shows (the header
+    badge, the wallet page, the session bar) is `available`; only the state at the commit is sent."""
+    notifier.announce(
+        "balance",
+        {"available": str(available), "held": str(current - available), "current": str(current)},
+        room=rooms.of_user(user_id),
+        latest=("balance", str(wallet_id)),
+    )
 
 
 def post(wallet, transaction, amount, now, *, bucket="available"):
@@ -359,6 +371,8 @@ def post_legs(legs, wallets, now):
                   "descriptions", "references", "ats"), map(array_literal, columns), strict=True)),
     )  # fmt: skip
     touched = list(latest)
+    for w in touched:
+        announce_balance(owners[w], w, balances[w][0], balances[w][1])
     db.session.execute(
         db.text(
             """

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ...services import accounts, marketplace
+from ...services import accounts, marketplace, time_zones
 from ...services.errors import ValidationFailed
 from ...services.passwords import MAX_LENGTH, password_problem
 
@@ -111,6 +111,18 @@ class BirthDetailsForm(FlaskForm):
         validate_choice=True,
     )
 
+    time_zone = SelectField("Time zone", validate_choice=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = [SelectChoice(name, name.replace("_", " ")) for name in time_zones.names()]
+
     def validate_birth_date(self, field):
         if field.data and not date(1900, 1, 1) <= field.data <= date.today():
             raise ValidationError("Enter a date between 1900 and today.")
+
+
+class TimeZoneForm(FlaskForm):
+    """The browser's own zone, sent once by static/js/app.js when the account has none stored."""
+
+    time_zone = StringField("Time zone", validators=[DataRequired("Send a time zone."), Length(max=64)])

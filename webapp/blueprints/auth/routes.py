@@ -2,7 +2,18 @@
 
 from urllib.parse import urlsplit
 
-from flask import after_this_request, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    after_this_request,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...boundary import form_again, refusal
@@ -17,9 +28,10 @@ from ...ratelimits import (
     login_account,
     login_device,
 )
-from ...services import accounts, login_sessions
+from ...services import accounts, login_sessions, time_zones
+from ...services.errors import ValidationFailed
 from . import bp
-from .forms import BirthDetailsForm, LoginForm, RegisterForm
+from .forms import BirthDetailsForm, LoginForm, RegisterForm, TimeZoneForm
 
 
 def safe_next(target):
@@ -150,7 +162,11 @@ def logout_everywhere():
 
 def _details_form():
     profile = current_user.profile
-    return BirthDetailsForm(obj=profile, language=(profile.preferences or {}).get("language", ""))
+    return BirthDetailsForm(
+        obj=profile,
+        language=(profile.preferences or {}).get("language", ""),
+        time_zone=time_zones.name_of(profile),
+    )
 
 
 def _account_page(form):
@@ -177,9 +193,25 @@ def account():
             bio=form.bio.data,
             language=form.language.data or None,
         )
+        if form.time_zone.data != time_zones.name_of(current_user.profile):  # a change, not the default kept
+            time_zones.set_zone(current_user.id, form.time_zone.data)
         flash("Your details are saved.", "success")
         return redirect(safe_next(request.args.get("next")) or url_for("auth.account"))
     return _account_page(form), 422 if form.errors else 200
+
+
+@bp.post("/account/time-zone")
+@login_required
+def time_zone():
+    """The browser's zone, sent once (static/js/app.js): 204 when stored, 422 with the reason."""
+    form = TimeZoneForm()
+    if not form.validate_on_submit():
+        return jsonify(error="bad_request", message="Send a time zone such as Asia/Kolkata."), 422
+    try:
+        time_zones.set_zone(current_user.id, form.time_zone.data)
+    except ValidationFailed as error:
+        return jsonify(error="bad_request", message=error.message), 422
+    return "", 204
 
 
 def _handoff_refused(error):

@@ -18,7 +18,7 @@ from ...services.errors import (
     InsufficientBalance,
     SessionNotFound,
 )
-from ...templating import page_or_partial
+from ...templating import page_or_partial, viewer_zone_name
 from ..wallet.forms import PRESETS, TopupForm
 from . import bp
 from .forms import RatingForm, RequestForm, UserRatingForm
@@ -215,7 +215,7 @@ def _conversation(session):
     """The stored messages, and how far the other participant has received and read them (for the ticks)."""
     other = str(session.astrologer_id if session.user_id == current_user.id else session.user_id)
     return {
-        "messages": chat.history(session.id, limit=None),
+        "messages": chat.history(session.id, limit=None, viewer_id=current_user.id),
         "other_read_seq": chat.read_state(session.id).get(other, 0),
         "other_delivered_seq": chat.delivery_state(session.id).get(other, 0),
     }
@@ -227,7 +227,7 @@ def messages(session_id):
     """Messages after `after_seq`, in order: JSON for clients that ask for it, the list items otherwise."""
     session = _session_or_404(session_id)
     after_seq = max(request.args.get("after_seq", 0, type=int) or 0, 0)
-    found = chat.history(session.id, after_seq=after_seq)
+    found = chat.history(session.id, after_seq=after_seq, viewer_id=current_user.id)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(
             session_id=str(session.id),
@@ -249,7 +249,7 @@ def transcript(session_id):
     session = _session_or_404(session_id)
     names = {session.user_id: session.user.name, session.astrologer_id: session.astrologer.name}
     return Response(
-        chat.transcript(session, names),
+        chat.transcript(session, names, current_user.id, viewer_zone_name()),
         mimetype="text/plain",
         headers={"Content-Disposition": f'attachment; filename="consultation-{session.id}.txt"'},
     )

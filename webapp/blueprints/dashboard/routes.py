@@ -188,10 +188,11 @@ def _earnings(form=None):
 
 
 def _earnings_csv():
+    """Dates with their offset (2026-12-01T10:19+05:30): the file states its zone in every row."""
     zone = earnings.zone()
     header = [("date", "user", "minutes", "gross", "commission", "refunded", "net", "session_id")]
     rows = (
-        (row.session.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), row.first_name, row.figures.minutes,
+        (row.session.started_at.astimezone(zone).isoformat(timespec="minutes"), row.first_name, row.figures.minutes,
          row.figures.gross, row.figures.commission, row.figures.refunded, row.figures.net, row.session.id)
         for row in earnings.all_sessions(current_user.id)
     )  # fmt: skip

@@ -74,4 +74,6 @@ def transactions():
 @bp.get("/wallet/balance")
 @login_required
 def balance():
-    return render_template("wallet/_balance_badge.html", nav_balance=wallet.wallet_of(current_user.id).current_balance)
+    return render_template(
+        "wallet/_balance_badge.html", nav_balance=wallet.wallet_of(current_user.id).available_balance
+    )

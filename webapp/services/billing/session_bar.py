@@ -5,6 +5,7 @@ from flask import current_app
 
 from ...models import utcnow
 from .. import chat, notifier, rooms, wallet
+from ..amounts import format_money
 
 
 def minutes_covered(available, rate):
@@ -77,17 +78,18 @@ def warn_if_low(session, now):
             f"Low balance: {left} more minute{'s' if left != 1 else ''} can be paid. Top up to keep talking.",
             now,
             kind="low_balance",
+            to=session.user_id,
         )
 
 
 def note_topup(session, amount, now=None):
     """A top-up completed for the user of `session` (from locks.active_session_of; None: not in a
-    session): the user hears it in the chat, and the next minute can be paid."""
+    session): the user (only) hears it in the chat, and the next minute can be paid."""
     now = now or utcnow()
     if session is None:
         return None
     chat.post_system_message(
-        session, f"Top-up of {current_app.config['CURRENCY']} {amount:,.2f} received.", now, kind="topup"
+        session, f"Top-up of {format_money(amount)} received.", now, kind="topup", to=session.user_id
     )
     announce_tick(session, now)
     return session

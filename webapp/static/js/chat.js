@@ -25,6 +25,8 @@
   var outbox = new Map(); // client_id -> {content, item}, in send order
   var ended = false;
   var seen = new Set();
+  // Times as the server writes them: in the account's zone (body data-zone), 24-hour.
+  var clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: document.body.dataset.zone || undefined });
   list.querySelectorAll("[data-seq]").forEach(function (item) { seen.add(Number(item.dataset.seq)); });
 
   // ---------------------------------------------------------------- connection
@@ -98,7 +100,7 @@
     var time = document.createElement("time");
     var sent = message.sent_at ? new Date(message.sent_at) : new Date();
     time.dateTime = sent.toISOString();
-    time.textContent = sent.toISOString().substring(11, 16);
+    time.textContent = clock.format(sent);
     meta.appendChild(time);
     if (kind === "own") {
       var ticks = document.createElement("span");
@@ -252,9 +254,7 @@
 
   var startedAt = Date.parse(room.dataset.startedAt);
   var clockOffset = Date.parse(room.dataset.serverNow) - Date.now();
-  function money(value) {
-    return "₹" + Number(value).toLocaleString("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  }
+  var money = window.astro.money;
   function updateBar(state) {
     if (!state || state.session_id !== sessionId) return;
     if (state.server_now) clockOffset = Date.parse(state.server_now) - Date.now();

@@ -11,6 +11,7 @@
   var sessionId = page.dataset.sessionId;
   var socket = window.io();
   socket.on("account_suspended", function () { window.location.reload(); }); // the server logs the account out
+  if (window.astro && window.astro.followBalance) window.astro.followBalance(socket);
 
   function mine(event) {
     return event && event.session_id === sessionId;

@@ -9,6 +9,7 @@
     if (!socket && window.io) {
       socket = window.io({ reconnectionDelay: 500, reconnectionDelayMax: 5000 });
       socket.on("account_suspended", function () { window.location.reload(); }); // the server logs the account out
+      window.astro.followBalance(socket);
     }
     return socket;
   };
