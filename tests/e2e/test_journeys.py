@@ -133,7 +133,7 @@ def test_capacity_one_queues_the_second_user(person, people):
     second.click("text=Join the queue")
     expect(second.locator("[data-position]")).to_have_text("1")
     first.once("dialog", lambda dialog: dialog.accept())
-    first.click("text=End consultation")
+    first.click(".button-end")
     expect(first.locator("body")).to_contain_text("Consultation ended")
     expect(second.locator("[data-when=offered]")).to_be_visible()
     astro.goto("/dashboard")

@@ -9,7 +9,7 @@ from webapp.extensions import db
 from webapp.models import BillingKind, BillingStatus, BillingTransaction, WalletStatus
 from webapp.services import holds, ledger_checker, wallet
 
-from ..conftest import csrf_token_from
+from ..conftest import AuthActions, csrf_token_from
 
 HTMX = {"HX-Request": "true"}
 
@@ -169,12 +169,12 @@ def test_transactions_are_paged_newest_first(client, user, fund):
     for n in range(25):
         fund(user, f"{n + 1}.00")
     page = client.get("/wallet").get_data(as_text=True)
-    assert page.count("<tr>") == 21  # header + 20
+    assert page.count('class="statement-item') == 20
     assert page.index("+₹25.00") < page.index("+₹24.00")  # newest first
     assert "Older →" in page
     second = client.get("/wallet/transactions?page=2", headers=HTMX)
     html = second.get_data(as_text=True)
-    assert second.status_code == 200 and "<html" not in html and html.count("<tr>") == 6
+    assert second.status_code == 200 and "<html" not in html and html.count('class="statement-item') == 5
     assert "+₹1.00" in html and "← Newer" in html and "Older →" not in html
     assert client.get("/wallet/transactions?page=2").status_code == 302  # a person gets the whole page
 
@@ -196,3 +196,33 @@ def test_an_amount_is_read_as_written_never_guessed(client, user):
     indian = _topup(client, "1,00,000")
     assert indian.status_code == 303
     assert db.session.query(BillingTransaction).one().amount == Decimal("100000.00")
+
+
+def test_the_statement_has_one_line_per_consultation_and_top_ups_with_their_status(client, consult, app):
+    """A consultation of three paid minutes and a refund is one line (who with, minutes, total,
+    refund) that opens to its minutes; a failed top-up is not shown as money received."""
+    from webapp.services import refunds, topups
+    from webapp.services.billing import charges
+
+    astrologer = consult.astrologer(name="Acharya Statement", rate=Decimal("10.00"))
+    person = consult.user(balance="500.00", email="statement@example.com")
+    session = consult.accept(consult.request(person, astrologer))
+    for minute in (2, 3):
+        charges.charge_minute(session.id, minute, commission_percent=30)
+    db.session.commit()
+    refunds.refund(session.id, number=1, amount="5.00", reason="The line dropped for a minute")
+    topups.create_topup(wallet.wallet_of(person.id).id, "250.00", provider="demo", order_id="order_failed_1")
+    topups.fail_topup("demo", "order_failed_1", payment_id="pay_failed_1")
+    db.session.commit()
+    AuthActions(client).login("statement@example.com")
+    html = client.get("/wallet/transactions", headers=HTMX).get_data(as_text=True)
+    assert html.count('class="statement-item') == 3  # the consultation, the failed top-up, the first top-up
+    assert html.count("<details") == 1
+    assert "Chat with Acharya Statement" in html and "3 min" in html and "−₹30.00" in html
+    assert "refunded ₹5.00" in html and "The line dropped for a minute" in html
+    assert "Consultation minute 3" in html  # inside the line
+    failed = re.search(
+        r'<li class="statement-item statement-single">(?:(?!</li>).)*₹250\.00(?:(?!</li>).)*</li>', html, re.S
+    )
+    assert failed and "Failed" in failed.group(0) and "statement-void" in failed.group(0)
+    assert "+₹250.00" not in html

@@ -38,6 +38,7 @@ from ...models import (
     utcnow,
 )
 from .. import chat, holds, locks, marketplace, performance, rooms, wallet
+from ..amounts import format_money
 from ..billing import charges
 from ..errors import (
     AccountSuspended,
@@ -204,7 +205,7 @@ def accept(session_id, astrologer_id, now=None):
         chat.post_system_message(session, details, now, kind="birth_details")
     chat.post_system_message(
         session,
-        f"Session started at {session.rate_per_minute} {current_app.config['CURRENCY']} per minute.",
+        f"Session started at {format_money(session.rate_per_minute)} per minute.",
         now,
         kind="started",
     )

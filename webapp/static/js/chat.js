@@ -28,6 +28,7 @@
   // Times as the server writes them: in the account's zone (body data-zone), 24-hour.
   var clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: document.body.dataset.zone || undefined });
   list.querySelectorAll("[data-seq]").forEach(function (item) { seen.add(Number(item.dataset.seq)); });
+  list.scrollTop = list.scrollHeight; // the newest first in view, as in every messenger
 
   // ---------------------------------------------------------------- connection
 
@@ -156,6 +157,7 @@
 
   socket.on("message", function (message) {
     render(message);
+    paymentLanded(message);
     if (message.sender_id !== me) markDeliveredSoon();
     markReadSoon();
   });
@@ -238,11 +240,18 @@
     stopTyping();
     send(content);
   });
+  // Enter sends only with a physical keyboard (a fine pointer that hovers); on a touch keyboard
+  // Enter adds a line and the Send button sends.
+  var physicalKeyboard = window.matchMedia && window.matchMedia("(hover: hover) and (pointer: fine)").matches;
+  room.querySelector(".composer-hint").hidden = !physicalKeyboard;
   input.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (physicalKeyboard && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       form.requestSubmit();
     }
+  });
+  input.addEventListener("focus", function () { // the on-screen keyboard shrinks the room: keep the newest in view
+    setTimeout(function () { list.scrollTop = list.scrollHeight; }, 250);
   });
 
   function showError(message) {
@@ -287,13 +296,38 @@
   });
   function lowBalance(minutesLeft) {
     var warning = room.querySelector(".low-balance");
-    var topup = room.querySelector("[data-room-topup]");
     if (!warning) return;
     warning.hidden = minutesLeft === null;
     if (minutesLeft !== null) {
       warning.querySelector("[data-low-minutes]").textContent = minutesLeft;
-      if (topup) topup.open = true;
+      topupSheet(true);
     }
+  }
+
+  // The in-room top-up: a sheet above the composer (the composer and End stay in view) that
+  // closes itself when the payment lands; nothing in it leaves the room.
+  var sheet = room.querySelector("[data-room-topup]");
+  var opener = room.querySelector("[data-topup-open]");
+  function topupSheet(open) {
+    if (!sheet || ended) return;
+    sheet.hidden = !open;
+    if (opener) opener.setAttribute("aria-expanded", String(open));
+    if (open) list.scrollTop = list.scrollHeight;
+  }
+  room.addEventListener("click", function (event) {
+    if (event.target.closest("[data-topup-open]")) topupSheet(sheet.hidden);
+    if (event.target.closest("[data-topup-close]")) topupSheet(false);
+    var more = event.target.closest("[data-session-more]");
+    if (more) {
+      var open = more.getAttribute("aria-expanded") !== "true";
+      more.setAttribute("aria-expanded", String(open));
+      room.querySelector(".session-bar").classList.toggle("is-open", open);
+    }
+  });
+  function paymentLanded(message) {
+    if (message.session_id !== sessionId || !message.metadata || message.metadata.kind !== "topup") return;
+    topupSheet(false);
+    lowBalance(null);
   }
 
   // ---------------------------------------------------------------- presence and the end
@@ -315,5 +349,7 @@
     form.querySelector("button").disabled = true;
     room.querySelectorAll("[data-composer-lock] button").forEach(function (button) { button.disabled = true; });
     typingLine.hidden = true;
+    if (sheet) sheet.hidden = true;
+    if (opener) opener.disabled = true;
   }
 })();
