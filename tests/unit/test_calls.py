@@ -271,7 +271,11 @@ def test_a_chat_room_has_no_call_panel(app, client, auth, consult):
     session = consult.accept(consult.request(user, astrologer))
     auth.login("cu@example.com")
     page = client.get(f"/consultations/{session.id}").get_data(as_text=True)
-    assert "data-call" not in page and "js/call.js" not in page and "End<span class=\"visually-hidden\"> consultation</span>" in page
+    assert (
+        "data-call" not in page
+        and "js/call.js" not in page
+        and 'End<span class="visually-hidden"> consultation</span>' in page
+    )
 
 
 def test_the_microphone_is_allowed_to_this_origin_only(client):

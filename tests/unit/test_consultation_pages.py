@@ -107,7 +107,11 @@ def test_dashboard_shows_the_request_and_accept_opens_the_room(app, client, auth
     accepted = astro.post(f"/dashboard/requests/{session.id}/accept", data={"csrf_token": _token(astro)}, headers=HTMX)
     assert accepted.status_code == 200 and accepted.headers["HX-Redirect"] == f"/consultations/{session.id}"
     room = astro.get(f"/consultations/{session.id}").get_data(as_text=True)
-    assert 'data-live-page="room"' in room and "Priya Test" in room and "End<span class=\"visually-hidden\"> consultation</span>" in room
+    assert (
+        'data-live-page="room"' in room
+        and "Priya Test" in room
+        and 'End<span class="visually-hidden"> consultation</span>' in room
+    )
     assert "Acharya Test" in client.get(f"/consultations/{session.id}").get_data(
         as_text=True
     )  # the user is in the room too

@@ -1,9 +1,18 @@
 """`flask seed-demo`: the demo data of CONTRACT.md, idempotent."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from webapp.extensions import db
-from webapp.models import AstrologerProfile, BillingTransaction, User, UserType, Wallet, WalletTransaction
+from webapp.models import (
+    AstrologerProfile,
+    BillingTransaction,
+    ConsultationSession,
+    User,
+    UserType,
+    Wallet,
+    WalletTransaction,
+)
+from webapp.services import ledger_checker, marketplace
 
 
 def _seed(app):
@@ -23,7 +32,28 @@ def test_seed_demo_creates_the_contract_data(app, auth):
     assert len({language for profile in approved for language in profile.languages}) >= 5
     rates = [profile.chat_rate_per_minute for profile in approved]
     assert min(rates) >= Decimal("5") and max(rates) <= Decimal("150") and len(set(rates)) >= 8
-    assert any(profile.rating_count > 0 for profile in approved)
+    # A believable marketplace: unique names, most astrologers reviewed in words, and every figure
+    # of a profile (count, average, the star breakdown) read from the same rated consultations.
+    names = [name for (name,) in db.session.query(User.name).filter_by(type=UserType.ASTROLOGER)]
+    assert len(names) == len(set(names))
+    reviewed = 0
+    for profile in approved:
+        rows = (
+            db.session.query(ConsultationSession)
+            .filter(
+                ConsultationSession.astrologer_id == profile.astrologer_id,
+                ConsultationSession.astrologer_rating.is_not(None),
+            )
+            .all()
+        )
+        breakdown = marketplace.rating_distribution(profile.astrologer_id)
+        assert sum(breakdown.values()) == profile.rating_count == len(rows)
+        if rows:
+            mean = sum(r.astrologer_rating for r in rows) / len(rows)
+            assert profile.rating_average == mean.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        reviewed += any(r.review_text for r in rows)
+    assert reviewed >= len(approved) * 2 // 3
+    assert ledger_checker.verify().ok
     user = db.session.query(User).filter_by(email="user@example.com").one()
     assert user.wallet.current_balance == Decimal("1000.00") == user.profile.current_balance
     types = {u.email: u.type for u in db.session.query(User).filter(User.email.like("%@example.com"))}

@@ -1,20 +1,30 @@
 """Demo data for development and demos (`flask seed-demo`); idempotent.
 
 Creates the platform account, three known logins (user, astrologer, admin,
-password `demo12345`) and at least 40 approved astrologers with varied
-specializations, languages, experience, rates and ratings. The demo user's
+password `demo12345`) and at least 40 approved astrologers with unique names and
+varied specializations, languages, experience and rates. The demo user's
 wallet is funded through the ledger (a completed top-up under a fixed
 idempotency key), so `flask ledger verify` holds on demo data.
+
+Ratings are never typed in: most astrologers have a few real past consultations
+with demo reviewers (requested, accepted, billed minute by minute, ended and
+rated through the same services as a live one, at times in the past), most with a
+written review in a language the astrologer offers. The rating count, the
+average and the star breakdown are all read from those rows.
 """
 
 import random
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
+
+from flask import current_app
 
 from ..extensions import db
 from ..models import Availability, User, UserType, utcnow
-from . import accounts, topups
+from . import accounts, chat, topups
+from .billing import charges, minutes
+from .consultations import lifecycle, ratings
 from .marketplace import LANGUAGES, SPECIALIZATIONS
 
 DEMO_PASSWORD = "demo12345"
@@ -65,6 +75,38 @@ LAST_NAMES = [
     "Kulkarni",
     "Singh",
 ]
+REVIEWERS = [
+    "Anjali K.", "Rahul M.", "Sneha P.", "Vikram S.", "Pooja R.", "Arvind N.", "Neha G.", "Suresh B.",
+    "Divya T.", "Manoj L.", "Kavitha V.", "Imran A.", "Shreya D.", "Gaurav J.", "Fatima Z.", "Harpreet K.",
+]  # fmt: skip
+#: Written reviews by language (English where a language has none of its own here).
+REVIEWS = {
+    "English": [
+        "Very patient and precise. The timing she gave for my job change matched what happened.",
+        "Explained my chart clearly and did not rush me. Remedies were simple to follow.",
+        "Good reading, though I wanted more detail on marriage timing.",
+        "Calm, honest and practical. I came back for a second session.",
+        "Answered every question without asking for my number or pushing expensive remedies.",
+        "Helpful about my business, a little general about health.",
+    ],
+    "Hindi": [
+        "बहुत अच्छी सलाह मिली, करियर के बारे में सब साफ़ बताया।",
+        "शांति से बात की और उपाय भी आसान बताए। धन्यवाद!",
+        "शादी के समय के बारे में सटीक जानकारी दी।",
+    ],
+    "Tamil": ["மிகவும் தெளிவாக விளக்கினார். நன்றி!", "என் வேலை பற்றிய கேள்விகளுக்கு பொறுமையாக பதில் சொன்னார்."],
+    "Telugu": ["చాలా స్పష్టంగా చెప్పారు, ధన్యవాదాలు.", "నా ఉద్యోగ ప్రశ్నలకు ఓపికగా సమాధానం ఇచ్చారు."],
+    "Bengali": ["খুব ধৈর্য ধরে সব বুঝিয়ে বললেন। ধন্যবাদ!", "বিয়ের সময় নিয়ে পরিষ্কার ধারণা দিলেন।"],
+    "Marathi": ["खूप छान मार्गदर्शन केले, धन्यवाद!", "नोकरीबद्दल स्पष्ट आणि प्रामाणिक सल्ला मिळाला."],
+    "Gujarati": ["ખૂબ સરસ માર્ગદર્શન આપ્યું, આભાર!"],
+    "Kannada": ["ತುಂಬಾ ಸ್ಪಷ್ಟವಾಗಿ ವಿವರಿಸಿದರು, ಧನ್ಯವಾದಗಳು."],
+    "Malayalam": ["വളരെ വ്യക്തമായി പറഞ്ഞു തന്നു, നന്ദി."],
+    "Punjabi": ["ਬਹੁਤ ਵਧੀਆ ਸਲਾਹ ਦਿੱਤੀ, ਧੰਨਵਾਦ!"],
+}
+#: Stars of past consultations, most of them good, as on every consultation marketplace.
+STARS = (5, 5, 5, 5, 4, 4, 4, 3, 2)
+REVIEWER_FUNDS = Decimal("20000.00")
+
 RATES = [
     Decimal(r)
     for r in ("5", "8", "10", "12", "15", "18", "20", "25", "30", "35", "40", "50", "60", "75", "99", "120", "150")
@@ -102,7 +144,8 @@ def seed_demo(now=None):
         description="Demo funds",
         now=now,
     )
-    _ensure(
+    known = db.session.execute(db.select(User.id).filter_by(email=DEMO_ASTROLOGER_EMAIL)).first()
+    demo_astrologer = _ensure(
         DEMO_ASTROLOGER_EMAIL,
         "Acharya Demo",
         "+919800000002",
@@ -118,10 +161,10 @@ def seed_demo(now=None):
             call_rate_per_minute=Decimal("30.00"),
             max_concurrent_sessions=2,
             is_approved=True,
-            rating_average=Decimal("4.70"),
-            rating_count=128,
         ),
     )
+    if known is None:
+        _past_consultations(demo_astrologer, random.Random("demo"), 6, now)
     _ensure(DEMO_ADMIN_EMAIL, "Admin Demo", "+919800000003", UserType.ADMIN, DEMO_PASSWORD, now)
     for index in range(ASTROLOGER_COUNT):
         _ensure_catalogue_astrologer(index, now)
@@ -146,12 +189,11 @@ def _ensure_catalogue_astrologer(index, now):
     email = f"astrologer{index + 1:02d}@example.com"
     if db.session.execute(db.select(User.id).filter_by(email=email)).first():
         return
-    name = f"{FIRST_NAMES[index % len(FIRST_NAMES)]} {LAST_NAMES[(index * 7) % len(LAST_NAMES)]}"
+    name = catalogue_name(index)
     specializations = rng.sample(SPECIALIZATIONS, rng.randint(1, 3))
     languages = rng.sample(LANGUAGES, rng.randint(1, 3))
     chat_rate = rng.choice(RATES)
-    rating_count = rng.randint(0, 900)
-    accounts.create_user(
+    astrologer = accounts.create_user(
         name=name,
         email=email,
         type=UserType.ASTROLOGER,
@@ -167,8 +209,64 @@ def _ensure_catalogue_astrologer(index, now):
             chat_availability=rng.choice(list(Availability)),
             call_availability=rng.choice(list(Availability)),
             is_approved=True,
-            rating_average=Decimal(rng.randint(300, 500)) / 100 if rating_count else Decimal("0.00"),
-            rating_count=rating_count,
-            total_sessions=rating_count + rng.randint(0, 300),
         ),
     )
+    if index % 6 != 5:  # most astrologers have a track record; a few are new
+        _past_consultations(astrologer, rng, rng.randint(2, 4), now)
+
+
+def catalogue_name(index):
+    """The catalogue's `index`th name; unique for every index below len(FIRST_NAMES) * len(LAST_NAMES)."""
+    first = FIRST_NAMES[index % len(FIRST_NAMES)]
+    return f"{first} {LAST_NAMES[(index * 7 + index // len(FIRST_NAMES)) % len(LAST_NAMES)]}"
+
+
+def _reviewers(now):
+    """The demo reviewers, created and funded through the ledger once."""
+    people = []
+    for number, name in enumerate(REVIEWERS, start=1):
+        person = _ensure(f"reviewer{number:02d}@example.com", name, None, UserType.USER, None, now)
+        topups.deposit(
+            person.wallet.id,
+            REVIEWER_FUNDS,
+            idempotency_key=f"topup:demo:seed-reviewer-{number:02d}",
+            external_transaction_id=f"seed-reviewer-{number:02d}",
+            description="Demo funds",
+            now=now - timedelta(days=120),
+        )
+        people.append(person)
+    return people
+
+
+def _past_consultations(astrologer, rng, count, now):
+    """`count` finished, billed and rated chats with `astrologer` in the last 90 days, through the
+    services a live consultation uses (so the ledger, the figures and the breakdown agree)."""
+    profile = astrologer.astrologer_profile
+    channel, profile.chat_availability = profile.chat_availability, Availability.AVAILABLE
+    minute = minutes.minute_length()
+    commission = current_app.config["PLATFORM_COMMISSION_PERCENT"]
+    reviewers = rng.sample(_reviewers(now), count)
+    languages = [language for language in profile.languages if language in REVIEWS] or ["English"]
+    for n, reviewer in enumerate(reviewers):
+        start = (now - timedelta(days=rng.randint(2, 90), hours=rng.randint(0, 12))).replace(microsecond=0)
+        session = lifecycle.request(reviewer.id, astrologer.id, now=start)
+        lifecycle.accept(session.id, astrologer.id, now=start)
+        chat.send(
+            session.id,
+            astrologer.id,
+            f"demo-{n}",
+            "Namaste! Tell me what you would like to ask.",
+            now=start + timedelta(seconds=20),
+        )
+        length = rng.randint(2, 4)
+        for number in range(2, length + 1):
+            charges.charge_minute(session.id, number, commission_percent=commission, now=start + minute * (number - 1))
+        lifecycle.end(session.id, by_user_id=reviewer.id, now=start + minute * (length - 1) + timedelta(seconds=30))
+        stars = rng.choice(STARS)
+        review = rng.choice(REVIEWS[rng.choice(languages)]) if rng.random() < 0.8 else None
+        ratings.rate(session.id, reviewer.id, stars, review, now=start + minute * length)
+    profile.chat_availability = channel
+    # Written; nothing here is read again through these objects. A flush grows with the objects the
+    # session holds, so the catalogue is seeded in seconds only if they are let go of as it goes.
+    db.session.flush()
+    db.session.expunge_all()
