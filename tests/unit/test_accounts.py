@@ -6,7 +6,7 @@ from argon2 import PasswordHasher
 from webapp.extensions import db
 from webapp.models import User, UserStatus, UserType, Wallet, utcnow
 
-from ..conftest import DEMO_PASSWORD, csrf_token_from
+from ..conftest import DEMO_PASSWORD, AuthActions, csrf_token_from
 
 
 def _register(client, **fields):
@@ -34,6 +34,29 @@ def test_a_passphrase_of_words_is_a_good_password(client):
     response = _register(client, password="correct horse battery staple")
     assert response.status_code == 302
     assert db.session.query(User).filter_by(email="asha@example.com").one()
+
+
+def test_a_new_user_is_shown_the_first_run_panel_until_they_are_done(client, fund):
+    _register(client)
+    page = client.get("/astrologers").get_data(as_text=True)
+    assert 'id="first-run"' in page and "Add money" in page and "How billing works" in page
+    user = db.session.query(User).filter_by(email="asha@example.com").one()
+    fund(user, "100.00")
+    page = client.get("/astrologers").get_data(as_text=True)
+    assert page.count('class="step-state">Done') == 1  # the money is in; the birth details are not
+    token = csrf_token_from(page)
+    assert client.post("/auth/onboarding/done", headers={"HX-Request": "true", "X-CSRFToken": token}).get_data() == b""
+    assert 'id="first-run"' not in client.get("/astrologers").get_data(as_text=True)
+    assert client.post("/auth/onboarding/done", data={"csrf_token": token}).status_code == 303  # again: no change
+    AuthActions(client).logout()
+    AuthActions(client).login("asha@example.com", "stars4ever")
+    assert 'id="first-run"' not in client.get("/astrologers").get_data(as_text=True)  # stored, not per browser
+
+
+def test_the_first_run_panel_is_for_end_users_only(client, auth, make_astrologer):
+    make_astrologer(email="astro@example.com")
+    auth.login("astro@example.com")
+    assert 'id="first-run"' not in client.get("/astrologers").get_data(as_text=True)
 
 
 def test_register_page_renders(client):

@@ -53,6 +53,7 @@ RULES = {
     ("GET", "auth.account"): LOGGED_IN,
     ("POST", "auth.account"): LOGGED_IN,
     ("POST", "auth.time_zone"): LOGGED_IN,
+    ("POST", "auth.onboarding_done"): LOGGED_IN,
     ("POST", "api.sync_users"): MACHINES,
     ("POST", "payments.webhook"): MACHINES,
     ("GET", "wallet.index"): LOGGED_IN,

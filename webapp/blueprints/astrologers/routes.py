@@ -8,7 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ...models import SessionType, UserType
-from ...services import marketplace, wallet
+from ...services import marketplace, onboarding, wallet
 from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
 from ...templating import varies_on_htmx, wants_partial
 from . import bp
@@ -35,7 +35,10 @@ def index():
     results = _results(query)
     if wants_partial():  # the rendered results are cached as they are (_results)
         return varies_on_htmx(results)
-    context = dict(query=query, results=results, specializations=SPECIALIZATIONS, languages=LANGUAGES)
+    first_run = onboarding.first_run(current_user) if current_user.is_authenticated else None
+    context = dict(
+        query=query, results=results, specializations=SPECIALIZATIONS, languages=LANGUAGES, first_run=first_run
+    )
     return varies_on_htmx(render_template("astrologers/index.html", sort_labels=SORT_LABELS, **context))
 
 

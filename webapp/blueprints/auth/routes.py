@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...boundary import form_again, refusal
-from ...extensions import limiter
+from ...extensions import htmx, limiter
 from ...models import UserType
 from ...ratelimits import (
     DEVICE_COOKIE,
@@ -28,7 +28,7 @@ from ...ratelimits import (
     login_account,
     login_device,
 )
-from ...services import accounts, login_sessions, time_zones
+from ...services import accounts, login_sessions, onboarding, time_zones
 from ...services.errors import ValidationFailed
 from . import bp
 from .forms import BirthDetailsForm, LoginForm, RegisterForm, TimeZoneForm
@@ -212,6 +212,17 @@ def time_zone():
     except ValidationFailed as error:
         return jsonify(error="bad_request", message=error.message), 422
     return "", 204
+
+
+@bp.post("/onboarding/done")
+@login_required
+def onboarding_done():
+    """The first-run panel is dismissed for good: htmx removes it (an empty answer), a form post
+    goes back to the listing."""
+    onboarding.finish(current_user.id)
+    if htmx:
+        return ""
+    return redirect(url_for("astrologers.index"), code=303)
 
 
 def _handoff_refused(error):
