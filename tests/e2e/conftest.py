@@ -198,7 +198,7 @@ def person(browser, request, product_server):
     """person() -> a new page in its own browser context (its own cookies): one person each.
     On failure every page's screenshot and console log are saved under test-results/e2e/<test>/."""
     pages = []
-    yield lambda: _open_page(browser, product_server, pages)
+    yield lambda **options: _open_page(browser, product_server, pages, **options)
     _keep_artifacts(request, pages)
     for page in pages:
         page.context.close()
@@ -240,8 +240,8 @@ def _kill_processes(tag):
             pass  # the process has exited already
 
 
-def _open_page(browser, product_server, pages):
-    context = browser.new_context(base_url=product_server.url)
+def _open_page(browser, product_server, pages, **options):
+    context = browser.new_context(base_url=product_server.url, **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.console_lines = []
@@ -269,6 +269,49 @@ def _keep_artifacts(request, pages):
 def _assert_policy_kept(pages):
     blocked = [line for page in pages for line in page.console_lines if "Content Security Policy" in line]
     assert blocked == [], "the page broke the Content-Security-Policy (the browser blocked it)"
+
+
+# ---------------------------------------------------------------- accessibility and phones
+
+AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encoding="utf-8")  # axe-core from npm
+AXE_RUN = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 5).map((n) => n.target.join(" ")).join(", ")})`);
+}"""
+PHONE = dict(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
+
+
+def audit(page):
+    """axe-core on the page as it is now: fails on any serious or critical violation. Injected through
+    the DevTools protocol, which the page's Content-Security-Policy does not govern."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE + "\n;0")
+    problems = page.evaluate(AXE_RUN)
+    assert problems == [], f"axe on {page.url}:\n" + "\n".join(problems)
+
+
+def in_viewport(locator):
+    """The element is wholly inside the page's viewport (seen without scrolling)."""
+    box = locator.bounding_box()
+    size = locator.page.viewport_size
+    return box is not None and box["y"] >= 0 and box["x"] >= 0 and box["y"] + box["height"] <= size["height"] + 0.5
+
+
+@pytest.fixture
+def phone(browser, request, product_server):
+    """person() on a phone: 390x844, touch, in `zone` (a browser zone; India's by default)."""
+    pages = []
+
+    def open_phone(zone="Asia/Kolkata"):
+        return _open_page(browser, product_server, pages, **PHONE, timezone_id=zone, locale="en-IN")
+
+    yield open_phone
+    _keep_artifacts(request, pages)
+    for page in pages:
+        page.context.close()
+    _assert_policy_kept(pages)
 
 
 def log_in(page, email, password=PASSWORD):

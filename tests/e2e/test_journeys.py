@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import MINUTE_SECONDS, log_in
+from .conftest import MINUTE_SECONDS, audit, log_in
 
 
 def go_available(page, channel="chat"):
@@ -40,14 +40,17 @@ def test_visitor_filters_registers_and_tops_up(person):
     expect(page).to_have_url(re.compile(r"language=English.*max_price=40"))
     assert page.evaluate("window.__sameDocument") is True  # filtered in place: pushed URL, no navigation
     expect(page.locator(".result-count")).to_contain_text("match your filters")
+    audit(page)
     page.locator(".astrologer-name a").first.click()
     expect(page.locator(".start-panel")).to_contain_text("Minimum balance for 5 minutes")
+    audit(page)
     page.click("text=Log in to chat")
     page.click("text=Create an account")
     page.fill("#name", "Neha Visitor")
     page.fill("#email", f"neha-{page.evaluate('Date.now()')}@example.com")
     page.fill("#phone", f"+9198{page.evaluate('Date.now()') % 100000000:08d}")
     page.fill("#password", "stars4ever1")
+    audit(page)
     page.click("button[type=submit]")
     expect(page.locator(".start-panel")).to_contain_text("Recharge")  # back on the profile, told the balance is short
     page.click(".start-panel >> text=Recharge")
@@ -56,6 +59,7 @@ def test_visitor_filters_registers_and_tops_up(person):
     page.click("#topup-panel button[value=pay]")
     expect(page.locator("#topup-panel")).to_contain_text("₹500.00 was added to your wallet.")
     expect(page.locator("#wallet-balance")).to_have_text("₹500.00")
+    audit(page)
     assert page.evaluate("window.__sameDocument") is True
 
 
@@ -78,6 +82,8 @@ def test_request_accept_and_chat_both_ways(person, people):
     astro.press("#composer-input", "Enter")
     expect(user.locator(".msg-other")).to_contain_text("Tell me more")
     expect(user.locator(".msg-own .ticks").first).to_have_attribute("data-state", "read")
+    audit(user)
+    audit(astro)
 
 
 def test_billing_ticks_warns_tops_up_and_ends_at_zero(person, people):
@@ -97,12 +103,14 @@ def test_billing_ticks_warns_tops_up_and_ends_at_zero(person, people):
     expect(user.locator('[data-bar="billed_minutes"]')).to_have_text("2", timeout=MINUTE_SECONDS * 3000)
     expect(balance).to_have_text("₹90.00")
     expect(user.locator(".low-balance")).to_be_visible(timeout=MINUTE_SECONDS * 4000)
-    expect(user.locator("[data-room-topup]")).to_have_attribute("open", "")
+    expect(user.locator("[data-room-topup]")).to_be_visible()  # the sheet opens by itself
     room_url = user.url
     user.click("[data-room-topup] form:has(input[value='100']) button")
     user.click("[data-room-topup] button[value=pay]")
     expect(user.locator(".msg-system").last).to_contain_text("Top-up of ₹100.00 received.")
+    expect(user.locator("[data-room-topup]")).to_be_hidden()  # and closes when the payment lands
     assert user.url == room_url
+    expect(astro.locator(".msg-system")).not_to_contain_text(["Top-up"])
     expect(user.locator(".ended-banner")).to_be_visible(timeout=MINUTE_SECONDS * 12000)
     expect(astro.locator(".ended-banner")).to_be_visible()
     expect(user.locator(".msg-system").last).to_contain_text("balance does not cover another minute")
@@ -112,6 +120,7 @@ def test_billing_ticks_warns_tops_up_and_ends_at_zero(person, people):
     summary = user.locator("section.card").first
     expect(summary).to_contain_text("Ended: balance ran out")
     expect(summary).to_contain_text("₹240.00")
+    audit(user)
     user.click("label[for=rating-0]")
     user.click("text=Send rating")
     expect(user.locator("body")).to_contain_text("Thank you for your rating.")
@@ -184,6 +193,7 @@ def test_admin_finds_yesterdays_session_refunds_half_and_downloads_the_csv(perso
     admin = person()
     log_in(admin, "admin@example.com", "demo12345")
     expect(admin.locator("h1")).to_have_text("Overview")
+    audit(admin)
     admin.click(".admin-nav >> text=People")
     admin.fill("#q", "Refundme")
     expect(admin.locator("#people-rows")).to_contain_text(user_name)
@@ -195,6 +205,7 @@ def test_admin_finds_yesterdays_session_refunds_half_and_downloads_the_csv(perso
     conversation = admin.locator("#conversation")  # read as the participants saw it, the number masked
     expect(conversation).to_contain_text("Saturn is strong in your chart this year.")
     expect(conversation).not_to_contain_text("9876543210")
+    audit(admin)
     admin.fill("#amount", "20.00")
     admin.fill("#reason", "Half: the answer was cut short")
     admin.click("button:text-is('Refund')")
@@ -217,5 +228,7 @@ def test_admin_finds_yesterdays_session_refunds_half_and_downloads_the_csv(perso
     assert [row[header.index("transaction_type")] for row in rows[1:] if row[header.index("kind")] == "charge"] == [
         "debit"
     ] * 4
+    audit(admin)
     admin.goto("/admin/ledger/verify")
     expect(admin.locator(".checks")).not_to_contain_text("BREACH")
+    audit(admin)

@@ -69,6 +69,7 @@ RULES = {
     ("GET", "consultations.transcript"): PARTICIPANTS,
     ("POST", "consultations.end"): PARTICIPANTS,
     ("POST", "consultations.cancel"): THE_USER,  # the astrologer declines instead
+    ("POST", "consultations.cap"): {**THE_USER, "astrologer": FORBIDDEN},  # the one who pays sets a limit
     ("POST", "consultations.rating"): {**THE_USER, "astrologer": FORBIDDEN},
     ("POST", "consultations.user_rating"): {**PARTICIPANTS, "user": FORBIDDEN},  # the astrologer rates the user
     ("GET", "dashboard.index"): ASTROLOGERS,

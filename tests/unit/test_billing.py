@@ -21,11 +21,15 @@ def run(consult, app, monkeypatch):
     """run(rate=..., balance=..., replied=True, **config) -> a Scenario with an accepted session at t0."""
 
     class Scenario:
-        def __init__(self, rate, balance, replied):
+        def __init__(self, rate, balance, replied, cap):
             self.astrologer = consult.astrologer(rate=D(rate))
             self.user = consult.user(balance=balance)
             self.t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
-            self.session = consult.request(self.user, self.astrologer, now=self.t0)
+            if cap is None:
+                self.session = consult.request(self.user, self.astrologer, now=self.t0)
+            else:
+                self.session = lifecycle.request(self.user.id, self.astrologer.id, "chat", now=self.t0, cap=cap)
+                db.session.commit()
             consult.accept(self.session, now=self.t0)
             if replied:
                 chat.send(self.session.id, self.astrologer.id, "hello", "Namaste", now=self.t0)
@@ -55,10 +59,10 @@ def run(consult, app, monkeypatch):
             db.session.refresh(self.session)
             return self.session
 
-    def make(rate="10.00", balance="500.00", replied=True, **config):
+    def make(rate="10.00", balance="500.00", replied=True, cap=None, **config):
         for key, value in config.items():
             monkeypatch.setitem(app.config, key, value)
-        return Scenario(rate, balance, replied)
+        return Scenario(rate, balance, replied, cap)
 
     return make
 
@@ -255,3 +259,77 @@ def test_earnings_reach_the_dashboard_at_once(run):
     s.walk(2)
     db.session.refresh(s.astrologer.astrologer_profile)
     assert s.astrologer.astrologer_profile.total_earnings == D("21.00")
+
+
+# ---------------------------------------------------------------- the user's spending cap
+
+
+@pytest.mark.parametrize("cap, minutes", [(("minutes", "3"), 3), (("amount", "45.00"), 4), (("amount", "40"), 4)])
+def test_a_cap_ends_the_session_at_its_boundary_with_nothing_charged_past_it(run, events, cap, minutes):
+    """Stop at 3 minutes, or at ₹45 (four whole minutes at ₹10): the last minute is warned of when
+    it starts, and the session ends when it ends, whatever the balance could still pay."""
+    s = run(rate="10.00", balance="500.00", cap=cap)
+    assert s.refresh().cap_minutes == minutes
+    events.clear()
+    s.walk(minutes + 3)
+    session = s.refresh()
+    assert session.status == SessionStatus.COMPLETED and session.end_reason == EndReason.CAP_REACHED
+    assert session.billed_minutes == minutes and session.total_cost == D("10.00") * minutes
+    assert session.ended_at == s.t0 + minutes * MINUTE  # at the boundary of the last allowed minute
+    charges = db.session.query(BillingTransaction).filter_by(session_id=session.id, kind=BillingKind.CHARGE).count()
+    assert charges == minutes and s.balance == D("500.00") - D("10.00") * minutes
+    lines = [e.payload["content"] for e in events if e.name == "message"]
+    assert sum("One minute left" in line for line in lines) == 1
+    assert any("ended at the limit set for it" in line for line in lines)
+    assert session.session_metadata["end"]["cap_minutes"] == minutes
+
+
+def test_a_cap_shorter_than_the_start_minutes_holds_only_what_it_allows(run):
+    s = run(rate="10.00", balance="25.00", cap=("minutes", "2"))  # 5 minutes' worth (50.00) is not needed
+    s.walk(4)
+    session = s.refresh()
+    assert session.billed_minutes == 2 and session.end_reason == EndReason.CAP_REACHED and s.balance == D("5.00")
+
+
+@pytest.mark.parametrize(
+    "cap, message",
+    [
+        (("minutes", "0"), "whole minutes from 1 to 600"),
+        (("minutes", "2.5"), "whole minutes from 1 to 600"),
+        (("minutes", "601"), "whole minutes from 1 to 600"),
+        (("amount", "9.99"), "does not pay for one minute at ₹10.00"),
+        (("amount", "-5"), "more than zero"),
+        (("amount", "abc"), "such as 500"),
+        (("forever", "1"), "Choose no limit"),
+    ],
+)
+def test_a_cap_that_means_nothing_is_refused_and_nothing_is_held(consult, cap, message):
+    from webapp.services.errors import ValidationFailed
+
+    astrologer = consult.astrologer(rate=D("10.00"))
+    user = consult.user(balance="500.00")
+    with pytest.raises(ValidationFailed, match=message):
+        lifecycle.request(user.id, astrologer.id, "chat", cap=cap)
+    db.session.rollback()
+    assert wallet.wallet_of(user.id).held_balance == 0
+
+
+def test_the_cap_changes_in_the_room_and_cannot_go_below_the_minute_under_way(run):
+    from webapp.services.consultations import caps
+    from webapp.services.errors import ValidationFailed
+
+    s = run(rate="10.00", cap=("minutes", "2"))
+    s.at(MINUTE)  # minute 2 starts: the last one
+    with pytest.raises(ValidationFailed, match="2 minutes have started already"):
+        caps.change(s.session.id, s.user.id, "minutes", "2", now=s.t0 + MINUTE)
+    db.session.rollback()
+    caps.change(s.session.id, s.user.id, "minutes", "4", now=s.t0 + MINUTE)
+    db.session.commit()
+    s.walk(6)
+    session = s.refresh()
+    assert session.billed_minutes == 4 and session.end_reason == EndReason.CAP_REACHED
+    s2 = run(rate="10.00", cap=("amount", "20"))
+    caps.change(s2.session.id, s2.user.id, "none", None, now=s2.t0)
+    db.session.commit()
+    s2.walk(4)
+    assert s2.refresh().status == SessionStatus.ACTIVE and s2.refresh().billed_minutes == 5

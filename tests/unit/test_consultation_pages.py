@@ -241,3 +241,59 @@ def test_account_form_refuses_bad_dates(client, auth, people):
     response = client.post("/auth/account", data={"birth_date": "2999-01-01", "csrf_token": _token(client)})
     assert response.status_code == 422 and "between 1900 and today" in response.get_data(as_text=True)
     assert re.search(r'value="2999-01-01"', response.get_data(as_text=True))
+
+
+def test_a_cap_set_on_the_request_form_is_quoted_kept_and_changed_in_the_room(app, client, auth, people):
+    user, astrologer = people
+    auth.login("user@example.com")
+    profile = client.get(f"/astrologers/{astrologer.id}").get_data(as_text=True)
+    assert 'name="cap_kind"' in profile and "₹100.00 held to start" in profile  # 5 minutes at 20.00
+    response = client.post(
+        "/consultations",
+        data={
+            "astrologer_id": str(astrologer.id),
+            "cap_kind": "amount",
+            "cap_value": "60",
+            "csrf_token": _token(client),
+        },
+    )
+    assert response.status_code == 303
+    session = db.session.query(ConsultationSession).one()
+    assert session.cap_minutes == 3  # ₹60 at ₹20 a minute
+    assert "₹60.00 is held" in client.get(response.headers["Location"]).get_data(as_text=True)  # 3 minutes, not 5
+    lifecycle.accept(session.id, astrologer.id)
+    db.session.commit()
+    room = client.get(f"/consultations/{session.id}").get_data(as_text=True)
+    assert 'data-bar="cap_minutes">3 min<' in room
+    changed = client.post(
+        f"/consultations/{session.id}/cap",
+        data={"cap_kind": "minutes", "cap_value": "10"},
+        headers={**HTMX, "X-CSRFToken": _token(client)},
+    )
+    assert changed.status_code == 200 and "Limit: 10 minutes (₹200.00 at most)." in changed.get_data(as_text=True)
+    refused = client.post(
+        f"/consultations/{session.id}/cap",
+        data={"cap_kind": "minutes", "cap_value": "ten"},
+        headers={**HTMX, "X-CSRFToken": _token(client)},
+    )
+    assert refused.status_code == 422 and "whole minutes from 1 to 600" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ConsultationSession, session.id).cap_minutes == 10
+
+
+def test_a_cap_that_pays_for_nothing_refuses_the_request_and_holds_nothing(client, auth, people):
+    user, astrologer = people
+    auth.login("user@example.com")
+    response = client.post(
+        "/consultations",
+        data={
+            "astrologer_id": str(astrologer.id),
+            "cap_kind": "amount",
+            "cap_value": "5",
+            "csrf_token": _token(client),
+        },
+    )
+    assert response.status_code == 422 and "does not pay for one minute at ₹20.00" in response.get_data(as_text=True)
+    assert db.session.query(ConsultationSession).count() == 0
+    db.session.refresh(user.wallet)
+    assert user.wallet.held_balance == 0

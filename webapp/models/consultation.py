@@ -93,6 +93,10 @@ class ConsultationSession(IdMixin, TimestampMixin, db.Model):
     #: The session's length in started minutes as the meter counted them (charged and free), set
     #: when an accepted session ends; NULL before, and for requests that were never accepted.
     duration_minutes: Mapped[int | None] = mapped_column(sa.Integer)
+    #: Not in the seed: the user's spending cap as the minutes (charged and free) the session may
+    #: last; billing never charges past it and ends the session at its boundary (cap_reached).
+    #: NULL: no cap. A cap in money is turned into minutes at the frozen rate.
+    cap_minutes: Mapped[int | None] = mapped_column(sa.Integer)
     #: Minutes charged so far (the count of minute debits, free minutes excluded).
     billed_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     #: Intro minutes given free to this session (FREE_FIRST_MINUTES, once per user).
@@ -134,6 +138,7 @@ class ConsultationSession(IdMixin, TimestampMixin, db.Model):
         sa.CheckConstraint("billed_minutes >= 0 AND free_minutes >= 0", name="minutes_not_negative"),
         sa.CheckConstraint("total_cost >= 0", name="total_cost_not_negative"),
         sa.CheckConstraint("duration_minutes >= 0", name="duration_not_negative"),
+        sa.CheckConstraint("cap_minutes IS NULL OR cap_minutes >= 1", name="cap_positive"),
         *decimal2_between("astrologer_rating", 1, 5, "astrologer_rating_range"),
         *decimal2_between("user_rating", 1, 5, "user_rating_range"),
         sa.CheckConstraint("status <> 'active' OR started_at IS NOT NULL", name="active_has_started_at"),

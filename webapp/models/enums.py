@@ -99,6 +99,7 @@ class EndReason(enum.StrEnum):
     ADMIN_ENDED = "admin_ended"
     ACCOUNT_DELETED = "account_deleted"
     ACCOUNT_INACTIVE = "account_inactive"  #: the main backend deactivated a participant's account
+    CAP_REACHED = "cap_reached"  #: the spending cap the user set was reached (migration 0012)
 
 
 class ParticipantRole(enum.StrEnum):

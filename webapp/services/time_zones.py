@@ -1,4 +1,5 @@
-"""The zone a person reads times in: their browser's, sent once and stored on the account
+"""The zone a person reads times in: their browser's, sent with the sign-in or sign-up form (or, for
+a browser signed in before, once by static/js/app.js) and stored on the account
 (user_profiles.preferences["time_zone"], an IANA name), editable on the account page. Until one is
 stored, and for visitors, times are read in REPORTING_TIMEZONE (India's). Stored times stay UTC."""
 
@@ -14,14 +15,13 @@ from .errors import ValidationFailed
 PREFERENCE = "time_zone"
 
 
+NOT_ZONES = {"Factory", "localtime", "posixrules"}
+
+
 @lru_cache(maxsize=1)
 def names():
-    """Every IANA zone a person may choose, sorted; the legacy aliases (US/Pacific, Etc/…) left out."""
-    return tuple(
-        sorted(
-            name for name in available_timezones() if "/" in name and not name.startswith(("Etc/", "US/", "SystemV/"))
-        )
-    )
+    """Every IANA zone name a browser may report (UTC and the legacy aliases too), sorted."""
+    return tuple(sorted(n for n in available_timezones() if n not in NOT_ZONES and not n.startswith("SystemV/")))
 
 
 def is_valid(name):
@@ -65,3 +65,11 @@ def label(name, moment=None):
     """'Asia/Kolkata (IST)': the zone's name with the abbreviation it has at `moment` (now by default)."""
     abbreviation = (moment or utcnow()).astimezone(zone(name)).tzname()
     return f"{name} ({abbreviation})" if abbreviation and not abbreviation.startswith(("+", "-")) else name
+
+
+def adopt_browser_zone(user_id, name, now=None):
+    """At sign-in: the browser's zone becomes the account's when the account has none yet (a zone
+    chosen on the account page is kept); anything but a zone name is ignored, as a hint may be."""
+    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
+    if stored_name(profile) is None and is_valid(name):
+        set_zone(user_id, name, now)

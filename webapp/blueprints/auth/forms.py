@@ -54,6 +54,9 @@ class RegisterForm(FlaskForm):
         ],
     )
 
+    # The browser's zone (static/js/app.js fills it): where this person reads times; a hint, never an error.
+    time_zone = HiddenField(validators=[Optional(), Length(max=64)])
+
     def validate_phone(self, field):
         try:
             accounts.normalize_phone(field.data)
@@ -83,6 +86,7 @@ class LoginForm(FlaskForm):
         ],
     )
     next = HiddenField()
+    time_zone = HiddenField(validators=[Optional(), Length(max=64)])  # as on RegisterForm
 
 
 class BirthDetailsForm(FlaskForm):

@@ -99,6 +99,7 @@ def register():
             name=form.name.data, email=form.email.data, phone=form.phone.data, password=form.password.data
         )
         sign_in(user)
+        time_zones.adopt_browser_zone(user.id, form.time_zone.data)
         flash(f"Welcome, {user.name}! Your account is ready.", "success")
         return redirect(safe_next(request.args.get("next")) or home_for(user))
     return _register_page(form), 422 if form.errors else 200
@@ -136,6 +137,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.identifier.data, form.password.data)
         sign_in(user)
+        time_zones.adopt_browser_zone(user.id, form.time_zone.data)
         flash(f"Welcome back, {user.name}.", "success")
         return redirect(safe_next(form.next.data) or home_for(user))
     return _login_page(form), 422 if form.errors else 200

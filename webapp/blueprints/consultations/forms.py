@@ -10,6 +10,16 @@ from ...services.consultations.ratings import REVIEW_MAX
 class RequestForm(FlaskForm):
     astrologer_id = StringField(validators=[DataRequired(), Length(max=64)])
     session_type = StringField(validators=[Optional(), Length(max=16)])
+    # The spending cap (services/consultations/caps.py checks what they mean).
+    cap_kind = StringField(validators=[Optional(), Length(max=16)])
+    cap_value = StringField(validators=[Optional(), Length(max=20)])
+
+
+class CapForm(FlaskForm):
+    """A new spending cap, from the room."""
+
+    cap_kind = StringField(validators=[Optional(), Length(max=16)])
+    cap_value = StringField(validators=[Optional(), Length(max=20)])
 
 
 class RatingForm(FlaskForm):

@@ -12,16 +12,17 @@ from ...models import SessionStatus, UserType
 from ...ratelimits import configured, user_or_address
 from ...services import chat, earnings, marketplace
 from ...services.billing import session_bar
-from ...services.consultations import lifecycle, lookup, queue, ratings
+from ...services.consultations import caps, lifecycle, lookup, queue, ratings
 from ...services.errors import (
     AlreadyInSession,
     InsufficientBalance,
     SessionNotFound,
+    ValidationFailed,
 )
 from ...templating import page_or_partial, viewer_zone_name
 from ..wallet.forms import PRESETS, TopupForm
 from . import bp
-from .forms import RatingForm, RequestForm, UserRatingForm
+from .forms import CapForm, RatingForm, RequestForm, UserRatingForm
 
 
 def _session_or_404(session_id):
@@ -70,8 +71,37 @@ def create():
         astrologer_id = uuid.UUID(form.astrologer_id.data)
     except ValueError:
         abort(404)
-    session = lifecycle.request(current_user.id, astrologer_id, form.session_type.data or "chat")
+    session = lifecycle.request(
+        current_user.id,
+        astrologer_id,
+        form.session_type.data or "chat",
+        cap=(form.cap_kind.data or "none", form.cap_value.data),
+    )
     return redirect(url_for("consultations.show", session_id=session.id), code=303)
+
+
+def _cap_refused(error, session_id=None):
+    return render_template("consultations/_cap_status.html", message=error.message, refused=True), error.status
+
+
+@bp.post("/<uuid:session_id>/cap")
+@login_required
+@refusal(_cap_refused)
+def cap(session_id):
+    """The user sets, changes or lifts the spending cap from the room (htmx: the status line)."""
+    form = CapForm()
+    if not form.validate_on_submit():
+        return _cap_refused(ValidationFailed("cap", "Choose no limit, a number of minutes or an amount."))
+    session = caps.change(session_id, current_user.id, form.cap_kind.data or "none", form.cap_value.data)
+    message = (
+        f"Limit: {caps.describe(session)}."
+        if session.cap_minutes
+        else "No limit: the consultation runs until it is ended."
+    )
+    if htmx:
+        return render_template("consultations/_cap_status.html", message=message, refused=False)
+    flash(message, "success")
+    return redirect(url_for("consultations.show", session_id=session_id), code=303)
 
 
 @bp.get("/<uuid:session_id>")
@@ -88,6 +118,7 @@ def show(session_id):
             session=session,
             position=position,
             eta=queue.estimated_wait_seconds(session, position),
+            quote=caps.quote(session.rate_per_minute, session.cap_minutes),
         )
     conversation = _conversation(session)
     if session.status == SessionStatus.ACTIVE:

@@ -6,7 +6,7 @@ astrologers' profiles, then their sessions claimed with FOR UPDATE SKIP
 LOCKED, then wallets in id order (services/locks.py), every row written by
 one INSERT or UPDATE over arrays (wallet.post_legs). Sessions it cannot
 charge plainly (a free minute, a minute overdue beyond the grace, a short
-or frozen wallet, a key already used) are left for the per-session path,
+or frozen wallet, a key already used, a capped session's last minute) are left for the per-session path,
 which applies the end rules.
 """
 
@@ -21,10 +21,12 @@ from ..amounts import ZERO
 from ..sql_arrays import array_literal
 from . import minutes
 
-#: A session the batch may charge: active, its next minute due within the grace, and not a free one.
+#: A session the batch may charge: active, its next minute due within the grace, not a free one, and
+#: not the last minute of a cap or past it (the per-session path warns of the last and ends at the cap).
 DUE = """
     status = 'active' AND next_charge_at <= :now AND next_charge_at >= :oldest
     AND billed_minutes + free_minutes + 1 > :free_first
+    AND (cap_minutes IS NULL OR billed_minutes + free_minutes + 1 < cap_minutes)
 """
 
 

@@ -15,6 +15,7 @@ from flask import current_app
 from ...extensions import db
 from ...models import ConsultationSession, EndReason, SessionStatus
 from .. import locks
+from ..consultations import caps
 from ..errors import InsufficientBalance
 from . import batch, charges, minutes, session_bar
 
@@ -96,6 +97,9 @@ def _charge_next(session_id, now):
             db.session.rollback()
             return EndReason.SERVICE_INTERRUPTION, due_at  # closed at the last paid minute
         minute = session.billed_minutes + session.free_minutes + 1
+        if session.cap_minutes is not None and minute > session.cap_minutes:
+            db.session.rollback()
+            return EndReason.CAP_REACHED, due_at  # the last minute the user allowed has run out
         try:
             charges.bill_minute(session, minute, due_at)
         except InsufficientBalance:
@@ -103,6 +107,7 @@ def _charge_next(session_id, now):
             return EndReason.INSUFFICIENT_BALANCE, due_at
         session.next_charge_at = session.started_at + minute * minutes.minute_length()
         session_bar.warn_if_low(session, due_at)
+        caps.warn_last_minute(session, due_at)
         session_bar.announce_tick(session, now)
         db.session.commit()
         return "charged"

@@ -28,15 +28,19 @@ def session_state(session, viewer_id, now=None):
         "total_cost": str(session.total_cost),
         "balance": None,
         "minutes_left": None,
+        "cap_minutes": session.cap_minutes,
     }
     if viewer_id == session.user_id:
         available = wallet.wallet_of(session.user_id).available_balance
         state["balance"] = str(available)
         state["minutes_left"] = minutes_covered(available, session.rate_per_minute)
+        if session.cap_minutes is not None:  # what the cap still allows, when it allows less
+            allowed = max(session.cap_minutes - session.billed_minutes - session.free_minutes, 0)
+            state["minutes_left"] = min(state["minutes_left"], allowed)
     return state
 
 
-TICK = ("session_id", "billed_minutes", "total_cost", "balance", "minutes_left")
+TICK = ("session_id", "billed_minutes", "total_cost", "balance", "minutes_left", "cap_minutes")
 
 
 def announce_tick(session, now=None):

@@ -7,4 +7,5 @@ end_rules.py  the ends nobody clicks: no reply, a participant gone, a minute bil
 records.py    the figures and facts each event writes (session_metadata, counters, presence)
 lookup.py     reading sessions: a participant's session, an open session, a person's history
 ratings.py    the user's rating of the astrologer, the astrologer's private rating of the user
+caps.py       the user's spending cap (minutes or money): the quote, changing it, the last-minute warning
 """

@@ -51,7 +51,7 @@ from ..errors import (
     SessionNotFound,
     ValidationFailed,
 )
-from . import queue, records
+from . import caps, queue, records
 from .lookup import open_session_of
 
 
@@ -110,10 +110,11 @@ def _release_hold(session, now):
         holds.release(held, now=now)
 
 
-def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None):
-    """A user asks an astrologer for a session: it is held, then offered at once or queued."""
+def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None, *, cap=("none", None)):
+    """A user asks an astrologer for a session: it is held, then offered at once or queued. `cap`:
+    (kind, value) of the user's spending cap (caps.minutes_for); the hold is the cap's cost when
+    that is less than MIN_START_MINUTES' worth."""
     now = now or utcnow()
-    config = current_app.config
     try:
         session_type = SessionType(session_type)
     except ValueError:
@@ -133,6 +134,7 @@ def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None):
     if existing is not None:
         raise AlreadyInSession(session_id=str(existing.id))
     rate = profile.chat_rate_per_minute if session_type == SessionType.CHAT else profile.call_rate_per_minute
+    quote = caps.quote(rate, caps.minutes_for(*cap, rate))
 
     session = ConsultationSession(
         user_id=user_id,
@@ -140,6 +142,7 @@ def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None):
         session_type=session_type,
         status=SessionStatus.WAITING,
         rate_per_minute=rate,
+        cap_minutes=quote.minutes,
         requested_at=now,
         created_at=now,
         updated_at=now,
@@ -154,11 +157,11 @@ def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None):
         raise AlreadyInSession() from None
     holds.hold(
         wallet.wallet_of(user_id).id,
-        rate * config["MIN_START_MINUTES"],
+        quote.hold,
         idempotency_key=_hold_key(session.id),
         session_id=session.id,
         now=now,
-        description=f"Held for a {session_type.value} request ({config['MIN_START_MINUTES']} minutes)",
+        description=f"Held for a {session_type.value} request ({quote.held_minutes} minutes)",
     )
     db.session.add_all(
         [

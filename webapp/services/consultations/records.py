@@ -47,6 +47,7 @@ _ENDED = {
     EndReason.ASTROLOGER_NO_REPLY: "The session ended: the astrologer did not reply. Every charge is refunded.",
     EndReason.SERVICE_INTERRUPTION: "The session ended after a service interruption. Only minutes before it were billed.",
     EndReason.PARTICIPANT_DISCONNECTED: "The session ended: a participant was disconnected for too long.",
+    EndReason.CAP_REACHED: "The session ended at the limit set for it. Nothing was charged past it.",
 }
 
 
@@ -111,6 +112,8 @@ def end_facts(session, reason, now):
         facts["balance_left"] = str(wallet.wallet_of(session.user_id).available_balance)
     elif reason == EndReason.SERVICE_INTERRUPTION:
         facts["missed_minute"] = session.billed_minutes + session.free_minutes + 1
+    elif reason == EndReason.CAP_REACHED:
+        facts["cap_minutes"] = session.cap_minutes
     elif reason == EndReason.PARTICIPANT_DISCONNECTED:
         deadline = now - timedelta(seconds=current_app.config["RECONNECT_GRACE_SECONDS"])
         facts["participants"] = sorted(

@@ -24,25 +24,23 @@ document.addEventListener("htmx:configRequest", function (event) {
   });
 });
 
-/* The browser's time zone, sent once: the server shows every time in the account's zone and asks
-   (data-zone-url) only while none is stored. A page drawn in another zone is drawn again. */
+/* The browser's time zone: sent with the sign-in and sign-up forms ([data-browser-zone]), and once by
+   a browser that was signed in before the account had one (data-zone-url). The server draws every
+   time in the account's zone; the next page reads in the browser's. */
 document.addEventListener("DOMContentLoaded", function () {
+  var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!zone) return;
+  document.querySelectorAll("[data-browser-zone]").forEach(function (input) { input.value = zone; });
   var body = document.body;
   var url = body.dataset.zoneUrl;
-  var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (!url || !zone || !window.fetch) return;
+  if (!url || !window.fetch || document.querySelector("[data-browser-zone]")) return;
   var token = JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
   fetch(url, {
     method: "POST",
     credentials: "same-origin",
     headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": token },
     body: "time_zone=" + encodeURIComponent(zone),
-  }).then(function (response) {
-    delete body.dataset.zoneUrl;
-    if (response.status === 204 && zone !== body.dataset.zone && !document.querySelector("[data-live-page=room]")) {
-      window.location.reload();
-    }
-  });
+  }).then(function () { delete body.dataset.zoneUrl; });
 });
 
 /* Money as the server writes it (amounts.format_money: ₹1,234.50, India's grouping), and the one
@@ -58,9 +56,7 @@ window.astro.followBalance = function (socket) {
     document.querySelectorAll("[data-balance]").forEach(function (element) {
       var value = event[element.dataset.balance || "available"];
       if (value === undefined) return;
-      var hidden = element.querySelector(".visually-hidden");
       element.textContent = window.astro.money(value);
-      if (hidden) element.prepend(hidden);
     });
   });
 };
@@ -82,3 +78,31 @@ document.addEventListener("click", function (event) {
   }
 });
 document.documentElement.classList.add("js");
+
+/* The spending cap's price quote (consultations/_cap_fields.html), recomputed as the person types:
+   the most the consultation can cost and what is held to start it. The server decides. */
+document.addEventListener("input", quoteCap);
+document.addEventListener("change", quoteCap);
+function quoteCap(event) {
+  var box = event.target.closest && event.target.closest("[data-cap-quote]");
+  if (!box) return;
+  var rate = Number(box.dataset.rate);
+  var start = Number(box.dataset.startMinutes);
+  var kind = box.querySelector("select").value;
+  var value = box.querySelector("input").value.trim().replace(/,/g, "");
+  var text = box.querySelector("[data-quote-text]");
+  var money = window.astro.money;
+  var minutes = null;
+  if (kind === "minutes" && /^\d+$/.test(value)) minutes = Number(value);
+  if (kind === "amount" && /^\d+(\.\d{1,2})?$/.test(value) && rate > 0) minutes = Math.floor(Number(value) / rate);
+  if (kind === "none") {
+    text.textContent = money(rate) + " per minute; " + money(rate * start) + " held to start, returned when it ends.";
+  } else if (minutes === null) {
+    text.textContent = kind === "minutes" ? "Enter whole minutes." : "Enter an amount such as 200.";
+  } else if (minutes < 1) {
+    text.textContent = "That does not pay for one minute at " + money(rate) + ".";
+  } else {
+    text.textContent = "Stops after " + minutes + " min: at most " + money(rate * minutes) + "; " +
+      money(rate * Math.min(start, minutes)) + " held to start.";
+  }
+}

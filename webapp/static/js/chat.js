@@ -271,6 +271,11 @@
       var field = room.querySelector('[data-bar="' + key + '"]');
       if (field && state[key] !== null && state[key] !== undefined) field.textContent = state[key];
     });
+    if (state.cap_minutes !== undefined) { // the user's limit: shown while there is one
+      var cap = room.querySelector("[data-cap-figure]");
+      cap.hidden = !state.cap_minutes;
+      cap.querySelector("dd").textContent = state.cap_minutes ? state.cap_minutes + " min" : "";
+    }
     ["total_cost", "balance"].forEach(function (key) {
       var field = room.querySelector('[data-bar="' + key + '"]');
       if (field && state[key] !== null && state[key] !== undefined) field.textContent = money(state[key]);
@@ -321,7 +326,7 @@
     if (more) {
       var open = more.getAttribute("aria-expanded") !== "true";
       more.setAttribute("aria-expanded", String(open));
-      room.querySelector(".session-bar").classList.toggle("is-open", open);
+      room.classList.toggle("show-more", open);
     }
   });
   function paymentLanded(message) {
