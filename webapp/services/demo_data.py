@@ -121,7 +121,8 @@ class SeedSummary:
 
 
 def seed_demo(now=None):
-    """Create whatever demo data is missing; return what exists now."""
+    """Create whatever demo data is missing; return what exists now. Commits as it goes: every past
+    consultation is a transaction of its own (the caller commits the rest)."""
     now = now or utcnow()
     before = db.session.execute(db.select(db.func.count(User.id))).scalar_one()
     accounts.platform_user(now=now)
@@ -240,33 +241,39 @@ def _reviewers(now):
 
 def _past_consultations(astrologer, rng, count, now):
     """`count` finished, billed and rated chats with `astrologer` in the last 90 days, through the
-    services a live consultation uses (so the ledger, the figures and the breakdown agree)."""
+    services a live consultation uses (so the ledger, the figures and the breakdown agree). Each step
+    commits, as the request, the pass or the click that takes it does live: the lock order (profile,
+    session, wallets) is kept per transaction, and the ORM session stays small."""
     profile = astrologer.astrologer_profile
     channel, profile.chat_availability = profile.chat_availability, Availability.AVAILABLE
     minute = minutes.minute_length()
     commission = current_app.config["PLATFORM_COMMISSION_PERCENT"]
-    reviewers = rng.sample(_reviewers(now), count)
+    reviewers = [person.id for person in rng.sample(_reviewers(now), count)]
     languages = [language for language in profile.languages if language in REVIEWS] or ["English"]
-    for n, reviewer in enumerate(reviewers):
+    astrologer_id = astrologer.id
+    db.session.commit()
+    for n, reviewer_id in enumerate(reviewers):
         start = (now - timedelta(days=rng.randint(2, 90), hours=rng.randint(0, 12))).replace(microsecond=0)
-        session = lifecycle.request(reviewer.id, astrologer.id, now=start)
-        lifecycle.accept(session.id, astrologer.id, now=start)
-        chat.send(
-            session.id,
-            astrologer.id,
-            f"demo-{n}",
-            "Namaste! Tell me what you would like to ask.",
-            now=start + timedelta(seconds=20),
-        )
         length = rng.randint(2, 4)
+        session_id = lifecycle.request(reviewer_id, astrologer_id, now=start).id
+        db.session.commit()
+        lifecycle.accept(session_id, astrologer_id, now=start)
+        db.session.commit()
+        greeting = "Namaste! Tell me what you would like to ask."
+        chat.send(session_id, astrologer_id, f"demo-{n}", greeting, now=start + timedelta(seconds=20))
+        db.session.commit()
         for number in range(2, length + 1):
-            charges.charge_minute(session.id, number, commission_percent=commission, now=start + minute * (number - 1))
-        lifecycle.end(session.id, by_user_id=reviewer.id, now=start + minute * (length - 1) + timedelta(seconds=30))
-        stars = rng.choice(STARS)
-        review = rng.choice(REVIEWS[rng.choice(languages)]) if rng.random() < 0.8 else None
-        ratings.rate(session.id, reviewer.id, stars, review, now=start + minute * length)
+            charges.charge_minute(session_id, number, commission_percent=commission, now=start + minute * (number - 1))
+            db.session.commit()
+        lifecycle.end(session_id, by_user_id=reviewer_id, now=start + minute * (length - 1) + timedelta(seconds=30))
+        db.session.commit()
+        ratings.rate(session_id, reviewer_id, rng.choice(STARS), _review(rng, languages), now=start + minute * length)
+        db.session.commit()
+    profile = db.session.execute(db.select(User).filter_by(id=astrologer_id)).scalar_one().astrologer_profile
     profile.chat_availability = channel
-    # Written; nothing here is read again through these objects. A flush grows with the objects the
-    # session holds, so the catalogue is seeded in seconds only if they are let go of as it goes.
-    db.session.flush()
-    db.session.expunge_all()
+    db.session.commit()
+
+
+def _review(rng, languages):
+    """Most reviews are written, in a language the astrologer offers."""
+    return rng.choice(REVIEWS[rng.choice(languages)]) if rng.random() < 0.8 else None

@@ -13,8 +13,6 @@ from ..models import UserProfile, utcnow
 from .errors import ValidationFailed
 
 PREFERENCE = "time_zone"
-
-
 NOT_ZONES = {"Factory", "localtime", "posixrules"}
 
 
@@ -34,8 +32,7 @@ def default_name():
 
 def name_of(profile):
     """The zone stored on a profile, or the default."""
-    stored = (profile.preferences or {}).get(PREFERENCE) if profile is not None else None
-    return stored if is_valid(stored) else default_name()
+    return stored_name(profile) or default_name()
 
 
 def stored_name(profile):

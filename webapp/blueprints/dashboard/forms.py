@@ -43,8 +43,8 @@ class CheckboxesField(SelectMultipleField):
 
 
 class ProfileForm(FlaskForm):
-    chat_rate_per_minute = RateField("Chat rate (INR per minute)")
-    call_rate_per_minute = RateField("Call rate (INR per minute)")
+    chat_rate_per_minute = RateField("Chat rate (₹ per minute)")
+    call_rate_per_minute = RateField("Call rate (₹ per minute)")
     max_concurrent_sessions = IntegerField(
         "Chats at the same time",
         validators=[

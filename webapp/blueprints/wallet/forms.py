@@ -12,7 +12,7 @@ PRESETS = (100, 200, 500, 1000, 2000)
 
 class TopupForm(FlaskForm):
     amount = StringField(
-        "Amount (INR)",
+        "Amount (₹)",
         filters=[lambda value: value.strip() if isinstance(value, str) else value],  # grouping: amounts.parse_amount
         validators=[DataRequired("Enter an amount."), Length(max=16, message="That amount is too long.")],
     )
