@@ -57,12 +57,19 @@ def test_a_consultation_on_a_phone_from_the_listing_to_the_rating(phone, person,
     expect(start).to_have_text("Start chat")
     assert in_viewport(start), "Start chat is below the fold"
     audit(user)
+    # A spending cap, quoted as it is typed: the most it can cost and the hold.
+    user.select_option("#cap-kind-chat", "minutes")
+    user.fill("#cap-value-chat", "20")
+    expect(user.locator(".start-option:has(#start-chat) [data-quote-text]")).to_have_text(
+        "Stops after 20 min: at most ₹200.00; ₹50.00 held to start."
+    )
     start.tap()
     expect(user.locator("body")).to_contain_text("Waiting for Devika Phonewell")
     audit(user)
 
     accept_first(astro)
     expect(user.locator("[data-live-page=room]")).to_be_visible()
+    expect(user.locator('[data-bar="cap_minutes"]')).to_have_text("20 min")
     controls_in_view(user)
     audit(user)
     astro.fill("#composer-input", "Namaste! Ask me anything.")

@@ -95,14 +95,15 @@ function quoteCap(event) {
   var minutes = null;
   if (kind === "minutes" && /^\d+$/.test(value)) minutes = Number(value);
   if (kind === "amount" && /^\d+(\.\d{1,2})?$/.test(value) && rate > 0) minutes = Math.floor(Number(value) / rate);
+  var inRoom = "inRoom" in box.dataset; // the hold is behind a session in progress
   if (kind === "none") {
-    text.textContent = money(rate) + " per minute; " + money(rate * start) + " held to start, returned when it ends.";
+    text.textContent = money(rate) + " per minute" + (inRoom ? ", no limit." : "; " + money(rate * start) + " held to start, returned when it ends.");
   } else if (minutes === null) {
     text.textContent = kind === "minutes" ? "Enter whole minutes." : "Enter an amount such as 200.";
   } else if (minutes < 1) {
     text.textContent = "That does not pay for one minute at " + money(rate) + ".";
   } else {
-    text.textContent = "Stops after " + minutes + " min: at most " + money(rate * minutes) + "; " +
-      money(rate * Math.min(start, minutes)) + " held to start.";
+    text.textContent = "Stops after " + minutes + " min: at most " + money(rate * minutes) +
+      (inRoom ? "." : "; " + money(rate * Math.min(start, minutes)) + " held to start.");
   }
 }
