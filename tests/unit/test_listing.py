@@ -75,6 +75,27 @@ def test_busy_astrologers_are_not_available_now(client, catalogue, make_user, ma
     assert badge.group(1) == "busy"
 
 
+def test_cards_offer_both_channels_and_say_why_one_cannot_start(client, catalogue, make_user, make_session):
+    """Chat and Call buttons with their prices; a busy astrologer's card says how many wait; an
+    offline channel is a disabled button; a visitor is told that starting needs a login."""
+    from webapp.models import SessionStatus
+
+    asha = catalogue["Asha Vedic"]
+    make_session(make_user(), asha)  # busy: capacity 1
+    make_session(make_user(), asha, status=SessionStatus.WAITING)
+    make_session(make_user(), asha, status=SessionStatus.WAITING)
+    page = client.get("/astrologers?q=Asha")
+    html = page.get_data(as_text=True)
+    assert (
+        f'href="/astrologers/{asha.id}?start=chat#start-chat">Chat <span class="channel-rate">₹10.00/min</span>' in html
+    )
+    assert "busy, 2 waiting" in html
+    assert re.search(r'<body class="[^"]*\bvisitor\b', html)  # "· log in" shows on the buttons for a visitor
+    assert '<span class="channel-login"> · log in</span>' in html
+    offline = client.get("/astrologers?q=Chitra").get_data(as_text=True)
+    assert 'class="button button-channel button-off" aria-disabled="true">Chat' in offline and "· offline" in offline
+
+
 def test_only_approved_active_astrologers_are_listed(client, make_astrologer, catalogue):
     from webapp.extensions import db
     from webapp.models import UserStatus

@@ -98,6 +98,7 @@ class ListedAstrologer:
     status: str  # the chat channel's derived status
     call_status: str
     avatar_url: str | None = None  # user_profiles.avatar_url
+    waiting: int = 0  # requests waiting for this astrologer (the queue a new one would join)
 
 
 @dataclass(frozen=True)
@@ -183,16 +184,28 @@ def list_astrologers(query=None, per_page=PER_PAGE):
     rows = db.session.execute(
         base.order_by(*_ordering(query.sort, available_now)).limit(per_page).offset((page - 1) * per_page)
     ).all()
+    waiting = _waiting_counts([user.id for user, *_ in rows])
     items = [
-        ListedAstrologer(
-            user,
-            profile,
-            *channel_statuses(profile, count),
-            avatar_url,
-        )
+        ListedAstrologer(user, profile, *channel_statuses(profile, count), avatar_url, waiting.get(user.id, 0))
         for user, profile, count, avatar_url in rows
     ]
     return Listing(items=items, page=page, pages=pages, total=total, query=query)
+
+
+def _waiting_counts(astrologer_ids):
+    """{astrologer id: requests waiting for them} for one page of the listing, in one query."""
+    if not astrologer_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            db.select(ConsultationSession.astrologer_id, db.func.count())
+            .where(
+                ConsultationSession.astrologer_id.in_(astrologer_ids),
+                ConsultationSession.status == SessionStatus.WAITING,
+            )
+            .group_by(ConsultationSession.astrologer_id)
+        ).all()
+    )
 
 
 def _ordering(sort, available_now):
