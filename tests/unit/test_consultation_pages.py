@@ -27,10 +27,25 @@ def _token(client):
     return csrf_token_from(client.get("/astrologers").get_data(as_text=True))
 
 
-def _request(client, astrologer_id, session_type="chat"):
+def _request(client, astrologer_id, session_type="chat", **fields):
+    """POST /consultations as the request form does; `fields` adds the rest (the spending cap)."""
     return client.post(
         "/consultations",
-        data={"astrologer_id": str(astrologer_id), "session_type": session_type, "csrf_token": _token(client)},
+        data={
+            "astrologer_id": str(astrologer_id),
+            "session_type": session_type,
+            "csrf_token": _token(client),
+            **fields,
+        },
+    )
+
+
+def _set_cap(client, session, kind, value):
+    """The room's cap form, as htmx posts it."""
+    return client.post(
+        f"/consultations/{session.id}/cap",
+        data={"cap_kind": kind, "cap_value": value},
+        headers={**HTMX, "X-CSRFToken": _token(client)},
     )
 
 
@@ -248,15 +263,7 @@ def test_a_cap_set_on_the_request_form_is_quoted_kept_and_changed_in_the_room(ap
     auth.login("user@example.com")
     profile = client.get(f"/astrologers/{astrologer.id}").get_data(as_text=True)
     assert 'name="cap_kind"' in profile and "₹100.00 held to start" in profile  # 5 minutes at 20.00
-    response = client.post(
-        "/consultations",
-        data={
-            "astrologer_id": str(astrologer.id),
-            "cap_kind": "amount",
-            "cap_value": "60",
-            "csrf_token": _token(client),
-        },
-    )
+    response = _request(client, astrologer.id, cap_kind="amount", cap_value="60")
     assert response.status_code == 303
     session = db.session.query(ConsultationSession).one()
     assert session.cap_minutes == 3  # ₹60 at ₹20 a minute
@@ -265,17 +272,9 @@ def test_a_cap_set_on_the_request_form_is_quoted_kept_and_changed_in_the_room(ap
     db.session.commit()
     room = client.get(f"/consultations/{session.id}").get_data(as_text=True)
     assert 'data-bar="cap_minutes">3 min<' in room
-    changed = client.post(
-        f"/consultations/{session.id}/cap",
-        data={"cap_kind": "minutes", "cap_value": "10"},
-        headers={**HTMX, "X-CSRFToken": _token(client)},
-    )
+    changed = _set_cap(client, session, "minutes", "10")
     assert changed.status_code == 200 and "Limit: 10 minutes (₹200.00 at most)." in changed.get_data(as_text=True)
-    refused = client.post(
-        f"/consultations/{session.id}/cap",
-        data={"cap_kind": "minutes", "cap_value": "ten"},
-        headers={**HTMX, "X-CSRFToken": _token(client)},
-    )
+    refused = _set_cap(client, session, "minutes", "ten")
     assert refused.status_code == 422 and "whole minutes from 1 to 600" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(ConsultationSession, session.id).cap_minutes == 10
@@ -284,15 +283,7 @@ def test_a_cap_set_on_the_request_form_is_quoted_kept_and_changed_in_the_room(ap
 def test_a_cap_that_pays_for_nothing_refuses_the_request_and_holds_nothing(client, auth, people):
     user, astrologer = people
     auth.login("user@example.com")
-    response = client.post(
-        "/consultations",
-        data={
-            "astrologer_id": str(astrologer.id),
-            "cap_kind": "amount",
-            "cap_value": "5",
-            "csrf_token": _token(client),
-        },
-    )
+    response = _request(client, astrologer.id, cap_kind="amount", cap_value="5")
     assert response.status_code == 422 and "does not pay for one minute at ₹20.00" in response.get_data(as_text=True)
     assert db.session.query(ConsultationSession).count() == 0
     db.session.refresh(user.wallet)

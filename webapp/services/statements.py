@@ -44,29 +44,37 @@ class ConsultationLine:
 
     @property
     def minutes(self):
-        return [line for line in self.lines if self._completed(line, MINUTE_KINDS)]
+        return self._completed(MINUTE_KINDS)
 
     @property
     def total(self):
-        return sum((line.transaction.amount for line in self.minutes), ZERO)
+        return _sum(self.minutes)
 
     @property
     def refunds(self):
-        return [line for line in self.lines if self._completed(line, REFUND_KINDS)]
+        return self._completed(REFUND_KINDS)
 
     @property
     def refunded(self):
         """Refunds in minus reversals out: what came back (for the user) or went back (the others)."""
-        return sum((line.transaction.amount for line in self.refunds), ZERO)
+        return _sum(self.refunds)
 
     @property
     def balance_after(self):
         moved = [line.balance_after for line in self.lines if line.balance_after is not None]
         return moved[-1] if moved else None
 
-    @staticmethod
-    def _completed(line, kinds):
-        return line.transaction.kind in kinds and line.transaction.status == BillingStatus.COMPLETED
+    def _completed(self, kinds):
+        """The completed rows of `kinds`, oldest first."""
+        return [
+            line
+            for line in self.lines
+            if line.transaction.kind in kinds and line.transaction.status == BillingStatus.COMPLETED
+        ]
+
+
+def _sum(lines):
+    return sum((line.transaction.amount for line in lines), ZERO)
 
 
 def _key():

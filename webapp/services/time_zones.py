@@ -50,7 +50,14 @@ def set_zone(user_id, name, now=None):
     name = (name or "").strip() if isinstance(name, str) else name
     if not is_valid(name):
         raise ValidationFailed("time_zone", "Choose a time zone from the list, such as Asia/Kolkata.")
-    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
+    return _store(_profile(user_id), name, now)
+
+
+def _profile(user_id):
+    return db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
+
+
+def _store(profile, name, now):
     if (profile.preferences or {}).get(PREFERENCE) != name:
         profile.preferences = {**(profile.preferences or {}), PREFERENCE: name}
         profile.updated_at = now or utcnow()
@@ -67,6 +74,6 @@ def label(name, moment=None):
 def adopt_browser_zone(user_id, name, now=None):
     """At sign-in: the browser's zone becomes the account's when the account has none yet (a zone
     chosen on the account page is kept); anything but a zone name is ignored, as a hint may be."""
-    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
+    profile = _profile(user_id)
     if stored_name(profile) is None and is_valid(name):
-        set_zone(user_id, name, now)
+        _store(profile, name, now)
