@@ -72,9 +72,9 @@ def _forget_per_request_state(sender, **extra):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
-    """The app from the factory, on a freshly migrated test database."""
-    app = create_app(TestConfig(database_url))
+def app(database_url, tmp_path_factory):
+    """The app from the factory, on a freshly migrated test database; attachments in a folder of its own."""
+    app = create_app(TestConfig(database_url, ATTACHMENT_LOCAL_PATH=str(tmp_path_factory.mktemp("attachments"))))
     request_started.connect(_forget_per_request_state, app)
     with app.app_context():
         upgrade()

@@ -18,6 +18,7 @@ from . import (
 from .config import Config
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate, socketio
 from .models.types import alembic_compare_type
+from .services import attachment_storage
 
 # Eventlet is the product owner's choice; its maintainers' deprecation notice is known (DESIGN.md).
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
@@ -29,6 +30,7 @@ def create_app(config=None):
     app.config.from_object(config if config is not None else Config())
     configure_database(app)
     register_extensions(app)
+    app.extensions["attachment_storage"] = attachment_storage.from_config(app.config, app.instance_path)
     register_blueprints(app)
     register_realtime(app)
     register_commands(app)
@@ -79,8 +81,8 @@ def register_extensions(app):
         compare_type=alembic_compare_type,
         render_as_batch=True,  # SQLite can only alter a table by copying it
     )
+    security.init_app(app)  # first: it sets an upload's body limit before CSRFProtect reads the form
     csrf.init_app(app)
-    security.init_app(app)
     htmx.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
@@ -107,6 +109,7 @@ def register_blueprints(app):
     from .blueprints.admin import bp as admin_bp
     from .blueprints.api import bp as api_bp
     from .blueprints.astrologers import bp as astrologers_bp
+    from .blueprints.attachments import bp as attachments_bp
     from .blueprints.auth import bp as auth_bp
     from .blueprints.consultations import bp as consultations_bp
     from .blueprints.dashboard import bp as dashboard_bp
@@ -120,6 +123,7 @@ def register_blueprints(app):
     app.register_blueprint(payments_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(consultations_bp)
+    app.register_blueprint(attachments_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)

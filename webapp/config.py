@@ -157,6 +157,8 @@ class Config:
     RATELIMIT_CHAT_MESSAGES = "5/second;60/minute"  # per socket
     RATELIMIT_CALL_SIGNALS = "50/second;600/minute"  # per socket: offers, answers, ICE candidates
     RATELIMIT_CHAT_RECEIPTS = "20/second;300/minute"  # per socket: mark_delivered and mark_read
+    #: Uploads: each one also spends from RATELIMIT_CHAT_MESSAGES (per user: an upload is a chat message).
+    RATELIMIT_ATTACHMENTS = "30 per hour"
     #: Every Socket.IO event counts here, before any other check: per socket and per user across their
     #: sockets (an event over either is refused with rate_limited), and a flood limit per socket counting
     #: refused events too, past which the socket is disconnected.
@@ -199,6 +201,7 @@ class Config:
         self.RECONNECT_GRACE_SECONDS = env.int("RECONNECT_GRACE_SECONDS", 90, minimum=1)
         self.DOWNTIME_GRACE_SECONDS = env.int("DOWNTIME_GRACE_SECONDS", 30, minimum=1)
         self.ICE_SERVERS = _ice_servers(env.str("ICE_SERVERS"))
+        self._attachments(env)
         self.REPORTING_TIMEZONE = _timezone("REPORTING_TIMEZONE", env.str("REPORTING_TIMEZONE", "Asia/Kolkata"))
 
         self.CURRENCY = env.str("CURRENCY", "INR")
@@ -252,6 +255,25 @@ class Config:
         self.FORCE_HTTPS = env.bool("FORCE_HTTPS", production)
         self.SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", self.FORCE_HTTPS)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+
+    def _attachments(self, env):
+        """Photos and documents in the chat (services/attachments.py, services/attachment_storage.py)."""
+        megabyte = 1024 * 1024
+        self.ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", 10 * megabyte, minimum=1024, maximum=100 * megabyte)
+        self.ATTACHMENT_SESSION_MAX_BYTES = env.int(
+            "ATTACHMENT_SESSION_MAX_BYTES", 50 * megabyte, minimum=self.ATTACHMENT_MAX_BYTES, maximum=2000 * megabyte
+        )
+        # A photo whose header declares more pixels is refused before it is decoded (decompression bombs).
+        self.ATTACHMENT_MAX_PIXELS = env.int("ATTACHMENT_MAX_PIXELS", 50_000_000, minimum=10_000, maximum=200_000_000)
+        self.ATTACHMENT_RETENTION_DAYS = env.int("ATTACHMENT_RETENTION_DAYS", 0, minimum=0, maximum=3650)  # 0: kept
+        self.ATTACHMENT_STORAGE = env.choice("ATTACHMENT_STORAGE", "local", ("local", "s3"))
+        self.ATTACHMENT_LOCAL_PATH = env.str("ATTACHMENT_LOCAL_PATH")  # None: the instance folder's attachments/
+        self.ATTACHMENT_S3_BUCKET = env.str("ATTACHMENT_S3_BUCKET")
+        if self.ATTACHMENT_STORAGE == "s3" and not self.ATTACHMENT_S3_BUCKET:
+            raise ConfigError("ATTACHMENT_S3_BUCKET is required when ATTACHMENT_STORAGE=s3")
+        self.ATTACHMENT_S3_PREFIX = env.str("ATTACHMENT_S3_PREFIX", "attachments")
+        self.ATTACHMENT_S3_ENDPOINT_URL = env.str("ATTACHMENT_S3_ENDPOINT_URL")  # None: AWS itself
+        self.ATTACHMENT_S3_REGION = env.str("ATTACHMENT_S3_REGION")
 
 
 class TestConfig(Config):

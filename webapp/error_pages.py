@@ -7,7 +7,7 @@ traceback to the client.
 
 import time
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -19,7 +19,9 @@ MESSAGES = {
     403: ("Not allowed", "Your account does not have access to this page."),
     404: ("Not found", "There is nothing here. The link may be old or mistyped."),
     405: ("Method not allowed", "This address does not accept that kind of request."),
+    410: ("Removed", "What was here has been removed."),
     413: ("Too large", "What you sent is larger than this site accepts."),
+    415: ("Not accepted", "This kind of file is not accepted here."),
     429: ("Too many requests", "You are going a little fast. Please wait a moment and try again."),
     500: ("Something went wrong", "An unexpected error happened on our side. Nothing was charged; please try again."),
     503: ("Temporarily unavailable", "The service is briefly unavailable. Please try again shortly."),
@@ -120,9 +122,12 @@ def register(app):
             if wait is not None:
                 headers["Retry-After"] = str(wait)
                 description = f"{description or MESSAGES[429][1]} Please try again in {_in_words(wait)}."
+        code = None
+        if error.code == 413 and description is None and g.get("too_large_message"):
+            description, code = g.too_large_message, "file_too_large"  # an upload's own limit (security.body_limit)
         if error.code == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
-        return error_response(error.code, description, headers)
+        return error_response(error.code, description, headers, code)
 
     @app.errorhandler(InternalServerError)
     def internal_error(error):

@@ -22,6 +22,12 @@ def user_or_address():
     return f"user:{current_user.get_id()}" if current_user.is_authenticated else get_remote_address()
 
 
+def chat_sender():
+    """Key of an upload's share of RATELIMIT_CHAT_MESSAGES: its sender (a file is a chat message; the
+    sockets' own messages count per socket, in process: webapp/realtime/events.py)."""
+    return f"chat:{current_user.get_id()}"
+
+
 def login_account():
     """Key of a login attempt: the account it names, normalized as login normalizes it, so
     "A@x.com " and "a@x.com", or "+91 98123 45678" and "9812345678", share one count."""

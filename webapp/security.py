@@ -7,9 +7,15 @@ Secure. The session and remember-me cookies are HttpOnly and SameSite=Lax in any
 carrying a NUL character is a 404, query and form values carrying one a 400. Behind PROXY_HOPS proxies the
 client address (rate limits, /metrics allowlist, logs) is read from X-Forwarded-For; X-Forwarded-Host
 only when TRUSTED_HOSTS (PUBLIC_URL's host) lists what it may say.
+
+Request bodies: at most MAX_CONTENT_LENGTH (2 MB), except for a view marked `@body_limit(allowance)`,
+whose allowance(**view_args) -> (bytes, refusal) is applied before any hook reads the body (the NUL
+check and CSRF read the form): Werkzeug then stops reading at that many bytes, and the 413 says the
+allowance's refusal. An uploaded file is served with `@uploaded_file`: a CSP that lets it run
+nothing (default-src 'none'; sandbox) instead of the pages' policy.
 """
 
-from flask import abort, request
+from flask import abort, current_app, g, request
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -21,11 +27,15 @@ CSP = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+#: What an uploaded file is served with: nothing in it may load, run or submit anything.
+UPLOADED_FILE_CSP = {"default-src": "'none'", "sandbox": "", "frame-ancestors": "'none'"}
 # The microphone for voice calls, on this origin only.
 PERMISSIONS = {"camera": "()", "geolocation": "()", "microphone": "(self)", "payment": "()"}
 
 
 def init_app(app):
+    """Call before any extension whose hooks read the request body (CSRFProtect)."""
+    app.before_request(apply_body_limit)
     # One Talisman per app: it keeps its settings on itself, so a shared instance would let the
     # last app built decide for every other.
     app.extensions["talisman"] = Talisman(
@@ -60,3 +70,27 @@ def refuse_nul_characters():
         for key, values in source.lists():
             if "\x00" in key or any("\x00" in value for value in values):
                 abort(400, "Text must not contain NUL characters.")
+
+
+def body_limit(allowance):
+    """Mark a view whose request body may exceed MAX_CONTENT_LENGTH: allowance(**view_args) ->
+    (the most bytes, what the 413 says past them). Put it right under the route decorator."""
+
+    def decorate(view):
+        view.body_limit = allowance
+        return view
+
+    return decorate
+
+
+def apply_body_limit():
+    view = current_app.view_functions.get(request.endpoint)
+    allowance = getattr(view, "body_limit", None)
+    if allowance is not None and request.method == "POST":
+        request.max_content_length, g.too_large_message = allowance(**(request.view_args or {}))
+
+
+def uploaded_file(view):
+    """Mark a view that sends an uploaded file: UPLOADED_FILE_CSP instead of the pages' policy."""
+    view.talisman_view_options = {"content_security_policy": UPLOADED_FILE_CSP}
+    return view

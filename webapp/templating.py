@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from .extensions import db, htmx
 from .models import Wallet
-from .services import time_zones
+from .services import attachments, time_zones
 from .services.amounts import format_money
 
 
@@ -65,6 +65,8 @@ def register(app):
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["initials"] = initials
     app.jinja_env.filters["avatar_tone"] = avatar_tone
+    app.jinja_env.filters["file_facts"] = attachments.facts
+    app.jinja_env.filters["size_words"] = attachments.size_words
 
     @app.context_processor
     def shell_context():

@@ -72,6 +72,7 @@ class LiveServer:
             RECONNECT_GRACE_SECONDS="60",
             DOWNTIME_GRACE_SECONDS="10",
             PYTHONWARNINGS="ignore",
+            ATTACHMENT_LOCAL_PATH=str(log_path.parent / "attachments"),
         )
         self.process = None
 

@@ -27,6 +27,16 @@ def accept_first(astro_page):
     astro_page.wait_for_url(re.compile(r"/consultations/[0-9a-f-]+$"))
 
 
+def chatting(astro, astro_email, user, user_email, astrologer_name):
+    """The astrologer available, the user's chat request accepted: both pages in the room."""
+    log_in(astro, astro_email)
+    go_available(astro)
+    log_in(user, user_email)
+    start_chat(user, astrologer_name)
+    accept_first(astro)
+    expect(user.locator("[data-live-page=room]")).to_be_visible()
+
+
 def money(text):
     return float(text.replace("₹", "").replace(",", ""))
 
@@ -90,12 +100,7 @@ def test_billing_ticks_warns_tops_up_and_ends_at_zero(person, people):
     astro_email = people.astrologer(name="Hari Meter", rate="30.00")
     user_email = people.user(balance="150.00")  # five minutes at 30
     astro, user = person(), person()
-    log_in(astro, astro_email)
-    go_available(astro)
-    log_in(user, user_email)
-    start_chat(user, "Hari Meter")
-    accept_first(astro)
-    expect(user.locator("[data-live-page=room]")).to_be_visible()
+    chatting(astro, astro_email, user, user_email, "Hari Meter")
     astro.fill("#composer-input", "Namaste")
     astro.press("#composer-input", "Enter")
     balance = user.locator('[data-bar="balance"]')
@@ -155,11 +160,7 @@ def test_reconnect_after_a_server_restart(person, people, product_server):
     astro_email = people.astrologer(name="Jaya Restart", rate="10.00")
     user_email = people.user(balance="500.00")
     astro, user = person(), person()
-    log_in(astro, astro_email)
-    go_available(astro)
-    log_in(user, user_email)
-    start_chat(user, "Jaya Restart")
-    accept_first(astro)
+    chatting(astro, astro_email, user, user_email, "Jaya Restart")
     astro.fill("#composer-input", "Namaste")
     astro.press("#composer-input", "Enter")
     expect(user.locator(".msg-other")).to_contain_text("Namaste")

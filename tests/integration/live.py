@@ -39,6 +39,7 @@ class Server:
             SOCKETIO_ASYNC_MODE="eventlet",
             RUN_BILLING_IN_PROCESS="0",
             PYTHONWARNINGS="ignore",
+            ATTACHMENT_LOCAL_PATH=str(log_path.parent / "attachments"),
             **environ,
         )
         self.process = None

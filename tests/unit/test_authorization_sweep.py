@@ -8,15 +8,18 @@ login, a form or state error); "login" is the redirect to the login page; "forbi
 "hidden" is 404, which is how another person's objects answer.
 """
 
+import io
 import uuid
 
 import pytest
+from PIL import Image
+from werkzeug.datastructures import FileStorage
 
 from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db, socketio
-from webapp.models import UserType
-from webapp.services import payments, payouts, wallet
+from webapp.models import UserType, utcnow
+from webapp.services import attachments, payments, payouts, wallet
 
 from ..conftest import AuthActions
 
@@ -72,6 +75,9 @@ RULES = {
     ("POST", "consultations.cap"): {**THE_USER, "astrologer": FORBIDDEN},  # the one who pays sets a limit
     ("POST", "consultations.rating"): {**THE_USER, "astrologer": FORBIDDEN},
     ("POST", "consultations.user_rating"): {**PARTICIPANTS, "user": FORBIDDEN},  # the astrologer rates the user
+    ("POST", "consultations.upload"): PARTICIPANTS,
+    ("GET", "attachments.download"): {**PARTICIPANTS, "admin": OK},
+    ("GET", "attachments.thumbnail"): {**PARTICIPANTS, "admin": OK},
     ("GET", "dashboard.index"): ASTROLOGERS,
     ("GET", "dashboard.requests_panel"): ASTROLOGERS,
     ("GET", "dashboard.sessions"): ASTROLOGERS,
@@ -131,6 +137,10 @@ def world(app, consult, make_user, earn, monkeypatch):
     _, checkout = payments.start_topup(user.id, "100")
     earn(astrologer, "600.00")
     payout = payouts.request_payout(wallet.wallet_of(astrologer.id).id, "500", payout_id=uuid.uuid4())
+    photo = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(photo, "PNG")
+    photo.seek(0)
+    message, _ = attachments.send(session.id, user.id, None, FileStorage(photo, "palm.png"), utcnow())
     db.session.commit()
     return dict(
         session_id=session.id,
@@ -138,6 +148,7 @@ def world(app, consult, make_user, earn, monkeypatch):
         astrologer_id=astrologer.id,
         other_astrologer_id=other_astrologer.id,
         payout_id=payout.id,
+        attachment_id=message.message_metadata["attachment_id"],
         minute=1,
         order_id=checkout.order_id,
         provider_name="demo",

@@ -1,9 +1,11 @@
 """The schema: the nine tables of the seed, column for column, plus the additions each module lists.
 
 Import models from here; the modules split them by what they hold:
-user.py (people), consultation.py (sessions and chat), ledger.py (money).
+user.py (people), consultation.py (sessions and chat), ledger.py (money), attachment.py (files sent in a
+chat).
 """
 
+from .attachment import Attachment
 from .audit import AuditEntry
 from .consultation import ConsultationSession, Message, SessionParticipant
 from .enums import (
@@ -39,6 +41,7 @@ from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "BILLING_TRANSACTION_TYPES",
     "OPEN_PAYOUT_STATUSES",

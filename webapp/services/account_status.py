@@ -5,11 +5,12 @@ Leaving `active` ends the person's open sessions (active ones end and are billed
 waiting requests are withdrawn with their holds released) and every login session, suspends their wallet (nothing new is
 paid from it) and takes an astrologer out of the listing (consultation_availability offline);
 coming back makes the wallet active again and derives the availability anew. deleted_at is set
-with the `deleted` status and cleared when an account comes back.
+with the `deleted` status and cleared when an account comes back. Deleting an account removes the
+files its owner sent in consultations (services/attachments.py; the objects go after the commit).
 """
 
 from ..models import EndReason, UserStatus, UserType, utcnow
-from . import accounts, login_sessions, marketplace, wallet
+from . import accounts, attachments, login_sessions, marketplace, wallet
 from .consultations import lifecycle
 
 #: Why the open sessions of an account that leaves `active` end.
@@ -32,6 +33,8 @@ def change(user, status, now=None):
     user.status = status
     user.deleted_at = now if status == UserStatus.DELETED else None
     user.updated_at = now
+    if status == UserStatus.DELETED:
+        attachments.remove_sent_by(user.id, now)
     wallet.follow_owner_status(user.wallet, user, now)
     if user.type == UserType.ASTROLOGER:  # the channels are as they were: the column changes, nothing is announced
         marketplace.refresh_availability(user.id, before=marketplace.availability(user.id))

@@ -100,19 +100,34 @@ READ_AUDIT_WINDOW = timedelta(minutes=10)
 
 def record_conversation_read(session_id, *, admin_id, messages, now=None):
     """An admin read a session's conversation: in the audit trail (once per admin per READ_AUDIT_WINDOW)."""
-    now = now or utcnow()
+    _record_read("session.read", "session", session_id, admin_id, {"messages": messages}, now or utcnow())
+
+
+def record_attachment_read(attachment, *, admin_id, now=None):
+    """An admin opened a file of a session they take no part in: in the audit trail (as a read)."""
+    _record_read(
+        "attachment.read",
+        "attachment",
+        attachment.id,
+        admin_id,
+        {"session": str(attachment.session_id)},
+        now or utcnow(),
+    )
+
+
+def _record_read(action, object_type, object_id, admin_id, details, now):
     recent = db.session.execute(
         db.select(AuditEntry.id)
         .where(
             AuditEntry.actor_id == admin_id,
-            AuditEntry.action == "session.read",
-            AuditEntry.object_id == session_id,
+            AuditEntry.action == action,
+            AuditEntry.object_id == object_id,
             AuditEntry.created_at > now - READ_AUDIT_WINDOW,
         )
         .limit(1)
     ).first()
     if recent is None:
-        audit(admin_id, "session.read", "session", session_id, {}, {"messages": messages}, now)
+        audit(admin_id, action, object_type, object_id, {}, details, now)
         db.session.flush()
 
 

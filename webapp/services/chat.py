@@ -13,7 +13,10 @@ seen it (mark_read; two blue ticks; reading implies delivery).
 
 messages.metadata (the model's message_metadata) holds, by key:
 
-    masked  ["email", "link", "phone"]: what the masking hid in a participant's text
+    masked  ["email", "link", "phone"]: what the masking hid in a participant's text (or file name)
+    attachment_id, name, size, content_type, width, height, pages
+            an `image` or `file` message's stored file (services/attachments.py); `removed`
+            ("account_deleted", "retention") once the file is gone
     kind    a platform line's kind: "birth_details", "started", "low_balance", "topup", "ended",
             "masked"
 
@@ -104,10 +107,13 @@ class Draft:
     now: datetime
     hidden: tuple = ()  # what the masking hid
     login_id: str | None = None  # the login session the sender's socket connected with (None: not a socket)
+    message_type: MessageType = MessageType.TEXT  # image and file: services/attachments.py
+    details: dict | None = None  # an attachment's description (services/attachments.py describe)
 
     @property
     def metadata(self):
-        return {"masked": list(self.hidden)} if self.hidden else None
+        metadata = {**(self.details or {}), **({"masked": list(self.hidden)} if self.hidden else {})}
+        return metadata or None
 
 
 def draft(session_id, sender_id, client_id, content, now=None, login_id=None):
@@ -185,7 +191,7 @@ def send_many(drafts):
             message = Message(
                 session_id=d.session_id,
                 sender_id=d.sender_id,
-                message_type=MessageType.TEXT,
+                message_type=d.message_type,
                 content=d.content,
                 seq=last_seq[d.session_id],
                 client_message_id=d.client_id,
@@ -216,6 +222,15 @@ def send_many(drafts):
     for message in created:
         _announce(message)
     return outcomes
+
+
+def stored_message(session_id, sender_id, client_id):
+    """The message `sender_id` already stored in the session under `client_id`, or None."""
+    if client_id is None:
+        return None
+    return db.session.execute(
+        db.select(Message).filter_by(session_id=session_id, sender_id=sender_id, client_message_id=client_id)
+    ).scalar_one_or_none()
 
 
 def _masking_noticed(pairs):
@@ -422,8 +437,19 @@ def transcript(session, names, viewer_id, zone_name):
     lines = [f"Consultation {session.id}", f"Times in {time_zones.label(zone_name, session.started_at)}", ""]
     for message in history(session.id, limit=None, viewer_id=viewer_id):
         who = names.get(message.sender_id, "AstroConsult") if message.sender_id else "AstroConsult"
-        lines.append(f"[{message.sent_at.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}] {who}: {message.content}")
+        lines.append(f"[{message.sent_at.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}] {who}: {_as_text(message)}")
     return "\n".join(lines) + "\n"
+
+
+def _as_text(message):
+    """A message as a transcript line says it: a file by what it is and its name."""
+    meta = message.message_metadata or {}
+    if message.message_type == MessageType.IMAGE and not meta.get("removed"):
+        return f"[photo] {message.content}"
+    if message.message_type == MessageType.FILE and not meta.get("removed"):
+        pages = meta.get("pages")
+        return f"[document] {message.content}" + (f" ({pages} page{'s' if pages != 1 else ''})" if pages else "")
+    return message.content
 
 
 def parse_session_id(value):

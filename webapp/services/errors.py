@@ -219,3 +219,27 @@ class RatingNotAllowed(DomainError):
     code = "rating_not_allowed"
     status = 409
     message = "This consultation cannot be rated."
+
+
+class FileTooLarge(DomainError):
+    code = "file_too_large"
+    status = 413
+    message = "This file is too large to send."
+
+
+class UnsupportedFile(DomainError):
+    code = "unsupported_file"
+    status = 415
+    message = "This kind of file cannot be sent. Send a photo (JPEG, PNG, WebP or HEIC) or a PDF."
+
+
+class AttachmentNotFound(DomainError):
+    code = "attachment_not_found"
+    status = 404
+    message = "There is no such file."
+
+
+class AttachmentRemoved(DomainError):
+    code = "attachment_removed"
+    status = 410
+    message = "This file was removed."

@@ -20,7 +20,7 @@ from ...models import (
     WalletTransactionType,
     utcnow,
 )
-from ...services import admin, audit_trail, earnings, ledger_checker, refunds, reports, wallet
+from ...services import admin, attachments, audit_trail, earnings, ledger_checker, refunds, reports, wallet
 from ...services.amounts import format_money
 from ...services.errors import ValidationFailed
 from ...templating import page_or_partial
@@ -108,6 +108,7 @@ def session(session_id, form=None, status=200):
         timeline=reports.session_timeline(found),
         rows=rows,
         messages=messages,
+        files=attachments.of_session(session_id),
         minutes=reports.minutes_of(session_id),
         form=form,
         audit=audit_trail.history_of("session", session_id),

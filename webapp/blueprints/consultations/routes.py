@@ -7,10 +7,12 @@ from flask_htmx import make_response
 from flask_login import current_user, login_required
 
 from ...boundary import flash_back, refusal
+from ...error_pages import error_response, wants_json
 from ...extensions import htmx, limiter
-from ...models import SessionStatus, UserType
-from ...ratelimits import configured, user_or_address
-from ...services import chat, earnings, marketplace
+from ...models import SessionStatus, UserType, utcnow
+from ...ratelimits import chat_sender, configured, user_or_address
+from ...security import body_limit
+from ...services import attachments, chat, earnings, marketplace
 from ...services.billing import session_bar
 from ...services.consultations import caps, lifecycle, lookup, queue, ratings
 from ...services.errors import (
@@ -250,6 +252,31 @@ def _conversation(session):
         "other_read_seq": chat.read_state(session.id).get(other, 0),
         "other_delivered_seq": chat.delivery_state(session.id).get(other, 0),
     }
+
+
+def _upload_refused(error, session_id):
+    return error_response(error.status, error.message, code=error.code)
+
+
+@bp.post("/<uuid:session_id>/attachments")
+@body_limit(lambda session_id: attachments.body_allowance(session_id, current_user))
+@login_required
+@limiter.limit(configured("RATELIMIT_CHAT_MESSAGES"), key_func=chat_sender, scope="chat-messages")
+@limiter.limit(configured("RATELIMIT_ATTACHMENTS"), key_func=user_or_address, error_message="Too many files.")
+@refusal(_upload_refused)
+def upload(session_id):
+    """A participant sends a photo or a PDF (multipart: file, client_id): 201 with the stored message,
+    200 for a resend of the same client_id; JSON when asked for, else the message's list item."""
+    _session_or_404(session_id)
+    message, created = attachments.send(
+        session_id, current_user.id, request.form.get("client_id") or None, request.files.get("file"), utcnow()
+    )
+    status = 201 if created else 200
+    if wants_json():
+        return jsonify(chat.serialize(message)), status
+    return render_template(
+        "consultations/_message.html", message=message, other_read_seq=0, other_delivered_seq=0
+    ), status
 
 
 @bp.get("/<uuid:session_id>/messages")

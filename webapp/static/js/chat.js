@@ -2,6 +2,9 @@
    `message` events and are kept once each by seq; the session bar shows what the server sends.
    On every (re)connect the room re-joins with the last seq it has, receives what it missed, in
    order, and re-sends unacknowledged messages under the same client_id (stored once).
+   Photos and PDFs are uploaded over HTTP (with a progress bar) under a client_id of their own,
+   kept and uploaded again after a reconnect like text (stored once); they come back as `image` and
+   `file` messages like any other.
    Ticks on one's own messages: … sending, ✓ stored, ✓✓ delivered (the other client acknowledged it
    with mark_delivered), blue ✓✓ read. This client acknowledges what it receives the same way. */
 (function () {
@@ -69,10 +72,11 @@
     if (message.session_id !== sessionId || seen.has(message.seq)) return;
     seen.add(message.seq);
     lastSeq = Math.max(lastSeq, message.seq);
-    var pending = message.client_id && outbox.get(message.client_id);
+    var pending = message.client_id && (outbox.get(message.client_id) || uploads.get(message.client_id));
     var item = build(message);
     if (pending && message.sender_id === me) {
       outbox.delete(message.client_id);
+      uploads.delete(message.client_id);
       pending.item.remove();
     }
     var after = null;
@@ -93,9 +97,7 @@
     item.className = "msg msg-" + kind;
     if (message.seq) item.dataset.seq = message.seq;
     if (message.client_id) item.dataset.clientId = message.client_id;
-    var text = document.createElement("p");
-    text.className = "msg-text";
-    text.textContent = message.content; // never innerHTML: content is shown as typed
+    var text = message.message_type === "image" || message.message_type === "file" ? attachment(message) : paragraph(message.content);
     var meta = document.createElement("span");
     meta.className = "msg-meta";
     var time = document.createElement("time");
@@ -115,6 +117,69 @@
     return item;
   }
 
+  function paragraph(content, className) {
+    var text = document.createElement("p");
+    text.className = className || "msg-text";
+    text.textContent = content; // never innerHTML: content is shown as typed
+    return text;
+  }
+
+  // A photo: its thumbnail, opening full size in place; a document: a file card (a download).
+  // The same markup as templates/consultations/_attachment.html.
+  var attachmentUrl = form.dataset.attachmentUrl.replace("00000000-0000-0000-0000-000000000000", "");
+  function attachment(message) {
+    var file = message.metadata || {};
+    if (file.removed) return paragraph(message.content, "msg-text msg-removed");
+    var link = document.createElement("a");
+    link.href = attachmentUrl + file.attachment_id;
+    if (message.message_type === "image") {
+      link.className = "msg-photo";
+      link.dataset.photo = "";
+      var image = document.createElement("img");
+      image.src = link.href + "/thumbnail";
+      image.alt = "Photo: " + message.content;
+      if (file.width) { image.width = file.width; image.height = file.height; }
+      image.loading = "lazy";
+      link.appendChild(image);
+      return link;
+    }
+    link.className = "file-card";
+    link.setAttribute("download", "");
+    var icon = document.createElement("span");
+    icon.className = "file-card-icon";
+    icon.setAttribute("aria-hidden", "true");
+    icon.textContent = "PDF";
+    var words = document.createElement("span");
+    words.className = "file-card-text";
+    var name = document.createElement("span");
+    name.className = "file-card-name";
+    name.textContent = message.content;
+    var facts = document.createElement("span");
+    facts.className = "file-card-facts";
+    facts.textContent = ["PDF"].concat(file.pages ? [file.pages + (file.pages === 1 ? " page" : " pages")] : []).concat([sizeWords(file.size || 0)]).join(" · ");
+    words.appendChild(name);
+    words.appendChild(facts);
+    link.appendChild(icon);
+    link.appendChild(words);
+    return link;
+  }
+
+  function sizeWords(size) { // as services/attachments.py size_words writes it
+    if (size >= 1048576) return String(Number((size / 1048576).toFixed(1))) + " MB";
+    return Math.max(Math.ceil(size / 1024), 1) + " KB";
+  }
+
+  var viewer = room.querySelector("[data-photo-viewer]");
+  list.addEventListener("click", function (event) {
+    var photo = event.target.closest("[data-photo]");
+    if (!photo || !viewer || !viewer.showModal) return; // no <dialog>: the link opens the photo
+    event.preventDefault();
+    var image = viewer.querySelector("img");
+    image.src = photo.href;
+    image.alt = photo.querySelector("img").alt;
+    viewer.showModal();
+  });
+
   function tickState(seq) {
     if (!seq) return "sending";
     if (seq <= otherReadSeq) return "read";
@@ -128,7 +193,7 @@
   }
 
   function send(content) {
-    var clientId = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID() : String(Date.now()) + Math.random();
+    var clientId = newClientId();
     var item = build({ session_id: sessionId, sender_id: me, message_type: "text", content: content, client_id: clientId });
     item.classList.add("msg-pending");
     list.appendChild(item);
@@ -153,6 +218,78 @@
 
   function flushOutbox() {
     Array.from(outbox.keys()).forEach(emitSend);
+    Array.from(uploads.keys()).forEach(upload);
+  }
+
+  // ---------------------------------------------------------------- photos and documents
+
+  var uploads = new Map(); // client_id -> {file, item, bar, sending}, kept until the server has it
+  var maxBytes = Number(form.dataset.maxBytes);
+  room.querySelectorAll("[data-attach-input]").forEach(function (picker) {
+    picker.addEventListener("change", function () {
+      Array.from(picker.files || []).forEach(attach);
+      picker.value = ""; // the same file may be chosen again
+    });
+  });
+
+  function attach(file) {
+    if (ended) return;
+    if (file.size > maxBytes) { showError("This file is too large: a file can have at most " + sizeWords(maxBytes) + "."); return; }
+    showError(null);
+    var clientId = newClientId();
+    var item = build({ session_id: sessionId, sender_id: me, message_type: "text", content: file.name, client_id: clientId });
+    item.classList.add("msg-pending");
+    var bar = document.createElement("progress");
+    bar.className = "upload-progress";
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Sending " + file.name);
+    item.insertBefore(bar, item.querySelector(".msg-meta"));
+    list.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+    uploads.set(clientId, { file: file, item: item, bar: bar });
+    upload(clientId);
+  }
+
+  function upload(clientId) {
+    var entry = uploads.get(clientId);
+    if (!entry || entry.sending || ended) return;
+    entry.sending = true;
+    var body = new FormData();
+    body.append("csrf_token", form.dataset.csrf);
+    body.append("client_id", clientId);
+    body.append("file", entry.file, entry.file.name);
+    var request = new XMLHttpRequest(); // fetch() reports no upload progress
+    request.open("POST", form.dataset.uploadUrl);
+    request.setRequestHeader("Accept", "application/json");
+    request.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable) entry.bar.value = Math.round((event.loaded / event.total) * 100);
+    });
+    request.addEventListener("loadend", function () {
+      entry.sending = false;
+      var answer = null;
+      try { answer = JSON.parse(request.responseText); } catch (error) { answer = null; }
+      if (request.status === 200 || request.status === 201) { render(answer); return; }
+      if (request.status === 0 || request.status >= 500) { // no answer: kept, sent again (the same client_id)
+        entry.bar.removeAttribute("value");
+        setTimeout(function () { if (socket.connected) upload(clientId); }, 3000);
+        return;
+      }
+      if (request.status === 429) { // over the chat's pace: sent again shortly
+        setTimeout(function () { upload(clientId); }, 5000);
+        return;
+      }
+      uploads.delete(clientId);
+      entry.bar.remove();
+      entry.item.classList.add("msg-failed");
+      setTicks(entry.item.querySelector(".ticks"), "failed");
+      showError((answer && answer.message) || "This file could not be sent.");
+    });
+    request.send(body);
+  }
+
+  function newClientId() {
+    return window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID() : String(Date.now()) + Math.random();
   }
 
   socket.on("message", function (message) {
@@ -352,7 +489,8 @@
     room.querySelector(".connection-banner").hidden = true;
     input.disabled = true;
     form.querySelector("button").disabled = true;
-    room.querySelectorAll("[data-composer-lock] button").forEach(function (button) { button.disabled = true; });
+    room.querySelectorAll("[data-composer-lock] button, [data-attach-input]").forEach(function (control) { control.disabled = true; });
+    room.querySelector(".composer-attach").classList.add("is-locked");
     typingLine.hidden = true;
     if (sheet) sheet.hidden = true;
     if (opener) opener.disabled = true;
