@@ -145,3 +145,46 @@ def test_the_accepted_origin_comes_from_public_url_not_from_a_host_header_a_prox
             assert socket_connects(server, headers) is accepted, origin
     finally:
         server.kill()
+
+
+def test_an_oversized_upload_is_refused_before_the_server_reads_it_and_the_client_is_told_why(server, consult):
+    """Under eventlet, as deployed: a 12 MB body against the 10 MB limit is answered 413 with the reason
+    (the Content-Length says it all; nothing is read or stored). A body that hides its length (chunked)
+    is not read at all: the WSGI server does not mark such input as terminated, so Werkzeug sees an
+    empty form, and the request is refused for its missing CSRF token (browsers send a length)."""
+    import io
+
+    astrologer = consult.astrologer()
+    user = consult.user(email="uploader@example.com")
+    session = consult.accept(consult.request(user, astrologer))
+    http = logged_in(server, user.email)
+    url = f"{server.url}/consultations/{session.id}"
+    token = csrf_token(http, url)
+    big = io.BytesIO(b"\xff\xd8\xff" + b"\x00" * (12 * 1024 * 1024))
+    answer = http.post(
+        url + "/attachments",
+        data={"csrf_token": token, "client_id": "big-1"},
+        files={"file": ("huge.jpg", big, "image/jpeg")},
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
+    assert answer.status_code == 413
+    assert answer.json() == {"error": "file_too_large", "message": "A file can have at most 10 MB."}
+
+    def chunks():
+        boundary = b"--x\r\n"
+        yield boundary + b'Content-Disposition: form-data; name="csrf_token"\r\n\r\n' + token.encode() + b"\r\n"
+        yield boundary + b'Content-Disposition: form-data; name="file"; filename="huge.jpg"\r\n'
+        yield b"Content-Type: image/jpeg\r\n\r\n\xff\xd8\xff"
+        for _ in range(12 * 16):
+            yield b"\x00" * 65536
+
+    streamed = http.post(
+        url + "/attachments",
+        data=chunks(),
+        headers={"Accept": "application/json", "Content-Type": "multipart/form-data; boundary=x"},
+        timeout=60,
+    )
+    assert streamed.status_code == 400 and "security token" in streamed.json()["message"]
+    page = http.get(url).text
+    assert "huge.jpg" not in page  # nothing was stored

@@ -137,6 +137,7 @@ def world(app, consult, make_user, earn, monkeypatch):
     _, checkout = payments.start_topup(user.id, "100")
     earn(astrologer, "600.00")
     payout = payouts.request_payout(wallet.wallet_of(astrologer.id).id, "500", payout_id=uuid.uuid4())
+    db.session.commit()  # a transaction of its own, as in the product: a send locks the session
     photo = io.BytesIO()
     Image.new("RGB", (8, 8)).save(photo, "PNG")
     photo.seek(0)
