@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from ..concurrency import run_cpu_bound
 from ..extensions import db
 from ..models import Attachment, ConsultationSession, Message, MessageType, SessionStatus, UserType
 from . import attachment_files, attachment_storage, chat
@@ -120,7 +121,10 @@ def send(session_id, sender_id, client_id, upload, now):
         return resent, False
     if session.status != SessionStatus.ACTIVE:
         raise SessionNotActive("This consultation has ended; files can no longer be sent.")
-    prepared = attachment_files.prepare(_read_upload(upload, session_id), current_app.config["ATTACHMENT_MAX_PIXELS"])
+    # Decoding and encoding a photo is CPU work: off the event loop, or every socket of the process waits.
+    prepared = run_cpu_bound(
+        attachment_files.prepare, _read_upload(upload, session_id), current_app.config["ATTACHMENT_MAX_PIXELS"]
+    )
     name, hidden = attachment_files.display_name(upload.filename, prepared)
     attachment = Attachment(
         id=uuid.uuid4(),
