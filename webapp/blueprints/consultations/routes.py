@@ -7,7 +7,7 @@ from flask_htmx import make_response
 from flask_login import current_user, login_required
 
 from ...boundary import flash_back, refusal
-from ...error_pages import error_response, wants_json
+from ...error_pages import wants_json
 from ...extensions import htmx, limiter
 from ...models import SessionStatus, UserType, utcnow
 from ...ratelimits import chat_sender, configured, user_or_address
@@ -254,20 +254,15 @@ def _conversation(session):
     }
 
 
-def _upload_refused(error, session_id):
-    return error_response(error.status, error.message, code=error.code)
-
-
 @bp.post("/<uuid:session_id>/attachments")
 @body_limit(lambda session_id: attachments.body_allowance(session_id, current_user))
 @login_required
 @limiter.limit(configured("RATELIMIT_CHAT_MESSAGES"), key_func=chat_sender, scope="chat-messages")
 @limiter.limit(configured("RATELIMIT_ATTACHMENTS"), key_func=user_or_address, error_message="Too many files.")
-@refusal(_upload_refused)
 def upload(session_id):
     """A participant sends a photo or a PDF (multipart: file, client_id): 201 with the stored message,
-    200 for a resend of the same client_id; JSON when asked for, else the message's list item."""
-    _session_or_404(session_id)
+    200 for a resend of the same client_id; JSON when asked for, else the message's list item. A
+    refusal is the boundary's (JSON {error, message} or the error page, with its status)."""
     message, created = attachments.send(
         session_id, current_user.id, request.form.get("client_id") or None, request.files.get("file"), utcnow()
     )
