@@ -5,7 +5,9 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -151,6 +153,29 @@ def test_a_user_deleted_upstream_is_soft_deleted_and_their_session_ended(client,
     assert user.status == UserStatus.DELETED and user.deleted_at is not None
     assert db.session.get(type(session), session.id).status == SessionStatus.COMPLETED
     assert wallet.wallet_of(user.id).current_balance == Decimal("490.00")  # money untouched (minute 1 was paid)
+
+
+def test_a_user_deleted_upstream_loses_the_files_they_sent(app, client, consult):
+    from werkzeug.datastructures import FileStorage
+
+    from webapp.models import Attachment, utcnow
+    from webapp.services import attachment_storage, attachments, wallet
+
+    push(client, person(1))
+    user = db.session.query(User).filter_by(external_id="ext-1").one()
+    topups.deposit(wallet.wallet_of(user.id).id, "500", idempotency_key="topup:test:synced")
+    db.session.commit()
+    session = consult.accept(consult.request(user, consult.astrologer()))
+    with open(Path(__file__).parent.parent / "fixtures" / "palm.heic", "rb") as photo:
+        message, _ = attachments.send(session.id, user.id, None, FileStorage(photo, "palm.heic"), utcnow())
+    db.session.commit()
+    sent = db.session.get(Attachment, uuid.UUID(message.message_metadata["attachment_id"]))
+    keys = [sent.storage_key, sent.thumbnail_key]
+    assert all(attachment_storage.storage().exists(key) for key in keys)
+    assert statuses(push(client, person(1, status="deleted"))) == ["updated"]
+    db.session.expire_all()
+    assert db.session.get(Attachment, sent.id).removed_reason == "account_deleted"
+    assert not any(attachment_storage.storage().exists(key) for key in keys)
 
 
 @pytest.mark.parametrize(
