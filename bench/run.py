@@ -13,9 +13,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import billing, chat, listing, memory, sync
+from . import billing, chat, kundli, listing, memory, sync
 
-BENCHMARKS = [listing, chat, billing, sync, memory]
+BENCHMARKS = [listing, chat, billing, sync, memory, kundli]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 PROFILES = Path(__file__).with_name("PROFILES.md")  # what py-spy showed, what was fixed, before and after
 

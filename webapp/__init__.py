@@ -114,6 +114,7 @@ def register_blueprints(app):
     from .blueprints.consultations import bp as consultations_bp
     from .blueprints.dashboard import bp as dashboard_bp
     from .blueprints.health import bp as health_bp
+    from .blueprints.kundli import bp as kundli_bp
     from .blueprints.payments import bp as payments_bp
     from .blueprints.wallet import bp as wallet_bp
 
@@ -127,6 +128,7 @@ def register_blueprints(app):
     app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(kundli_bp)
 
 
 def register_realtime(app):

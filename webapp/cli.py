@@ -1,9 +1,13 @@
 """Operator commands (`flask --app webapp <command>`); each commits its own work."""
 
+import json
+from datetime import datetime
+
 import click
 
 from .extensions import db
-from .services import ledger_checker
+from .models import utcnow
+from .services import kundli, ledger_checker
 
 
 def register(app):
@@ -91,6 +95,27 @@ def register(app):
             click.echo(line)
         if not report.ok:
             raise SystemExit(1)
+
+    @app.cli.command("kundli")
+    @click.option("--utc", "moment", required=True, help="The birth moment in UTC, e.g. 1990-05-17T03:25:00Z.")
+    @click.option(
+        "--lat", "latitude", type=click.FloatRange(-89.999, 89.999), required=True, help="Latitude, north positive."
+    )
+    @click.option(
+        "--lon", "longitude", type=click.FloatRange(-180, 180), required=True, help="Longitude, east positive."
+    )
+    @click.option("--ayanamsa", type=click.Choice(sorted(kundli.AYANAMSAS)), default="lahiri", show_default=True)
+    @click.option("--node", type=click.Choice(kundli.NODES), default="mean", show_default=True)
+    def kundli_command(moment, latitude, longitude, ayanamsa, node):
+        """Print the birth chart for a moment and a place as JSON (docs/CONTRACT.md, "The birth chart")."""
+        try:
+            parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter("give an ISO 8601 time such as 1990-05-17T03:25:00Z", param_hint="--utc") from None
+        if parsed.tzinfo is None:
+            raise click.BadParameter("say the zone: end the time with Z (UTC) or an offset", param_hint="--utc")
+        chart = kundli.compute(parsed, latitude, longitude, ayanamsa_system=ayanamsa, node=node)
+        click.echo(json.dumps(kundli.as_json(chart, utcnow()), indent=2, ensure_ascii=False))
 
 
 def _echo_logins(logins):

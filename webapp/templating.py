@@ -6,9 +6,10 @@ import zlib
 from flask import g, has_request_context, make_response, render_template
 from flask_login import current_user
 
+from . import chart_drawing
 from .extensions import db, htmx
 from .models import Wallet
-from .services import attachments, time_zones
+from .services import attachments, birth_chart, kundli, time_zones
 from .services.amounts import format_money
 
 
@@ -67,6 +68,9 @@ def register(app):
     app.jinja_env.filters["avatar_tone"] = avatar_tone
     app.jinja_env.filters["file_facts"] = attachments.facts
     app.jinja_env.filters["size_words"] = attachments.size_words
+    app.jinja_env.filters["dms"] = kundli.dms
+    app.jinja_env.filters["sign_of"] = kundli.sign_of
+    app.jinja_env.globals.update(kundli=kundli, drawing=chart_drawing, birth_chart=birth_chart)
 
     @app.context_processor
     def shell_context():

@@ -57,6 +57,11 @@ RULES = {
     ("POST", "auth.account"): LOGGED_IN,
     ("POST", "auth.time_zone"): LOGGED_IN,
     ("POST", "auth.onboarding_done"): LOGGED_IN,
+    ("GET", "kundli.mine"): LOGGED_IN,
+    ("POST", "kundli.settings"): LOGGED_IN,
+    ("GET", "kundli.place_options"): LOGGED_IN,
+    # Nobody in the world has given birth details: the signed-in person's own chart is a 404 for all.
+    ("GET", "kundli.as_json"): {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN},
     ("POST", "api.sync_users"): MACHINES,
     ("POST", "payments.webhook"): MACHINES,
     ("GET", "wallet.index"): LOGGED_IN,

@@ -234,7 +234,7 @@ def test_birth_details_reach_the_astrologer_first(app, client, auth, people):
     token = _token(client)
     saved = client.post(
         "/auth/account",
-        data={"birth_date": "1990-04-12", "birth_time": "06:30", "birth_place": "Madurai", "csrf_token": token},
+        data={"birth_date": "1990-04-12", "birth_time": "06:30", "birth_place": "Madurai, India", "csrf_token": token},
     )
     assert saved.status_code == 302
     _request(client, people[1].id)
@@ -242,7 +242,7 @@ def test_birth_details_reach_the_astrologer_first(app, client, auth, people):
     lifecycle.accept(session.id, people[1].id)
     db.session.commit()
     first = consultations_first_message(session.id)
-    assert first == "Birth details: born 12 April 1990 at 06:30 in Madurai."
+    assert first == "Birth details: born 12 April 1990 at 06:30 in Madurai, India."
 
 
 def consultations_first_message(session_id):

@@ -46,6 +46,9 @@ LOST = {
     ("user_profiles", "total_ratings"),
     ("billing_transactions", "payment_method"),  # the method a top-up was paid with
     ("astrologer_profiles", "last_active_at"),  # dashboard visits; 0008 rebuilds it from sessions
+    ("user_profiles", "birth_latitude"),  # 0014: where the birth place is (below 0014 only its name)
+    ("user_profiles", "birth_longitude"),
+    ("user_profiles", "birth_time_zone"),
 }
 TABLES = (
     "users", "user_profiles", "astrologer_profiles", "consultation_sessions", "messages", "session_participants",
@@ -97,7 +100,7 @@ def _history(app):
     payments.start_topup(user.id, "200")  # left pending
     db.session.commit()
     accounts.update_details(
-        user.id, birth_date=None, birth_time=None, birth_place="Pune", bio="Career", language="Hindi"
+        user.id, birth_date=None, birth_time=None, birth_place="Pune, India", bio="Career", language="Hindi"
     )
 
     t0 = utcnow().replace(microsecond=0) - timedelta(hours=2)

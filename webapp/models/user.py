@@ -169,6 +169,12 @@ class UserProfile(IdMixin, TimestampMixin, db.Model):
     birth_date: Mapped[date | None] = mapped_column(sa.Date)
     birth_time: Mapped[time | None] = mapped_column(sa.Time)
     birth_place: Mapped[str | None] = mapped_column(sa.String(200))
+    #: Not in the seed (migration 0014): where birth_place is, from the gazetteer (services/places.py),
+    #: and its IANA zone, which turns the local birth time into UTC with that date's rules; the chart
+    #: (services/kundli.py) needs all three. NULL together: no place chosen from the gazetteer.
+    birth_latitude: Mapped[float | None] = mapped_column(sa.Float)
+    birth_longitude: Mapped[float | None] = mapped_column(sa.Float)
+    birth_time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     #: Consultations this person requested as the consulting user (every outcome); services/consultations/.
     total_consultations: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     #: Of those, the ones that were accepted and ended (status completed).
@@ -181,6 +187,11 @@ class UserProfile(IdMixin, TimestampMixin, db.Model):
     user: Mapped[User] = relationship(back_populates="profile")
 
     __table_args__ = (
+        sa.CheckConstraint(
+            "(birth_latitude IS NULL AND birth_longitude IS NULL AND birth_time_zone IS NULL) OR "
+            "(birth_latitude BETWEEN -90 AND 90 AND birth_longitude BETWEEN -180 AND 180 AND birth_time_zone IS NOT NULL)",
+            name="birth_place_located",
+        ),
         sa.CheckConstraint("total_credited >= 0", name="total_credited_not_negative"),
         sa.CheckConstraint("total_debited >= 0", name="total_debited_not_negative"),
         sa.CheckConstraint(

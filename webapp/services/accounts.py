@@ -22,7 +22,7 @@ from ..models import (
     to_money,
     utcnow,
 )
-from . import marketplace, passwords, performance
+from . import birth_chart, marketplace, passwords, performance
 from .errors import (
     AccountDeleted,
     AccountInactive,
@@ -205,14 +205,20 @@ BIO_MAX = 500
 
 def update_details(user_id, *, birth_date, birth_time, birth_place, bio=None, language=None, now=None):
     """Save the account page: the optional birth details, a short bio and the preferred language
-    (None clears one). The bio and language reach astrologers with the birth details."""
+    (None clears one). The bio and language reach astrologers with the birth details. The place
+    must be a gazetteer label (services/places.py): its coordinates and zone are stored with it."""
     bio = (bio or "").strip() or None
     if bio and len(bio) > BIO_MAX:
         raise ValidationFailed("bio", f"Use at most {BIO_MAX} characters.")
     if language and language not in marketplace.LANGUAGES:
         raise ValidationFailed("language", "Choose a language from the list.")
+    place = birth_chart.locate(birth_place) if birth_place else None
     profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
-    profile.birth_date, profile.birth_time, profile.birth_place = birth_date, birth_time, birth_place
+    profile.birth_date, profile.birth_time = birth_date, birth_time
+    profile.birth_place = place.label if place else None
+    profile.birth_latitude = place.latitude if place else None
+    profile.birth_longitude = place.longitude if place else None
+    profile.birth_time_zone = place.time_zone if place else None
     profile.bio = bio
     preferences = {key: value for key, value in (profile.preferences or {}).items() if key != "language"}
     if language:

@@ -22,7 +22,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import Availability, User, UserType, utcnow
-from . import accounts, chat, topups
+from . import accounts, birth_chart, chat, topups
 from .billing import charges, minutes
 from .consultations import lifecycle, ratings
 from .marketplace import LANGUAGES, SPECIALIZATIONS
@@ -137,6 +137,7 @@ def seed_demo(now=None):
             language="Hindi",
             now=now,
         )
+        birth_chart.share(demo_user.id, now)  # the demo astrologers see her chart in the room
     topups.deposit(
         demo_user.wallet.id,
         DEMO_USER_FUNDS,

@@ -4,6 +4,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     HiddenField,
@@ -56,6 +57,7 @@ class RegisterForm(FlaskForm):
 
     # The browser's zone (static/js/app.js fills it): where this person reads times; a hint, never an error.
     time_zone = HiddenField(validators=[Optional(), Length(max=64)])
+    share_chart = BooleanField("Let the astrologers I consult see my birth chart")
 
     def validate_phone(self, field):
         try:

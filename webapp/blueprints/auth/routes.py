@@ -28,7 +28,7 @@ from ...ratelimits import (
     login_account,
     login_device,
 )
-from ...services import accounts, login_sessions, onboarding, time_zones
+from ...services import accounts, birth_chart, login_sessions, onboarding, time_zones
 from ...services.errors import ValidationFailed
 from . import bp
 from .forms import BirthDetailsForm, LoginForm, RegisterForm, TimeZoneForm
@@ -100,6 +100,8 @@ def register():
         )
         sign_in(user)
         time_zones.adopt_browser_zone(user.id, form.time_zone.data)
+        if form.share_chart.data:
+            birth_chart.share(user.id)
         flash(f"Welcome, {user.name}! Your account is ready.", "success")
         return redirect(safe_next(request.args.get("next")) or home_for(user))
     return _register_page(form), 422 if form.errors else 200

@@ -1,7 +1,7 @@
 """Consultation forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ...services.consultations.ratings import REVIEW_MAX
@@ -13,6 +13,7 @@ class RequestForm(FlaskForm):
     # The spending cap (services/consultations/caps.py checks what they mean).
     cap_kind = StringField(validators=[Optional(), Length(max=16)])
     cap_value = StringField(validators=[Optional(), Length(max=20)])
+    share_chart = BooleanField()  # asked once: the astrologer may see the user's birth chart
 
 
 class CapForm(FlaskForm):

@@ -12,7 +12,7 @@ from ...extensions import htmx, limiter
 from ...models import SessionStatus, UserType, utcnow
 from ...ratelimits import chat_sender, configured, user_or_address
 from ...security import body_limit
-from ...services import attachments, chat, earnings, marketplace
+from ...services import attachments, birth_chart, chat, earnings, marketplace
 from ...services.billing import session_bar
 from ...services.consultations import caps, lifecycle, lookup, queue, ratings
 from ...services.errors import (
@@ -73,6 +73,8 @@ def create():
         astrologer_id = uuid.UUID(form.astrologer_id.data)
     except ValueError:
         abort(404)
+    if form.share_chart.data:
+        birth_chart.share(current_user.id)
     session = lifecycle.request(
         current_user.id,
         astrologer_id,
@@ -128,6 +130,8 @@ def show(session_id):
             "consultations/room.html",
             session=session,
             is_user=is_user,
+            client_chart=None if is_user else birth_chart.for_astrologer(session.user.profile, current_user.profile),
+            state_now=utcnow(),
             state=session_bar.session_state(session, current_user.id),
             form=TopupForm(formdata=None),
             presets=PRESETS,

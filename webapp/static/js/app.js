@@ -107,3 +107,13 @@ function quoteCap(event) {
       (inRoom ? "." : "; " + money(rate * Math.min(start, minutes)) + " held to start.");
   }
 }
+
+// The birth chart: "Print" prints the page (print CSS leaves the chart); beside the chat on a wide
+// screen the astrologer's chart panel starts open (on a phone it is one tap away).
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) window.print();
+});
+document.addEventListener("DOMContentLoaded", function () {
+  var panel = document.querySelector("[data-kundli-panel]");
+  if (panel && window.matchMedia("(min-width: 1100px)").matches) panel.open = true;
+});
