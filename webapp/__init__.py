@@ -115,7 +115,9 @@ def register_blueprints(app):
     from .blueprints.dashboard import bp as dashboard_bp
     from .blueprints.health import bp as health_bp
     from .blueprints.kundli import bp as kundli_bp
+    from .blueprints.notifications import bp as notifications_bp
     from .blueprints.payments import bp as payments_bp
+    from .blueprints.push import bp as push_bp
     from .blueprints.wallet import bp as wallet_bp
 
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -129,6 +131,8 @@ def register_blueprints(app):
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(kundli_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(push_bp)
 
 
 def register_realtime(app):

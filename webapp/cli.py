@@ -96,6 +96,21 @@ def register(app):
         if not report.ok:
             raise SystemExit(1)
 
+    @app.cli.group("jobs")
+    def jobs_group():
+        """Background jobs (e-mail receipts)."""
+
+    @jobs_group.command("work")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty (tests, cron).")
+    def jobs_work_command(burst):
+        """Work the job queue on REDIS_URL (without Redis, jobs run inside the web process)."""
+        if not app.config.get("REDIS_URL"):
+            raise click.UsageError("REDIS_URL is not set: jobs run inside the web process, no worker is needed")
+        from .worker import work
+
+        click.echo(f"job worker on queue {app.config['JOB_QUEUE']} (Ctrl-C stops)")
+        work(app, burst=burst)
+
     @app.cli.command("kundli")
     @click.option("--utc", "moment", required=True, help="The birth moment in UTC, e.g. 1990-05-17T03:25:00Z.")
     @click.option(

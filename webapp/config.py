@@ -201,6 +201,9 @@ class Config:
         self.RECONNECT_GRACE_SECONDS = env.int("RECONNECT_GRACE_SECONDS", 90, minimum=1)
         self.DOWNTIME_GRACE_SECONDS = env.int("DOWNTIME_GRACE_SECONDS", 30, minimum=1)
         self.ICE_SERVERS = _ice_servers(env.str("ICE_SERVERS"))
+        self._mail_and_jobs(env)
+        # A follower hears of an astrologer becoming available at most once in this long.
+        self.FOLLOW_NOTIFY_DEBOUNCE_SECONDS = env.int("FOLLOW_NOTIFY_DEBOUNCE_SECONDS", 300, minimum=0, maximum=86400)
         self._attachments(env)
         self.REPORTING_TIMEZONE = _timezone("REPORTING_TIMEZONE", env.str("REPORTING_TIMEZONE", "Asia/Kolkata"))
 
@@ -255,6 +258,31 @@ class Config:
         self.FORCE_HTTPS = env.bool("FORCE_HTTPS", production)
         self.SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", self.FORCE_HTTPS)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+
+    def _mail_and_jobs(self, env):
+        """E-mail over SMTP (Flask-Mail's setting names; services/mail.py) and the background jobs that
+        send it (services/jobs.py: RQ on REDIS_URL, else in process)."""
+        self.MAIL_SERVER = env.str("MAIL_SERVER")  # None: no e-mail
+        self.MAIL_PORT = env.int("MAIL_PORT", 25, minimum=1, maximum=65535)
+        self.MAIL_USE_TLS = env.bool("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = env.bool("MAIL_USE_SSL", False)
+        self.MAIL_USERNAME = env.str("MAIL_USERNAME")
+        self.MAIL_PASSWORD = env.str("MAIL_PASSWORD")
+        self.MAIL_DEFAULT_SENDER = env.str("MAIL_DEFAULT_SENDER", "AstroConsult <no-reply@astroconsult.local>")
+        # Web Push (services/push.py): unset, a key pair is made in the instance folder on first use.
+        self.VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY")  # PEM (newlines may be written \\n)
+        self.VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY")  # base64url; derived from the private key when unset
+        self.VAPID_SUBJECT = env.str("VAPID_SUBJECT", "mailto:support@astroconsult.local")
+        if not self.VAPID_SUBJECT.startswith(("mailto:", "https:")):
+            raise ConfigError(f"VAPID_SUBJECT must be a mailto: or https: URL, got {self.VAPID_SUBJECT!r}")
+        self.JOB_QUEUE = env.str("JOB_QUEUE", "astroconsult")
+        raw = env.str("JOB_BACKOFF_SECONDS", "10,60,300")
+        try:
+            self.JOB_BACKOFF_SECONDS = tuple(int(part) for part in raw.split(",") if part.strip())
+        except ValueError:
+            raise ConfigError(f"JOB_BACKOFF_SECONDS must be whole seconds separated by commas, got {raw!r}") from None
+        if any(wait < 0 for wait in self.JOB_BACKOFF_SECONDS) or len(self.JOB_BACKOFF_SECONDS) > 10:
+            raise ConfigError("JOB_BACKOFF_SECONDS: at most 10 waits, none negative")
 
     def _attachments(self, env):
         """Photos and documents in the chat (services/attachments.py, services/attachment_storage.py)."""

@@ -9,7 +9,7 @@ from flask_login import current_user
 from . import chart_drawing
 from .extensions import db, htmx
 from .models import Wallet
-from .services import attachments, birth_chart, kundli, time_zones
+from .services import attachments, birth_chart, kundli, mail, notifications, push, time_zones
 from .services.amounts import format_money
 
 
@@ -61,26 +61,41 @@ def local_time(moment, format="%d %b %Y, %H:%M %Z"):
     return moment.astimezone(time_zones.zone(viewer_zone_name())).strftime(format)
 
 
+def local_in(moment, zone_name, format="%d %b %Y, %H:%M %Z"):
+    """`moment` in a named zone (an e-mail is written for its reader, outside any request)."""
+    return "" if moment is None else moment.astimezone(time_zones.zone(zone_name)).strftime(format)
+
+
 def register(app):
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["local"] = local_time
+    app.jinja_env.filters["local_in"] = local_in
     app.jinja_env.filters["initials"] = initials
     app.jinja_env.filters["avatar_tone"] = avatar_tone
     app.jinja_env.filters["file_facts"] = attachments.facts
     app.jinja_env.filters["size_words"] = attachments.size_words
     app.jinja_env.filters["dms"] = kundli.dms
     app.jinja_env.filters["sign_of"] = kundli.sign_of
-    app.jinja_env.globals.update(kundli=kundli, drawing=chart_drawing, birth_chart=birth_chart)
+    app.jinja_env.globals.update(
+        kundli=kundli,
+        drawing=chart_drawing,
+        birth_chart=birth_chart,
+        mail_categories_for=mail.categories_for,
+        push_public_key=push.public_key,
+    )
 
     @app.context_processor
     def shell_context():
         """The wallet balance badge in the navigation, for logged-in wallet owners: the available
         balance, the figure the wallet page leads with and the session bar shows."""
+        if not has_request_context():  # an e-mail rendered by a job: no page shell, no viewer
+            return {"currency": app.config["CURRENCY"]}
         balance = None
         if current_user.is_authenticated and not current_user.is_admin:
             balance = db.session.query(Wallet.available_balance).filter_by(user_id=current_user.id).scalar()
         return {
             "nav_balance": balance,
+            "nav_unread": notifications.unread_count(current_user.id) if current_user.is_authenticated else 0,
             "currency": app.config["CURRENCY"],
             "viewer_zone": viewer_zone_name(),
             # The browser's zone is asked for once, when the account has none stored yet.

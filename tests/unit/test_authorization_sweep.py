@@ -58,6 +58,16 @@ RULES = {
     ("POST", "auth.time_zone"): LOGGED_IN,
     ("POST", "auth.onboarding_done"): LOGGED_IN,
     ("GET", "kundli.mine"): LOGGED_IN,
+    ("POST", "auth.email_preferences"): LOGGED_IN,
+    # The signed token is the authority, not a login: without a valid one, 404 for everyone.
+    ("GET", "auth.email_unsubscribe"): dict.fromkeys(ACTORS, HIDDEN),
+    ("POST", "auth.email_unsubscribe"): dict.fromkeys(ACTORS, HIDDEN),
+    # Following: users follow astrologers (others are refused); the astrologer_id names one.
+    ("POST", "astrologers.follow"): {**END_USERS},
+    ("POST", "astrologers.unfollow"): {**END_USERS},
+    ("GET", "astrologers.following"): LOGGED_IN,
+    ("GET", "notifications.index"): LOGGED_IN,
+    ("POST", "notifications.read"): LOGGED_IN,
     ("POST", "kundli.settings"): LOGGED_IN,
     ("GET", "kundli.place_options"): LOGGED_IN,
     # Nobody in the world has given birth details: the signed-in person's own chart is a 404 for all.
@@ -159,6 +169,7 @@ def world(app, consult, make_user, earn, monkeypatch):
         order_id=checkout.order_id,
         provider_name="demo",
         filename="css/app.css",
+        token="not-a-signed-token",
     )
 
 

@@ -2,12 +2,13 @@
 
 Import models from here; the modules split them by what they hold:
 user.py (people), consultation.py (sessions and chat), ledger.py (money), attachment.py (files sent in a
-chat).
+chat), notification.py (what people were told, who follows whom).
 """
 
 from .attachment import Attachment
 from .audit import AuditEntry
 from .consultation import ConsultationSession, Message, SessionParticipant
+from .delivery import Delivery
 from .enums import (
     BILLING_TRANSACTION_TYPES,
     OPEN_PAYOUT_STATUSES,
@@ -36,6 +37,7 @@ from .enums import (
 from .handoff import UsedHandoffToken
 from .ledger import BillingTransaction, Wallet, WalletTransaction
 from .login_session import LoginSession
+from .notification import Follow, Notification, PushSubscription
 from .payout import LedgerCheck, Payout
 from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
@@ -56,13 +58,17 @@ __all__ = [
     "ConnectionStatus",
     "ConsultationAvailability",
     "ConsultationSession",
+    "Delivery",
     "EndReason",
+    "Follow",
     "LedgerCheck",
     "LoginSession",
     "Message",
     "MessageType",
+    "Notification",
     "ParticipantRole",
     "Payout",
+    "PushSubscription",
     "PayoutStatus",
     "PresenceStatus",
     "SessionParticipant",

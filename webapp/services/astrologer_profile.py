@@ -31,7 +31,7 @@ def set_availability(astrologer_id, channel, status, now=None):
     setattr(profile, f"{channel.value}_availability", status)
     profile.updated_at = now or utcnow()
     db.session.flush()
-    marketplace.refresh_availability(astrologer_id, before)
+    marketplace.refresh_availability(astrologer_id, before, now)
     return profile
 
 

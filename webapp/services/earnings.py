@@ -174,6 +174,33 @@ def periods(astrologer_id, now, keys=tuple(SPANS)):
     return found
 
 
+def between(astrologer_id, start, end):
+    """The astrologer's Figures for ledger rows written in [start, end) (the weekly summary)."""
+    query = _rows(astrologer_id, _wallet(astrologer_id).id).where(
+        BillingTransaction.created_at >= start, BillingTransaction.created_at < end
+    )
+    return _figures(db.session.execute(query).one())
+
+
+def earned_between(start, end):
+    """Ids of the astrologers with minute earnings in [start, end)."""
+    return (
+        db.session.execute(
+            db.select(ConsultationSession.astrologer_id)
+            .join(BillingTransaction, BillingTransaction.session_id == ConsultationSession.id)
+            .where(
+                BillingTransaction.kind == BillingKind.EARNING,
+                BillingTransaction.status == BillingStatus.COMPLETED,
+                BillingTransaction.created_at >= start,
+                BillingTransaction.created_at < end,
+            )
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
+
+
 def by_session(astrologer_id, sessions):
     """{session id: Figures} of these sessions (the session lists' "You earned")."""
     ids = [s.id for s in sessions]

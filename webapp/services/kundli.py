@@ -297,7 +297,7 @@ def compute(moment, latitude, longitude, *, ayanamsa_system="lahiri", node="mean
     return _compute(moment.astimezone(UTC), round(latitude, 5), round(longitude, 5), ayanamsa_system, node, time_known)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)
 def _compute(moment, latitude, longitude, ayanamsa_system, node, time_known):
     """Cached per (birth data, settings): a chart never changes, and a busy room draws it often."""
     time = instant(moment)

@@ -30,7 +30,7 @@ from ..models import (
     UserStatus,
     UserType,
 )
-from . import notifier, paging
+from . import follows, notifier, paging
 
 PER_PAGE = 24
 BUSY = ConsultationAvailability.BUSY.value
@@ -349,17 +349,29 @@ def across_channels(user, profile, statuses):
     return ConsultationAvailability.OFFLINE
 
 
-def refresh_availability(astrologer_id, before=None):
+def refresh_availability(astrologer_id, before=None, now=None):
     """Write users.consultation_availability from the astrologer's state now, and broadcast
     `availability` when the (chat, call) statuses differ from `before` (taken earlier in this
-    transaction with `availability()`; None announces in any case), after commit. Returns them."""
+    transaction with `availability()`; None announces in any case), after commit; followers hear of
+    a channel that became available (services/follows.py). Returns them."""
     user = db.session.get(User, astrologer_id)
     profile = db.session.execute(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)).scalar_one()
     after = channel_statuses(profile, active_session_count(astrologer_id))
     user.consultation_availability = across_channels(user, profile, after)
     if after != before:
         announce_availability(astrologer_id, after)
+    if before is not None:
+        opened = [
+            channel
+            for channel, was, now in zip(CHANNELS, before, after, strict=True)
+            if now == Availability.AVAILABLE.value and was != now
+        ]
+        if opened and user.consultation_availability == ConsultationAvailability.AVAILABLE:
+            follows.became_available(astrologer_id, opened, now)  # "notify me when online"
     return after
+
+
+CHANNELS = ("chat", "call")  # the order of channel_statuses
 
 
 def announce_availability(astrologer_id, statuses=None):

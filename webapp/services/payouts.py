@@ -28,7 +28,7 @@ from ..models import (
     UserType,
     utcnow,
 )
-from . import locks, payout_providers, wallet
+from . import locks, payout_providers, receipts, wallet
 from .amounts import format_money, parse_amount
 from .errors import InvalidAmount, NotAllowed, PayoutClosed, PayoutTooSoon, UnknownOrder
 
@@ -111,6 +111,7 @@ def request_payout(wallet_id, amount, *, payout_id, now=None):
     )
     db.session.add(payout)
     db.session.flush()
+    receipts.payout_changed(payout, now)
     return payout
 
 
@@ -141,6 +142,8 @@ def approve(payout_id, *, actor_id, reference=None, now=None):
     payout.provider_reference = transfer.reference
     if transfer.settled:
         _pay(payout, target, transfer.reference, now)
+    else:
+        receipts.payout_changed(payout, now)
     db.session.flush()
     return Step(payout, True)
 
@@ -167,6 +170,7 @@ def _pay(payout, target, reference, now):
     transaction.processed_at = transaction.updated_at = now
     transaction.external_transaction_id = reference
     wallet.post(target, transaction, transaction.amount, now, bucket="held")
+    receipts.payout_changed(payout, now)
 
 
 def reject(payout_id, *, reason, actor_id, now=None):
@@ -196,5 +200,6 @@ def _close(payout_id, status, from_statuses, reason, actor_id, now):
     transaction.processed_at = transaction.updated_at = now
     transaction.details = {**transaction.details, "reason": reason}
     wallet.move(target, transaction.amount, to_held=False, now=now)
+    receipts.payout_changed(payout, now)
     db.session.flush()
     return Step(payout, True)

@@ -1,6 +1,6 @@
 """One pass of the periodic loop (webapp/scheduler.py runs it every BILLING_POLL_SECONDS):
 expire unanswered requests, apply the end rules, charge every due minute, and remove the files of
-sessions past ATTACHMENT_RETENTION_DAYS.
+sessions past ATTACHMENT_RETENTION_DAYS, and ask for the astrologers' weekly summaries once a week is over.
 
 The lifecycle's rules (services/consultations/) and billing (services/billing/) meet here and
 nowhere else, so neither imports the other's pass. Entry point: every unit of work commits on its
@@ -9,7 +9,7 @@ own (see billing/due.py and consultations/end_rules.py); no transaction is held 
 
 from ..extensions import db
 from ..models import utcnow
-from . import attachments
+from . import attachments, receipts
 from .billing import due
 from .consultations import end_rules, lifecycle
 
@@ -22,5 +22,6 @@ def run_due(now=None):
     ended = end_rules.sweep(now)
     charged, unpaid = due.charge_due(now, end=end_rules.end_for)
     removed = attachments.remove_expired(now)
+    receipts.weekly_summaries(now)
     db.session.commit()
     return {"expired_requests": expired, "charged": charged, "ended": ended + unpaid, "attachments_removed": removed}

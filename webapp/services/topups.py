@@ -4,7 +4,7 @@ to the providers; this module books what they report."""
 
 from ..extensions import db
 from ..models import BillingKind, BillingStatus, UserStatus, UserType, Wallet, WalletStatus, utcnow
-from . import locks, wallet
+from . import locks, receipts, wallet
 from .amounts import parse_amount, parse_topup_amount
 from .errors import AccountSuspended, NotAllowed, OrderClosed, PaymentMismatch, UnknownOrder, WalletFrozen
 
@@ -105,6 +105,7 @@ def complete_topup(provider, order_id, *, payment_id, amount, method=None, now=N
     transaction.processed_at = transaction.updated_at = now
     wallet.post(db.session.get(Wallet, transaction.wallet_id), transaction, transaction.amount, now)
     db.session.flush()
+    receipts.topup_completed(transaction, now)
     return transaction, True
 
 

@@ -20,7 +20,7 @@ from ...models import (
     WalletTransactionType,
     utcnow,
 )
-from ...services import admin, attachments, audit_trail, earnings, ledger_checker, refunds, reports, wallet
+from ...services import admin, attachments, audit_trail, earnings, jobs, ledger_checker, refunds, reports, wallet
 from ...services.amounts import format_money
 from ...services.errors import ValidationFailed
 from ...templating import page_or_partial
@@ -50,6 +50,7 @@ def index():
         revenue=reports.daily_revenue(today),
         payouts=reports.open_payout_count(),
         last_check=ledger_checker.last_check(),
+        undelivered=jobs.dead(),
     )
 
 

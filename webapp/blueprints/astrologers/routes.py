@@ -3,12 +3,13 @@
 import time
 import uuid
 
-from flask import abort, current_app, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from ...extensions import htmx
 from ...models import SessionType, UserType
-from ...services import marketplace, onboarding, wallet
+from ...services import follows, marketplace, onboarding, wallet
 from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
 from ...templating import varies_on_htmx, wants_partial
 from . import bp
@@ -36,8 +37,15 @@ def index():
     if wants_partial():  # the rendered results are cached as they are (_results)
         return varies_on_htmx(results)
     first_run = onboarding.first_run(current_user) if current_user.is_authenticated else None
+    is_user = current_user.is_authenticated and current_user.type == UserType.USER
     context = dict(
-        query=query, results=results, specializations=SPECIALIZATIONS, languages=LANGUAGES, first_run=first_run
+        query=query,
+        results=results,
+        specializations=SPECIALIZATIONS,
+        languages=LANGUAGES,
+        first_run=first_run,
+        # The cards are the same cached HTML for everyone: whom this user follows marks them (static/js/app.js).
+        following=[str(person.id) for person, _ in follows.followed(current_user.id)] if is_user else None,
     )
     return varies_on_htmx(render_template("astrologers/index.html", sort_labels=SORT_LABELS, **context))
 
@@ -92,4 +100,33 @@ def profile(astrologer_id):
         start_minutes=minutes,
         needed=needed,
         available=available,
+        following=available is not None and follows.is_following(current_user.id, found.user.id),
     )
+
+
+def _followed(astrologer_id, following):
+    """The follow button again (htmx), or back to the profile."""
+    if htmx:
+        return render_template("astrologers/_follow.html", astrologer_id=astrologer_id, following=following)
+    flash("You will hear when they are available." if following else "You no longer follow them.", "success")
+    return redirect(url_for("astrologers.profile", astrologer_id=astrologer_id), code=303)
+
+
+@bp.post("/astrologers/<uuid:astrologer_id>/follow")
+@login_required
+def follow(astrologer_id):
+    """Follow an astrologer: told when they become available (htmx: the button)."""
+    return _followed(astrologer_id, follows.follow(current_user, astrologer_id))
+
+
+@bp.post("/astrologers/<uuid:astrologer_id>/unfollow")
+@login_required
+def unfollow(astrologer_id):
+    return _followed(astrologer_id, follows.unfollow(current_user, astrologer_id))
+
+
+@bp.get("/following")
+@login_required
+def following():
+    """The astrologers the signed-in user follows, with their status now."""
+    return render_template("astrologers/following.html", followed=follows.followed(current_user.id))

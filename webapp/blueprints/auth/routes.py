@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import (
+    abort,
     after_this_request,
     current_app,
     flash,
@@ -17,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...boundary import form_again, refusal
-from ...extensions import htmx, limiter
+from ...extensions import csrf, htmx, limiter
 from ...models import UserType
 from ...ratelimits import (
     DEVICE_COOKIE,
@@ -28,7 +29,7 @@ from ...ratelimits import (
     login_account,
     login_device,
 )
-from ...services import accounts, birth_chart, login_sessions, onboarding, time_zones
+from ...services import accounts, birth_chart, login_sessions, mail, onboarding, time_zones
 from ...services.errors import ValidationFailed
 from . import bp
 from .forms import BirthDetailsForm, LoginForm, RegisterForm, TimeZoneForm
@@ -244,3 +245,32 @@ def handoff():
     user = handoffs.redeem(request.args.get("token"))
     sign_in(user)
     return redirect(safe_next(request.args.get("next")) or home_for(user))
+
+
+@bp.route("/email/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the authority, and mail clients' one-click POST carries no CSRF token
+def email_unsubscribe(token):
+    """A category of e-mail turned off from the link in a message, without logging in: GET shows the
+    button (mail scanners follow links), POST turns it off (also what List-Unsubscribe-Post sends)."""
+    found = mail.read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    user_id, category = found
+    done = False
+    if request.method == "POST":
+        done = mail.unsubscribe(user_id, category) is not None
+        if not done:
+            abort(404)
+    return render_template("auth/unsubscribe.html", token=token, category_name=mail.CATEGORIES[category], done=done)
+
+
+@bp.post("/account/email")
+@login_required
+def email_preferences():
+    """Which categories of e-mail the person receives (the account page's checkboxes)."""
+    offered = mail.categories_for(current_user)
+    wanted = [category for category in request.form.getlist("category") if category in offered]
+    kept = set(mail.CATEGORIES) - set(offered) - mail.turned_off(current_user.profile)  # not on this page
+    mail.set_categories(current_user.id, set(wanted) | kept)
+    flash("Your e-mail choices are saved.", "success")
+    return redirect(url_for("auth.account"), code=303)

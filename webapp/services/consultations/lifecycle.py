@@ -37,7 +37,7 @@ from ...models import (
     UserType,
     utcnow,
 )
-from .. import chat, holds, locks, marketplace, performance, rooms, wallet
+from .. import chat, holds, locks, marketplace, performance, receipts, rooms, wallet
 from ..amounts import format_money
 from ..billing import charges
 from ..errors import (
@@ -51,7 +51,7 @@ from ..errors import (
     SessionNotFound,
     ValidationFailed,
 )
-from . import caps, queue, records
+from . import caps, notices, queue, records
 from .lookup import open_session_of
 
 
@@ -218,6 +218,7 @@ def accept(session_id, astrologer_id, now=None):
         "session_started", {"session_id": str(session.id)}, rooms.of_user(session.user_id), rooms.of_user(astrologer_id)
     )
     queue.announce_queue(astrologer_id)
+    notices.request_answered(session, "accepted", now)
     return session
 
 
@@ -233,6 +234,7 @@ def _close_request(profile, session, transition, reason, now):
         performance.request_answered(profile, accepted=False, now=now)
         if transition == Transition.DECLINE:
             performance.touch(profile, now)
+        notices.request_answered(session, "declined" if transition == Transition.DECLINE else "timed_out", now)
     db.session.flush()
     records.refresh_presence(session.user_id)
     payload = {"session_id": str(session.id), "reason": reason.value, "billed_minutes": 0, "total_cost": "0.00"}
@@ -350,6 +352,7 @@ def end(session_id, *, by_user_id=None, reason=None, now=None):
         rooms.of_user(session.astrologer_id),
         rooms.of_session(session.id),
     )
+    receipts.consultation_ended(session, now)  # e-mailed after the commit, when mail is on
     queue.fill_slots(profile, now)
     queue.announce_queue(session.astrologer_id)
     return session

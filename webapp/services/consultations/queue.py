@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ...extensions import db
 from ...models import AstrologerProfile, Availability, ConsultationSession, SessionStatus, User
 from .. import rooms
+from . import notices
 from .records import announce
 
 DEFAULT_SESSION_SECONDS = 600  # the wait estimate before an astrologer has any history
@@ -119,6 +120,8 @@ def fill_slots(profile, now):
         session.offered_at = now
         free -= 1
         announce_request(session, position=0)
+        if session.requested_at < now:  # it waited in the queue (a new request offered at once is no news)
+            notices.queue_offer(session, now)
     db.session.flush()
 
 
@@ -135,6 +138,7 @@ def announce_request(session, position):
         },
         rooms.of_user(session.astrologer_id),
     )
+    notices.request_incoming(session, position)
 
 
 def announce_queue(astrologer_id):

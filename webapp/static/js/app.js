@@ -59,6 +59,14 @@ window.astro.followBalance = function (socket) {
       element.textContent = window.astro.money(value);
     });
   });
+  // The header's bell: the unread count as the server keeps it (notifications_unread after each change).
+  socket.on("notifications_unread", function (event) {
+    document.querySelectorAll("[data-unread]").forEach(function (bell) {
+      bell.querySelector("[data-unread-count]").textContent = event.unread;
+      bell.classList.toggle("has-unread", event.unread > 0);
+      bell.setAttribute("aria-label", "Notifications, " + event.unread + " unread");
+    });
+  });
 };
 
 /* The phone header's menu: one button opens and closes the links (on wide screens they are always shown). */
@@ -117,3 +125,93 @@ document.addEventListener("DOMContentLoaded", function () {
   var panel = document.querySelector("[data-kundli-panel]");
   if (panel && window.matchMedia("(min-width: 1100px)").matches) panel.open = true;
 });
+
+// Web Push on this device (templates/notifications/_push_control.html): the service worker registered
+// from the site's root, the browser's subscription sent to the server (or withdrawn).
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.querySelector("[data-push]");
+  if (!box) return;
+  var state = box.querySelector("[data-push-state]");
+  var on = box.querySelector("[data-push-on]");
+  var off = box.querySelector("[data-push-off]");
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+    state.textContent = "This browser cannot show notifications when the site is closed.";
+    return;
+  }
+  var token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
+  function send(method, body) {
+    return fetch(box.dataset.pushUrl, {
+      method: method, credentials: "same-origin", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token, Accept: "application/json" },
+    }).then(function (response) { if (!response.ok) throw new Error("refused"); });
+  }
+  function key() {
+    var text = box.dataset.pushKey.replace(/-/g, "+").replace(/_/g, "/");
+    var raw = atob(text + "===".slice((text.length + 3) % 4));
+    return Uint8Array.from(raw, function (c) { return c.charCodeAt(0); });
+  }
+  function show(subscribed, words) {
+    on.hidden = subscribed;
+    off.hidden = !subscribed;
+    state.textContent = words;
+  }
+  var ready = navigator.serviceWorker.register(box.dataset.workerUrl, { scope: "/" }).then(function () {
+    return navigator.serviceWorker.ready;
+  });
+  ready.then(function (registration) { return registration.pushManager.getSubscription(); }).then(function (current) {
+    if (Notification.permission === "denied") show(false, "Notifications are blocked for this site in the browser's settings.");
+    else show(!!current, current ? "On: you are told even when no tab is open." : "Off on this device.");
+  });
+  on.addEventListener("click", function () {
+    Notification.requestPermission().then(function (permission) {
+      if (permission !== "granted") { show(false, "The browser did not allow notifications."); return null; }
+      return ready.then(function (registration) {
+        return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key() });
+      }).then(function (subscription) { return send("POST", subscription.toJSON()); })
+        .then(function () { show(true, "On: you are told even when no tab is open."); });
+    }).catch(function () { show(false, "Notifications could not be turned on here."); });
+  });
+  off.addEventListener("click", function () {
+    ready.then(function (registration) { return registration.pushManager.getSubscription(); }).then(function (current) {
+      if (!current) return null;
+      return send("DELETE", { endpoint: current.endpoint }).then(function () { return current.unsubscribe(); });
+    }).then(function () { show(false, "Off on this device."); });
+  });
+});
+
+// Follow from the listing's cards: the cards are the same cached HTML for everyone, so the page says
+// whom this user follows ([data-following]) and each card's button is set from it; a tap follows or
+// unfollows in place (the same routes as the profile's button).
+(function () {
+  function marks() { return document.querySelector("[data-following]"); }
+  function paint() {
+    var box = marks();
+    if (!box) return;
+    var followed = new Set(box.dataset.following.split(" ").filter(Boolean));
+    document.querySelectorAll("[data-follow-card]").forEach(function (button) {
+      var on = followed.has(button.dataset.followCard);
+      button.hidden = false;
+      button.setAttribute("aria-pressed", String(on));
+      button.firstChild.textContent = on ? "Following" : "Follow";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", paint);
+  document.addEventListener("htmx:afterSwap", paint);
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-follow-card]");
+    var box = marks();
+    if (!button || !box) return;
+    var id = button.dataset.followCard;
+    var on = button.getAttribute("aria-pressed") === "true";
+    var url = box.dataset.followUrl.replace("00000000-0000-0000-0000-000000000000", id).replace(/follow$/, on ? "unfollow" : "follow");
+    var token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
+    fetch(url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": token, "HX-Request": "true" } })
+      .then(function (response) {
+        if (!response.ok) return;
+        var followed = new Set(box.dataset.following.split(" ").filter(Boolean));
+        if (on) followed.delete(id); else followed.add(id);
+        box.dataset.following = Array.from(followed).join(" ");
+        paint();
+      });
+  });
+})();

@@ -1,0 +1,119 @@
+"""The job queue as deployed: the web server (eventlet) and a `flask jobs work` process on the real
+Redis, a real SMTP server (aiosmtpd) started here. A top-up paid in the browser's place is receipted
+by the worker, once."""
+
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import redis
+
+from webapp.extensions import db
+from webapp.models import Delivery
+
+from ..unit.test_receipts import Controller, Inbox
+from .live import ROOT, Server, csrf_token, free_port, logged_in
+
+pytestmark = pytest.mark.postgres
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def inbox():
+    handler, port = Inbox(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.port = port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def deployment(database_url, tmp_path, inbox):
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    queue = f"test-jobs-{uuid.uuid4().hex[:8]}"
+    environ = dict(
+        REDIS_URL=REDIS_URL,
+        SOCKETIO_CHANNEL=queue,
+        JOB_QUEUE=queue,
+        JOB_BACKOFF_SECONDS="1,1",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(inbox.port),
+    )
+    web = Server(database_url, tmp_path / "web.log", **environ)
+    web.start()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "webapp", "jobs", "work"],
+        cwd=ROOT,
+        env=web.env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "worker.log", "ab"),
+    )
+    yield web
+    worker.terminate()
+    worker.wait(timeout=20)
+    web.kill()
+
+
+def wait_for(condition, seconds=30):
+    """Poll a condition another process makes true (a job done by the worker), up to a deadline."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def finished_delivery():
+    """The test's one delivery once the worker is done with it (sent or dead), else None."""
+    db.session.rollback()  # what the worker committed, not this session's snapshot
+    found = db.session.execute(db.select(Delivery)).scalar_one_or_none()
+    return found if found is not None and found.status != "pending" else None
+
+
+def test_a_top_up_paid_over_http_is_receipted_by_the_worker_once(deployment, consult, inbox, app):
+    user = consult.user(balance=None, email="worker-receipt@example.com")
+    http = logged_in(deployment, user.email)
+    token = csrf_token(http, f"{deployment.url}/wallet")
+    inbox.refuse = 1  # the worker's first attempt is refused; its retry sends it
+    checkout = http.post(
+        f"{deployment.url}/wallet/topups", data={"amount": "250", "csrf_token": token}, allow_redirects=False
+    )
+    order = checkout.headers["Location"]
+    paid = http.post(
+        deployment.url + order, data={"outcome": "pay", "method": "upi", "csrf_token": token}, allow_redirects=False
+    )
+    assert paid.status_code == 303
+
+    assert wait_for(finished_delivery), "the worker did not finish the delivery"
+    delivery = finished_delivery()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    ((to, message),) = inbox.messages  # sent means sent once: a retried job finds it sent
+    assert to == ["worker-receipt@example.com"]
+    assert message["Subject"] == "Receipt: ₹250.00 added to your AstroConsult wallet"
+
+
+def test_a_delivery_that_always_fails_ends_dead_with_its_reason(deployment, consult, inbox):
+    user = consult.user(balance=None, email="worker-poison@example.com")
+    http = logged_in(deployment, user.email)
+    token = csrf_token(http, f"{deployment.url}/wallet")
+    inbox.reject = True  # every attempt refused for good
+    checkout = http.post(
+        f"{deployment.url}/wallet/topups", data={"amount": "120", "csrf_token": token}, allow_redirects=False
+    )
+    http.post(
+        deployment.url + checkout.headers["Location"],
+        data={"outcome": "pay", "method": "upi", "csrf_token": token},
+        allow_redirects=False,
+    )
+
+    assert wait_for(finished_delivery), "the worker did not give up on the delivery"
+    delivery = finished_delivery()
+    assert (delivery.status, delivery.attempts) == ("dead", 3)  # the first try and JOB_BACKOFF_SECONDS' two retries
+    assert "550" in delivery.last_error and inbox.messages == []
