@@ -2,8 +2,8 @@
 
 A follower is told when a channel of the astrologer becomes available (from offline, busy or
 unavailable), at most once every FOLLOW_NOTIFY_DEBOUNCE_SECONDS: an astrologer toggling five times in
-a minute tells each follower once (follows.notified_at, set in the same transaction as the
-notification). services/marketplace.py reports the change where availability is derived.
+a minute tells each follower once (follows.notified_at, set by the same statement that picks them,
+in the transaction of the notification). services/marketplace.py reports the change where availability is derived.
 """
 
 from datetime import timedelta
@@ -12,7 +12,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import AstrologerProfile, Follow, User, UserType, utcnow
-from . import locks, notifications
+from . import notifications
 from .errors import AstrologerNotFound, NotAllowed
 
 
@@ -70,15 +70,29 @@ def became_available(astrologer_id, channels, now=None):
     told within the debounce window. Returns how many were told."""
     now = now or utcnow()
     window = now - timedelta(seconds=current_app.config["FOLLOW_NOTIFY_DEBOUNCE_SECONDS"])
-    due = locks.follows_to_tell(astrologer_id, window)
+    # One statement marks and returns the followers due (no SELECT ... FOR UPDATE: this runs inside
+    # transactions that lock wallets after it, and an UPDATE that waits re-reads its condition, so two
+    # availability changes at once tell each follower once).
+    due = (
+        db.session.execute(
+            db.update(Follow)
+            .where(
+                Follow.astrologer_id == astrologer_id,
+                db.or_(Follow.notified_at.is_(None), Follow.notified_at <= window),
+            )
+            .values(notified_at=now)
+            .returning(Follow.user_id)
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
+    )
     if not due:
         return 0
     astrologer = db.session.get(User, astrologer_id)
     what = " and ".join(CHANNEL_WORDS[channel] for channel in channels)
-    for row in due:
-        row.notified_at = now
     notifications.tell(
-        [row.user_id for row in due],
+        due,
         "followed_available",
         f"{astrologer.name} is available",
         f"{astrologer.name.split()[0]} is taking {what} now.",

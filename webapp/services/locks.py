@@ -6,9 +6,8 @@
     2. consultation_sessions  by session id
     3. wallets                in ascending wallet id
     4. user_profiles          a user's rating figures (the astrologer's private rating of a user)
-    5. follows                an astrologer's followers about to be told they became available
-                              (skipping rows another transaction holds: that one tells them)
-    6. deliveries             one delivery a job is sending (skipped when another worker holds it)
+    5. deliveries             one delivery a job is sending (skipped when another worker holds it; a job's
+                              transaction locks nothing else)
 
 A path may skip a rank but never go back to an earlier one in the same transaction: two
 transactions then never wait on each other in a cycle. A use case that writes a row of some rank
@@ -27,7 +26,6 @@ from ..models import (
     AstrologerProfile,
     ConsultationSession,
     Delivery,
-    Follow,
     SessionStatus,
     UserProfile,
     Wallet,
@@ -35,7 +33,7 @@ from ..models import (
 from .sql_arrays import array_literal
 
 #: The tables in lock order (see the module docstring).
-ORDER = ("astrologer_profiles", "consultation_sessions", "wallets", "user_profiles", "follows", "deliveries")
+ORDER = ("astrologer_profiles", "consultation_sessions", "wallets", "user_profiles", "deliveries")
 
 
 def _locked(query, skip_locked=False):
@@ -215,20 +213,7 @@ def batch_wallets_of(user_ids):
     return {row.user_id: row for row in rows}
 
 
-# ---------------------------------------------------------------- 5. follows
-
-
-def follows_to_tell(astrologer_id, told_before):
-    """The astrologer's follows last told before `told_before` (or never), locked; rows another
-    transaction holds are skipped (it is telling those followers)."""
-    query = db.select(Follow).where(
-        Follow.astrologer_id == astrologer_id,
-        db.or_(Follow.notified_at.is_(None), Follow.notified_at <= told_before),
-    )
-    return db.session.execute(query.with_for_update(skip_locked=True)).scalars().all()
-
-
-# ---------------------------------------------------------------- 6. deliveries
+# ---------------------------------------------------------------- 5. deliveries
 
 
 def delivery(delivery_id):
