@@ -52,6 +52,10 @@ def planet_line(name, position):
     return f"{ABBREVIATIONS[name]} {kundli.dms(position.degree)}{' R' if position.retrograde and name not in ('Rahu', 'Ketu') else ''}"
 
 
+def _points(outline):
+    return " ".join(f"{x:g},{y:g}" for x, y in outline)
+
+
 def _centroid(points):
     return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
 
@@ -77,7 +81,7 @@ def north(chart):
             lines.insert(0, f"Asc {kundli.dms(chart.ascendant % 30)}")
         cells.append(
             Cell(
-                " ".join(f"{px:g},{py:g}" for px, py in outline),
+                _points(outline),
                 x,
                 y,
                 str(sign + 1),
@@ -101,7 +105,7 @@ def south(chart):
             lines.insert(0, f"Asc {kundli.dms(chart.ascendant % 30)}")
         cells.append(
             Cell(
-                " ".join(f"{px:g},{py:g}" for px, py in outline),
+                _points(outline),
                 left + CELL / 2,
                 top + CELL / 2 + 4,
                 kundli.SIGNS[sign][0][:3],

@@ -246,13 +246,6 @@ class Chart:
                 return period, next((sub for sub in period.antardashas if sub.contains(now)), None)
         return None, None
 
-    def in_house(self, house):
-        """The planets in whole-sign house `house` (1..12), in PLANETS order."""
-        return [name for name, position in self.planets.items() if position.house == house]
-
-    def in_sign(self, sign):
-        return [name for name, position in self.planets.items() if position.sign == sign]
-
 
 def _retrograde(name, time, node):
     if name in ("Rahu", "Ketu"):

@@ -44,8 +44,9 @@ def tell(user_ids, kind, title, body, url, key, now=None, actions=None):
     db.session.add_all(written)
     db.session.flush()
     counts = unread_counts([n.user_id for n in written])
+    if written:
+        push.push_for(written, actions)
     for notification in written:
-        push.push_for(notification, actions)
         room = rooms.of_user(notification.user_id)
         notifier.announce("notification", serialize(notification), room=room)
         notifier.announce(

@@ -155,30 +155,33 @@ def unsubscribe(user_id, endpoint):
     return found is not None
 
 
-def subscriptions_of(user_id):
-    return db.session.execute(db.select(PushSubscription).filter_by(user_id=user_id)).scalars().all()
-
-
 # ---------------------------------------------------------------- sending
 
 
-def push_for(notification, actions=None):
-    """Ask for the notification to be pushed to every device of its person (a job each, after commit)."""
-    message = {
-        "id": str(notification.id),
-        "kind": notification.kind,
-        "title": notification.title,
-        "body": notification.body,
-        "url": notification.url,
-        "actions": actions or [],
-    }
-    for subscription in subscriptions_of(notification.user_id):
-        jobs.deliver(
-            "push",
-            f"push:{notification.id}:{subscription.id}",
-            {"subscription_id": str(subscription.id), "message": message},
-            notification.created_at,
-        )
+def push_for(written, actions=None):
+    """Ask for each notification of `written` to be pushed to every device of its person (a job each,
+    after commit); one query for all their devices."""
+    devices = {}
+    for subscription in db.session.execute(
+        db.select(PushSubscription).where(PushSubscription.user_id.in_({n.user_id for n in written}))
+    ).scalars():
+        devices.setdefault(subscription.user_id, []).append(subscription)
+    for notification in written:
+        message = {
+            "id": str(notification.id),
+            "kind": notification.kind,
+            "title": notification.title,
+            "body": notification.body,
+            "url": notification.url,
+            "actions": actions or [],
+        }
+        for subscription in devices.get(notification.user_id, ()):
+            jobs.deliver(
+                "push",
+                f"push:{notification.id}:{subscription.id}",
+                {"subscription_id": str(subscription.id), "message": message},
+                notification.created_at,
+            )
 
 
 def send_delivery(payload):
