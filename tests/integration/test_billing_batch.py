@@ -75,3 +75,39 @@ def test_what_a_batch_cannot_charge_falls_to_the_per_session_path(app, consult):
     db.session.refresh(session)
     assert session.end_reason.value == "insufficient_balance"
     assert db.session.query(BillingTransaction).filter_by(session_id=session.id, kind=BillingKind.CHARGE).count() == 1
+
+
+def test_a_batch_tells_each_participant_after_its_commit_in_one_delivery(app, consult, events):
+    from webapp.services import notifier
+
+    t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    astrologer = consult.astrologer(capacity=2, rate=D("10.00"))
+    users = [consult.user(balance="100.00"), consult.user(balance="100.00")]
+    sessions = [consult.accept(consult.request(u, astrologer, now=t0), now=t0) for u in users]
+    db.session.commit()
+    bulks = []
+    remove = notifier.add_sink(lambda event: None, bulk=bulks.append)
+    try:
+        events.clear()
+        charges = _batch(t0 + timedelta(seconds=61), app)
+        assert len(charges) == 2 and events == [] and bulks == []  # nothing is heard before the commit
+        from webapp.services.billing import session_bar
+
+        assert session_bar.announce_batch_ticks(charges) == []  # 80.00 left: nobody is low
+        db.session.commit()
+    finally:
+        remove()
+    # One delivery for the balances and one for the ticks, not one per event.
+    assert [len(bulk) for bulk in bulks] == [4, 4]  # two users, the astrologer, the platform; two ticks each
+    ticks = [e for e in events if e.name == "billing_tick"]
+    for user, session in zip(users, sessions, strict=True):
+        mine = [e.payload for e in ticks if e.room == f"user:{user.id}"]
+        assert mine == [
+            {"session_id": str(session.id), "billed_minutes": 2, "total_cost": "20.00", "balance": "80.00",
+             "minutes_left": 8}
+        ]  # fmt: skip
+    theirs = [e.payload for e in ticks if e.room == f"user:{astrologer.id}"]
+    assert sorted(p["session_id"] for p in theirs) == sorted(str(s.id) for s in sessions)
+    assert all(p["balance"] is None and p["minutes_left"] is None for p in theirs)  # never the user's money
+    balances = {e.room: e.payload["available"] for e in events if e.name == "balance"}
+    assert balances[f"user:{users[0].id}"] == "80.00"

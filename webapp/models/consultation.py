@@ -51,7 +51,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import IdMixin, TimestampMixin
+from .base import IdMixin, OrderedIdMixin, TimestampMixin
 from .enums import (
     OPEN_SESSION_STATUSES,
     ConnectionStatus,
@@ -67,7 +67,7 @@ from .types import Decimal2, JSONType, Money, UTCDateTime, UUIDType, decimal2_be
 _OPEN_STATUSES_SQL = sa.text("status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_SESSION_STATUSES)))
 
 
-class ConsultationSession(IdMixin, TimestampMixin, db.Model):
+class ConsultationSession(OrderedIdMixin, TimestampMixin, db.Model):
     """One chat or call between a user and an astrologer, billed per started minute."""
 
     __tablename__ = "consultation_sessions"

@@ -56,7 +56,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import IdMixin, TimestampMixin
+from .base import IdMixin, OrderedIdMixin, TimestampMixin
 from .enums import (
     BillingKind,
     BillingStatus,
@@ -100,14 +100,15 @@ class Wallet(IdMixin, TimestampMixin, db.Model):
     )
 
 
-class BillingTransaction(IdMixin, TimestampMixin, db.Model):
+class BillingTransaction(OrderedIdMixin, TimestampMixin, db.Model):
     """One business movement of money, under a unique idempotency key."""
 
     __tablename__ = "billing_transactions"
 
     #: Whose money this is (the wallet owner).
     user_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("users.id"), nullable=False, index=True)
-    wallet_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("wallets.id"), nullable=False, index=True)
+    #: Indexed by ix_billing_transactions_wallet_kind, whose first column it is.
+    wallet_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("wallets.id"), nullable=False)
     session_id: Mapped[uuid.UUID | None] = mapped_column(
         UUIDType, sa.ForeignKey("consultation_sessions.id"), index=True
     )
@@ -128,7 +129,7 @@ class BillingTransaction(IdMixin, TimestampMixin, db.Model):
     #: `bank_transfer` for a payout, `wallet` for everything paid from or into a wallet balance.
     payment_method: Mapped[str | None] = mapped_column(sa.String(50))
     #: The provider's id of the payment (top-ups) or the bank's reference of the transfer (payouts).
-    external_transaction_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    external_transaction_id: Mapped[str | None] = mapped_column(sa.String(255))
     #: Minute number k for charge/earning/commission rows; NULL otherwise.
     minute: Mapped[int | None] = mapped_column(sa.Integer)
     description: Mapped[str | None] = mapped_column(sa.Text)
@@ -146,12 +147,19 @@ class BillingTransaction(IdMixin, TimestampMixin, db.Model):
         sa.CheckConstraint("minute IS NULL OR minute >= 1", name="minute_positive"),
         sa.CheckConstraint("(status = 'pending') = (processed_at IS NULL)", name="processed_unless_pending"),
         sa.Index("ix_billing_transactions_created_at", "created_at"),
+        #: Only top-ups and payouts have one: minute legs (most rows) are not in this index.
+        sa.Index(
+            "ix_billing_transactions_external_transaction_id",
+            "external_transaction_id",
+            postgresql_where=sa.text("external_transaction_id IS NOT NULL"),
+            sqlite_where=sa.text("external_transaction_id IS NOT NULL"),
+        ),
         #: An astrologer's earnings, reversals and payouts are summed under the wallet lock (services/earnings.position).
         sa.Index("ix_billing_transactions_wallet_kind", "wallet_id", "kind", "status"),
     )
 
 
-class WalletTransaction(IdMixin, TimestampMixin, db.Model):
+class WalletTransaction(OrderedIdMixin, TimestampMixin, db.Model):
     """One change of a wallet's current_balance, chained by balance_before/after."""
 
     __tablename__ = "wallet_transactions"

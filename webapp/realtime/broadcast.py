@@ -31,7 +31,24 @@ def _drop_sockets(room):
         socketio.server.disconnect(sid, namespace="/")
 
 
-notifier.add_sink(_emit)
+#: Emits of a bulk delivery between two yields to the other tasks of the process.
+BULK_SLICE = 500
+
+
+def _emit_all(events):
+    """A bulk delivery (a billing batch's ticks, thousands): sent by a background task, so the pass
+    that committed it goes on to its next batch, and in slices, so sockets are served in between."""
+
+    def send():
+        for start in range(0, len(events), BULK_SLICE):
+            for event in events[start : start + BULK_SLICE]:
+                _emit(event)
+            socketio.sleep(0)
+
+    socketio.start_background_task(send)
+
+
+notifier.add_sink(_emit, bulk=_emit_all)
 
 
 @socketio.on("connect", namespace=MARKETPLACE)

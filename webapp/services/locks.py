@@ -30,7 +30,6 @@ from ..models import (
     UserProfile,
     Wallet,
 )
-from .sql_arrays import array_literal
 
 #: The tables in lock order (see the module docstring).
 ORDER = ("astrologer_profiles", "consultation_sessions", "wallets", "user_profiles", "deliveries")
@@ -165,57 +164,57 @@ def user_profile(user_id):
     return _locked(db.select(UserProfile).filter_by(user_id=user_id))
 
 
-# ---------------------------------------------------------------- the set-based batch (PostgreSQL)
-
-
-def batch_profiles(astrologer_ids):
-    """Rank 1 for a batch: the astrologers' profiles, in id order, skipping those someone holds (a
-    session being ended); the ids locked, as text."""
-    return set(
-        db.session.execute(
-            db.text(
-                "SELECT astrologer_id::text FROM astrologer_profiles WHERE astrologer_id = ANY(CAST(:ids AS uuid[]))"
-                " ORDER BY astrologer_id FOR UPDATE SKIP LOCKED"
-            ),
-            {"ids": array_literal(astrologer_ids)},
-        ).scalars()
-    )
-
-
-def batch_sessions(session_ids, condition, params):
-    """Rank 2 for a batch: the sessions still matching `condition` (SQL over consultation_sessions),
-    in id order, skipping those someone holds; the columns a minute's charge reads."""
-    return db.session.execute(
-        db.text(
-            f"""
-            SELECT id::text AS id, user_id::text AS user_id, astrologer_id::text AS astrologer_id, rate_per_minute,
-                   started_at, next_charge_at, billed_minutes, free_minutes, total_cost
-            FROM consultation_sessions
-            WHERE id = ANY(CAST(:ids AS uuid[])) AND {condition}
-            ORDER BY id
-            FOR UPDATE SKIP LOCKED
-            """
-        ),
-        {**params, "ids": array_literal(session_ids)},
-    ).all()
-
-
-def batch_wallets_of(user_ids):
-    """Rank 3 for a batch: the wallets of these people, in wallet-id order (waited for: a wallet is
-    held only for a moment); {user id (text): row}."""
-    rows = db.session.execute(
-        db.text(
-            "SELECT id::text AS id, user_id::text AS user_id, current_balance, available_balance, status"
-            " FROM wallets WHERE user_id = ANY(CAST(:people AS uuid[])) ORDER BY id FOR UPDATE"
-        ),
-        {"people": array_literal(user_ids)},
-    )
-    return {row.user_id: row for row in rows}
-
-
 # ---------------------------------------------------------------- 5. deliveries
 
 
 def delivery(delivery_id):
     """The delivery, locked; None when another transaction holds it (or there is none)."""
     return _locked(db.select(Delivery).filter_by(id=delivery_id), skip_locked=True)
+
+
+# ---------------------------------------------------------------- the set-based batch (PostgreSQL)
+
+
+def batch_profiles(candidates, params):
+    """Rank 1 for a batch: the profiles of the astrologers of the sessions `candidates` (SQL selecting
+    astrologer_id) names, in id order, skipping those someone holds (a session being ended); the ids
+    locked, as text."""
+    return (
+        db.session.execute(
+            db.text(
+                "SELECT a.astrologer_id::text FROM astrologer_profiles a"
+                f" WHERE a.astrologer_id IN (SELECT d.astrologer_id FROM ({candidates}) d)"
+                " ORDER BY a.astrologer_id FOR UPDATE OF a SKIP LOCKED"
+            ),
+            params,
+        )
+        .scalars()
+        .all()
+    )
+
+
+def batch_sessions(claim, columns, condition, params):
+    """Rank 2 for a batch: the sessions matching `condition` (SQL over consultation_sessions s; it
+    binds :astrologers, the profiles locked), skipping those someone holds, their `columns` copied
+    into the temporary table `claim` in the database (nothing comes back); how many were claimed."""
+    return db.session.execute(
+        db.text(
+            f"INSERT INTO {claim} SELECT {columns} FROM consultation_sessions s"
+            f" WHERE s.astrologer_id = ANY(CAST(:astrologers AS uuid[])) AND {condition}"
+            " ORDER BY s.next_charge_at LIMIT :limit FOR UPDATE OF s SKIP LOCKED"
+        ),
+        params,
+    ).rowcount
+
+
+def batch_wallets(claim, house):
+    """Rank 3 for a batch: the wallets of every user and astrologer in `claim`, and the platform's
+    (user `house`), in id order, waited for."""
+    db.session.execute(
+        db.text(
+            "SELECT count(*) FROM (SELECT w.id FROM wallets w WHERE w.user_id = ANY(ARRAY("
+            f"SELECT user_id FROM {claim} UNION SELECT astrologer_id FROM {claim} UNION SELECT CAST(:house AS uuid)))"
+            " ORDER BY w.id FOR UPDATE OF w) locked"
+        ),
+        {"house": house},
+    )

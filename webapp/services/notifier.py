@@ -44,10 +44,27 @@ def announce(name, payload, room=None, namespace="/", *, latest=None):
     pending.append(item)
 
 
-def add_sink(sink):
-    """Register `sink(event)`; returns a function that removes it again."""
-    _sinks.append(sink)
-    return lambda: _sinks.remove(sink)
+@dataclass(frozen=True)
+class Bulk:
+    """Many events at once (a billing batch's ticks): delivered together, to a sink that takes a list."""
+
+    events: list
+
+
+def announce_all(events):
+    """Queue many Events on the current transaction as one delivery (no `latest` replacing: each is
+    a state no other event of the transaction repeats). A sink registered with `bulk` gets the list in
+    one call after the commit; any other sink, each event."""
+    if events:
+        db.session().info.setdefault(PENDING, []).append(Bulk(list(events)))
+
+
+def add_sink(sink, bulk=None):
+    """Register `sink(event)` (and `bulk(events)` for announce_all's lists, if given); returns a
+    function that removes it again."""
+    entry = (sink, bulk)
+    _sinks.append(entry)
+    return lambda: _sinks.remove(entry)
 
 
 @event.listens_for(Session, "after_commit")
@@ -55,8 +72,14 @@ def _deliver(session):
     session.info.pop(PENDING + "_latest", None)
     events = session.info.pop(PENDING, [])
     for item in events:
-        for sink in list(_sinks):
-            sink(item)
+        for sink, bulk in list(_sinks):
+            if not isinstance(item, Bulk):
+                sink(item)
+            elif bulk is not None:
+                bulk(item.events)
+            else:
+                for one in item.events:
+                    sink(one)
 
 
 @event.listens_for(Session, "after_rollback")

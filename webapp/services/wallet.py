@@ -6,8 +6,8 @@ wallet_transactions row chained by seq and balance_before/after; the
 user_profiles mirror (balance, total_credited, total_debited,
 balance_updated_at) and wallets.last_transaction_at change with it. Every row
 gets the seed's transaction_type from its kind (models/enums.py). Two ways
-to post, one meaning: `post_leg` writes one leg through the ORM, `post_legs`
-writes a batch set-based (PostgreSQL), with the same rows.
+to post, one meaning: `post_leg` writes one leg through the ORM, `post_legs_sql`
+writes the legs an SQL query yields, set-based (PostgreSQL), with the same rows.
 
 The use cases that move money are beside this module, each by its job:
 topups.py, holds.py, services/billing/ (minute charges), refunds.py,
@@ -31,7 +31,6 @@ is available. Money paid in is never withdrawable: astrologers cannot top up
 `flask ledger verify` checks "paid out + pending <= earned" for every wallet.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -53,8 +52,9 @@ from ..models import (
     WalletTransaction,
     utcnow,
 )
+from ..models.types import new_ordered_uuid
 from . import accounts, earnings, locks, notifier, rooms
-from .amounts import ZERO, format_money
+from .amounts import format_money
 from .errors import (
     IdempotencyConflict,
     InsufficientBalance,
@@ -63,7 +63,6 @@ from .errors import (
     WalletFrozen,
     WalletSuspended,
 )
-from .sql_arrays import array_literal
 
 #: billing_transactions.payment_method of what is paid from or into a wallet balance.
 WALLET_METHOD = "wallet"
@@ -174,7 +173,7 @@ def new_transaction(
 ):
     """A billing_transactions row for `wallet` (added, not posted: `post` or `move` changes balances)."""
     transaction = BillingTransaction(
-        id=uuid.uuid4(),  # known before the flush: the wallet entry refers to it
+        id=new_ordered_uuid(),  # known before the flush: the wallet entry refers to it
         user_id=wallet.user_id,
         wallet_id=wallet.id,
         session_id=session_id,
@@ -202,15 +201,17 @@ def _moved(wallet, now):
     announce_balance(wallet.user_id, wallet.id, wallet.current_balance, wallet.available_balance)
 
 
+def balance_event(user_id, current, available):
+    """The `balance` event for the owner's sockets: the one figure every page shows (the header
+    badge, the wallet page, the session bar) is `available`."""
+    payload = {"available": str(available), "held": str(current - available), "current": str(current)}
+    return notifier.Event("balance", payload, rooms.of_user(user_id))
+
+
 def announce_balance(user_id, wallet_id, current, available):
-    """`balance` to the owner's sockets after the commit: the one figure every page shows (the header
-    badge, the wallet page, the session bar) is `available`; only the state at the commit is sent."""
-    notifier.announce(
-        "balance",
-        {"available": str(available), "held": str(current - available), "current": str(current)},
-        room=rooms.of_user(user_id),
-        latest=("balance", str(wallet_id)),
-    )
+    """`balance` to the owner's sockets after the commit; only the state at the commit is sent."""
+    event = balance_event(user_id, current, available)
+    notifier.announce(event.name, event.payload, room=event.room, latest=("balance", str(wallet_id)))
 
 
 def post(wallet, transaction, amount, now, *, bucket="available"):
@@ -295,120 +296,100 @@ def post_leg(wallet, leg):
     return transaction
 
 
-def post_legs(legs, wallets, now):
-    """Write `legs` set-based (PostgreSQL): the rows `post_leg` would write, one statement per table.
+def _sql_case(column, mapping):
+    """A CASE over `column` (text) giving mapping[kind] (an enum's value) for each kind."""
+    return (
+        "CASE " + " ".join(f"WHEN {column} = '{kind.value}' THEN '{to.value}'" for kind, to in mapping.items()) + " END"
+    )
 
-    `wallets`: the locked rows (locks.batch_wallets_of) of every wallet a leg names, by user id.
-    Legs are posted in the order given, so each wallet's chain follows it; each names its session and
-    minute (the batch minute charge is its user). Returns {wallet id (text): available balance after}.
+
+def _ordered_id(n):
+    """SQL: the statement's n-th time-ordered id: one uuid7() (its milliseconds and random bits) with a
+    counter from a random start in its low 62 bits (RFC 9562's fixed-length counter, method 1), so a
+    batch's ids are unique, ascending and cost no random draw each."""
+    return f"encode(overlay(ids.head PLACING int8send((ids.counter + {n}) | (-9223372036854775807 - 1)) FROM 9 FOR 8), 'hex')::uuid"
+
+
+_DIRECTIONS = {kind: direction for kind, (direction, _) in WALLET_ENTRY_TYPES.items()}
+_ENTRY_TYPES = {kind: entry_type for kind, (_, entry_type) in WALLET_ENTRY_TYPES.items()}
+
+#: `post_legs_sql`'s statement: the legs placed in their wallets' chains (in the order of session id,
+#: then the leg's order in its minute), then every row `post_leg` writes, in one statement.
+POST_LEGS_SQL = f"""
+WITH legs AS ({{legs}}),
+owners AS MATERIALIZED (
+    SELECT o.owner, w.id AS wallet_id, w.current_balance
+    FROM (SELECT DISTINCT owner FROM legs) o
+    CROSS JOIN LATERAL (SELECT id, current_balance FROM wallets WHERE user_id = o.owner LIMIT 1) w
+),
+placed AS (
+    SELECT l.*, w.wallet_id, w.current_balance AS start_balance,
+           CASE {_sql_case("l.kind", _DIRECTIONS)} WHEN 'credit' THEN l.amount ELSE -l.amount END AS signed,
+           row_number() OVER (PARTITION BY w.wallet_id ORDER BY l.session_id, l.ord) AS n
+    FROM legs l JOIN owners w ON w.owner = l.owner
+),
+heads AS MATERIALIZED (
+    SELECT o.wallet_id, coalesce((SELECT max(t.seq) FROM wallet_transactions t WHERE t.wallet_id = o.wallet_id), 0) AS seq
+    FROM owners o
+),
+ids AS MATERIALIZED (SELECT uuid_send(uuid7()) AS head, (random() * 2 ^ 60)::bigint AS counter),
+numbered AS (
+    SELECT p.*, h.seq + p.n AS seq, row_number() OVER () AS k,
+           p.start_balance + sum(p.signed) OVER (PARTITION BY p.wallet_id ORDER BY p.n) AS after
+    FROM placed p JOIN heads h ON h.wallet_id = p.wallet_id
+),
+chained AS (
+    SELECT n.*, {_ordered_id("2 * n.k")} AS billing_id, {_ordered_id("2 * n.k + 1")} AS entry_id
+    FROM numbered n CROSS JOIN ids
+),
+billing AS (
+    INSERT INTO billing_transactions (id, user_id, wallet_id, session_id, kind, transaction_type, status, amount,
+        currency, idempotency_key, payment_method, minute, description, details, created_at, updated_at, processed_at)
+    SELECT billing_id, owner, wallet_id, session_id, kind, {_sql_case("kind", BILLING_TRANSACTION_TYPES)}, 'completed',
+           amount, :currency, key, :method, minute, description, '{{{{}}}}'::jsonb, at, at, at
+    FROM chained
+),
+entries AS (
+    INSERT INTO wallet_transactions (id, wallet_id, billing_transaction_id, seq, direction, transaction_type, amount,
+        balance_before, balance_after, description, reference_id, created_at, updated_at)
+    SELECT entry_id, wallet_id, billing_id, seq, {_sql_case("kind", _DIRECTIONS)}, {_sql_case("kind", _ENTRY_TYPES)},
+           amount, after - signed, after, description, billing_id::text, at, at
+    FROM chained
+),
+moved AS (
+    SELECT wallet_id, owner, sum(signed) AS signed, coalesce(sum(amount) FILTER (WHERE signed > 0), 0) AS credited,
+           coalesce(sum(amount) FILTER (WHERE signed < 0), 0) AS debited, max(at) AS at
+    FROM chained GROUP BY wallet_id, owner
+),
+wallets_moved AS (
+    UPDATE wallets w SET current_balance = w.current_balance + m.signed,
+           available_balance = w.available_balance + m.signed, updated_at = :now,
+           last_transaction_at = GREATEST(w.last_transaction_at, m.at)
+    FROM moved m WHERE w.id = m.wallet_id AND w.id = ANY(ARRAY(SELECT wallet_id FROM moved))
+    RETURNING w.id, w.user_id, w.current_balance, w.available_balance
+),
+profiles_moved AS (
+    UPDATE user_profiles p SET current_balance = v.current_balance, total_credited = p.total_credited + m.credited,
+           total_debited = p.total_debited + m.debited, balance_updated_at = GREATEST(p.balance_updated_at, m.at),
+           updated_at = :now
+    FROM wallets_moved v JOIN moved m ON m.wallet_id = v.id
+    WHERE p.user_id = v.user_id
+)
+SELECT id::text AS wallet_id, user_id::text AS user_id, current_balance, available_balance FROM wallets_moved
+"""
+
+
+def post_legs_sql(legs, params, now):
+    """Write the legs an SQL SELECT yields (PostgreSQL), every row `post_leg` writes, in one statement.
+
+    `legs` yields session_id, minute, at, ord (the leg's order within its minute), kind, owner (the
+    wallet owner's user id), amount (> 0), key and description; the wallets it names are locked
+    (locks.py) and can pay. Ids are made by the database, time-ordered (uuid7, migration 0018).
+    Returns {owner's user id (text): available balance after} of the wallets it moved; the owners hear it.
     """
-    balances = {w.id: [w.current_balance, w.available_balance] for w in wallets.values()}
-    owners = {w.id: w.user_id for w in wallets.values()}
-    last_seq = {
-        str(wallet_id): seq
-        for wallet_id, seq in db.session.execute(
-            db.text(
-                "SELECT wallet_id, max(seq) FROM wallet_transactions WHERE wallet_id = ANY(CAST(:ids AS uuid[]))"
-                " GROUP BY wallet_id"
-            ),
-            {"ids": array_literal(balances)},
-        )
-    }
-    billing_rows, entries, credited, debited, latest = [], [], {}, {}, {}
-    for leg in legs:
-        wallet_id, billing_id = str(leg.wallet_id), str(uuid.uuid4())
-        direction, transaction_type = WALLET_ENTRY_TYPES[leg.kind]
-        billing_rows.append(
-            (billing_id, owners[wallet_id], wallet_id, str(leg.session_id), leg.kind.value,
-             BILLING_TRANSACTION_TYPES[leg.kind].value, leg.amount, leg.key, leg.minute, leg.description, leg.at)
-        )  # fmt: skip
-        signed, totals = (leg.amount, credited) if direction == WalletDirection.CREDIT else (-leg.amount, debited)
-        before = balances[wallet_id][0]
-        balances[wallet_id][0] += signed
-        balances[wallet_id][1] += signed
-        totals[wallet_id] = totals.get(wallet_id, ZERO) + leg.amount
-        latest[wallet_id] = max(latest.get(wallet_id, leg.at), leg.at)
-        last_seq[wallet_id] = (last_seq.get(wallet_id) or 0) + 1
-        entries.append(
-            (str(uuid.uuid4()), wallet_id, billing_id, last_seq[wallet_id], direction.value, transaction_type.value,
-             leg.amount, before, before + signed, leg.description, billing_id, leg.at)
-        )  # fmt: skip
-    if not billing_rows:
-        return {wallet_id: balance[1] for wallet_id, balance in balances.items()}
-
-    columns = list(zip(*billing_rows, strict=True))
-    db.session.execute(
-        db.text(
-            """
-            INSERT INTO billing_transactions (id, user_id, wallet_id, session_id, kind, transaction_type, status, amount,
-                currency, idempotency_key, payment_method, minute, description, details, created_at, updated_at, processed_at)
-            SELECT b.id, b.user_id, b.wallet_id, b.session_id, b.kind, b.transaction_type, 'completed', b.amount,
-                   :currency, b.key, :method, b.minute, b.description, '{}'::jsonb, b.at, b.at, b.at
-            FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS uuid[]), CAST(:wallets AS uuid[]), CAST(:sessions AS uuid[]), CAST(:kinds AS varchar[]),
-                        CAST(:types AS varchar[]), CAST(:amounts AS numeric[]), CAST(:keys AS varchar[]), CAST(:minutes AS int[]),
-                        CAST(:descriptions AS varchar[]), CAST(:ats AS timestamptz[]))
-                 AS b(id, user_id, wallet_id, session_id, kind, transaction_type, amount, key, minute, description, at)
-            """
-        ),
-        dict(zip(("ids", "users", "wallets", "sessions", "kinds", "types", "amounts", "keys", "minutes", "descriptions",
-                  "ats"), map(array_literal, columns), strict=True), currency=current_app.config["CURRENCY"],
-             method=WALLET_METHOD),
-    )  # fmt: skip
-    columns = list(zip(*entries, strict=True))
-    db.session.execute(
-        db.text(
-            """
-            INSERT INTO wallet_transactions (id, wallet_id, billing_transaction_id, seq, direction, transaction_type, amount,
-                balance_before, balance_after, description, reference_id, created_at, updated_at)
-            SELECT e.*, e.at FROM unnest(CAST(:ids AS uuid[]), CAST(:wallets AS uuid[]), CAST(:billing AS uuid[]), CAST(:seqs AS int[]),
-                                 CAST(:directions AS varchar[]), CAST(:types AS varchar[]), CAST(:amounts AS numeric[]),
-                                 CAST(:befores AS numeric[]), CAST(:afters AS numeric[]), CAST(:descriptions AS varchar[]),
-                                 CAST(:references AS varchar[]), CAST(:ats AS timestamptz[]))
-                 AS e(id, wallet_id, billing_id, seq, direction, transaction_type, amount, before, after, description, reference, at)
-            """
-        ),
-        dict(zip(("ids", "wallets", "billing", "seqs", "directions", "types", "amounts", "befores", "afters",
-                  "descriptions", "references", "ats"), map(array_literal, columns), strict=True)),
-    )  # fmt: skip
-    touched = list(latest)
-    for w in touched:
-        announce_balance(owners[w], w, balances[w][0], balances[w][1])
-    db.session.execute(
-        db.text(
-            """
-            UPDATE wallets w SET current_balance = v.current, available_balance = v.available, updated_at = :now,
-                   last_transaction_at = GREATEST(w.last_transaction_at, v.at)
-            FROM unnest(CAST(:ids AS uuid[]), CAST(:currents AS numeric[]), CAST(:availables AS numeric[]),
-                        CAST(:ats AS timestamptz[])) AS v(id, current, available, at)
-            WHERE w.id = v.id
-            """
-        ),
-        {
-            "ids": array_literal(touched),
-            "currents": array_literal(balances[w][0] for w in touched),
-            "availables": array_literal(balances[w][1] for w in touched),
-            "ats": array_literal(latest[w] for w in touched),
-            "now": now,
-        },
-    )
-    db.session.execute(
-        db.text(
-            """
-            UPDATE user_profiles p SET current_balance = v.current, total_credited = p.total_credited + v.credited,
-                   total_debited = p.total_debited + v.debited, balance_updated_at = GREATEST(p.balance_updated_at, v.at),
-                   updated_at = :now
-            FROM unnest(CAST(:users AS uuid[]), CAST(:currents AS numeric[]), CAST(:credited AS numeric[]),
-                        CAST(:debited AS numeric[]), CAST(:ats AS timestamptz[])) AS v(user_id, current, credited, debited, at)
-            WHERE p.user_id = v.user_id
-            """
-        ),
-        {
-            "users": array_literal(owners[w] for w in touched),
-            "currents": array_literal(balances[w][0] for w in touched),
-            "credited": array_literal(credited.get(w, ZERO) for w in touched),
-            "debited": array_literal(debited.get(w, ZERO) for w in touched),
-            "ats": array_literal(latest[w] for w in touched),
-            "now": now,
-        },
-    )
-    return {wallet_id: balance[1] for wallet_id, balance in balances.items()}
+    moved = db.session.execute(
+        db.text(POST_LEGS_SQL.format(legs=legs)),
+        {**params, "currency": current_app.config["CURRENCY"], "method": WALLET_METHOD, "now": now},
+    ).all()
+    notifier.announce_all(balance_event(row.user_id, row.current_balance, row.available_balance) for row in moved)
+    return {row.user_id: row.available_balance for row in moved}

@@ -55,9 +55,8 @@ def _charge_in_batches(now):
                 commission_percent=minutes.commission_percent(),
                 free_first_minutes=config["FREE_FIRST_MINUTES"],
             )
-            for charge in charged_now:
-                if session_bar.announce_batch_tick(charge):
-                    session_bar.warn_if_low(db.session.get(ConsultationSession, charge.session_id), now)
+            for charge in session_bar.announce_batch_ticks(charged_now):
+                session_bar.warn_if_low(db.session.get(ConsultationSession, charge.session_id), now)
             db.session.commit()
         except Exception:
             db.session.rollback()

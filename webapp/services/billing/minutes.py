@@ -36,6 +36,12 @@ def minute_key(session_id, minute, leg):
     return f"session:{session_id}:minute:{minute}:{leg}"
 
 
+def minute_key_sql(session_id, minute, leg):
+    """`minute_key` as an SQL expression over the columns `session_id` and `minute` (the batch's),
+    for db.text (whose binds are `:name`, so the key's colons are escaped)."""
+    return f"'session\\:' || {session_id} || '\\:minute\\:' || {minute} || '\\:{leg}'"
+
+
 def split_minute(amount, commission_percent):
     """(astrologer share, platform commission) of one minute's charge; they sum to `amount` exactly.
 
@@ -43,6 +49,36 @@ def split_minute(amount, commission_percent):
     """
     share = (amount * (100 - commission_percent) / 100).quantize(PAISE, rounding=ROUND_HALF_UP)
     return share, amount - share
+
+
+def share_sql(rate):
+    """`split_minute`'s astrologer share as SQL over the column `rate`, with :commission_percent
+    bound (numeric round() is half away from zero: half-up for a positive amount)."""
+    return f"round({rate} * (100 - CAST(:commission_percent AS numeric)) / 100, 2)"
+
+
+def legs_sql(claim):
+    """The legs of each minute in `claim` (a table of session_id, user_id, astrologer_id, minute, rate,
+    due_at) as SQL: the rows `legs` builds, one per leg with an amount over zero, with the owner's
+    user id, the leg's order within its minute, and :house (the platform's user id) bound."""
+    owners = {"payer": "c.user_id", "astrologer": "c.astrologer_id", "house": "CAST(:house AS uuid)"}
+    amounts = {BillingKind.CHARGE: "c.rate", BillingKind.EARNING: share_sql("c.rate"),
+               BillingKind.COMMISSION: f"c.rate - {share_sql('c.rate')}"}  # fmt: skip
+    selects = [
+        f"""SELECT c.session_id, c.minute, c.due_at AS at, {order} AS ord, '{kind.value}' AS kind,
+                   {owners[owner]} AS owner, {amounts[kind]} AS amount,
+                   {minute_key_sql("c.session_id", "c.minute", suffix)} AS key,
+                   {_sql_text(_DESCRIPTIONS[kind])} AS description
+            FROM {claim} c"""
+        for order, (kind, suffix, owner) in enumerate(LEGS, start=1)
+    ]
+    return "SELECT * FROM (" + " UNION ALL ".join(selects) + ") legs WHERE amount > 0"
+
+
+def _sql_text(template):
+    """A description template ("... minute {minute}") as SQL over the column c.minute."""
+    before, after = template.split("{minute}")
+    return f"'{before}' || c.minute || '{after}'"
 
 
 def legs(session_id, minute, rate, commission_percent, *, payer, astrologer, house, at):

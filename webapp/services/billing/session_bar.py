@@ -50,21 +50,23 @@ def announce_tick(session, now=None):
         notifier.announce("billing_tick", {key: state[key] for key in TICK}, room=rooms.of_user(viewer))
 
 
-def announce_batch_tick(charge):
-    """billing_tick for a minute the set-based batch charged (a BatchCharge: no ORM session to read);
-    True when the user's balance is low enough to warn."""
-    left = minutes_covered(charge.balance, charge.rate)
-    tick = {"session_id": str(charge.session_id), "billed_minutes": charge.billed_minutes,
-            "total_cost": str(charge.total_cost)}  # fmt: skip
-    notifier.announce(
-        "billing_tick",
-        {**tick, "balance": str(charge.balance), "minutes_left": left},
-        room=rooms.of_user(charge.user_id),
-    )
-    notifier.announce(
-        "billing_tick", {**tick, "balance": None, "minutes_left": None}, room=rooms.of_user(charge.astrologer_id)
-    )
-    return left < current_app.config["LOW_BALANCE_MINUTES"]
+def announce_batch_ticks(charges):
+    """billing_tick to both participants of every minute the set-based batch charged (BatchCharges: no
+    ORM session to read), as one bulk delivery after the commit; the charges whose user's balance is
+    low enough to warn."""
+    events, low, warn_below = [], [], current_app.config["LOW_BALANCE_MINUTES"]
+    for charge in charges:
+        left = minutes_covered(charge.balance, charge.rate)
+        tick = {"session_id": charge.session_id, "billed_minutes": charge.billed_minutes,
+                "total_cost": str(charge.total_cost)}  # fmt: skip
+        events.append(notifier.Event("billing_tick", {**tick, "balance": str(charge.balance), "minutes_left": left},
+                                     rooms.of_user(charge.user_id)))  # fmt: skip
+        events.append(notifier.Event("billing_tick", {**tick, "balance": None, "minutes_left": None},
+                                     rooms.of_user(charge.astrologer_id)))  # fmt: skip
+        if left < warn_below:
+            low.append(charge)
+    notifier.announce_all(events)
+    return low
 
 
 def warn_if_low(session, now):
