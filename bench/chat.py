@@ -4,7 +4,10 @@ Figures: end-to-end latency p50/p99 (sender's emit to the other side's `message`
 per second delivered, messages lost, server CPU. Baseline, same load, same clients: a bare
 python-socketio echo server under eventlet (bench/echo_server.py). Also: the same 500 pairs with
 the user on one process and the astrologer on another over Redis, and with
-SOCKETIO_ASYNC_MODE=threading (100 pairs). Targets (issue 12): 500 pairs p99 < 100 ms, no message lost."""
+SOCKETIO_ASYNC_MODE=threading (100 pairs). Targets (issue 27): 500 pairs on one process at p99 < 250 ms
+with no message lost, and server CPU a message at most twice the echo's. The server runs on one core
+and the load generator on the other (bench/server.py SERVER_CPUS, LOAD_CPUS); CPU is counted while
+the messages flow, not while the sockets connect."""
 
 import os
 import sys
@@ -26,7 +29,8 @@ from .server import SECRET_KEY, Process, session_cookie, web
 
 PAIRS = (100, 250, 500)
 SECONDS = int(os.environ.get("BENCH_CHAT_SECONDS", "60"))
-TARGET_P99_MS = 100
+TARGET_P99_MS = 250  # issue 27 (500 pairs on one process)
+CPU_FACTOR = 2  # the product's server CPU a message, at most this many times the bare echo's
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -59,9 +63,13 @@ def _pairs(app, people, user_url, astro_url):
 
 
 def _measure(processes, pairs, transports=("websocket",)):
-    cpu = [p.cpu_seconds() for p in processes]
-    result = chat_load(pairs, SECONDS, transports)
-    result.cpu = sum(p.cpu_seconds() - c for p, c in zip(processes, cpu, strict=True)) / result.seconds * 100
+    """The load's result, with the servers' CPU while the messages flowed (connecting excluded): `cpu`
+    in % of a core, `cpu_per_message` in ms."""
+    cpu = []
+    result = chat_load(pairs, SECONDS, transports, started=lambda: cpu.extend(p.cpu_seconds() for p in processes))
+    used = sum(p.cpu_seconds() - c for p, c in zip(processes, cpu, strict=True))
+    result.cpu = used / result.seconds * 100
+    result.cpu_per_message = used * 1000 / max(result.received, 1)
     return result
 
 
@@ -69,7 +77,7 @@ def _describe(result):
     return (
         f"p50 {result.p50:.1f} ms, p99 {result.p99:.1f} ms, {result.per_second:,.0f} msg/s, "
         f"{result.sent:,} sent, {result.lost} lost ({result.unacknowledged} unacknowledged), {result.refused} refused, "
-        f"server CPU {result.cpu:.0f}%"
+        f"server CPU {result.cpu:.0f}% ({result.cpu_per_message:.2f} ms a message)"
     )
 
 
@@ -88,9 +96,10 @@ def run(admin_url):
             for pairs in PAIRS:
                 result = _measure([server], _pairs(app, people[:pairs], server.url, server.url))
                 name = f"chat: {pairs} pairs ({2 * pairs} clients), one process, eventlet"
-                rows.append(_row(name, result, baseline, targeted=pairs == max(PAIRS)))
+                rows.append(_row(name, result, baseline, targeted=pairs == max(PAIRS), cpu_target=True))
         channel = dict(REDIS_URL=REDIS_URL, SOCKETIO_CHANNEL=f"bench-{uuid.uuid4().hex[:8]}")
-        with web(url, **channel) as first, web(url, **channel) as second:
+        # Two processes share the machine with the load: not pinned (the load still is, to its core).
+        with web(url, cpus=None, **channel) as first, web(url, cpus=None, **channel) as second:
             result = _measure([first, second], _pairs(app, people, first.url, second.url))
             rows.append(
                 _row(f"chat: {len(people)} pairs, user and astrologer on two processes over Redis", result, baseline)
@@ -106,12 +115,19 @@ def run(admin_url):
     return rows
 
 
-def _row(name, result, baseline, targeted=True):
+def _row(name, result, baseline, targeted=True, cpu_target=False):
     met = result.p99 < TARGET_P99_MS and result.lost == 0 and result.refused == 0
+    target = f"p99 < {TARGET_P99_MS} ms, none lost"
+    if cpu_target:
+        met = met and result.cpu_per_message <= CPU_FACTOR * baseline.cpu_per_message
+        target += f", CPU a message <= {CPU_FACTOR}x the echo's"
     return dict(
         name=f"{name}, 1 msg/s per side for {SECONDS} s",
-        figure=_describe(result),
+        figure=_describe(result)
+        + (
+            f"; {result.cpu_per_message / baseline.cpu_per_message:.1f}x the echo's CPU a message" if cpu_target else ""
+        ),
         baseline=f"bare python-socketio echo, {max(PAIRS)} pairs: {_describe(baseline)}",
-        target=f"p99 < {TARGET_P99_MS} ms, none lost" if targeted else "-",
+        target=target if targeted else "-",
         verdict=("met" if met else "missed") if targeted else "-",
     )

@@ -9,6 +9,7 @@ import aiohttp
 import socketio
 
 from .db import percentile
+from .server import LOAD_CPUS, on_cpus
 
 # The chat hides digit runs (phone numbers) in messages, so a timestamp travels as letters.
 LETTERS = str.maketrans("0123456789", "abcdefghij")
@@ -25,7 +26,8 @@ def _sent_at(content):
 
 def http_load(url, concurrency, seconds, headers=None):
     """(requests per second, p50 ms, p99 ms, non-200 answers) for `concurrency` clients looping on `url`."""
-    return asyncio.run(_http_load(url, concurrency, seconds, headers or {}))
+    with on_cpus(LOAD_CPUS):
+        return asyncio.run(_http_load(url, concurrency, seconds, headers or {}))
 
 
 async def _http_load(url, concurrency, seconds, headers):
@@ -65,14 +67,16 @@ class ChatResult:
         return self.received / self.seconds
 
 
-def chat_load(pairs, seconds, transports=("websocket",)):
+def chat_load(pairs, seconds, transports=("websocket",), started=None):
     """pairs: [(user_url, user_cookie, astrologer_url, astrologer_cookie, session_id)]. Both sides of
     every pair send one message a second for `seconds`; each message's latency is from the sender's
-    emit to the other side's `message` event (one process, one clock)."""
-    return asyncio.run(_chat_load(pairs, seconds, list(transports)))
+    emit to the other side's `message` event (one process, one clock). `started()` is called once
+    every socket has connected and joined, as the messages begin (to read the servers' CPU from there)."""
+    with on_cpus(LOAD_CPUS):
+        return asyncio.run(_chat_load(pairs, seconds, list(transports), started or (lambda: None)))
 
 
-async def _chat_load(pairs, seconds, transports):
+async def _chat_load(pairs, seconds, transports, started):
     latencies, counts = [], {"sent": 0, "received": 0, "refused": 0, "unacknowledged": 0}
     clients = []
 
@@ -121,6 +125,7 @@ async def _chat_load(pairs, seconds, transports):
             await asyncio.sleep(max(0.0, (n + 1) - (time.perf_counter() - start) + offset))
 
     run = uuid.uuid4().hex[:8]  # client ids are idempotency keys: a new run must not repeat the last one's
+    started()
     start = time.perf_counter()
     await asyncio.gather(*(talk(c, name, sid, i / len(clients)) for i, (c, name, sid) in enumerate(clients)))
     await asyncio.sleep(2)  # the last messages in flight

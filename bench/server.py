@@ -1,7 +1,9 @@
 """A real server process for a benchmark (python wsgi.py, or any command), on a free port of
 127.0.0.1, with its CPU time and peak RSS read from /proc."""
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,6 +13,24 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Where a benchmark measures latency, the server it measures runs on SERVER_CPUS and the load
+#: generator on LOAD_CPUS, so the two do not take turns on one core (PostgreSQL runs where the
+#: kernel puts it). None on a machine with one core.
+SERVER_CPUS, LOAD_CPUS = ({0}, {1}) if (os.cpu_count() or 1) >= 2 else (None, None)
+
+
+@contextlib.contextmanager
+def on_cpus(cpus):
+    """This process runs on `cpus` (None: anywhere) inside the block, as it did before it after."""
+    before = os.sched_getaffinity(0)
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 SECRET_KEY = "bench-secret-key"
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -24,11 +44,13 @@ def free_port():
 class Process:
     """`command` started with `env` added to the environment; `wait_for` is a URL path answering 200 when ready."""
 
-    def __init__(self, command, env=None, wait_for="/healthz", log_name="server"):
+    def __init__(self, command, env=None, wait_for="/healthz", log_name="server", cpus=SERVER_CPUS):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, PORT=str(self.port), SECRET_KEY=SECRET_KEY, PYTHONWARNINGS="ignore", **(env or {}))
         self.log = open(Path("/tmp") / f"astro-bench-{log_name}-{self.port}.log", "wb")
+        if cpus and shutil.which("taskset"):  # every thread it starts inherits the core
+            command = ["taskset", "-c", ",".join(map(str, sorted(cpus))), *command]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         if wait_for:
             self._wait(wait_for)
@@ -72,10 +94,10 @@ class Process:
         self.stop()
 
 
-def web(database_url, **env):
+def web(database_url, cpus=SERVER_CPUS, **env):
     """The product's server: eventlet unless SOCKETIO_ASYNC_MODE says otherwise; billing off."""
     settings = dict(DATABASE_URL=database_url, RUN_BILLING_IN_PROCESS="0", LOG_LEVEL="WARNING", **env)
-    return Process([sys.executable, "wsgi.py"], settings, log_name="web")
+    return Process([sys.executable, "wsgi.py"], settings, log_name="web", cpus=cpus)
 
 
 def session_cookie(app, user_id):

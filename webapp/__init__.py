@@ -137,6 +137,7 @@ def register_blueprints(app):
 
 def register_realtime(app):
     """Bind Socket.IO; the handlers of webapp.realtime were attached when this module was imported."""
+    from .realtime.events import register_direct
     from .realtime.writer import ChatWriter
 
     public = app.config.get("PUBLIC_URL")
@@ -150,6 +151,7 @@ def register_realtime(app):
         cors_allowed_origins=[public] if public else None,
     )
     app.extensions["chat_writer"] = ChatWriter(app)
+    register_direct(app)
 
 
 def register_commands(app):

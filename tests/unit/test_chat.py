@@ -505,12 +505,62 @@ def test_a_draft_that_breaks_a_batch_fails_only_its_own_sender(live, app, consul
     other = consult.accept(consult.request(other_user, consult.astrologer(email="astro3@example.com")))
     good = chat.draft(other.id, other_user.id, "good-1", "an innocent message")
     poison = chat.Draft(live.session.id, live.user.id, "poison-1", "broken \ud800 text", good.now)
-    batch = [_Pending(good, threading.Event()), _Pending(poison, threading.Event())]
+    batch = [_Pending(good, threading.Event(), 0.0), _Pending(poison, threading.Event(), 0.0)]
     ChatWriter(app)._write(batch)
     stored, created = batch[0].outcome
     assert stored["content"] == "an innocent message" and created is True
     assert isinstance(batch[1].outcome, WriterUnavailable) and isinstance(batch[1].outcome, Unexpected)
     assert [m.content for m in chat.history(other.id)][-1] == "an innocent message"
+
+
+def test_a_sender_the_writer_keeps_waiting_hears_it_is_unavailable_and_a_late_outcome_changes_nothing(app, consult):
+    import threading
+
+    from webapp.realtime.writer import WAIT_SECONDS, ChatWriter, WriterUnavailable, _Pending
+
+    user = consult.user()
+    session = consult.accept(consult.request(user, consult.astrologer()))
+    writer = ChatWriter(app)
+    stuck = _Pending(chat.draft(session.id, user.id, "slow-1", "hello"), threading.Event(), 100.0)
+    fresh = _Pending(chat.draft(session.id, user.id, "slow-2", "hello"), threading.Event(), 100.0 + WAIT_SECONDS)
+    writer.waiting.update({stuck, fresh})
+    writer.fail_late(100.0 + WAIT_SECONDS + 1)  # the watch's round: the first has waited too long
+    assert stuck.done.is_set() and isinstance(stuck.outcome, WriterUnavailable)
+    assert not fresh.done.is_set()  # still within its wait
+    stuck.settle(("stored after all", True))  # the writer finishing late: the sender was already told
+    assert isinstance(stuck.outcome, WriterUnavailable)
+
+
+def test_the_writer_outlives_a_batch_that_raises(app, consult, monkeypatch):
+    import threading
+
+    from webapp.realtime.writer import ChatWriter, WriterUnavailable, _Pending
+
+    user = consult.user()
+    session = consult.accept(consult.request(user, consult.astrologer()))
+    writer = ChatWriter(app)
+    monkeypatch.setattr(writer, "_write", lambda batch: 1 / 0)
+    monkeypatch.setattr("webapp.realtime.writer.LINGER_SECONDS", 0)
+    pending = _Pending(chat.draft(session.id, user.id, "boom-1", "hello"), threading.Event(), 0.0)
+
+    class OneBatch:  # the queue: one batch, then the writer's loop is stopped by the test
+        items = [pending]
+
+        def get(self):
+            if not self.items:
+                raise SystemExit
+            return self.items.pop()
+
+        def get_nowait(self):
+            raise queue.Empty
+
+    import queue
+
+    writer.queue = OneBatch()
+    monkeypatch.setattr("webapp.realtime.writer.socketio.server.eio.get_queue_empty_exception", lambda: queue.Empty)
+    with pytest.raises(SystemExit):
+        writer._run()  # the failed batch is answered and the loop goes back for the next one
+    assert pending.done.is_set() and isinstance(pending.outcome, WriterUnavailable)
 
 
 def test_every_event_spends_from_a_budget_and_a_flooding_socket_is_disconnected(live, app, monkeypatch):

@@ -179,7 +179,7 @@ class SessionParticipant(IdMixin, TimestampMixin, db.Model):
     __table_args__ = (sa.UniqueConstraint("session_id", "user_id"),)
 
 
-class Message(IdMixin, TimestampMixin, db.Model):
+class Message(OrderedIdMixin, TimestampMixin, db.Model):
     """One chat message; `seq` orders a session's messages without gaps."""
 
     __tablename__ = "messages"

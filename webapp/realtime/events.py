@@ -27,11 +27,10 @@ and the server log stays clean. Who sends what:
 """
 
 import time
-from functools import cache, wraps
+from functools import cache, partial, wraps
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_socketio import disconnect as disconnect_socket
 from flask_socketio import join_room, leave_room
 from flask_socketio import rooms as joined_rooms
 from limits import parse_many
@@ -44,8 +43,7 @@ from ..ratelimits import SocketWindows
 from ..services import calls, chat, rooms
 from ..services.billing import session_bar
 from ..services.consultations import lookup
-from ..services.errors import SessionNotActive, SessionNotFound
-from . import writer
+from ..services.errors import DomainError, SessionNotActive, SessionNotFound, Unexpected
 from .auth import reload_user, socket_logins, socket_users
 
 ANY_STATUS = tuple(SessionStatus)
@@ -57,30 +55,35 @@ _event_windows, _user_windows, _flood_windows = SocketWindows(), SocketWindows()
 FLOODING = "You sent far more than a person can; this connection is closed. Reload the page to go on."
 
 
-def _within_limits(windows, setting, key):
+def _within_limits(windows, setting, key, config=None):
     """app.config[setting] for `key` (a socket or a user) in this process (on when the HTTP limits are)."""
     if not limiter.enabled:
         return True
-    return windows.allow(key, _parsed_limits(current_app.config[setting]), time.monotonic())
+    return windows.allow(key, _parsed_limits((config or current_app.config)[setting]), time.monotonic())
+
+
+def _over_budget(sid, config=None):
+    """Spend one event from the socket's budget (no database): None within it; over the socket's or
+    the user's budget, a rate_limited ack; past the flood limit, the socket is told why
+    (`disconnect_reason`) and disconnected."""
+    if not _within_limits(_flood_windows, "RATELIMIT_SOCKET_FLOOD", sid, config):
+        socketio.emit("disconnect_reason", {"reason": "flooding", "message": FLOODING}, to=sid)
+        socketio.server.disconnect(sid, namespace="/")
+        return error_ack("rate_limited", FLOODING)
+    user = socket_users.get(sid)
+    if not _within_limits(_event_windows, "RATELIMIT_SOCKET_EVENTS", sid, config) or not _within_limits(
+        _user_windows, "RATELIMIT_USER_SOCKET_EVENTS", f"user:{user}", config
+    ):
+        return error_ack("rate_limited", "Too many events; wait a moment.")
+    return None
 
 
 def budgeted(handler):
-    """Spend one event from the socket's budget before the handler runs (no database): over the
-    socket's or the user's budget, a rate_limited ack; past the flood limit, the socket is told why
-    (`disconnect_reason`) and disconnected."""
+    """Spend one event from the socket's budget before the handler runs (`_over_budget`)."""
 
     @wraps(handler)
     def wrapped(data=None):
-        if not _within_limits(_flood_windows, "RATELIMIT_SOCKET_FLOOD", request.sid):
-            socketio.emit("disconnect_reason", {"reason": "flooding", "message": FLOODING}, to=request.sid)
-            disconnect_socket()
-            return error_ack("rate_limited", FLOODING)
-        user = socket_users.get(request.sid)
-        if not _within_limits(_event_windows, "RATELIMIT_SOCKET_EVENTS", request.sid) or not _within_limits(
-            _user_windows, "RATELIMIT_USER_SOCKET_EVENTS", f"user:{user}"
-        ):
-            return error_ack("rate_limited", "Too many events; wait a moment.")
-        return handler(data)
+        return _over_budget(request.sid) or handler(data)
 
     return wrapped
 
@@ -157,31 +160,45 @@ def join_session(session, data):
     }
 
 
-@socketio.on("send_message")
-@budgeted
-@socket_transaction
-def send_message(data=None):
+def send_message(app, sid, data=None):
     """Checked here without the database, stored by the writer with other sockets' messages (in
-    the writer's transaction: this event's own has nothing to commit).
+    the writer's transaction).
 
-    The sender's id is the one the socket connected as; the writer refuses it when that user is no
-    longer active or the socket's login session has ended (a logout elsewhere), and a non-participant
-    or an ended session like the other events do."""
-    user_id = socket_users.get(request.sid)
-    if user_id is None:
-        return error_ack("unauthorized", "Log in again to continue.")
-    if not isinstance(data, dict):
-        return error_ack("bad_request", "The event needs an object with a session_id.")
-    session_id = chat.parse_session_id(data.get("session_id"))
-    if not _within_limits(_message_windows, "RATELIMIT_CHAT_MESSAGES", request.sid):
-        return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
-    draft = chat.draft(
-        session_id, user_id, data.get("client_id"), data.get("content"), login_id=socket_logins.get(request.sid)
-    )
-    message, created = writer.submit(draft)
+    The busiest event, so it is registered on the Socket.IO server itself (`register_direct`), not
+    through Flask-SocketIO: it needs no request context (which would open and verify the session
+    cookie again for every message), only the socket's id, which it was connected as. The sender's
+    id is the one the socket connected as; the writer refuses it when that user is no longer active
+    or the socket's login session has ended (a logout elsewhere), and a non-participant or an ended
+    session like the other events do."""
+    try:
+        refused = _over_budget(sid, app.config)
+        if refused:
+            return refused
+        user_id = socket_users.get(sid)
+        if user_id is None:
+            return error_ack("unauthorized", "Log in again to continue.")
+        if not isinstance(data, dict):
+            return error_ack("bad_request", "The event needs an object with a session_id.")
+        session_id = chat.parse_session_id(data.get("session_id"))
+        if not _within_limits(_message_windows, "RATELIMIT_CHAT_MESSAGES", sid, app.config):
+            return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
+        draft = chat.draft(
+            session_id, user_id, data.get("client_id"), data.get("content"), login_id=socket_logins.get(sid)
+        )
+        message, created = app.extensions["chat_writer"].submit(draft)
+    except DomainError as error:
+        return error_ack(error.code, error.message)
+    except Exception:
+        app.logger.exception("socket event send_message failed")
+        return error_ack(Unexpected.code, Unexpected.message)
     if created:
         metrics.MESSAGES.inc()
     return {"ok": True, "message": message}
+
+
+def register_direct(app):
+    """Register the events that bypass Flask-SocketIO on this app's Socket.IO server (after init_app)."""
+    socketio.server.on("send_message", partial(send_message, app), namespace="/")
 
 
 @socketio.on("typing")

@@ -43,6 +43,7 @@ from ..models import (
     UserStatus,
     utcnow,
 )
+from ..models.types import new_ordered_uuid
 from . import locks, login_sessions, notifier, rooms, time_zones
 from .errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotFound, ValidationFailed
 from .message_text import clean_client_id, clean_content, masked
@@ -140,7 +141,7 @@ def send_many(drafts):
     even after the end. Sessions are locked in id order, so seqs stay gap-free per session.
     """
     session_ids = {d.session_id for d in drafts}
-    sessions = locks.sessions(session_ids)
+    sessions = locks.session_rows(session_ids)
     active = set(
         db.session.execute(
             db.select(User.id).where(User.id.in_({d.sender_id for d in drafts}), User.status == UserStatus.ACTIVE)
@@ -174,7 +175,7 @@ def send_many(drafts):
         ).all()
     )
     noticed = _masking_noticed({(d.session_id, d.sender_id) for d in drafts if d.hidden})
-    outcomes, created, seen = [], [], set()
+    outcomes, created, seen, replied = [], [], set(), {}
     for d in drafts:
         session = sessions.get(d.session_id)
         key = (d.session_id, d.sender_id, d.client_id)
@@ -189,6 +190,7 @@ def send_many(drafts):
         else:
             last_seq[d.session_id] = last_seq.get(d.session_id, 0) + 1
             message = Message(
+                id=new_ordered_uuid(),
                 session_id=d.session_id,
                 sender_id=d.sender_id,
                 message_type=d.message_type,
@@ -201,7 +203,7 @@ def send_many(drafts):
                 updated_at=d.now,
             )
             if d.sender_id == session.astrologer_id and session.astrologer_replied_at is None:
-                session.astrologer_replied_at = d.now  # the no-reply refund rule reads this
+                replied.setdefault(d.session_id, d.now)  # the no-reply refund rule reads this
             if d.client_id is not None:
                 stored[key] = message
             seen.add((d.session_id, d.sender_id))
@@ -215,13 +217,38 @@ def send_many(drafts):
                         d.session_id, masking_notice(d.hidden), d.now, "masked", last_seq[d.session_id], d.sender_id
                     )
                 )
-    db.session.add_all(created)
+    _insert(created)
+    for session_id, at in replied.items():
+        db.session.execute(
+            db.update(ConsultationSession)
+            .where(ConsultationSession.id == session_id, ConsultationSession.astrologer_replied_at.is_(None))
+            .values(astrologer_replied_at=at)
+            .execution_options(synchronize_session="evaluate")
+        )
     if seen:
         _seen_sending(seen, max(d.now for d in drafts))
-    db.session.flush()
     for message in created:
         _announce(message)
     return outcomes
+
+
+def _insert(messages):
+    """Write `messages` (new, not in the ORM session) in one INSERT: the writer's batches are the
+    busiest writes of the product, and the unit of work would build, flush and expire an object per
+    message to store what is already here."""
+    if messages:
+        db.session.execute(db.insert(Message), [_row(message) for message in messages])
+
+
+def _row(message):
+    """The column values of a new Message, its defaults filled (a transient object gets them only at a flush)."""
+    row = {key: value for key, value in db.inspect(message).dict.items()}
+    row.setdefault("message_type", MessageType.TEXT)
+    row.setdefault("created_at", row["sent_at"])
+    row.setdefault("updated_at", row["created_at"])
+    for key in ("sender_id", "client_message_id", "message_metadata", "visible_to_id"):
+        row.setdefault(key, None)
+    return row
 
 
 def stored_message(session_id, sender_id, client_id):
@@ -249,6 +276,7 @@ def _masking_noticed(pairs):
 
 def _system_line(session_id, content, now, kind, seq, visible_to=None):
     return Message(
+        id=new_ordered_uuid(),
         session_id=session_id,
         sender_id=None,
         message_type=MessageType.SYSTEM,
@@ -387,7 +415,9 @@ def _seen_sending(pairs, now):
         db.update(SessionParticipant)
         .where(db.tuple_(SessionParticipant.session_id, SessionParticipant.user_id).in_(sorted(pairs)))
         .values(last_seen_at=now, connection_status=ConnectionStatus.CONNECTED, disconnected_at=None)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(
+            synchronize_session=False
+        )  # no RETURNING round of the rows: the transaction reads none again
     )
 
 
