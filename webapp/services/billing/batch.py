@@ -91,7 +91,10 @@ class BatchCharge:
 
 
 def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_percent, free_first_minutes):
-    """Charge the next minute of up to `limit` due sessions; returns the BatchCharges (the caller commits)."""
+    """Charge the next minute of up to `limit` due sessions; returns the BatchCharges. The caller
+    commits before the next batch: a batch takes its locks in the one order only at the start of a
+    transaction (a second one would lock profiles after the first one's wallets), and the commit
+    empties the claim."""
     window = {"now": now, "oldest": now - timedelta(seconds=grace_seconds), "free_first": free_first_minutes}
     candidates = (
         f"SELECT s.astrologer_id FROM consultation_sessions s WHERE {DUE} ORDER BY s.next_charge_at LIMIT :limit"
