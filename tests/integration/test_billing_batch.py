@@ -111,3 +111,25 @@ def test_a_batch_tells_each_participant_after_its_commit_in_one_delivery(app, co
     assert all(p["balance"] is None and p["minutes_left"] is None for p in theirs)  # never the user's money
     balances = {e.room: e.payload["available"] for e in events if e.name == "balance"}
     assert balances[f"user:{users[0].id}"] == "80.00"
+
+
+def test_a_pass_whose_batches_stop_at_their_limit_leaves_the_rest_to_the_next_batches(app, consult, monkeypatch):
+    """At a million sessions the batches of one pass stop at MAX_ROUNDS with more due: the pass must
+    not then charge the rest one session at a time (hours, not seconds). It gives the per-session
+    path one round, for the sessions due longest (those the batches leave), and the next pass goes on."""
+    from webapp.services.billing import due
+
+    t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    astrologer = consult.astrologer(capacity=4, rate=D("10.00"))
+    sessions = [consult.accept(consult.request(consult.user(), astrologer, now=t0), now=t0) for _ in range(4)]
+    db.session.commit()
+    monkeypatch.setattr(due, "SET_BATCH_SIZE", 1)
+    monkeypatch.setattr(due, "MAX_ROUNDS", 2)
+    monkeypatch.setattr(due, "BATCH_SIZE", 1)
+    now = t0 + timedelta(seconds=61)
+    assert periodic.run_due(now)["charged"] == 3  # two batches of one, then one round of one
+    assert periodic.run_due(now)["charged"] == 1  # the next pass: the one left
+    for session in sessions:
+        db.session.refresh(session)
+        assert session.billed_minutes == 2
+    assert ledger_checker.verify().ok

@@ -195,7 +195,7 @@ def test_the_watch_sees_the_batch_take_profiles_then_sessions_then_wallets(app, 
 def test_the_watch_sees_the_per_session_path_in_the_same_order(app, live, lock_order, monkeypatch):
     session, now = live
     db.session.commit()
-    monkeypatch.setattr(due, "_charge_in_batches", lambda now: 0)  # the path SQLite takes
+    monkeypatch.setattr(due, "_charge_in_batches", lambda now: (0, True))  # the path SQLite takes
     lock_order.transactions.clear()
     charged, _ = due.charge_due(now, end=end_rules.end_for)
     assert charged == 1
