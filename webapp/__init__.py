@@ -151,7 +151,7 @@ def register_realtime(app):
         cors_allowed_origins=[public] if public else None,
     )
     app.extensions["chat_writer"] = ChatWriter(app)
-    register_direct(app)
+    register_direct()
 
 
 def register_commands(app):

@@ -27,7 +27,7 @@ and the server log stays clean. Who sends what:
 """
 
 import time
-from functools import cache, partial, wraps
+from functools import cache, wraps
 
 from flask import current_app, request
 from flask_login import current_user
@@ -160,7 +160,7 @@ def join_session(session, data):
     }
 
 
-def send_message(app, sid, data=None):
+def send_message(sid, data=None):
     """Checked here without the database, stored by the writer with other sockets' messages (in
     the writer's transaction).
 
@@ -170,6 +170,10 @@ def send_message(app, sid, data=None):
     id is the one the socket connected as; the writer refuses it when that user is no longer active
     or the socket's login session has ended (a logout elsewhere), and a non-participant or an ended
     session like the other events do."""
+    environ = socketio.server.get_environ(sid)
+    if not environ:
+        return error_ack("unauthorized", "Log in again to continue.")
+    app = environ["flask.app"]  # the app this socket connected to, as Flask-SocketIO finds it
     try:
         refused = _over_budget(sid, app.config)
         if refused:
@@ -196,9 +200,10 @@ def send_message(app, sid, data=None):
     return {"ok": True, "message": message}
 
 
-def register_direct(app):
-    """Register the events that bypass Flask-SocketIO on this app's Socket.IO server (after init_app)."""
-    socketio.server.on("send_message", partial(send_message, app), namespace="/")
+def register_direct():
+    """Register the events that bypass Flask-SocketIO on the Socket.IO server (after each init_app,
+    which makes a new one)."""
+    socketio.server.on("send_message", send_message, namespace="/")
 
 
 @socketio.on("typing")
