@@ -242,7 +242,7 @@ def _insert(messages):
 
 def _row(message):
     """The column values of a new Message, its defaults filled (a transient object gets them only at a flush)."""
-    row = {key: value for key, value in db.inspect(message).dict.items()}
+    row = dict(db.inspect(message).dict)
     row.setdefault("message_type", MessageType.TEXT)
     row.setdefault("created_at", row["sent_at"])
     row.setdefault("updated_at", row["created_at"])
@@ -415,9 +415,8 @@ def _seen_sending(pairs, now):
         db.update(SessionParticipant)
         .where(db.tuple_(SessionParticipant.session_id, SessionParticipant.user_id).in_(sorted(pairs)))
         .values(last_seen_at=now, connection_status=ConnectionStatus.CONNECTED, disconnected_at=None)
-        .execution_options(
-            synchronize_session=False
-        )  # no RETURNING round of the rows: the transaction reads none again
+        # No RETURNING round of the rows: the transaction reads none of them again.
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -80,18 +80,6 @@ def session(session_id):
     return _locked(db.select(ConsultationSession).filter_by(id=session_id))
 
 
-def sessions(session_ids):
-    """Several sessions locked in id order (the order any two batches agree on), reloaded; {id: session}."""
-    query = (
-        db.select(ConsultationSession)
-        .where(ConsultationSession.id.in_(sorted(session_ids)))
-        .order_by(ConsultationSession.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {session.id: session for session in db.session.execute(query).scalars()}
-
-
 def session_rows(session_ids):
     """Several sessions locked in id order, as rows of the columns the chat writer reads (no ORM
     objects: it is the busiest path of the product); {id: row}."""
