@@ -2,7 +2,9 @@
 
 Under eventlet (the default SOCKETIO_ASYNC_MODE) monkey-patching must come
 before any other import: it makes sockets, threads and psycopg2 cooperative,
-and a single blocking call would freeze every socket of the process.
+and a single blocking call would freeze every socket of the process. gevent
+(measured beside eventlet in bench/RESULTS.md; gevent and psycogreen are in
+requirements-dev.txt) is patched the same way, psycopg2 through psycogreen.
 """
 
 import os
@@ -11,12 +13,21 @@ import warnings
 # Eventlet is the product owner's choice; its maintainers' deprecation notice is known (DESIGN.md).
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
-if os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet") == "eventlet":
+ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE", "eventlet")
+if ASYNC_MODE == "eventlet":
     import eventlet
 
     eventlet.monkey_patch()
     import eventlet.green.socket  # noqa: E402
     import eventlet.wsgi  # noqa: E402
+elif ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+    from psycogreen.gevent import patch_psycopg  # noqa: E402
+
+    patch_psycopg()
+    from gevent import pywsgi  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from webapp.concurrency import assert_cooperative_database_driver  # noqa: E402
@@ -24,7 +35,7 @@ from webapp.extensions import socketio  # noqa: E402
 from webapp.scheduler import start_in_process  # noqa: E402
 
 app = create_app()
-if app.config["SOCKETIO_ASYNC_MODE"] == "eventlet":
+if app.config["SOCKETIO_ASYNC_MODE"] in ("eventlet", "gevent"):
     assert_cooperative_database_driver()
 
 
@@ -42,6 +53,10 @@ def main():
             log_output=False,  # the app logs one structured access line per request (webapp/observability.py)
             debug=app.config["SERVER_DEBUG"],
         )
+        return
+    if app.config["SOCKETIO_ASYNC_MODE"] == "gevent":
+        # WebSocket through simple-websocket (engineio's gevent driver); pywsgi answers a plain 500, no traceback.
+        pywsgi.WSGIServer((host, port), app, log=None).serve_forever()
         return
     socketio.run(
         app,

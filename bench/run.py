@@ -4,6 +4,9 @@ Each benchmark returns rows (name, figure, baseline, target, verdict); the
 machine's core count and the date head the table. Needs PostgreSQL:
 BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres)
 names a server on which each benchmark creates and drops its own database.
+`python -m bench.run chat billing` runs only those and prints their rows,
+leaving RESULTS.md as it is; every benchmark's rows are printed as it ends,
+so a run stopped part-way keeps what it measured.
 """
 
 import os
@@ -20,28 +23,43 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 PROFILES = Path(__file__).with_name("PROFILES.md")  # what py-spy showed, what was fixed, before and after
 
 
-def main():
+def _line(row):
+    return f"| {row['name']} | {row['figure']} | {row['baseline']} | {row['target']} | {row['verdict']} |"
+
+
+def main(names=()):
     admin_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    chosen = [b for b in BENCHMARKS if not names or b.__name__.rsplit(".", 1)[1] in names]
+    if len(chosen) != len(names or BENCHMARKS):
+        print(f"benchmarks are: {', '.join(b.__name__.rsplit('.', 1)[1] for b in BENCHMARKS)}", file=sys.stderr)
+        return 2
     rows, started = [], time.monotonic()
-    for benchmark in BENCHMARKS:
+    for benchmark in chosen:
         print(f"== {benchmark.__name__}", flush=True)
-        rows.extend(benchmark.run(admin_url))
+        measured = benchmark.run(admin_url)
+        print("\n".join(map(_line, measured)), flush=True)
+        rows.extend(measured)
+    if names:
+        return 0
     lines = [
         "# Benchmark results",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()} {platform.machine()}; the whole run took {(time.monotonic() - started) / 60:.1f} minutes. "
-        "Each figure is measured beside its baseline in the same run.",
+        "Each figure is measured beside its baseline in the same run. Where a benchmark measures latency "
+        "(listing, chat) the server under test runs on core 0 and the load generator on core 1 "
+        "(taskset, bench/server.py SERVER_CPUS and LOAD_CPUS), so the two do not take turns on one core; "
+        "PostgreSQL runs where the kernel puts it.",
         "",
         "| benchmark | figure | baseline (same run) | target | verdict |",
         "| --- | --- | --- | --- | --- |",
     ]
-    lines += [f"| {r['name']} | {r['figure']} | {r['baseline']} | {r['target']} | {r['verdict']} |" for r in rows]
+    lines += [_line(r) for r in rows]
     lines += ["", PROFILES.read_text().rstrip()]
     RESULTS.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(f"wrote {RESULTS}")
     return 0  # a benchmark reports; a missed target is a verdict in the table, not a failed command
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

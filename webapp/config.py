@@ -19,7 +19,7 @@ class ConfigError(RuntimeError):
 
 
 DEV_WEBHOOK_SECRET = "dev-webhook-secret"
-ASYNC_MODES = ("eventlet", "threading")
+ASYNC_MODES = ("eventlet", "gevent", "threading")  # gevent: measured beside eventlet (bench/RESULTS.md)
 APP_ENVS = ("development", "production")
 
 

@@ -40,8 +40,8 @@ class Server:
             RUN_BILLING_IN_PROCESS="0",
             PYTHONWARNINGS="ignore",
             ATTACHMENT_LOCAL_PATH=str(log_path.parent / "attachments"),
-            **environ,
         )
+        self.env.update(environ)  # may set SOCKETIO_ASYNC_MODE
         self.process = None
 
     def start(self):

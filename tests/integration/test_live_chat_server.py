@@ -16,7 +16,7 @@ import socketio as socketio_client
 from webapp.extensions import db
 from webapp.models import Message
 
-from .live import logged_in, socket_connects
+from .live import Server, logged_in, socket_connects
 
 
 class ChatClient:
@@ -117,6 +117,28 @@ def test_chat_survives_a_server_kill(server, consult):
     ]
     assert sorted(alice.seen) == sorted(astro.seen) == [1, 2, 3, 4, 5]
     alice.sio.disconnect(), astro.sio.disconnect()
+
+
+def test_chat_under_gevent(database_url, tmp_path, consult):
+    # SOCKETIO_ASYNC_MODE=gevent (measured beside eventlet in bench/RESULTS.md) serves the same chat.
+    server = Server(database_url, tmp_path / "gevent.log", SOCKETIO_ASYNC_MODE="gevent")
+    server.start()
+    try:
+        astrologer = consult.astrologer(email="astro-gevent@example.com")
+        user = consult.user(email="user-gevent@example.com")
+        session = consult.accept(consult.request(user, astrologer))
+        alice, astro = ChatClient(server, user.email, session.id), ChatClient(server, astrologer.email, session.id)
+        alice.connect(), astro.connect()
+        alice.send("from the user")
+        assert alice.wait_for(2) and astro.wait_for(2)
+        astro.send("from the astrologer")
+        assert alice.wait_for(3) and astro.wait_for(3)
+        db.session.expire_all()
+        stored = db.session.query(Message).filter_by(session_id=session.id).order_by(Message.seq).all()
+        assert [m.content for m in stored[1:]] == ["from the user", "from the astrologer"]
+        alice.sio.disconnect(), astro.sio.disconnect()
+    finally:
+        server.kill()
 
 
 def test_sockets_from_another_origin_are_refused(server, consult):

@@ -59,7 +59,7 @@ def test_values_are_parsed_from_the_environment():
         ({"BILLING_MINUTE_SECONDS": "0"}, "BILLING_MINUTE_SECONDS"),
         ({"PLATFORM_COMMISSION_PERCENT": "101"}, "PLATFORM_COMMISSION_PERCENT"),
         ({"RUN_BILLING_IN_PROCESS": "maybe"}, "RUN_BILLING_IN_PROCESS"),
-        ({"SOCKETIO_ASYNC_MODE": "gevent"}, "SOCKETIO_ASYNC_MODE"),
+        ({"SOCKETIO_ASYNC_MODE": "asyncio"}, "SOCKETIO_ASYNC_MODE"),
         ({"TOPUP_MIN": "ten"}, "TOPUP_MIN"),
         ({"TOPUP_MIN": "10.005"}, "TOPUP_MIN"),
         ({"TOPUP_MIN": "500", "TOPUP_MAX": "100"}, "TOPUP_MIN"),
