@@ -62,7 +62,7 @@ from .enums import (
     SessionType,
     enum_column_type,
 )
-from .types import Decimal2, JSONType, Money, UTCDateTime, UUIDType, decimal2_between, utcnow
+from .types import Decimal2, JSONType, Money, UTCDateTime, UUIDType, decimal2_between, new_ordered_uuid, utcnow
 
 _OPEN_STATUSES_SQL = sa.text("status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_SESSION_STATUSES)))
 
@@ -218,3 +218,39 @@ class Message(OrderedIdMixin, TimestampMixin, db.Model):
         sa.CheckConstraint("message_type = 'system' OR sender_id IS NOT NULL", name="sender_unless_system"),
         sa.CheckConstraint("read_at IS NULL OR delivered_at IS NOT NULL", name="read_after_delivered"),
     )
+
+    @classmethod
+    def new(
+        cls,
+        *,
+        session_id,
+        seq,
+        content,
+        sent_at,
+        sender_id=None,
+        message_type=MessageType.TEXT,
+        client_message_id=None,
+        message_metadata=None,
+        visible_to_id=None,
+    ):
+        """A message not stored yet with every column it is written with set (a time-ordered id,
+        created and updated at `sent_at`): for the ORM session, or for one Core INSERT of many
+        (`values`), which sees no column defaults of the model."""
+        return cls(
+            id=new_ordered_uuid(),
+            session_id=session_id,
+            sender_id=sender_id,
+            message_type=message_type,
+            content=content,
+            message_metadata=message_metadata,
+            seq=seq,
+            client_message_id=client_message_id,
+            visible_to_id=visible_to_id,
+            sent_at=sent_at,
+            created_at=sent_at,
+            updated_at=sent_at,
+        )
+
+    def values(self):
+        """Its column values by attribute name, for a Core INSERT of messages made by `new`."""
+        return {column.key: getattr(self, column.key) for column in sa.inspect(type(self)).column_attrs}

@@ -43,8 +43,7 @@ from ..models import (
     UserStatus,
     utcnow,
 )
-from ..models.types import new_ordered_uuid
-from . import locks, login_sessions, notifier, rooms, time_zones
+from . import locks, login_sessions, notifier, rooms
 from .errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotFound, ValidationFailed
 from .message_text import clean_client_id, clean_content, masked
 
@@ -189,8 +188,7 @@ def send_many(drafts):
             outcomes.append(SessionNotActive("This consultation has ended; messages can no longer be sent."))
         else:
             last_seq[d.session_id] = last_seq.get(d.session_id, 0) + 1
-            message = Message(
-                id=new_ordered_uuid(),
+            message = Message.new(
                 session_id=d.session_id,
                 sender_id=d.sender_id,
                 message_type=d.message_type,
@@ -199,8 +197,6 @@ def send_many(drafts):
                 client_message_id=d.client_id,
                 message_metadata=d.metadata,
                 sent_at=d.now,
-                created_at=d.now,
-                updated_at=d.now,
             )
             if d.sender_id == session.astrologer_id and session.astrologer_replied_at is None:
                 replied.setdefault(d.session_id, d.now)  # the no-reply refund rule reads this
@@ -233,22 +229,11 @@ def send_many(drafts):
 
 
 def _insert(messages):
-    """Write `messages` (new, not in the ORM session) in one INSERT: the writer's batches are the
-    busiest writes of the product, and the unit of work would build, flush and expire an object per
-    message to store what is already here."""
+    """Write `messages` (made by Message.new, not in the ORM session) in one INSERT: the writer's
+    batches are the busiest writes of the product, and the unit of work would build, flush and
+    expire an object per message to store what is already here."""
     if messages:
-        db.session.execute(db.insert(Message), [_row(message) for message in messages])
-
-
-def _row(message):
-    """The column values of a new Message, its defaults filled (a transient object gets them only at a flush)."""
-    row = dict(db.inspect(message).dict)
-    row.setdefault("message_type", MessageType.TEXT)
-    row.setdefault("created_at", row["sent_at"])
-    row.setdefault("updated_at", row["created_at"])
-    for key in ("sender_id", "client_message_id", "message_metadata", "visible_to_id"):
-        row.setdefault(key, None)
-    return row
+        db.session.execute(db.insert(Message), [message.values() for message in messages])
 
 
 def stored_message(session_id, sender_id, client_id):
@@ -275,18 +260,14 @@ def _masking_noticed(pairs):
 
 
 def _system_line(session_id, content, now, kind, seq, visible_to=None):
-    return Message(
-        id=new_ordered_uuid(),
+    return Message.new(
         session_id=session_id,
-        sender_id=None,
         message_type=MessageType.SYSTEM,
         content=content,
         message_metadata={"kind": kind},
         seq=seq,
         visible_to_id=visible_to,
         sent_at=now,
-        created_at=now,
-        updated_at=now,
     )
 
 
@@ -457,28 +438,6 @@ def birth_details_text(profile):
     if not parts:
         return None
     return "Birth details: " + " ".join(parts) + "."
-
-
-def transcript(session, names, viewer_id, zone_name):
-    """The conversation as `viewer_id` saw it, as plain text, one line per message (for download),
-    times in the zone `zone_name`, which the first lines state."""
-    zone = time_zones.zone(zone_name)
-    lines = [f"Consultation {session.id}", f"Times in {time_zones.label(zone_name, session.started_at)}", ""]
-    for message in history(session.id, limit=None, viewer_id=viewer_id):
-        who = names.get(message.sender_id, "AstroConsult") if message.sender_id else "AstroConsult"
-        lines.append(f"[{message.sent_at.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}] {who}: {_as_text(message)}")
-    return "\n".join(lines) + "\n"
-
-
-def _as_text(message):
-    """A message as a transcript line says it: a file by what it is and its name."""
-    meta = message.message_metadata or {}
-    if message.message_type == MessageType.IMAGE and not meta.get("removed"):
-        return f"[photo] {message.content}"
-    if message.message_type == MessageType.FILE and not meta.get("removed"):
-        pages = meta.get("pages")
-        return f"[document] {message.content}" + (f" ({pages} page{'s' if pages != 1 else ''})" if pages else "")
-    return message.content
 
 
 def parse_session_id(value):

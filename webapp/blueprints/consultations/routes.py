@@ -12,7 +12,7 @@ from ...extensions import htmx, limiter
 from ...models import SessionStatus, UserType, utcnow
 from ...ratelimits import chat_sender, configured, user_or_address
 from ...security import body_limit
-from ...services import attachments, birth_chart, chat, earnings, marketplace
+from ...services import attachments, birth_chart, chat, earnings, marketplace, transcripts
 from ...services.billing import session_bar
 from ...services.consultations import caps, lifecycle, lookup, queue, ratings
 from ...services.errors import (
@@ -306,7 +306,7 @@ def transcript(session_id):
     session = _session_or_404(session_id)
     names = {session.user_id: session.user.name, session.astrologer_id: session.astrologer.name}
     return Response(
-        chat.transcript(session, names, current_user.id, viewer_zone_name()),
+        transcripts.plain_text(session, names, current_user.id, viewer_zone_name()),
         mimetype="text/plain",
         headers={"Content-Disposition": f'attachment; filename="consultation-{session.id}.txt"'},
     )

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from ...extensions import db
 from .. import locks, wallet
+from ..sql_arrays import array_literal
 from . import minutes
 
 #: A session the batch may charge: active, its next minute due within the grace, not a free one, and
@@ -107,7 +108,7 @@ def charge_due_batch(now, *, limit, minute_seconds, grace_seconds, commission_pe
     db.session.execute(db.text("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"))
     db.session.execute(db.text(CLAIM_TABLE))
     claimed = locks.batch_sessions(
-        CLAIM, CLAIMED_COLUMNS, DUE, {**window, "limit": limit, "astrologers": "{" + ",".join(astrologers) + "}"}
+        CLAIM, CLAIMED_COLUMNS, DUE, {**window, "limit": limit, "astrologers": array_literal(astrologers)}
     )
     if not claimed:
         return []
