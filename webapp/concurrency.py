@@ -9,7 +9,7 @@ import sys
 
 
 def green_library():
-    """ "eventlet" or "gevent" when that library has patched this process's threads, else None."""
+    """The green library that has patched this process's threads ("eventlet", "gevent"), or None."""
     # Never import either here: in threading mode neither is loaded, and need not be.
     eventlet = sys.modules.get("eventlet")
     if eventlet is not None and eventlet.patcher.is_monkey_patched("thread"):

@@ -218,7 +218,7 @@ def _chain_head(wallet_id):
     """The seq of the wallet's last entry (None before its first). Asked as ORDER BY ... LIMIT 1, one
     step down the (wallet_id, seq) index: written as max(seq), the planner, with statistics older than
     a busy hour (one entry a wallet at the last ANALYZE), aggregated every entry of the platform's
-    wallet instead, 0.2 s at 400,000 entries, for every charge (bench/PROFILES.md)."""
+    wallet instead, 0.16 s at 400,000 entries, for every charge (bench/PROFILES.md)."""
     return db.session.execute(
         db.select(WalletTransaction.seq)
         .where(WalletTransaction.wallet_id == wallet_id)
