@@ -4,8 +4,9 @@ Figures: end-to-end latency p50/p99 (sender's emit to the other side's `message`
 per second delivered, messages lost, server CPU. Baseline, same load, same clients: a bare
 python-socketio echo server under eventlet (bench/echo_server.py). Also: the same 500 pairs with
 the user on one process and the astrologer on another over Redis, with SOCKETIO_ASYNC_MODE=gevent
-(100 and 500 pairs) and with SOCKETIO_ASYNC_MODE=threading (100 pairs). Targets (issue 27): 500 pairs on one process at p99 < 250 ms
-with no message lost, and server CPU a message at most twice the echo's. The server runs on one core
+(100 and 500 pairs) and with SOCKETIO_ASYNC_MODE=threading (100 pairs). Targets (issue 27): 500
+pairs on one process at p99 < 250 ms with no message lost, and server CPU a message at most twice
+the echo's. The server runs on one core
 and the load generator on the other (bench/server.py SERVER_CPUS, LOAD_CPUS); CPU is counted while
 the messages flow, not while the sockets connect."""
 

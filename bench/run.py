@@ -29,10 +29,11 @@ def _line(row):
 
 def main(names=()):
     admin_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    chosen = [b for b in BENCHMARKS if not names or b.__name__.rsplit(".", 1)[1] in names]
-    if len(chosen) != len(names or BENCHMARKS):
-        print(f"benchmarks are: {', '.join(b.__name__.rsplit('.', 1)[1] for b in BENCHMARKS)}", file=sys.stderr)
+    by_name = {b.__name__.removeprefix("bench."): b for b in BENCHMARKS}
+    if set(names) - by_name.keys():
+        print(f"benchmarks are: {', '.join(by_name)}", file=sys.stderr)
         return 2
+    chosen = [b for name, b in by_name.items() if not names or name in names]
     rows, started = [], time.monotonic()
     for benchmark in chosen:
         print(f"== {benchmark.__name__}", flush=True)

@@ -84,12 +84,23 @@ class ChatClient:
         return False
 
 
-def test_chat_survives_a_server_kill(server, consult):
-    astrologer = consult.astrologer(email="astro-live@example.com")
-    user = consult.user(email="user-live@example.com")
+def _connected_pair(server, consult, tag):
+    """An accepted session between a new user and astrologer, and both their clients joined to it."""
+    astrologer = consult.astrologer(email=f"astro-{tag}@example.com")
+    user = consult.user(email=f"user-{tag}@example.com")
     session = consult.accept(consult.request(user, astrologer))
     alice, astro = ChatClient(server, user.email, session.id), ChatClient(server, astrologer.email, session.id)
     alice.connect(), astro.connect()
+    return session, alice, astro
+
+
+def _stored(session_id):
+    db.session.expire_all()
+    return db.session.query(Message).filter_by(session_id=session_id).order_by(Message.seq).all()
+
+
+def test_chat_survives_a_server_kill(server, consult):
+    session, alice, astro = _connected_pair(server, consult, "live")
 
     alice.send("before the crash 1")
     assert alice.wait_for(2) and astro.wait_for(2)
@@ -106,8 +117,7 @@ def test_chat_survives_a_server_kill(server, consult):
     astro.send("after the restart")
     assert alice.wait_for(5) and astro.wait_for(5)
 
-    db.session.expire_all()
-    stored = db.session.query(Message).filter_by(session_id=session.id).order_by(Message.seq).all()
+    stored = _stored(session.id)
     assert [m.seq for m in stored] == [1, 2, 3, 4, 5]
     assert [m.content for m in stored[1:]] == [
         "before the crash 1",
@@ -124,18 +134,12 @@ def test_chat_under_gevent(database_url, tmp_path, consult):
     server = Server(database_url, tmp_path / "gevent.log", SOCKETIO_ASYNC_MODE="gevent")
     server.start()
     try:
-        astrologer = consult.astrologer(email="astro-gevent@example.com")
-        user = consult.user(email="user-gevent@example.com")
-        session = consult.accept(consult.request(user, astrologer))
-        alice, astro = ChatClient(server, user.email, session.id), ChatClient(server, astrologer.email, session.id)
-        alice.connect(), astro.connect()
+        session, alice, astro = _connected_pair(server, consult, "gevent")
         alice.send("from the user")
         assert alice.wait_for(2) and astro.wait_for(2)
         astro.send("from the astrologer")
         assert alice.wait_for(3) and astro.wait_for(3)
-        db.session.expire_all()
-        stored = db.session.query(Message).filter_by(session_id=session.id).order_by(Message.seq).all()
-        assert [m.content for m in stored[1:]] == ["from the user", "from the astrologer"]
+        assert [m.content for m in _stored(session.id)[1:]] == ["from the user", "from the astrologer"]
         alice.sio.disconnect(), astro.sio.disconnect()
     finally:
         server.kill()

@@ -36,12 +36,11 @@ def test_wsgi_under_gevent_patches_psycopg2(tmp_path):
     assert result.stdout.split() == ["True", "True", "gevent", "gevent"]
 
 
-def test_cpu_bound_work_runs_off_the_gevent_hub(tmp_path):
+def test_cpu_bound_work_runs_off_the_gevent_hub():
     # Under gevent the hub's threadpool runs it on a real OS thread (Argon2 would freeze every socket).
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     code = (
         "from gevent import monkey; monkey.patch_all()\n"
-        "import threading\n"
         "from gevent.monkey import get_original\n"
         "from webapp.concurrency import run_cpu_bound\n"
         "hub = get_original('threading', 'get_ident')()\n"
