@@ -29,8 +29,8 @@ CSP = {
 }
 #: What an uploaded file is served with: nothing in it may load, run or submit anything.
 UPLOADED_FILE_CSP = {"default-src": "'none'", "sandbox": "", "frame-ancestors": "'none'"}
-# The microphone for voice calls, on this origin only.
-PERMISSIONS = {"camera": "()", "geolocation": "()", "microphone": "(self)", "payment": "()"}
+# The microphone for calls and the camera for video calls, on this origin only.
+PERMISSIONS = {"camera": "(self)", "geolocation": "()", "microphone": "(self)", "payment": "()"}
 
 
 def init_app(app):

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from . import chart_drawing
 from .extensions import db, htmx
-from .models import Wallet
+from .models import Channel, Wallet
 from .services import attachments, birth_chart, kundli, mail, notifications, push, time_zones
 from .services.amounts import format_money
 
@@ -68,6 +68,7 @@ def local_in(moment, zone_name, format="%d %b %Y, %H:%M %Z"):
 
 def register(app):
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["channel_label"] = lambda channel: Channel(channel).label
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["local_in"] = local_in
     app.jinja_env.filters["initials"] = initials
@@ -77,6 +78,7 @@ def register(app):
     app.jinja_env.filters["dms"] = kundli.dms
     app.jinja_env.filters["sign_of"] = kundli.sign_of
     app.jinja_env.globals.update(
+        channels=list(Channel),  # chat, call, video: the order every page lists them in
         kundli=kundli,
         drawing=chart_drawing,
         birth_chart=birth_chart,

@@ -151,7 +151,7 @@ def people(e2e_app):
                 _db.session.commit()
                 return email
 
-        def astrologer(self, rate="10.00", capacity=1, name=None, call_rate=None):
+        def astrologer(self, rate="10.00", capacity=1, name=None, call_rate=None, video_rate=None):
             with e2e_app.app_context():
                 email = f"a-{uuid.uuid4().hex[:8]}@example.com"
                 accounts.create_user(
@@ -162,6 +162,7 @@ def people(e2e_app):
                     astrologer=dict(
                         chat_rate_per_minute=rate,
                         call_rate_per_minute=call_rate or rate,
+                        video_rate_per_minute=video_rate or call_rate or rate,
                         max_concurrent_sessions=capacity,
                         languages=["Hindi", "English"],
                         specializations=["Vedic"],
@@ -186,7 +187,8 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
-            # Calls: a fake microphone (a beeping tone), no permission prompt, audio without a click.
+            # Calls: a fake microphone (a beeping tone) and camera (a moving test picture), no permission
+            # prompt, audio and video without a click.
             "--use-fake-device-for-media-stream",
             "--use-fake-ui-for-media-stream",
             "--autoplay-policy=no-user-gesture-required",
@@ -208,7 +210,7 @@ def person(browser, request, product_server):
 
 @pytest.fixture
 def caller(launch_browser, browser_type_launch_args, request, product_server):
-    """person() for the voice-call journeys, on a Chromium of the test's own that is closed whole.
+    """person(**context options) for the call journeys, on a Chromium of the test's own that is closed whole.
 
     Disposing a browser context whose page held a WebRTC call (Target.disposeBrowserContext) now and
     then never returns in headless Chromium 156; the closing browser is killed if it has not exited
@@ -217,7 +219,7 @@ def caller(launch_browser, browser_type_launch_args, request, product_server):
     tag = f"--astroconsult-e2e-browser={uuid.uuid4().hex}"  # finds this browser's process; Chromium ignores it
     own = launch_browser(args=[*browser_type_launch_args["args"], tag])
     pages = []
-    yield lambda: _open_page(own, product_server, pages)
+    yield lambda **options: _open_page(own, product_server, pages, **options)
     _keep_artifacts(request, pages)
     watchdog = threading.Timer(BROWSER_CLOSE_SECONDS, _kill_processes, args=(tag,))
     watchdog.start()

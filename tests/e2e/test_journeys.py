@@ -12,7 +12,8 @@ def go_available(page, channel="chat"):
         f"#availability-panel form:has(input[name=channel][value={channel}]):has(input[name=status][value=available])"
         " button"
     ).click()
-    expect(page.locator("#availability-panel")).to_contain_text(f"{channel.capitalize()}: you are now available.")
+    label = {"video": "Video call"}.get(channel, channel.capitalize())
+    expect(page.locator("#availability-panel")).to_contain_text(f"{label}: you are now available.")
 
 
 def start_chat(user_page, astrologer_name):

@@ -126,8 +126,8 @@ def test_signals_need_an_active_call(app, call, consult):
 @pytest.mark.parametrize(
     "kind, data, error",
     [
-        ("dance", OFFER, "kind must be ready, offer, answer or ice"),
-        (None, OFFER, "kind must be ready, offer, answer or ice"),
+        ("dance", OFFER, "kind must be ready, offer, answer, ice or media"),
+        (None, OFFER, "kind must be ready, offer, answer, ice or media"),
         ("offer", {"type": "answer", "sdp": "v=0"}, "type 'offer'"),
         ("offer", {"type": "offer"}, "sdp must be text"),
         ("offer", {"type": "offer", "sdp": "x" * 20_001}, "sdp must be text"),
@@ -278,6 +278,6 @@ def test_a_chat_room_has_no_call_panel(app, client, auth, consult):
     )
 
 
-def test_the_microphone_is_allowed_to_this_origin_only(client):
+def test_the_microphone_and_camera_are_allowed_to_this_origin_only(client):
     policy = client.get("/healthz").headers["Permissions-Policy"]
-    assert "microphone=(self)" in policy and "camera=()" in policy
+    assert "microphone=(self)" in policy and "camera=(self)" in policy and "geolocation=()" in policy

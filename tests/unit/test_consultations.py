@@ -153,7 +153,7 @@ def test_request_refusals_write_nothing(consult, make_user, case, error):
     elif case == "insufficient balance":
         pass  # 99.99 < 5 x 20.00
     elif case == "bad channel":
-        session_type = "video"
+        session_type = "fax"
     if case != "insufficient balance":
         topups.deposit(wallet.wallet_of(user.id).id, "1000", idempotency_key=f"topup:test:{case}")
     db.session.commit()

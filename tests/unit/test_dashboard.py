@@ -92,9 +92,7 @@ def test_toggle_without_javascript_redirects_with_a_flash(client, astrologer):
     assert "Call: you are now unavailable." in client.get("/dashboard").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(
-    "data", [{"channel": "video", "status": "available"}, {"channel": "chat", "status": "busy"}, {}]
-)
+@pytest.mark.parametrize("data", [{"channel": "fax", "status": "available"}, {"channel": "chat", "status": "busy"}, {}])
 def test_bad_toggle_is_refused_with_a_message(client, astrologer, data):
     response = client.post("/dashboard/availability", data={**data, "csrf_token": _token(client)}, headers=HTMX)
     assert response.status_code == 422 and "Choose available, unavailable or offline" in response.get_data(as_text=True)
@@ -165,7 +163,7 @@ def test_toggle_broadcasts_availability_after_commit(client, astrologer, events)
             {
                 "astrologer_id": str(astrologer.id),
                 "status": "available",
-                "channels": {"chat": "available", "call": "offline"},
+                "channels": {"chat": "available", "call": "offline", "video": "offline"},
             },
             "/marketplace",
         )

@@ -15,7 +15,7 @@ from flask_migrate import downgrade, upgrade
 from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db
-from webapp.models import Availability, UserType, utcnow
+from webapp.models import AstrologerProfile, Availability, UserType, utcnow
 from webapp.services import (
     accounts,
     admin,
@@ -195,3 +195,29 @@ def test_0008_keeps_every_fact_through_a_downgrade_and_an_upgrade(scratch):
                 assert _same(value, now), f"{table}.{column} of {row_id}: {value!r} became {now!r}"
     ended = [row["session_metadata"] for row in after["consultation_sessions"].values() if row["session_metadata"]]
     assert len(ended) == 3 and all("reason" in (m if isinstance(m, dict) else json.loads(m))["end"] for m in ended)
+
+
+def test_0019_opens_video_to_existing_astrologers_at_their_call_rate_and_offline(scratch):
+    astrologer = accounts.create_user(
+        name="Acharya Video",
+        email="video@example.com",
+        type=UserType.ASTROLOGER,
+        astrologer=dict(
+            chat_rate_per_minute=Decimal("10.00"),
+            call_rate_per_minute=Decimal("30.00"),
+            video_rate_per_minute=Decimal("50.00"),
+            video_availability=Availability.AVAILABLE,
+        ),
+    )
+    db.session.commit()
+    astrologer_id = astrologer.id
+    db.session.remove()
+    downgrade(revision="0018")
+    assert not {"video_rate_per_minute", "video_availability"} & {
+        column["name"] for column in sa.inspect(db.engine).get_columns("astrologer_profiles")
+    }
+    upgrade()
+    db.session.remove()
+    profile = db.session.execute(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)).scalar_one()
+    assert profile.video_rate_per_minute == Decimal("30.00")  # an astrologer never priced video: the call rate
+    assert profile.video_availability == Availability.OFFLINE  # and closed until they open it

@@ -67,6 +67,21 @@ def test_an_astrologer_gets_an_astrologer_profile(client):
     profile = db.session.query(AstrologerProfile).join(User).filter(User.external_id == "ext-2").one()
     assert profile.chat_rate_per_minute == Decimal("25.50") and profile.call_rate_per_minute == Decimal("40.00")
     assert profile.specializations == ["Vedic", "KP"] and profile.is_approved is False
+    assert profile.video_rate_per_minute == Decimal("40.00")  # no video rate sent: the call rate
+
+
+def test_the_main_backend_may_price_video(client):
+    record = person(3, type="astrologer", chat_rate_per_minute="20", call_rate_per_minute="30")
+    assert statuses(push(client, {**record, "video_rate_per_minute": "45.00"})) == ["created"]
+    profile = db.session.query(AstrologerProfile).join(User).filter(User.external_id == "ext-3").one()
+    assert profile.video_rate_per_minute == Decimal("45.00")
+    assert statuses(push(client, {**record, "video_rate_per_minute": "60"})) == ["updated"]
+    db.session.refresh(profile)
+    assert profile.video_rate_per_minute == Decimal("60.00")
+    (refused,) = push(client, {**record, "video_rate_per_minute": "-1"}).json["results"]
+    assert refused["status"] == "error" and set(refused["errors"]) == {"video_rate_per_minute"}
+    db.session.refresh(profile)
+    assert profile.video_rate_per_minute == Decimal("60.00")
 
 
 def test_the_same_batch_twice_is_all_unchanged_and_writes_nothing(client):

@@ -54,6 +54,7 @@ from ..extensions import db
 from .base import IdMixin, OrderedIdMixin, TimestampMixin
 from .enums import (
     OPEN_SESSION_STATUSES,
+    Channel,
     ConnectionStatus,
     EndReason,
     MessageType,
@@ -121,6 +122,14 @@ class ConsultationSession(OrderedIdMixin, TimestampMixin, db.Model):
 
     user = relationship("User", foreign_keys=[user_id])
     astrologer = relationship("User", foreign_keys=[astrologer_id])
+
+    @property
+    def channel(self):
+        """Chat, call or video: a video consultation is a call noted as video (enums.Channel)."""
+        if self.session_type == SessionType.CHAT:
+            return Channel.CHAT
+        return Channel.VIDEO if ((self.session_metadata or {}).get("call") or {}).get("video") else Channel.CALL
+
     participants: Mapped[list["SessionParticipant"]] = relationship(back_populates="session")
 
     __table_args__ = (

@@ -70,7 +70,35 @@ class ConsultationAvailability(enum.StrEnum):
 
 class SessionType(enum.StrEnum):
     CHAT = "chat"
-    CALL = "call"
+    CALL = "call"  #: voice, or video when session_metadata.call.video is true (Channel.VIDEO)
+
+
+class Channel(enum.StrEnum):
+    """Addition: what a user consults over and an astrologer opens: the seed's two session types and video.
+
+    A video consultation is a call with cameras: it is stored as session_type `call` with
+    session_metadata.call.video true, not as a third session_type, so the seed's column keeps the two
+    values every other system reads, and every rule of a call (signaling between the participants,
+    the media-loss grace, the no-reply refund) holds for video unchanged. Each channel has its own
+    rate and its own availability on astrologer_profiles (`<channel>_rate_per_minute`,
+    `<channel>_availability`).
+    """
+
+    CHAT = "chat"
+    CALL = "call"  #: a voice call
+    VIDEO = "video"  #: a video call
+
+    @property
+    def session_type(self):
+        return SessionType.CHAT if self is Channel.CHAT else SessionType.CALL
+
+    @property
+    def label(self):
+        """The word people read: Chat, Call, Video call."""
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS = {Channel.CHAT: "Chat", Channel.CALL: "Call", Channel.VIDEO: "Video call"}
 
 
 class SessionStatus(enum.StrEnum):

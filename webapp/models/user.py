@@ -31,8 +31,10 @@ Additions, each with its reason:
   an astrologer reads first in every consultation.
 - astrologer_profiles.languages (JSON list), experience_years, about,
   is_approved: the listing filters and the admin approval need them.
-- astrologer_profiles.chat_availability / call_availability: the astrologer's
-  choice per channel (available / unavailable / offline). `busy` is derived
+- astrologer_profiles.chat_availability / call_availability / video_availability:
+  the astrologer's choice per channel (available / unavailable / offline);
+  video_rate_per_minute: video is priced above voice (migration 0019; a
+  video consultation is stored as a `call`, see enums.Channel). `busy` is derived
   from active sessions vs. max_concurrent_sessions and never stored there;
   users.consultation_availability is the derived value across channels.
 - astrologer_profiles.rating_average, rating_count, total_sessions,
@@ -222,12 +224,19 @@ class AstrologerProfile(IdMixin, TimestampMixin, db.Model):
     chat_rate_per_minute: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     #: INR per started minute of a call; frozen onto a session when it is requested.
     call_rate_per_minute: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    #: Addition (migration 0019): INR per started minute of a video call; frozen onto a session when
+    #: it is requested. A video consultation is a call with cameras (enums.Channel).
+    video_rate_per_minute: Mapped[Decimal] = mapped_column(Money(), nullable=False)
     max_concurrent_sessions: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
     chat_availability: Mapped[Availability] = mapped_column(
         enum_column_type(Availability, "chat_availability"), nullable=False, default=Availability.OFFLINE
     )
     call_availability: Mapped[Availability] = mapped_column(
         enum_column_type(Availability, "call_availability"), nullable=False, default=Availability.OFFLINE
+    )
+    #: Addition (migration 0019): the astrologer's choice for video, a channel of its own.
+    video_availability: Mapped[Availability] = mapped_column(
+        enum_column_type(Availability, "video_availability"), nullable=False, default=Availability.OFFLINE
     )
     is_approved: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     #: Mean of session ratings, 0.00 when there are none.
@@ -254,6 +263,7 @@ class AstrologerProfile(IdMixin, TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("chat_rate_per_minute >= 0", name="chat_rate_not_negative"),
         sa.CheckConstraint("call_rate_per_minute >= 0", name="call_rate_not_negative"),
+        sa.CheckConstraint("video_rate_per_minute >= 0", name="video_rate_not_negative"),
         sa.CheckConstraint("max_concurrent_sessions BETWEEN 1 AND 20", name="capacity_range"),
         sa.CheckConstraint("experience_years BETWEEN 0 AND 80", name="experience_range"),
         # The 0..5 bound is kept by the rating service; a literal bound would not survive

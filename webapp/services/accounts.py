@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import (
     AstrologerProfile,
     Availability,
+    Channel,
     User,
     UserProfile,
     UserStatus,
@@ -140,9 +141,10 @@ def new_user(*, name, email, phone, type, now, password=None, external_id=None, 
         fields = dict(astrologer or {})
         for rate in ("chat_rate_per_minute", "call_rate_per_minute"):
             fields[rate] = to_money(fields.get(rate, "10"))
+        fields["video_rate_per_minute"] = to_money(fields.get("video_rate_per_minute", fields["call_rate_per_minute"]))
         fields.setdefault("is_approved", False)
-        for channel in ("chat_availability", "call_availability"):
-            fields.setdefault(channel, Availability.OFFLINE)
+        for channel in Channel:
+            fields.setdefault(f"{channel.value}_availability", Availability.OFFLINE)
         fields.setdefault("max_concurrent_sessions", 1)
         fields.setdefault("monthly_period", performance.month_of(now)[0])  # no sessions this month yet
         user.astrologer_profile = AstrologerProfile(created_at=now, updated_at=now, **fields)

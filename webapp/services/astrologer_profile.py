@@ -7,7 +7,7 @@ time). Any change that alters the derived availability is announced.
 from decimal import Decimal
 
 from ..extensions import db
-from ..models import AstrologerProfile, Availability, SessionType, to_money, utcnow
+from ..models import AstrologerProfile, Availability, Channel, to_money, utcnow
 from . import marketplace
 from .errors import ValidationFailed
 
@@ -21,11 +21,11 @@ def profile_of(astrologer_id):
 
 
 def set_availability(astrologer_id, channel, status, now=None):
-    """The astrologer chose `status` (available / unavailable / offline) for `channel` (chat / call)."""
+    """The astrologer chose `status` (available / unavailable / offline) for `channel` (chat / call / video)."""
     try:
-        channel, status = SessionType(channel), Availability(status)
+        channel, status = Channel(channel), Availability(status)
     except ValueError:
-        raise ValidationFailed("status", "Choose available, unavailable or offline for chat or call.") from None
+        raise ValidationFailed("status", "Choose available, unavailable or offline for chat, call or video.") from None
     profile = profile_of(astrologer_id)
     before = marketplace.availability(astrologer_id)
     setattr(profile, f"{channel.value}_availability", status)
@@ -44,10 +44,20 @@ def update_profile(
     languages,
     specializations,
     about,
+    video_rate_per_minute=None,
     now=None,
 ):
-    """Save the editable profile; every value is checked again here (forms are not the only caller)."""
-    for field, rate in (("chat_rate_per_minute", chat_rate_per_minute), ("call_rate_per_minute", call_rate_per_minute)):
+    """Save the editable profile; every value is checked again here (forms are not the only caller).
+    A video rate of None keeps the current one."""
+    profile = profile_of(astrologer_id)
+    if video_rate_per_minute is None:
+        video_rate_per_minute = profile.video_rate_per_minute
+    rates = {
+        "chat_rate_per_minute": chat_rate_per_minute,
+        "call_rate_per_minute": call_rate_per_minute,
+        "video_rate_per_minute": video_rate_per_minute,
+    }
+    for field, rate in rates.items():
         if not RATE_MIN <= rate <= RATE_MAX or rate != to_money(rate):
             raise ValidationFailed(field, f"Use an amount from {RATE_MIN} to {RATE_MAX} with at most 2 decimals.")
     if not CAPACITY_MIN <= max_concurrent_sessions <= CAPACITY_MAX:
@@ -59,10 +69,9 @@ def update_profile(
         raise ValidationFailed("specializations", "Choose at least one specialization from the list.")
     if about and len(about) > ABOUT_MAX:
         raise ValidationFailed("about", f"Use at most {ABOUT_MAX} characters.")
-    profile = profile_of(astrologer_id)
     before = marketplace.availability(astrologer_id)
-    profile.chat_rate_per_minute = to_money(chat_rate_per_minute)
-    profile.call_rate_per_minute = to_money(call_rate_per_minute)
+    for field, rate in rates.items():
+        setattr(profile, field, to_money(rate))
     profile.max_concurrent_sessions = max_concurrent_sessions
     profile.languages = [language for language in marketplace.LANGUAGES if language in languages]
     profile.specializations = [item for item in marketplace.SPECIALIZATIONS if item in specializations]

@@ -1,19 +1,27 @@
-"""Voice calls: what a WebRTC signal between the two participants of a call session may carry.
+"""Voice and video calls: what a WebRTC signal between the two participants of a call session may carry.
 
 The server never touches media. It relays each side's offer, answer and ICE
 candidates to the other side over the session's Socket.IO room, after
 checking that the sender takes part in an active call session and that the
 signal has the shape a browser produces (RTCSessionDescriptionInit,
 RTCIceCandidateInit), with sizes bounded so the room cannot be flooded.
+
+A video call (Channel.VIDEO: a call noted as video) also relays `media`
+signals: whether the sender's camera is sending and, when it is not, why
+(turned off, none found, refused, or the call fell back to audio only), so
+the other side is told why it sees no picture. Camera changes never
+renegotiate and never touch billing: the session and its rate go on.
 """
 
 from ..extensions import db
-from ..models import SessionType, utcnow
+from ..models import Channel, SessionType, utcnow
 from . import chat, locks
 from .consultations import records
 from .errors import DomainError, ValidationFailed
 
-KINDS = ("ready", "offer", "answer", "ice")
+KINDS = ("ready", "offer", "answer", "ice", "media")
+#: Why a video call's camera is not sending (the media signal's reason; null while it sends).
+CAMERA_REASONS = ("camera_off", "no_camera", "camera_refused", "audio_only")
 MEDIA_STATES = ("connected", "failed")
 MAX_SDP = 20_000
 MAX_CANDIDATE = 1_000
@@ -31,16 +39,19 @@ def clean_signal(session, kind, data):
 
     ready: null (the sender's microphone is on and it is listening: the caller answers with a fresh
     offer); offer/answer: {"type": kind, "sdp": text}; ice: {"candidate": text, "sdpMid": text or
-    null, "sdpMLineIndex": whole number or null}, or null for the end of candidates.
+    null, "sdpMLineIndex": whole number or null}, or null for the end of candidates; media (video
+    calls only): {"video": true, "reason": null} or {"video": false, "reason": one of CAMERA_REASONS}.
     """
     if session.session_type != SessionType.CALL:
         raise NotACall()
     if kind not in KINDS:
-        raise ValidationFailed("kind", "kind must be ready, offer, answer or ice.")
+        raise ValidationFailed("kind", "kind must be ready, offer, answer, ice or media.")
     if kind == "ready":
         return {"kind": kind, "data": None}
     if kind == "ice":
         return {"kind": kind, "data": _candidate(data)}
+    if kind == "media":
+        return {"kind": kind, "data": _camera(session, data)}
     if not isinstance(data, dict) or data.get("type") != kind:
         raise ValidationFailed("data", f"An {kind} needs data with type {kind!r} and an sdp.")
     sdp = data.get("sdp")
@@ -62,6 +73,19 @@ def _candidate(data):
     if index is not None and (not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 64):
         raise ValidationFailed("data", "sdpMLineIndex must be a small whole number or null.")
     return {"candidate": candidate, "sdpMid": mid, "sdpMLineIndex": index}
+
+
+def _camera(session, data):
+    if session.channel != Channel.VIDEO:
+        raise ValidationFailed("kind", "media signals are for video calls.")
+    if not isinstance(data, dict) or not isinstance(data.get("video"), bool):
+        raise ValidationFailed("data", "media data needs video: true or false.")
+    reason = data.get("reason")
+    if data["video"] and reason is not None:
+        raise ValidationFailed("data", "A camera that sends has no reason.")
+    if not data["video"] and reason not in CAMERA_REASONS:
+        raise ValidationFailed("data", "reason must be one of " + ", ".join(CAMERA_REASONS) + ".")
+    return {"video": data["video"], "reason": reason}
 
 
 def media_state(session, user_id, state, now=None):

@@ -161,6 +161,7 @@ def seed_demo(now=None):
             about="Vedic astrologer and tarot reader. Career, marriage and timing questions.",
             chat_rate_per_minute=Decimal("20.00"),
             call_rate_per_minute=Decimal("30.00"),
+            video_rate_per_minute=Decimal("40.00"),
             max_concurrent_sessions=2,
             is_approved=True,
         ),
@@ -195,6 +196,9 @@ def _ensure_catalogue_astrologer(index, now):
     specializations = rng.sample(SPECIALIZATIONS, rng.randint(1, 3))
     languages = rng.sample(LANGUAGES, rng.randint(1, 3))
     chat_rate = rng.choice(RATES)
+    experience_years = rng.randint(1, 35)
+    call_rate = min(chat_rate + rng.choice(RATES[:6]), Decimal("150"))
+    video = random.Random(f"video {index}")  # its own draws: the rest of the catalogue is as it was before video
     astrologer = accounts.create_user(
         name=name,
         email=email,
@@ -203,13 +207,15 @@ def _ensure_catalogue_astrologer(index, now):
         astrologer=dict(
             specializations=specializations,
             languages=languages,
-            experience_years=rng.randint(1, 35),
+            experience_years=experience_years,
             about=f"{name} practises {', '.join(specializations)} and consults in {', '.join(languages)}.",
             chat_rate_per_minute=chat_rate,
-            call_rate_per_minute=min(chat_rate + rng.choice(RATES[:6]), Decimal("150")),
+            call_rate_per_minute=call_rate,
+            video_rate_per_minute=min(call_rate + video.choice(RATES[:4]), Decimal("200")),
             max_concurrent_sessions=rng.randint(1, 3),
             chat_availability=rng.choice(list(Availability)),
             call_availability=rng.choice(list(Availability)),
+            video_availability=video.choice(list(Availability)),
             is_approved=True,
         ),
     )

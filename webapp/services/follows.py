@@ -62,11 +62,11 @@ def followed(user_id):
     ).all()
 
 
-CHANNEL_WORDS = {"chat": "chat", "call": "calls"}
+CHANNEL_WORDS = {"chat": "chat", "call": "calls", "video": "video calls"}
 
 
 def became_available(astrologer_id, channels, now=None):
-    """The astrologer's `channels` (of "chat", "call") just became available: tell the followers not
+    """The astrologer's `channels` (of "chat", "call", "video") just became available: tell the followers not
     told within the debounce window. Returns how many were told."""
     now = now or utcnow()
     window = now - timedelta(seconds=current_app.config["FOLLOW_NOTIFY_DEBOUNCE_SECONDS"])
@@ -90,7 +90,8 @@ def became_available(astrologer_id, channels, now=None):
     if not due:
         return 0
     astrologer = db.session.get(User, astrologer_id)
-    what = " and ".join(CHANNEL_WORDS[channel] for channel in channels)
+    words = [CHANNEL_WORDS[channel] for channel in channels]
+    what = " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
     notifications.tell(
         due,
         "followed_available",

@@ -21,10 +21,10 @@ from ..extensions import db
 from ..models import (
     AstrologerProfile,
     Availability,
+    Channel,
     ConsultationAvailability,
     ConsultationSession,
     SessionStatus,
-    SessionType,
     User,
     UserProfile,
     UserStatus,
@@ -97,6 +97,7 @@ class ListedAstrologer:
     profile: AstrologerProfile
     status: str  # the chat channel's derived status
     call_status: str
+    video_status: str
     avatar_url: str | None = None  # user_profiles.avatar_url
     waiting: int = 0  # requests waiting for this astrologer (the queue a new one would join)
 
@@ -233,6 +234,7 @@ class Profile:
     profile: AstrologerProfile
     status: str
     call_status: str
+    video_status: str
     active_sessions: int
     avatar_url: str | None = None
 
@@ -321,17 +323,26 @@ def reviews(astrologer_id, page=1, per_page=5):
 
 
 def availability(astrologer_id):
-    """(chat, call) derived statuses of one astrologer, whether listed or not."""
+    """(chat, call, video) derived statuses of one astrologer, whether listed or not."""
     profile = db.session.execute(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)).scalar_one()
     return channel_statuses(profile, active_session_count(astrologer_id))
 
 
 def channel_statuses(profile, active):
-    """(chat, call) derived statuses of a profile with `active` sessions running."""
-    return (
-        derived_status(profile.chat_availability, active, profile.max_concurrent_sessions),
-        derived_status(profile.call_availability, active, profile.max_concurrent_sessions),
+    """(chat, call, video) derived statuses of a profile with `active` sessions running."""
+    return tuple(
+        derived_status(choice(profile, channel), active, profile.max_concurrent_sessions) for channel in Channel
     )
+
+
+def choice(profile, channel):
+    """What the astrologer chose for `channel`: available, unavailable or offline."""
+    return getattr(profile, f"{Channel(channel).value}_availability")
+
+
+def rate(profile, channel):
+    """The astrologer's rate per started minute on `channel`, INR."""
+    return getattr(profile, f"{Channel(channel).value}_rate_per_minute")
 
 
 def across_channels(user, profile, statuses):
@@ -351,7 +362,7 @@ def across_channels(user, profile, statuses):
 
 def refresh_availability(astrologer_id, before=None, now=None):
     """Write users.consultation_availability from the astrologer's state now, and broadcast
-    `availability` when the (chat, call) statuses differ from `before` (taken earlier in this
+    `availability` when the (chat, call, video) statuses differ from `before` (taken earlier in this
     transaction with `availability()`; None announces in any case), after commit; followers hear of
     a channel that became available (services/follows.py). Returns them."""
     user = db.session.get(User, astrologer_id)
@@ -371,20 +382,23 @@ def refresh_availability(astrologer_id, before=None, now=None):
     return after
 
 
-CHANNELS = ("chat", "call")  # the order of channel_statuses
+CHANNELS = tuple(channel.value for channel in Channel)  # the order of channel_statuses
 
 
 def announce_availability(astrologer_id, statuses=None):
-    """Broadcast an astrologer's derived (chat, call) availability on /marketplace after commit."""
-    chat, call = statuses or availability(astrologer_id)
+    """Broadcast an astrologer's derived (chat, call, video) availability on /marketplace after commit."""
+    statuses = statuses or availability(astrologer_id)
     notifier.announce(
         "availability",
-        {"astrologer_id": str(astrologer_id), "status": chat, "channels": {"chat": chat, "call": call}},
+        {
+            "astrologer_id": str(astrologer_id),
+            "status": statuses[0],
+            "channels": dict(zip(CHANNELS, statuses, strict=True)),
+        },
         namespace=MARKETPLACE_NAMESPACE,
     )
 
 
-def minimum_start_balance(profile, minutes, session_type=SessionType.CHAT):
+def minimum_start_balance(profile, minutes, channel=Channel.CHAT):
     """What a user must have available to request a session: `minutes` at the channel's rate."""
-    rate = profile.chat_rate_per_minute if session_type == SessionType.CHAT else profile.call_rate_per_minute
-    return rate * minutes
+    return rate(profile, channel) * minutes

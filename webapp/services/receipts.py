@@ -50,7 +50,10 @@ def payout_changed(payout, now=None):
     )
 
 
-_weeks_done = {}  # app -> the last week this process asked summaries for (the keys stop other processes)
+#: app.extensions key: the last week this process asked summaries for (the deliveries' keys stop other
+#: processes). Kept on the app itself: a dict keyed by id(app) answered for a new app that happened to
+#: get a collected one's id (the test suite makes many), which then never asked.
+WEEK_DONE = "astro_weekly_summaries_done"
 
 
 def weekly_summaries(now):
@@ -62,7 +65,7 @@ def weekly_summaries(now):
     this_week = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     last_week = this_week - timedelta(days=7)
     app = current_app._get_current_object()
-    if _weeks_done.get(id(app)) == last_week:
+    if app.extensions.get(WEEK_DONE) == last_week:
         return 0
     asked = 0
     for astrologer_id in earnings.earned_between(last_week, this_week):
@@ -71,7 +74,7 @@ def weekly_summaries(now):
             f"email:weekly:{astrologer_id}:{last_week.date()}", "weekly_earnings", astrologer_id, refs, now, "earnings"
         )
         asked += 1
-    _weeks_done[id(app)] = last_week
+    app.extensions[WEEK_DONE] = last_week
     return asked
 
 

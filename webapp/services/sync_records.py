@@ -12,7 +12,8 @@ from .errors import ValidationFailed
 
 KNOWN = {
     "external_id", "name", "email", "phone", "type", "status", "bio", "avatar_url", "chat_rate_per_minute",
-    "call_rate_per_minute", "max_concurrent_sessions", "specializations", "languages", "experience_years",
+    "call_rate_per_minute", "video_rate_per_minute", "max_concurrent_sessions", "specializations", "languages",
+    "experience_years",
 }  # fmt: skip
 STATUSES = tuple(status.value for status in UserStatus)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -93,6 +94,7 @@ def validate(record):
         "status": record.get("status", "active"),
         "chat_rate_per_minute": _rate(record, "chat_rate_per_minute", errors),
         "call_rate_per_minute": _rate(record, "call_rate_per_minute", errors),
+        "video_rate_per_minute": _rate(record, "video_rate_per_minute", errors),
         "max_concurrent_sessions": _int(record, "max_concurrent_sessions", errors, 1, 10),
         "experience_years": _int(record, "experience_years", errors, 0, 80),
         "specializations": _choices(record, "specializations", errors, marketplace.SPECIALIZATIONS),

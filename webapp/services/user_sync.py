@@ -38,8 +38,8 @@ from .sync_records import validate
 BATCH_MAX = 500
 PROFILE_FIELDS = ("bio", "avatar_url")
 ASTROLOGER_FIELDS = (
-    "chat_rate_per_minute", "call_rate_per_minute", "max_concurrent_sessions", "specializations", "languages",
-    "experience_years",
+    "chat_rate_per_minute", "call_rate_per_minute", "video_rate_per_minute", "max_concurrent_sessions",
+    "specializations", "languages", "experience_years",
 )  # fmt: skip
 
 
@@ -257,6 +257,7 @@ def _account(values, now):
         astrologer = {k: values[k] for k in ASTROLOGER_FIELDS if values[k] is not None}
         astrologer.setdefault("chat_rate_per_minute", Decimal("10.00"))
         astrologer.setdefault("call_rate_per_minute", astrologer["chat_rate_per_minute"])
+        astrologer.setdefault("video_rate_per_minute", astrologer["call_rate_per_minute"])
     return dict(
         name=values["name"] or values["external_id"],
         email=values["email"],

@@ -42,6 +42,7 @@ USER = {
         "avatar_url": {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "^https://"},
         "chat_rate_per_minute": RATE,
         "call_rate_per_minute": RATE,
+        "video_rate_per_minute": RATE,
         "max_concurrent_sessions": {"type": "integer", "minimum": 1, "maximum": 10},
         "specializations": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(SPECIALIZATIONS)}},
         "languages": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(LANGUAGES)}},

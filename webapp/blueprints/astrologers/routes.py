@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ...extensions import htmx
-from ...models import SessionType, UserType
+from ...models import Channel, UserType
 from ...services import follows, marketplace, onboarding, wallet
 from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
 from ...templating import varies_on_htmx, wants_partial
@@ -86,9 +86,7 @@ def profile(astrologer_id):
     if wants_partial() and request.args.get("reviews_page"):
         return varies_on_htmx(render_template("astrologers/_reviews.html", astrologer=found, reviews=reviews))
     minutes = current_app.config["MIN_START_MINUTES"]
-    needed = {
-        channel.value: marketplace.minimum_start_balance(found.profile, minutes, channel) for channel in SessionType
-    }
+    needed = {channel.value: marketplace.minimum_start_balance(found.profile, minutes, channel) for channel in Channel}
     available = None
     if current_user.is_authenticated and current_user.type == UserType.USER:
         available = wallet.wallet_of(current_user.id).available_balance

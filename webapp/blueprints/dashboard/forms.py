@@ -6,18 +6,22 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import UUID, DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from ...models import Availability, SessionType
+from ...models import Availability, Channel
 from ...services.astrologer_profile import ABOUT_MAX, CAPACITY_MAX, CAPACITY_MIN, RATE_MAX, RATE_MIN
 from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
 
 
 class AvailabilityForm(FlaskForm):
-    channel = SelectField("Channel", choices=[c.value for c in SessionType])
+    channel = SelectField("Channel", choices=[c.value for c in Channel])
     status = SelectField("Status", choices=[a.value for a in Availability])
 
 
 class RateField(StringField):
     """INR per minute: RATE_MIN..RATE_MAX with at most 2 decimals; `.data` is a Decimal when valid."""
+
+    def __init__(self, label=None, optional=False, **kwargs):
+        super().__init__(label, **kwargs)
+        self.optional = optional
 
     def process_formdata(self, valuelist):
         self.raw = (valuelist[0] if valuelist else "").strip()
@@ -31,6 +35,9 @@ class RateField(StringField):
 
     def pre_validate(self, form):
         message = f"Enter an amount from {RATE_MIN:.0f} to {RATE_MAX:.0f}, with at most 2 decimals."
+        if self.optional and not getattr(self, "raw", ""):
+            self.data = None  # not sent: the service keeps the current rate
+            return
         if self.data is None or not self.data.is_finite():
             raise ValidationError(message)
         if not RATE_MIN <= self.data <= RATE_MAX or self.data != self.data.quantize(Decimal("0.01")):
@@ -45,6 +52,8 @@ class CheckboxesField(SelectMultipleField):
 class ProfileForm(FlaskForm):
     chat_rate_per_minute = RateField("Chat rate (₹ per minute)")
     call_rate_per_minute = RateField("Call rate (₹ per minute)")
+    #: Optional for clients that predate video: left out, the current video rate stays.
+    video_rate_per_minute = RateField("Video rate (₹ per minute)", optional=True)
     max_concurrent_sessions = IntegerField(
         "Chats at the same time",
         validators=[

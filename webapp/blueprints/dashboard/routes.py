@@ -10,7 +10,7 @@ from flask_login import current_user
 from ...boundary import form_again, refusal
 from ...csv_export import csv_response
 from ...extensions import htmx
-from ...models import UserType, utcnow
+from ...models import Channel, UserType, utcnow
 from ...services import astrologer_profile, earnings, marketplace, payouts, performance, wallet
 from ...services.consultations import lifecycle, lookup, queue
 from ...templating import page_or_partial, varies_on_htmx
@@ -21,10 +21,12 @@ from .forms import AvailabilityForm, PayoutForm, ProfileForm
 
 def _availability_panel(notice=None, status=200):
     profile = astrologer_profile.profile_of(current_user.id)
-    chat, call = marketplace.availability(current_user.id)
-    return render_template(
-        "dashboard/_availability.html", profile=profile, derived={"chat": chat, "call": call}, notice=notice
-    ), status
+    return render_template("dashboard/_availability.html", profile=profile, derived=_derived(), notice=notice), status
+
+
+def _derived():
+    """{channel: derived status} of the astrologer, for the availability panel."""
+    return dict(zip(marketplace.CHANNELS, marketplace.availability(current_user.id), strict=True))
 
 
 def _profile_panel(form=None, notice=None, status=200):
@@ -40,11 +42,10 @@ def _requests_panel(notice=None, status=200):
 
 def _page(form=None, status=200):
     profile = astrologer_profile.profile_of(current_user.id)
-    chat, call = marketplace.availability(current_user.id)
     return render_template(
         "dashboard/index.html",
         profile=profile,
-        derived={"chat": chat, "call": call},
+        derived=_derived(),
         form=form or ProfileForm(obj=profile),
         requests=queue.requests_for(current_user.id),
         **_history(),
@@ -127,17 +128,20 @@ def sessions():
     return redirect(url_for("dashboard.index"))
 
 
+CHOOSE_AVAILABILITY = "Choose available, unavailable or offline for chat, call or video."
+
+
 @bp.post("/availability")
 @role_required(UserType.ASTROLOGER)
 def availability():
     form = AvailabilityForm()
     if not form.validate_on_submit():
         if htmx:
-            return _availability_panel(("error", "Choose available, unavailable or offline for chat or call."), 422)
-        flash("Choose available, unavailable or offline for chat or call.", "error")
+            return _availability_panel(("error", CHOOSE_AVAILABILITY), 422)
+        flash(CHOOSE_AVAILABILITY, "error")
         return redirect(url_for("dashboard.index"))
     astrologer_profile.set_availability(current_user.id, form.channel.data, form.status.data)
-    message = f"{form.channel.data.capitalize()}: you are now {form.status.data}."
+    message = f"{Channel(form.channel.data).label}: you are now {form.status.data}."
     if htmx:
         return _availability_panel(("success", message))
     flash(message, "success")
@@ -160,6 +164,7 @@ def profile():
         current_user.id,
         chat_rate_per_minute=form.chat_rate_per_minute.data,
         call_rate_per_minute=form.call_rate_per_minute.data,
+        video_rate_per_minute=form.video_rate_per_minute.data,
         max_concurrent_sessions=form.max_concurrent_sessions.data,
         languages=form.languages.data,
         specializations=form.specializations.data,

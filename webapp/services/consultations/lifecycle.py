@@ -25,6 +25,7 @@ from ...extensions import db
 from ...models import (
     OPEN_SESSION_STATUSES,
     Availability,
+    Channel,
     ConsultationSession,
     EndReason,
     ParticipantRole,
@@ -110,15 +111,15 @@ def _release_hold(session, now):
         holds.release(held, now=now)
 
 
-def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None, *, cap=("none", None)):
-    """A user asks an astrologer for a session: it is held, then offered at once or queued. `cap`:
-    (kind, value) of the user's spending cap (caps.minutes_for); the hold is the cap's cost when
-    that is less than MIN_START_MINUTES' worth."""
+def request(user_id, astrologer_id, session_type=Channel.CHAT, now=None, *, cap=("none", None)):
+    """A user asks an astrologer for a session over a channel (`session_type`: chat, call or video): it
+    is held, then offered at once or queued. `cap`: (kind, value) of the user's spending cap
+    (caps.minutes_for); the hold is the cap's cost when that is less than MIN_START_MINUTES' worth."""
     now = now or utcnow()
     try:
-        session_type = SessionType(session_type)
+        channel = Channel(session_type)
     except ValueError:
-        raise ValidationFailed("session_type", "Choose chat or call.") from None
+        raise ValidationFailed("session_type", "Choose chat, call or video.") from None
     user = db.session.get(User, user_id)
     if user is None or user.status != UserStatus.ACTIVE:
         raise AccountSuspended()
@@ -128,18 +129,19 @@ def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None, *, 
     astrologer = db.session.get(User, astrologer_id) if profile else None
     if profile is None or not profile.is_approved or astrologer.status != UserStatus.ACTIVE:
         raise AstrologerNotFound()
-    if getattr(profile, f"{session_type.value}_availability") != Availability.AVAILABLE:
-        raise AstrologerUnavailable(f"{astrologer.name} is not taking {session_type.value} requests right now.")
+    if marketplace.choice(profile, channel) != Availability.AVAILABLE:
+        raise AstrologerUnavailable(f"{astrologer.name} is not taking {channel.value} requests right now.")
     existing = open_session_of(user_id)
     if existing is not None:
         raise AlreadyInSession(session_id=str(existing.id))
-    rate = profile.chat_rate_per_minute if session_type == SessionType.CHAT else profile.call_rate_per_minute
+    rate = marketplace.rate(profile, channel)
     quote = caps.quote(rate, caps.minutes_for(*cap, rate))
 
     session = ConsultationSession(
         user_id=user_id,
         astrologer_id=astrologer_id,
-        session_type=session_type,
+        session_type=channel.session_type,
+        session_metadata={"call": {"video": True}} if channel == Channel.VIDEO else None,
         status=SessionStatus.WAITING,
         rate_per_minute=rate,
         cap_minutes=quote.minutes,
@@ -161,7 +163,7 @@ def request(user_id, astrologer_id, session_type=SessionType.CHAT, now=None, *, 
         idempotency_key=_hold_key(session.id),
         session_id=session.id,
         now=now,
-        description=f"Held for a {session_type.value} request ({quote.held_minutes} minutes)",
+        description=f"Held for a {channel.label.lower()} request ({quote.held_minutes} minutes)",
     )
     db.session.add_all(
         [

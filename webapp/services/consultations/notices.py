@@ -19,7 +19,7 @@ def _name(user_id):
 
 
 def request_incoming(session, position, now=None):
-    who, what = _name(session.user_id), session.session_type.value
+    who, what = _name(session.user_id), session.channel.label.lower()
     body = "Accept it from your dashboard." if position == 0 else f"Queued: number {position} in line."
     notifications.tell(
         [session.astrologer_id],
@@ -45,7 +45,7 @@ ANSWERS = {
 
 def request_answered(session, answer, now=None):
     title, body, url = ANSWERS[answer]
-    words = {"name": _name(session.astrologer_id).split()[0], "what": session.session_type.value, "id": session.id}
+    words = {"name": _name(session.astrologer_id).split()[0], "what": session.channel.label.lower(), "id": session.id}
     notifications.tell(
         [session.user_id],
         "request_answered",

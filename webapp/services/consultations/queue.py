@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ...extensions import db
 from ...models import AstrologerProfile, Availability, ConsultationSession, SessionStatus, User
-from .. import rooms
+from .. import marketplace, rooms
 from . import notices
 from .records import announce
 
@@ -115,7 +115,7 @@ def fill_slots(profile, now):
     for session in db.session.execute(_queued(profile.astrologer_id)).scalars().all():
         if free <= 0:
             break
-        if getattr(profile, f"{session.session_type.value}_availability") != Availability.AVAILABLE:
+        if marketplace.choice(profile, session.channel) != Availability.AVAILABLE:
             continue  # kept in the queue until the astrologer takes this channel again
         session.offered_at = now
         free -= 1
@@ -134,6 +134,7 @@ def announce_request(session, position):
             "session_id": str(session.id),
             "user_name": user.name,
             "session_type": session.session_type.value,
+            "channel": session.channel.value,
             "queue_position": position,
         },
         rooms.of_user(session.astrologer_id),

@@ -8,7 +8,8 @@ session_metadata holds, by key:
            "participants": ["user" | "astrologer", ...] who were gone (participant_disconnected),
            "missed_minute": k, the minute not charged (service_interruption),
            "refunded": the amount given back (astrologer_no_reply)}
-    call  {"first_connected_at": when audio first connected, "failures": media failures reported,
+    call  {"video": true for a video call (written with the request; enums.Channel),
+           "first_connected_at": when audio first connected, "failures": media failures reported,
            "media": "connected" | "lost" | "never_connected" (written when the call ends)}
 """
 

@@ -1,18 +1,26 @@
-/* The voice call of a call session: WebRTC audio between the two browsers. Signaling travels on the
-   room's own Socket.IO connection (chat.js) as call_signal events, which the server relays between
-   the session's two participants only. The user calls and the astrologer answers: the caller sends
-   an offer whenever it (re)joins; the callee says "ready" when it (re)joins and no offer came, and
-   the caller answers every "ready" with a fresh offer, so either side may arrive, reload or
-   reconnect first. The media state is reported (call_state): connected answers the call; failed
-   starts the server's reconnect grace, and the caller offers again to recover. */
+/* The call of a call session: WebRTC audio, and video for a video call, between the two browsers.
+   Signaling travels on the room's own Socket.IO connection (chat.js) as call_signal events, which the
+   server relays between the session's two participants only. The user calls and the astrologer
+   answers: the caller sends an offer whenever it (re)joins; the callee says "ready" when it (re)joins
+   and no offer came, and the caller answers every "ready" with a fresh offer, so either side may
+   arrive, reload or reconnect first. The media state is reported (call_state): connected answers the
+   call; failed starts the server's reconnect grace, and the caller offers again to recover.
+
+   A video call always negotiates a video line both ways, with or without a camera, so a camera that
+   comes on later (turned on, switched, allowed) is a replaceTrack and never a renegotiation. Each side
+   tells the other whether its camera sends and why not (call_signal kind "media"): turned off, none,
+   refused, or audio only. A connection too weak for video (from getStats: round-trip time, packet
+   loss, frames per second) offers "audio only"; none of this touches the session or its billing. */
 (function () {
   "use strict";
   var room = document.querySelector("[data-live-page=room]");
   var panel = room && room.querySelector("[data-call]");
   if (!panel) return;
+  var video = panel.dataset.video === "true";
+  var otherName = panel.dataset.otherName || "The other side";
   var labels = {
     starting: "Starting the call…",
-    microphone: "Allow the microphone to start the call.",
+    microphone: video ? "Allow the camera and microphone to start the call." : "Allow the microphone to start the call.",
     calling: "Calling… waiting for the other side to join.",
     connecting: "Connecting…",
     connected: "Connected",
@@ -33,10 +41,10 @@
   var me = room.dataset.userId;
   var caller = panel.dataset.role === "caller";
   var iceServers = JSON.parse(panel.dataset.iceServers || "[]");
-  var audio = panel.querySelector("[data-call-audio]");
+  var player = panel.querySelector(video ? "[data-call-remote]" : "[data-call-audio]");
   var meter = panel.querySelector("[data-call-level]");
   var muteButton = panel.querySelector("[data-call-mute]");
-  var local = null;      // this side's microphone stream
+  var local = null;      // this side's microphone (and camera) stream
   var pc = null;         // the current peer connection (a new one per offer)
   var pendingIce = [];   // candidates that came before the remote description
   var offered = false;   // the callee got an offer since its last join
@@ -57,7 +65,8 @@
   function microphone() {
     if (local) return Promise.resolve(local);
     show("microphone");
-    return navigator.mediaDevices.getUserMedia({ audio: true, video: false }).then(function (stream) {
+    var start = video ? camera.start() : navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+    return start.then(function (stream) {
       local = stream;
       muteButton.disabled = false;
       return stream;
@@ -70,17 +79,25 @@
     var current = new RTCPeerConnection({ iceServers: iceServers });
     pc = current;
     local.getTracks().forEach(function (track) { current.addTrack(track, local); });
+    // A video line both ways even without a camera here, so one that comes on later needs no new offer.
+    if (video && caller && !local.getVideoTracks().length) current.addTransceiver("video", { direction: "sendrecv" });
+    var heard = new MediaStream();
     current.onicecandidate = function (event) {
       if (current === pc) signal("ice", event.candidate ? event.candidate.toJSON() : null);
     };
     current.ontrack = function (event) {
-      audio.srcObject = event.streams[0];
-      listen(event.receiver);
+      heard.addTrack(event.track);
+      player.srcObject = heard;
+      if (event.track.kind === "audio") listen(event.receiver);
     };
     current.onconnectionstatechange = function () {
       if (current !== pc || ended) return;
       var state = current.connectionState;
-      if (state === "connected") { show("connected"); report("connected"); }
+      if (state === "connected") {
+        show("connected");
+        report("connected");
+        if (video) camera.tell();
+      }
       else if (state === "failed") { show("reconnecting"); report("failed"); if (caller) setTimeout(offer, 1000); }
       else if (state === "disconnected") show("reconnecting");
       else if (state === "connecting") show("connecting");
@@ -111,7 +128,13 @@
     var current = connection();
     show("connecting");
     remote(current, description)
-      .then(function () { return current.createAnswer(); })
+      .then(function () {
+        // The callee without a camera still answers the video line as sendrecv (a camera may come on).
+        if (video) current.getTransceivers().forEach(function (transceiver) {
+          if (transceiver.receiver.track.kind === "video") transceiver.direction = "sendrecv";
+        });
+        return current.createAnswer();
+      })
       .then(function (reply) { return current.setLocalDescription(reply); })
       .then(function () { signal("answer", { type: "answer", sdp: current.localDescription.sdp }); })
       .catch(trouble);
@@ -132,6 +155,7 @@
       if (pc.remoteDescription) pc.addIceCandidate(event.data).catch(function () {});
       else pendingIce.push(event.data);
     }
+    else if (event.kind === "media" && video) camera.heard(event.data);
   });
 
   room.addEventListener("room:joined", function (event) {
@@ -145,13 +169,14 @@
     }).catch(function () { show("no-microphone"); });
   });
 
-  // Hang up: the connection closed and the microphone released (the browser's recording indicator goes off).
+  // Hang up: the connection closed and the microphone and camera released (the browser's indicators go off).
   function hangUp() {
     ended = true;
     if (pc) pc.close();
     pc = null;
     if (local) local.getTracks().forEach(function (track) { track.stop(); });
     clearInterval(meterTimer);
+    if (video) camera.stop();
   }
 
   room.addEventListener("room:ended", function () {
@@ -181,7 +206,7 @@
     clearInterval(meterTimer);
     var shown = 0;
     meterTimer = setInterval(function () {
-      heard(receiver).then(function (linear) {
+      heardLevel(receiver).then(function (linear) {
         var value = linear > 0 ? Math.min(1, Math.max(0, 1 + Math.log10(linear) / 3)) : 0;
         shown = Math.max(value, shown - 0.05);
         meter.value = shown;
@@ -190,7 +215,7 @@
     }, 100);
   }
 
-  function heard(receiver) {
+  function heardLevel(receiver) {
     var sources = receiver.getSynchronizationSources ? receiver.getSynchronizationSources() : [];
     if (sources.length && typeof sources[0].audioLevel === "number") return Promise.resolve(sources[0].audioLevel);
     return receiver.getStats().then(function (report) {
@@ -201,4 +226,11 @@
       return value;
     }).catch(function () { return 0; });
   }
+
+  var camera = video ? window.astro.videoCall(panel, {
+    otherName: otherName,
+    signal: signal,
+    stream: function () { return local; },
+    connection: function () { return pc; },
+  }) : null;
 })();

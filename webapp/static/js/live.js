@@ -50,7 +50,8 @@
   function announce(event) {
     beep();
     if ("Notification" in window && Notification.permission === "granted") {
-      new Notification("New " + event.session_type + " request", { body: event.user_name + " wants to talk to you." });
+      var what = { chat: "chat", call: "call", video: "video call" }[event.channel] || event.session_type;
+      new Notification("New " + what + " request", { body: event.user_name + " wants to talk to you." });
     }
   }
 
