@@ -25,11 +25,15 @@ def frames_grow(page, by=10, timeout=20_000):
     page.wait_for_function(f"() => ({FRAMES})() >= {start + by}", timeout=timeout)
 
 
-def in_a_video_call(caller, people, name, balance, video_rate="40.00"):
-    """The astrologer (desktop) available for video, the user (phone) in a video call with them."""
+def in_a_video_call(caller, people, name, balance, video_rate="40.00", astro_script=None, user_script=None):
+    """The astrologer (desktop) available for video, the user (phone) in a video call with them; each
+    browser's `*_script` runs before the pages' own scripts."""
     astro_email = people.astrologer(name=name, rate="10.00", call_rate="20.00", video_rate=video_rate)
     user_email = people.user(balance=balance)
     astro, user = caller(), caller(**PHONE, timezone_id="Asia/Kolkata", locale="en-IN")
+    for page, script in ((astro, astro_script), (user, user_script)):
+        if script:
+            page.add_init_script(script)
     log_in(astro, astro_email)
     go_available(astro, "video")
     log_in(user, user_email)
@@ -132,3 +136,59 @@ def test_a_video_call_warns_offers_a_top_up_and_ends_when_the_balance_runs_out(c
         )
     expect(user.locator('[data-bar="balance"]')).to_have_text("₹0.00")
     expect(user.locator('[data-bar="total_cost"]')).to_have_text("₹200.00")
+
+
+# The browser's answer when the person refuses the camera: getUserMedia with video rejects with a
+# NotAllowedError (the fake-UI flag grants everything, so the refusal is made here, before any page script).
+REFUSE_CAMERA = """(() => {
+  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (wanted) => wanted && wanted.video
+    ? Promise.reject(new DOMException("Permission denied", "NotAllowedError"))
+    : real(wanted);
+})();"""
+
+# What getStats reports on a congested path: the selected candidate pair's round trip at 900 ms once the
+# test sets window.slowNetwork (the media itself still flows over the loopback).
+SLOW_NETWORK = """(() => {
+  const real = RTCPeerConnection.prototype.getStats;
+  RTCPeerConnection.prototype.getStats = function (...args) {
+    return real.apply(this, args).then((report) => {
+      if (!window.slowNetwork || args.length) return report;
+      const slowed = new Map();
+      report.forEach((stat, id) => slowed.set(id, stat.type === "candidate-pair" ? { ...stat, currentRoundTripTime: 0.9 } : stat));
+      return slowed;
+    });
+  };
+})();"""
+
+
+def test_a_refused_camera_leaves_an_audio_call_and_both_sides_see_why(caller, people):
+    astro, user = in_a_video_call(caller, people, "Nila Nocamera", balance="500.00", astro_script=REFUSE_CAMERA)
+    expect(astro.locator("[data-camera-note]")).to_contain_text("The camera is not allowed in this browser")
+    expect(astro.locator("[data-call]")).to_have_attribute("data-local-video", "off")
+    expect(user.locator("[data-remote-camera-note]")).to_have_text(
+        "Nila did not allow the camera: the call goes on as audio."
+    )
+    expect(astro.locator("[data-call]")).to_have_attribute("data-remote-video", "on", timeout=15_000)
+    frames_grow(astro)  # the user's camera still reaches the astrologer
+    audible = re.compile(r"^(0\.[3-9]\d\d|1\.000)$")
+    expect(user.locator("[data-call]")).to_have_attribute("data-level", audible, timeout=20_000)  # her voice
+    audit(user)
+
+
+def test_a_connection_too_weak_for_video_offers_audio_only(caller, people):
+    astro, user = in_a_video_call(caller, people, "Zoravar Slowlink", balance="500.00", user_script=SLOW_NETWORK)
+    expect(user.locator("[data-call]")).to_have_attribute("data-remote-video", "on", timeout=15_000)
+    expect(user.locator("[data-call-quality]")).to_have_attribute("data-quality", re.compile("good|fair"))
+    expect(user.locator("[data-audio-offer]")).to_be_hidden()
+    user.evaluate("() => { window.slowNetwork = true; }")
+    expect(user.locator("[data-call-quality]")).to_have_attribute("data-quality", "poor")
+    expect(user.locator("[data-quality-text]")).to_contain_text("Weak connection · 900 ms")
+    expect(user.locator("[data-audio-offer]")).to_be_visible()
+    audit(user)
+    user.click("[data-call-audio-only-offer]")
+    for page in (user, astro):
+        expect(page.locator("[data-call]")).to_have_attribute("data-local-video", "off")
+        expect(page.locator("[data-call-state]")).to_have_attribute("data-call-state", "connected")
+    expect(user.locator("[data-audio-offer]")).to_be_hidden()
+    expect(astro.locator("[data-remote-camera-note]")).to_contain_text("switched to audio only")

@@ -103,6 +103,13 @@ def test_a_request_names_its_channel_to_the_astrologer(consult, events):
 # ---------------------------------------------------------------- signaling
 
 
+def test_joining_a_video_call_says_its_channel(app, video):
+    socket = socket_for(app, "user@example.com")
+    ack = socket.emit("join_session", {"session_id": str(video.id)}, callback=True)
+    assert ack["ok"] and ack["session"]["session_type"] == "call" and ack["session"]["channel"] == "video"
+    assert ack["session"]["rate_per_minute"] == "40.00"
+
+
 def test_signals_of_a_video_call_reach_the_other_participant_only(app, video, consult):
     user = joined(app, "user@example.com", video)
     astrologer = joined(app, "astro@example.com", video)

@@ -20,6 +20,7 @@ def session_state(session, viewer_id, now=None):
         "session_id": str(session.id),
         "status": session.status.value,
         "session_type": session.session_type.value,
+        "channel": session.channel.value,
         "rate_per_minute": str(session.rate_per_minute),
         "started_at": session.started_at.isoformat() if session.started_at else None,
         "ended_at": session.ended_at.isoformat() if session.ended_at else None,
