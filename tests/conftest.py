@@ -215,6 +215,15 @@ def make_user(app):
 
 
 @pytest.fixture
+def admin_client(app, make_user):
+    """A client logged in as an admin (Boss Admin, boss@example.com)."""
+    make_user(email="boss@example.com", type=UserType.ADMIN, name="Boss Admin")
+    client = app.test_client()
+    AuthActions(client).login("boss@example.com")
+    return client
+
+
+@pytest.fixture
 def make_astrologer(make_user):
     """make_astrologer(rate=Decimal('20.00'), ...) -> an approved astrologer."""
 

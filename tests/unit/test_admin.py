@@ -32,14 +32,6 @@ D = Decimal
 
 
 @pytest.fixture
-def admin_client(app, make_user):
-    make_user(email="boss@example.com", type=UserType.ADMIN, name="Boss Admin")
-    client = app.test_client()
-    AuthActions(client).login("boss@example.com")
-    return client
-
-
-@pytest.fixture
 def finished(consult):
     """A completed session of 3 minutes at 10.00 between Priya and an astrologer."""
     astrologer = consult.astrologer(name="Acharya Ledger", rate=D("10.00"))
@@ -75,13 +67,15 @@ ADMIN_ROUTES = [
     ("post", "/admin/payouts/{payout}/reject"),
     ("get", "/admin/payouts/{payout}"),
     ("post", "/admin/payouts/{payout}/paid"),
+    ("get", "/admin/flags"),
+    ("post", "/admin/flags/{flag}"),
 ]
 
 
 def test_every_admin_route_is_listed_here(app):
     routes = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")}
     listed = {path.replace("{session}", "<uuid:session_id>").replace("{user}", "<uuid:user_id>")
-              .replace("{astrologer}", "<uuid:astrologer_id>").replace("{payout}", "<uuid:payout_id>").replace("/1", "/<int:minute>") for _, path in ADMIN_ROUTES}  # fmt: skip
+              .replace("{astrologer}", "<uuid:astrologer_id>").replace("{payout}", "<uuid:payout_id>").replace("{flag}", "<uuid:flag_id>").replace("/1", "/<int:minute>") for _, path in ADMIN_ROUTES}  # fmt: skip
     assert routes == listed
 
 
@@ -89,7 +83,9 @@ def test_every_admin_route_is_listed_here(app):
 @pytest.mark.parametrize("method, path", ADMIN_ROUTES)
 def test_non_admins_are_kept_out(app, make_user, finished, role, method, path):
     session, user, astrologer = finished
-    url = path.format(session=session.id, user=user.id, astrologer=astrologer.id, payout=uuid.uuid4())
+    url = path.format(
+        session=session.id, user=user.id, astrologer=astrologer.id, payout=uuid.uuid4(), flag=uuid.uuid4()
+    )
     client = app.test_client()
     token = {}
     if role:

@@ -18,7 +18,7 @@ from werkzeug.datastructures import FileStorage
 from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db, socketio
-from webapp.models import UserType, utcnow
+from webapp.models import SafetyFlag, UserType, utcnow
 from webapp.services import attachments, payments, payouts, wallet
 
 from ..conftest import AuthActions
@@ -122,6 +122,8 @@ RULES = {
     ("GET", "admin.billing_ledger"): ADMIN_ONLY,
     ("GET", "admin.wallet_ledger"): ADMIN_ONLY,
     ("GET", "admin.verify"): ADMIN_ONLY,
+    ("GET", "admin.flags"): ADMIN_ONLY,
+    ("POST", "admin.decide_flag"): ADMIN_ONLY,
 }
 
 
@@ -161,12 +163,19 @@ def world(app, consult, make_user, earn, monkeypatch):
     photo.seek(0)
     message, _ = attachments.send(session.id, user.id, None, FileStorage(photo, "palm.png"), utcnow())
     db.session.commit()
+    flag = SafetyFlag(
+        session_id=session.id, astrologer_id=astrologer.id, source="rules", rule="contact_outside",
+        reason="Moves the user to contact outside the platform.", passages=[], status="open",
+    )  # fmt: skip
+    db.session.add(flag)
+    db.session.commit()
     return dict(
         session_id=session.id,
         user_id=user.id,
         astrologer_id=astrologer.id,
         other_astrologer_id=other_astrologer.id,
         payout_id=payout.id,
+        flag_id=flag.id,
         attachment_id=message.message_metadata["attachment_id"],
         minute=1,
         order_id=checkout.order_id,

@@ -338,6 +338,8 @@ def test_performance_metrics_count_answers_replies_completions_and_repeat_users(
         "users": 1,
         "repeat_users": 1,
         "repeat_user_share": 1.0,
+        "safety_flags": 0,
+        "safety_flags_confirmed": 0,
     }
 
 

@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 
 from webapp.extensions import db
-from webapp.models import Availability, Channel, SessionType, UserType
+from webapp.models import Availability, Channel, SessionType
 from webapp.services import astrologer_profile, calls, wallet
 from webapp.services.consultations import lifecycle, lookup
 from webapp.services.errors import AstrologerUnavailable, ValidationFailed
 
-from ..conftest import AuthActions, csrf_token_from
+from ..conftest import csrf_token_from
 from .test_calls import OFFER, _passes, joined, signals, socket_for
 
 VIDEO_RATE = Decimal("40.00")
@@ -325,9 +325,6 @@ def test_update_profile_checks_the_video_rate_itself(astrologer_client):
     assert refused.value.field == "video_rate_per_minute"
 
 
-def test_admins_see_a_video_calls_channel(app, video, make_user):
-    make_user(email="boss@example.com", type=UserType.ADMIN)
-    admin = app.test_client()
-    AuthActions(admin).login("boss@example.com")
-    page = admin.get(f"/admin/sessions/{video.id}").get_data(as_text=True)
+def test_admins_see_a_video_calls_channel(admin_client, video):
+    page = admin_client.get(f"/admin/sessions/{video.id}").get_data(as_text=True)
     assert "<dt>Channel</dt><dd>Video call</dd>" in page and "₹40.00/min" in page

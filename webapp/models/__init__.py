@@ -40,6 +40,7 @@ from .ledger import BillingTransaction, Wallet, WalletTransaction
 from .login_session import LoginSession
 from .notification import Follow, Notification, PushSubscription
 from .payout import LedgerCheck, Payout
+from .safety import SafetyFlag
 from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
@@ -73,6 +74,7 @@ __all__ = [
     "PushSubscription",
     "PayoutStatus",
     "PresenceStatus",
+    "SafetyFlag",
     "SessionParticipant",
     "SessionStatus",
     "SessionType",

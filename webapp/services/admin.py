@@ -17,7 +17,7 @@ from ..models import (
     UserType,
     utcnow,
 )
-from . import account_status, marketplace, notifier, payouts, refunds, rooms, wallet
+from . import account_status, marketplace, notifier, payouts, refunds, rooms, safety, wallet
 from .errors import NotAllowed, NothingToRefund, SessionNotFound, ValidationFailed
 
 REASON_MAX = 200
@@ -227,3 +227,11 @@ def reject_payout(payout_id, *, admin_id, reason, now=None):
         "payout.reject", payout_id, admin_id, now,
         lambda: payouts.reject(payout_id, reason=reason, actor_id=admin_id, now=now),
     )  # fmt: skip
+
+
+def decide_flag(flag_id, *, admin_id, action, note=None, now=None):
+    """Confirm or dismiss a safety flag (services/safety.py), with an optional note; audited."""
+    now = now or utcnow()
+    flag, before = safety.decide(flag_id, admin_id=admin_id, action=action, note=note, now=now)
+    audit(admin_id, "flag.decide", "flag", flag.id, before, {"status": flag.status, "note": flag.note}, now)
+    return flag

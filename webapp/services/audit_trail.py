@@ -20,6 +20,7 @@ ACTIONS = {
     "payout.paid": "Recorded a payout as paid",
     "payout.reject": "Rejected a payout",
     "session.read": "Read a conversation",
+    "flag.decide": "Decided on a safety flag",
 }
 #: Field names in the entries' details, in words.
 FIELDS = {
@@ -32,8 +33,9 @@ FIELDS = {
     "reference": "Bank reference",
     "from_minute": "From minute",
     "messages": "Messages",
+    "note": "Note",
 }
-TARGETS = ("user", "session", "payout")
+TARGETS = ("user", "session", "payout", "flag")
 
 
 @dataclass(frozen=True)

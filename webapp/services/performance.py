@@ -20,6 +20,8 @@ with four decimals, or null while their denominator is 0):
     users                     people with at least one completed session with this astrologer
     repeat_users              of those, people with two or more
     repeat_user_share         repeat_users / users
+    safety_flags              flags the safety review raised about what the astrologer wrote (services/safety.py)
+    safety_flags_confirmed    of those, confirmed by an admin (both recomputed from the flags, never incremented)
 
 Migration 0008 computed the same keys from the sessions that existed before it.
 """
@@ -37,7 +39,10 @@ from . import locks
 
 ACTIVITY_RESOLUTION = timedelta(seconds=60)  # a dashboard view writes last_active_at at most this often
 ROLLED_OVER = "performance.rolled_over"  # app.extensions key: the month every profile has been rolled to
-COUNTS = ("offered", "accepted", "replies", "response_seconds", "completed_sessions", "users", "repeat_users")
+COUNTS = (
+    "offered", "accepted", "replies", "response_seconds", "completed_sessions", "users", "repeat_users",
+    "safety_flags", "safety_flags_confirmed",
+)  # fmt: skip
 
 
 def _rate(part, whole):
@@ -59,6 +64,14 @@ def _count(profile, **increments):
     current = profile.performance_metrics or {}
     counts = {key: int(current.get(key) or 0) + increments.get(key, 0) for key in COUNTS}
     profile.performance_metrics = _with_rates(counts)  # a new dict: JSON columns see assignments, not mutations
+
+
+def safety_counted(profile, raised, confirmed):
+    """The safety review's figures, as counted from the flags themselves (call with the profile locked)."""
+    current = profile.performance_metrics or {}
+    counts = {key: int(current.get(key) or 0) for key in COUNTS}
+    counts.update(safety_flags=raised, safety_flags_confirmed=confirmed)
+    profile.performance_metrics = _with_rates(counts)
 
 
 def touch(profile, now):

@@ -78,7 +78,8 @@ def _day_start(day):
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _user_match(text):
+def user_match(text):
+    """People whose name, e-mail or phone contains `text` (LIKE's wildcards in it are literal)."""
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return sa.or_(
         User.name.ilike(pattern, escape="\\"),
@@ -94,7 +95,7 @@ def _shared_filters(query, f, created_at):
     """The filters both ledgers apply alike (the billing row is joined in both); `created_at` is
     the ledger's own time column."""
     if f.user:
-        query = query.where(_user_match(f.user))
+        query = query.where(user_match(f.user))
     if f.status:
         query = query.where(BillingTransaction.status == f.status)
     if f.session:
@@ -308,7 +309,7 @@ def people_page(q="", type=None, status=None, page=1, per_page=PER_PAGE):
         .where(User.type != UserType.SYSTEM)
     )
     if q:
-        query = query.where(_user_match(q))
+        query = query.where(user_match(q))
     if type in {t.value for t in UserType}:
         query = query.where(User.type == type)
     if status in {s.value for s in UserStatus}:

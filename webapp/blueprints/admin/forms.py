@@ -71,6 +71,13 @@ class ReasonForm(FlaskForm):
     reference = StringField("Bank reference (UTR)", validators=[Optional(), Length(max=100)])
 
 
+class FlagForm(FlaskForm):
+    """An admin's decision on a safety flag: the service checks the action and the note again."""
+
+    action = StringField(validators=[DataRequired("Choose confirm or dismiss."), Length(max=16)])
+    note = StringField("Note", validators=[Optional(), Length(max=500, message="Use at most 500 characters.")])
+
+
 class MinuteRefundForm(FlaskForm):
     """Refund from minute N: one click (the reason is optional and says which minutes by default)."""
 

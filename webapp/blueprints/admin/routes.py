@@ -6,13 +6,14 @@ from flask_login import current_user
 
 from ...boundary import flash_back, refusal
 from ...csv_export import csv_response
-from ...extensions import db
+from ...extensions import db, htmx
 from ...models import (
     BillingKind,
     BillingTransactionType,
     ConsultationSession,
     Payout,
     PayoutStatus,
+    SafetyFlag,
     User,
     UserStatus,
     UserType,
@@ -20,13 +21,24 @@ from ...models import (
     WalletTransactionType,
     utcnow,
 )
-from ...services import admin, attachments, audit_trail, earnings, jobs, ledger_checker, refunds, reports, wallet
+from ...services import (
+    admin,
+    attachments,
+    audit_trail,
+    earnings,
+    jobs,
+    ledger_checker,
+    refunds,
+    reports,
+    safety,
+    wallet,
+)
 from ...services.amounts import format_money
 from ...services.errors import ValidationFailed
 from ...templating import page_or_partial
 from ..auth.guards import role_required
 from . import bp
-from .forms import MinuteRefundForm, ReasonForm, RefundForm, audit_filter, ledger_filter
+from .forms import FlagForm, MinuteRefundForm, ReasonForm, RefundForm, audit_filter, ledger_filter
 
 ADMIN = UserType.ADMIN
 BILLING_SEED = {t.value for t in BillingTransactionType}
@@ -51,6 +63,7 @@ def index():
         payouts=reports.open_payout_count(),
         last_check=ledger_checker.last_check(),
         undelivered=jobs.dead(),
+        open_flags=safety.open_count(),
     )
 
 
@@ -110,6 +123,7 @@ def session(session_id, form=None, status=200):
         rows=rows,
         messages=messages,
         files=attachments.of_session(session_id),
+        flags=safety.of_session(session_id),
         minutes=reports.minutes_of(session_id),
         form=form,
         audit=audit_trail.history_of("session", session_id),
@@ -297,3 +311,40 @@ def audit():
         return csv_response(audit_trail.csv_rows(f), f"audit-{utcnow():%Y%m%d-%H%M%S}.csv")
     context = dict(f=f, page=audit_trail.page(f), actions=audit_trail.ACTIONS, changes=audit_trail.changes)
     return page_or_partial("admin/audit.html", "admin/_audit_rows.html", **context)
+
+
+@bp.get("/flags")
+@role_required(ADMIN)
+def flags():
+    """The safety review's queue: flags by status, rule, source and astrologer, with their passages."""
+    f = safety.FlagFilter.from_args(request.args)
+    page = safety.queue(f, page=request.args.get("page", 1, type=int))
+    context = dict(f=f, page=page, rules=safety.RULES, views=safety.VIEWS)
+    return page_or_partial("admin/flags.html", "admin/_flag_rows.html", **context)
+
+
+def _flag_refused(error, flag_id):
+    """An unknown flag is a 404; otherwise htmx gets the flag again with the refusal (422), a form
+    post the refusal flashed on the queue."""
+    flag = db.session.get(SafetyFlag, flag_id)
+    if flag is None:
+        abort(404)
+    if htmx:
+        return render_template("admin/_flag_row.html", flag=flag, refusal=error.message), 422
+    return flash_back("admin.flags")(error)
+
+
+@bp.post("/flags/<uuid:flag_id>")
+@role_required(ADMIN)
+@refusal(_flag_refused)
+def decide_flag(flag_id):
+    """Confirm or dismiss a flag (action, note); htmx swaps the flag's row, a form post returns to the queue."""
+    form = FlagForm()
+    if not form.validate_on_submit():
+        name, errors = next(iter(form.errors.items()))
+        raise ValidationFailed(name, errors[0])
+    flag = admin.decide_flag(flag_id, admin_id=current_user.id, action=form.action.data, note=form.note.data)
+    if htmx:
+        return render_template("admin/_flag_row.html", flag=flag)
+    flash(f"Flag {flag.status}.", "success")
+    return redirect(url_for("admin.flags"), code=303)

@@ -38,7 +38,7 @@ from ...models import (
     UserType,
     utcnow,
 )
-from .. import chat, holds, locks, marketplace, performance, receipts, rooms, wallet
+from .. import chat, holds, locks, marketplace, performance, receipts, rooms, safety, wallet
 from ..amounts import format_money
 from ..billing import charges
 from ..errors import (
@@ -334,6 +334,7 @@ def end(session_id, *, by_user_id=None, reason=None, now=None):
     profile.total_sessions += 1
     profile.total_minutes += session.billed_minutes
     performance.session_completed(profile, session, now)
+    safety.session_ended(profile, session, now)  # flags for admins; never changes a message
     if reason == EndReason.ASTROLOGER_ENDED:
         performance.touch(profile, now)
     records.count_for_user(session.user_id, "completed_consultations")
