@@ -319,6 +319,16 @@ def events():
 
 
 @pytest.fixture
+def queued(monkeypatch):
+    """The ids of the deliveries queued after each commit, not run: the test runs them (jobs.perform)."""
+    from webapp.services import jobs
+
+    ids = []
+    monkeypatch.setattr(jobs, "dispatch", lambda app, delivery_ids: ids.extend(delivery_ids))
+    return ids
+
+
+@pytest.fixture
 def count_queries(app):
     """with count_queries() as counted: ... -> counted.n is the number of SQL statements run inside."""
     import contextlib

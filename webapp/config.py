@@ -202,6 +202,7 @@ class Config:
         self.DOWNTIME_GRACE_SECONDS = env.int("DOWNTIME_GRACE_SECONDS", 30, minimum=1)
         self.ICE_SERVERS = _ice_servers(env.str("ICE_SERVERS"))
         self._mail_and_jobs(env)
+        self._ai(env)
         # A follower hears of an astrologer becoming available at most once in this long.
         self.FOLLOW_NOTIFY_DEBOUNCE_SECONDS = env.int("FOLLOW_NOTIFY_DEBOUNCE_SECONDS", 300, minimum=0, maximum=86400)
         self._attachments(env)
@@ -283,6 +284,19 @@ class Config:
             raise ConfigError(f"JOB_BACKOFF_SECONDS must be whole seconds separated by commas, got {raw!r}") from None
         if any(wait < 0 for wait in self.JOB_BACKOFF_SECONDS) or len(self.JOB_BACKOFF_SECONDS) > 10:
             raise ConfigError("JOB_BACKOFF_SECONDS: at most 10 waits, none negative")
+
+    def _ai(self, env):
+        """A language model behind an OpenAI-compatible API (services/ai.py): off unless AI_MODEL is set."""
+        self.AI_BASE_URL = env.str("AI_BASE_URL")  # None: the hosted API; or a self-hosted server's /v1
+        self.AI_API_KEY = env.str("AI_API_KEY")
+        self.AI_MODEL = env.str("AI_MODEL")  # None: every AI feature is off and its controls are not shown
+        if self.AI_BASE_URL and not self.AI_BASE_URL.startswith(("https://", "http://")):
+            raise ConfigError(f"AI_BASE_URL must be an http(s) URL, got {self.AI_BASE_URL!r}")
+        if self.AI_MODEL and not (self.AI_API_KEY or self.AI_BASE_URL):
+            raise ConfigError("AI_MODEL needs AI_API_KEY (the hosted API) or AI_BASE_URL (a server of your own)")
+        self.AI_TIMEOUT_SECONDS = env.int("AI_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
+        # Tokens (prompt and completion) all calls may use in a day (UTC); past it calls wait for the next day.
+        self.AI_DAILY_TOKENS = env.int("AI_DAILY_TOKENS", 500_000, minimum=1, maximum=10**10)
 
     def _attachments(self, env):
         """Photos and documents in the chat (services/attachments.py, services/attachment_storage.py)."""

@@ -27,3 +27,5 @@ BILLING_PASS_FAILURES = Counter("astro_billing_pass_failures_total", "Billing pa
 SESSIONS = Gauge("astro_sessions", "Consultation sessions by status (read at scrape time)", ["status"])
 TOPUPS = Counter("astro_wallet_topups_total", "Top-ups settled by the payment provider", ["outcome"])
 LEDGER_VERIFY_FAILURES = Counter("astro_ledger_verify_failures_total", "ledger verify runs that found a breach")
+AI_CALLS = Counter("astro_ai_calls_total", "Calls to the language model", ["purpose", "outcome"])
+AI_TOKENS = Counter("astro_ai_tokens_total", "Tokens the language model's calls used", ["purpose", "kind"])

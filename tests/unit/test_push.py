@@ -70,13 +70,6 @@ def device():
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    ids = []
-    monkeypatch.setattr(jobs, "dispatch", lambda app, delivery_ids: ids.extend(delivery_ids))
-    return ids
-
-
-@pytest.fixture
 def subscribed(app, consult, client, endpoint, device):
     user = consult.user(balance=None, email="pushed@example.com")
     auth = AuthActions(client)

@@ -54,14 +54,6 @@ def inbox(app, monkeypatch):
     controller.stop()
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """The deliveries queued after each commit, not run: the test runs them (jobs.perform / run_here)."""
-    ids = []
-    monkeypatch.setattr(jobs, "dispatch", lambda app, delivery_ids: ids.extend(delivery_ids))
-    return ids
-
-
 def top_up(user, amount="500.00"):
     _, checkout = payments.start_topup(user.id, amount)
     db.session.commit()

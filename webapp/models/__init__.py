@@ -5,6 +5,7 @@ user.py (people), consultation.py (sessions and chat), ledger.py (money), attach
 chat), notification.py (what people were told, who follows whom).
 """
 
+from .ai_call import AICall
 from .attachment import Attachment
 from .audit import AuditEntry
 from .consultation import ConsultationSession, Message, SessionParticipant
@@ -45,6 +46,7 @@ from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
 __all__ = [
+    "AICall",
     "Attachment",
     "AuditEntry",
     "BILLING_TRANSACTION_TYPES",

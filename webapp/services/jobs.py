@@ -32,9 +32,9 @@ class RetryLater(Exception):
 
 
 def senders():
-    from . import mail, push  # the channels; imported late (they import this module)
+    from . import mail, push, safety  # the channels; imported late (they import this module)
 
-    return {"email": mail.send_delivery, "push": push.send_delivery}
+    return {"email": mail.send_delivery, "push": push.send_delivery, "ai_review": safety.model_review_delivery}
 
 
 def deliver(channel, key, payload, now=None):

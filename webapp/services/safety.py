@@ -10,19 +10,28 @@ dismiss, with a note), and the decision is in the audit trail.
 
 The rule-based pass (RULES: English, Hindi in Devanagari, and Hinglish) needs no provider, so every
 deployment has it. It reads the astrologer's messages of a session, as stored, when the session
-ends, in the end's own transaction (a few regular expressions over one session's messages). A
-language model's review (issue 29's provider) will add flags of source "model" beside these.
+ends, in the end's own transaction (a few regular expressions over one session's messages).
+
+With a language model configured (services/ai.py), the end also asks for the model's pass, as a job
+(channel ai_review): the astrologer's messages, as stored (masked: numbers, addresses and links are
+already hidden), go to the model with the four rules in words; what it flags, with its one-line
+reason, is stored as flags of source "model" beside the rules' (the model may catch what no pattern
+does, like a threat spelled out in a new way). The user's messages are never sent. A model that
+answers nonsense (an unknown rule, a message that does not exist) adds nothing.
 
 The astrologer's counts in performance_metrics (safety_flags, safety_flags_confirmed) are recomputed
-from the flags at each session end and each decision, with the profile locked (services/performance.py).
+from the flags at each session end and each decision, with the profile locked (services/performance.py);
+a model's flags, stored by a job that locks nothing, are counted at the next of those.
 """
 
+import json
 import re
+import uuid
 from dataclasses import dataclass
 
 from ..extensions import db
-from ..models import Message, MessageType, SafetyFlag, User, utcnow
-from . import locks, paging, performance, reports
+from ..models import ConsultationSession, Message, MessageType, SafetyFlag, User, utcnow
+from . import ai, jobs, locks, paging, performance, reports
 from .errors import DomainError, ValidationFailed
 
 PASSAGES_MAX = 10  # passages kept per flag
@@ -127,10 +136,10 @@ def findings(text):
 
 
 def _excerpt(text, match):
-    """The passage around the match, at most EXCERPT characters, marked where it was cut."""
+    """The passage around the match (or its start), at most EXCERPT characters, marked where it was cut."""
     if len(text) <= EXCERPT:
         return text
-    start = max(0, min(match.start() - EXCERPT // 3, len(text) - EXCERPT))
+    start = max(0, min((match.start() if match else 0) - EXCERPT // 3, len(text) - EXCERPT))
     piece = text[start : start + EXCERPT]
     return ("…" if start else "") + piece + ("…" if start + EXCERPT < len(text) else "")
 
@@ -143,17 +152,8 @@ def review(session, now=None):
     and rule: a second review writes nothing). Call in the session end's transaction, with the
     astrologer's profile locked (the counts in performance_metrics are recomputed). Returns the new flags."""
     now = now or utcnow()
-    messages = db.session.execute(
-        db.select(Message.id, Message.seq, Message.content)
-        .where(
-            Message.session_id == session.id,
-            Message.sender_id == session.astrologer_id,
-            Message.message_type.in_((MessageType.TEXT, MessageType.FILE, MessageType.IMAGE)),
-        )
-        .order_by(Message.seq)
-    ).all()
     passages = {}
-    for message in messages:
+    for message in _astrologer_messages(session):
         for rule, match in findings(message.content):
             passages.setdefault(rule, [])
             if len(passages[rule]) < PASSAGES_MAX:
@@ -182,6 +182,92 @@ def review(session, now=None):
     db.session.add_all(flags)
     db.session.flush()
     return flags
+
+
+def _astrologer_messages(session):
+    """(id, seq, content) of what the astrologer wrote in `session`, as stored (masked), in order."""
+    return db.session.execute(
+        db.select(Message.id, Message.seq, Message.content)
+        .where(
+            Message.session_id == session.id,
+            Message.sender_id == session.astrologer_id,
+            Message.message_type.in_((MessageType.TEXT, MessageType.FILE, MessageType.IMAGE)),
+        )
+        .order_by(Message.seq)
+    ).all()
+
+
+def _rules_flagged(session_id, source):
+    return set(db.session.execute(db.select(SafetyFlag.rule).filter_by(session_id=session_id, source=source)).scalars())
+
+
+# ---------------------------------------------------------------- the language model's pass
+
+#: What the model is told: the rules in words, and the one answer it may give.
+INSTRUCTIONS = """You review what an astrologer wrote to a paying client during a consultation on an Indian
+astrology platform, for the platform's safety team. Messages may be in English, Hindi or Hinglish;
+phone numbers, e-mail addresses and links were already replaced by [number hidden], [email hidden] and
+[link hidden]. Flag a message when it:
+- payment_outside: asks the client to pay outside the platform (UPI, bank transfer, another app, cash,
+  a "donation" or dakshina sent directly);
+- contact_outside: moves the client to contact outside the platform (a number, WhatsApp, Telegram,
+  social media, a meeting in person);
+- fear_selling: uses fear (danger, death, illness, black magic, curses, ruin) to push a paid remedy;
+- guaranteed_results: promises certain results to sell a remedy, gemstone, puja or ritual.
+Do not flag ordinary readings, remedies suggested without pressure or payment, or the platform's own
+wallet and top-up. Answer with one JSON object and nothing else:
+{"flags": [{"rule": "<one of the four names>", "seqs": [<the numbers of the messages>],
+"reason": "<one sentence in English>"}]}, or {"flags": []} when nothing should be flagged."""
+
+
+def model_review(session_id, now=None):
+    """The language model's pass over a session's astrologer messages: flags of source "model" (one per
+    rule; a second pass adds nothing). Raises ai.AIError (retried by the job) or ai.AICapped."""
+    now = now or utcnow()
+    session = db.session.get(ConsultationSession, session_id)
+    messages = _astrologer_messages(session) if session is not None else []
+    if not messages:
+        return []
+    content = json.dumps({"messages": [{"seq": m.seq, "text": m.content} for m in messages]}, ensure_ascii=False)
+    answer = ai.complete_json("safety_review", INSTRUCTIONS, content, now)
+    by_seq = {message.seq: message for message in messages}
+    known, flags = _rules_flagged(session.id, "model"), []
+    for item in answer.get("flags") if isinstance(answer.get("flags"), list) else []:
+        if not isinstance(item, dict):
+            continue
+        rule, reason = item.get("rule"), item.get("reason")
+        seqs = [seq for seq in item.get("seqs") or [] if isinstance(seq, int) and seq in by_seq]
+        if rule not in RULE_NAMES or rule in known or not seqs or not isinstance(reason, str) or not reason.strip():
+            continue  # nonsense adds nothing
+        known.add(rule)
+        passages = [
+            {"message_id": str(by_seq[seq].id), "seq": seq, "text": _excerpt(by_seq[seq].content, None)}
+            for seq in sorted(set(seqs))[:PASSAGES_MAX]
+        ]
+        flags.append(
+            SafetyFlag(
+                session_id=session.id,
+                astrologer_id=session.astrologer_id,
+                source="model",
+                rule=rule,
+                reason=reason.strip()[:300],
+                passages=passages,
+                status="open",
+                created_at=now,
+            )
+        )
+    db.session.add_all(flags)
+    db.session.flush()
+    return flags
+
+
+def model_review_delivery(payload):
+    """The ai_review job (services/jobs.py): False when the day's tokens are spent (nothing asked)."""
+    try:
+        model_review(uuid.UUID(payload["session_id"]))
+    except ai.AICapped:
+        return False
+    return True
 
 
 def counts(astrologer_id):
@@ -286,6 +372,9 @@ def decide(flag_id, *, admin_id, action, note=None, now=None):
 
 
 def session_ended(profile, session, now):
-    """The end of an accepted session: its review, and the astrologer's counts (profile locked)."""
+    """The end of an accepted session: the rules' review, the astrologer's counts (profile locked), and
+    with a language model configured its pass, asked as a job after the commit."""
     if review(session, now):
         performance.safety_counted(profile, *counts(session.astrologer_id))
+    if ai.enabled():
+        jobs.deliver("ai_review", f"ai:review:{session.id}", {"session_id": str(session.id)}, now)

@@ -1,0 +1,134 @@
+"""The language model behind the AI features (issue 29): one small interface, an OpenAI-compatible
+implementation on the official `openai` client.
+
+Configured by AI_BASE_URL (unset: the hosted API; a self-hosted OpenAI-compatible server's /v1 works
+the same), AI_API_KEY and AI_MODEL. With no AI_MODEL every AI feature is off and shows nothing; the
+rest of the product never depends on it.
+
+Calls never run in a request: they run in background jobs (services/jobs.py), whose retries with
+JOB_BACKOFF_SECONDS are the retries (the client's own are off, so a failing provider is retried on
+the job queue's clock, not by a thread sleeping) and whose dead letters are the calls that kept
+failing. Each call has AI_TIMEOUT_SECONDS, is written to ai_calls with its tokens and outcome, counted
+in astro_ai_calls_total and astro_ai_tokens_total, and logged. Before each call the day's tokens (UTC)
+are summed: at AI_DAILY_TOKENS no call is made until the next day.
+
+What leaves the server is the caller's business and is masked before it gets here (services/safety.py
+sends an astrologer's stored messages, already masked); this module sends what it is given.
+"""
+
+import json
+import time
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from .. import metrics
+from ..extensions import db
+from ..models import AICall, utcnow
+
+CLIENT = "astro_ai_client"  # app.extensions key: (settings, the openai client made for them)
+ERROR_MAX = 300
+
+
+class AIError(Exception):
+    """The model could not be asked, or did not answer usefully: the job is retried."""
+
+
+class AICapped(Exception):
+    """The day's tokens are spent: nothing was asked."""
+
+
+def enabled():
+    return bool(current_app.config.get("AI_MODEL"))
+
+
+def _client():
+    import openai  # only deployments that use the AI features pay for importing it
+
+    config = current_app.config
+    settings = (config["AI_BASE_URL"], config["AI_API_KEY"], config["AI_TIMEOUT_SECONDS"])
+    made = current_app.extensions.get(CLIENT)
+    if made is None or made[0] != settings:
+        client = openai.OpenAI(
+            base_url=config["AI_BASE_URL"],
+            api_key=config["AI_API_KEY"] or "none",  # a server of one's own may want none
+            timeout=config["AI_TIMEOUT_SECONDS"],
+            max_retries=0,  # the job queue retries, with its backoff
+        )
+        made = current_app.extensions[CLIENT] = (settings, client)
+    return made[1]
+
+
+def tokens_used(now=None):
+    """Prompt and completion tokens of today's calls (UTC)."""
+    now = (now or utcnow()).astimezone(UTC)
+    since = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    return db.session.execute(
+        db.select(db.func.coalesce(db.func.sum(AICall.prompt_tokens + AICall.completion_tokens), 0)).where(
+            AICall.created_at >= since
+        )
+    ).scalar_one()
+
+
+def _record(purpose, outcome, started, now, prompt=0, completion=0, error=None):
+    call = AICall(
+        purpose=purpose,
+        model=current_app.config["AI_MODEL"][:100],
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        outcome=outcome,
+        error=error[:ERROR_MAX] if error else None,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        created_at=now,
+    )
+    db.session.add(call)
+    db.session.flush()
+    metrics.AI_CALLS.labels(purpose, outcome).inc()
+    metrics.AI_TOKENS.labels(purpose, "prompt").inc(prompt)
+    metrics.AI_TOKENS.labels(purpose, "completion").inc(completion)
+    current_app.logger.info(
+        "ai call",
+        extra={
+            "purpose": purpose,
+            "outcome": outcome,
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "duration_ms": call.duration_ms,
+        },
+    )
+    return call
+
+
+def complete_json(purpose, instructions, content, now=None):
+    """Ask the model (`instructions` as the system message, `content` as the user's) for a JSON object,
+    and return it parsed. AICapped when the day's tokens are spent; AIError when the provider fails or
+    answers with anything but a JSON object."""
+    now = now or utcnow()
+    started = time.monotonic()
+    if tokens_used(now) >= current_app.config["AI_DAILY_TOKENS"]:
+        _record(purpose, "capped", started, now)
+        raise AICapped()
+    import openai
+
+    try:
+        response = _client().chat.completions.create(
+            model=current_app.config["AI_MODEL"],
+            messages=[{"role": "system", "content": instructions}, {"role": "user", "content": content}],
+            response_format={"type": "json_object"},
+            temperature=0,
+        )
+    except openai.OpenAIError as error:
+        _record(purpose, "failed", started, now, error=f"{type(error).__name__}: {error}")
+        raise AIError(f"the model was not reached: {type(error).__name__}") from error
+    usage = response.usage
+    prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
+    text = response.choices[0].message.content if response.choices else None
+    try:
+        answer = json.loads(text or "")
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        _record(purpose, "failed", started, now, prompt, completion, error="the answer is not a JSON object")
+        raise AIError("the model's answer is not a JSON object")
+    _record(purpose, "ok", started, now, prompt, completion)
+    return answer
