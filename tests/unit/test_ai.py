@@ -4,16 +4,18 @@ pass as a job, what is sent (the astrologer's masked messages only), retries on 
 daily token cap, every call logged with its tokens, and everything off without AI_MODEL."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
 
 from webapp.config import ConfigError, TestConfig
 from webapp.extensions import db
-from webapp.models import AICall, Delivery, SafetyFlag, utcnow
-from webapp.services import ai, chat, jobs, safety
+from webapp.models import AICall, ConsultationSummary, Delivery, SafetyFlag, User, utcnow
+from webapp.services import ai, chat, jobs, safety, summaries
 from webapp.services.consultations import lifecycle
 
+from ..conftest import csrf_token_from
 from ..fake_openai import FakeOpenAI
 
 
@@ -163,3 +165,106 @@ def test_bad_ai_settings_stop_the_start(environ, problem):
 def test_a_self_hosted_server_needs_no_key():
     config = TestConfig("sqlite://", environ={"AI_MODEL": "llama", "AI_BASE_URL": "http://10.0.0.5:8000/v1"})
     assert config.AI_MODEL == "llama" and config.AI_API_KEY is None
+
+
+# ---------------------------------------------------------------- the summary the user keeps
+
+SUMMARY = {
+    "questions": ["Will my business grow?"],
+    "summary": "The astrologer spoke of a hard month for the shop.",
+    "remedies": ["A havan"],
+}
+
+
+def _summary_url(session):
+    return f"/consultations/{session.id}/summary"
+
+
+def _jobs_of(queued, channel):
+    return [i for i in queued if db.session.get(Delivery, i).channel == channel]
+
+
+@pytest.fixture
+def ended(consult):
+    return _ended(consult, LINES)
+
+
+def test_without_a_model_there_is_no_summary(client, auth, ended):
+    auth.login("client@example.com")
+    assert "Your summary of this reading" not in client.get(f"/consultations/{ended.id}").get_data(as_text=True)
+    token = csrf_token_from(client.get(f"/consultations/{ended.id}").get_data(as_text=True))
+    assert client.post(_summary_url(ended), data={"consent": "y", "csrf_token": token}).status_code == 404
+
+
+def test_a_user_consents_once_gets_a_summary_in_their_language_and_deletes_it(client, auth, consult, queued, model):
+    session = _ended(consult, LINES)
+    user = db.session.get(User, session.user_id)
+    user.profile.preferences = {**(user.profile.preferences or {}), "language": "Hindi"}
+    db.session.commit()
+    model.answer = lambda request: json.dumps(SUMMARY)
+    auth.login("client@example.com")
+    page = client.get(f"/consultations/{session.id}").get_data(as_text=True)
+    assert "Your summary of this reading" in page and 'name="consent"' in page and "in Hindi" in page
+    token = csrf_token_from(page)
+    htmx = {"HX-Request": "true"}
+
+    refused = client.post(_summary_url(session), data={"csrf_token": token}, headers=htmx)
+    assert refused.status_code == 422 and "Agree to send" in refused.get_data(as_text=True)
+    assert _jobs_of(queued, "ai_summary") == []
+
+    pending = client.post(_summary_url(session), data={"consent": "y", "csrf_token": token}, headers=htmx)
+    assert pending.status_code == 200 and 'hx-trigger="every 3s"' in pending.get_data(as_text=True)
+    (job,) = _jobs_of(queued, "ai_summary")
+    assert jobs.perform(job).status == "sent"
+    request = model.requests[-1]
+    assert re.search(r"Write in\s+Hindi\.", request["messages"][0]["content"])  # the user's language
+    sent = json.loads(request["messages"][1]["content"])["messages"]
+    assert [m["from"] for m in sent] == ["user", "astrologer", "astrologer"]
+    assert "9876543210" not in json.dumps(request) and "Pandit" not in json.dumps(request)  # masked, no names
+
+    ready = client.get(_summary_url(session), headers=htmx).get_data(as_text=True)
+    assert "The astrologer spoke of a hard month for the shop." in ready and "A havan" in ready
+    again = client.post(_summary_url(session), data={"csrf_token": token})
+    assert again.status_code == 303  # one summary at a time: refused with a flash
+    assert "delete it to ask for a new one" in client.get(f"/consultations/{session.id}").get_data(as_text=True)
+
+    deleted = client.post(f"{_summary_url(session)}/delete", data={"csrf_token": token}, headers=htmx)
+    assert deleted.status_code == 200 and 'name="consent"' not in deleted.get_data(as_text=True)  # asked once
+    assert db.session.execute(db.select(ConsultationSummary)).first() is None
+
+
+def test_only_the_user_sees_their_summary(app, client, auth, consult, queued, model):
+    session = _ended(consult, LINES)
+    model.answer = lambda request: json.dumps(SUMMARY)
+    summaries.request(session.id, session.user_id, consent=True)
+    db.session.commit()
+    jobs.perform(_jobs_of(queued, "ai_summary")[0])
+    auth.login("pandit@example.com")  # the astrologer of the session
+    page = client.get(f"/consultations/{session.id}").get_data(as_text=True)
+    assert "hard month" not in page and "Your summary of this reading" not in page
+    assert client.get(_summary_url(session), headers={"HX-Request": "true"}).status_code == 404
+    token = csrf_token_from(page)
+    assert client.post(f"{_summary_url(session)}/delete", data={"csrf_token": token}).status_code == 404
+    assert db.session.execute(db.select(ConsultationSummary.status)).scalar_one() == "ready"
+
+
+def test_a_summary_the_model_cannot_write_fails_and_may_be_asked_again(client, auth, consult, queued, model):
+    session = _ended(consult, LINES)
+    model.answer = lambda request: json.dumps({"questions": []})  # no summary in it
+    summaries.request(session.id, session.user_id, consent=True)
+    db.session.commit()
+    (job,) = _jobs_of(queued, "ai_summary")
+    for _ in range(2):
+        with pytest.raises(jobs.RetryLater):
+            jobs.perform(job)
+    assert jobs.perform(job).status == "dead"
+    auth.login("client@example.com")
+    panel = client.get(_summary_url(session), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "could not be written this time" in panel
+    model.answer = lambda request: json.dumps(SUMMARY)
+    token = csrf_token_from(client.get(f"/consultations/{session.id}").get_data(as_text=True))
+    client.post(_summary_url(session), data={"csrf_token": token}, headers={"HX-Request": "true"})
+    (first, second) = _jobs_of(queued, "ai_summary")
+    assert db.session.get(Delivery, second).key.endswith(":2")
+    assert jobs.perform(second).status == "sent"
+    assert "hard month" in client.get(_summary_url(session), headers={"HX-Request": "true"}).get_data(as_text=True)

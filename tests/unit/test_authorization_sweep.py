@@ -94,6 +94,10 @@ RULES = {
     ("POST", "consultations.rating"): {**THE_USER, "astrologer": FORBIDDEN},
     ("POST", "consultations.user_rating"): {**PARTICIPANTS, "user": FORBIDDEN},  # the astrologer rates the user
     ("POST", "consultations.upload"): PARTICIPANTS,
+    # The user's AI summary: with no AI configured (the sweep's world) there is none, for anyone.
+    ("GET", "consultations.ai_summary"): {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN},
+    ("POST", "consultations.request_summary"): {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN},
+    ("POST", "consultations.delete_summary"): {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN},
     ("GET", "attachments.download"): {**PARTICIPANTS, "admin": OK},
     ("GET", "attachments.thumbnail"): {**PARTICIPANTS, "admin": OK},
     ("GET", "dashboard.index"): ASTROLOGERS,

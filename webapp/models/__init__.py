@@ -42,6 +42,7 @@ from .login_session import LoginSession
 from .notification import Follow, Notification, PushSubscription
 from .payout import LedgerCheck, Payout
 from .safety import SafetyFlag
+from .summary import ConsultationSummary
 from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
@@ -63,6 +64,7 @@ __all__ = [
     "ConnectionStatus",
     "ConsultationAvailability",
     "ConsultationSession",
+    "ConsultationSummary",
     "Delivery",
     "EndReason",
     "Follow",

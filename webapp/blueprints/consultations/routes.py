@@ -12,7 +12,7 @@ from ...extensions import htmx, limiter
 from ...models import SessionStatus, UserType, utcnow
 from ...ratelimits import chat_sender, configured, user_or_address
 from ...security import body_limit
-from ...services import attachments, birth_chart, chat, earnings, marketplace, transcripts
+from ...services import ai, attachments, birth_chart, chat, earnings, marketplace, summaries, transcripts
 from ...services.billing import session_bar
 from ...services.consultations import caps, lifecycle, lookup, queue, ratings
 from ...services.errors import (
@@ -160,7 +160,68 @@ def _summary(session, is_user, conversation, form=None, user_form=None, error=No
         if is_user and session.status == SessionStatus.CANCELLED and form is None
         else [],
         error=error,
+        ai_summary=_ai_summary_panel(session.id) if is_user and completed and ai.enabled() else None,
     ), status
+
+
+# ---------------------------------------------------------------- the user's AI summary (services/summaries.py)
+
+
+def _ai_summary_panel(session_id, message=None):
+    """What the summary panel shows: the user's summary (or none), whether consent is still to be asked."""
+    return dict(
+        session_id=session_id,
+        summary=summaries.of(session_id, current_user.id),
+        needs_consent=not summaries.has_consented(current_user.id),
+        language=(current_user.profile.preferences or {}).get("language") or "English",
+        message=message,
+    )
+
+
+def _ai_summary_refused(error, session_id):
+    """No summary here (AI off, not yours, not ended): 404. Otherwise the panel again with the refusal
+    (htmx; 422 swaps in place), or the summary page with it flashed."""
+    if isinstance(error, summaries.SummaryNotAvailable):
+        abort(404)
+    if htmx:
+        panel = _ai_summary_panel(session_id, message=error.message)
+        return render_template("consultations/_ai_summary.html", **panel), 422
+    flash(error.message, "error")
+    return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"), code=303)
+
+
+@bp.get("/<uuid:session_id>/summary")
+@login_required
+@refusal(_ai_summary_refused)
+def ai_summary(session_id):
+    """The user's summary panel (htmx polls it while the summary is being written)."""
+    if not htmx:
+        summaries.of(session_id, current_user.id)  # 404 unless there can be one
+        return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"))
+    return render_template("consultations/_ai_summary.html", **_ai_summary_panel(session_id))
+
+
+@bp.post("/<uuid:session_id>/summary")
+@login_required
+@refusal(_ai_summary_refused)
+def request_summary(session_id):
+    """The user asks for a summary (consent: "y" the first time); written by a job."""
+    summaries.request(session_id, current_user.id, consent=request.form.get("consent") == "y")
+    if htmx:
+        return render_template("consultations/_ai_summary.html", **_ai_summary_panel(session_id))
+    return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"), code=303)
+
+
+@bp.post("/<uuid:session_id>/summary/delete")
+@login_required
+@refusal(_ai_summary_refused)
+def delete_summary(session_id):
+    """The user deletes their summary."""
+    summaries.delete(session_id, current_user.id)
+    if htmx:
+        return render_template("consultations/_ai_summary.html", **_ai_summary_panel(session_id))
+    flash("Your summary was deleted.", "info")
+    return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"), code=303)
 
 
 @bp.post("/<uuid:session_id>/cancel")
