@@ -159,6 +159,8 @@ class Config:
     RATELIMIT_CHAT_RECEIPTS = "20/second;300/minute"  # per socket: mark_delivered and mark_read
     #: Uploads: each one also spends from RATELIMIT_CHAT_MESSAGES (per user: an upload is a chat message).
     RATELIMIT_ATTACHMENTS = "30 per hour"
+    #: "Describe your concern": each search asks the language model once (services/matching.py).
+    RATELIMIT_AI_MATCHES = "10 per hour"
     #: Every Socket.IO event counts here, before any other check: per socket and per user across their
     #: sockets (an event over either is refused with rate_limited), and a flood limit per socket counting
     #: refused events too, past which the socket is disconnected.

@@ -11,7 +11,7 @@ import pytest
 
 from webapp.config import ConfigError, TestConfig
 from webapp.extensions import db
-from webapp.models import AICall, ConsultationSummary, Delivery, SafetyFlag, User, utcnow
+from webapp.models import AICall, Availability, ConsultationSummary, Delivery, SafetyFlag, User, utcnow
 from webapp.services import ai, chat, jobs, safety, summaries
 from webapp.services.consultations import lifecycle
 
@@ -268,3 +268,88 @@ def test_a_summary_the_model_cannot_write_fails_and_may_be_asked_again(client, a
     assert db.session.get(Delivery, second).key.endswith(":2")
     assert jobs.perform(second).status == "sent"
     assert "hard month" in client.get(_summary_url(session), headers={"HX-Request": "true"}).get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- describe your concern -> matching
+
+
+def _choose(wanted_name, why, extra_ids=()):
+    """A stand-in model that picks the candidate named `wanted_name`, plus ids it makes up."""
+
+    def answer(request):
+        sent = json.loads(request["messages"][1]["content"])
+        picks = [{"id": a["id"], "why": why} for a in sent["astrologers"] if a["name"] == wanted_name]
+        return json.dumps({"matches": picks + [{"id": i, "why": "Invented."} for i in extra_ids]})
+
+    return answer
+
+
+def test_without_a_model_there_is_no_matching(client, auth, consult):
+    consult.user(email="seeker@example.com")
+    auth.login("seeker@example.com")
+    page = client.get("/astrologers").get_data(as_text=True)
+    assert "Describe your concern" not in page
+    assert (
+        client.post("/astrologers/match", data={"concern": "x" * 20, "csrf_token": csrf_token_from(page)}).status_code
+        == 404
+    )
+
+
+def test_a_concern_finds_available_astrologers_that_fit(client, auth, consult, queued, model):
+    fit = consult.astrologer(email="marriage@example.com", name="Meena Vivah", specializations=["Vedic"],
+                             about="Marriage timing and matching of horoscopes.")  # fmt: skip
+    away = consult.astrologer(email="away@example.com", name="Ravi Away", chat_availability=Availability.OFFLINE)
+    consult.user(email="seeker@example.com")
+    model.answer = _choose("Meena Vivah", "She reads marriage timing.", extra_ids=[str(away.id), "not-an-id"])
+    auth.login("seeker@example.com")
+    page = client.get("/astrologers").get_data(as_text=True)
+    assert "Describe your concern in your own words" in page and 'name="consent"' in page
+    token, htmx = csrf_token_from(page), {"HX-Request": "true"}
+
+    short = client.post(
+        "/astrologers/match", data={"concern": "help", "consent": "y", "csrf_token": token}, headers=htmx
+    )
+    assert short.status_code == 422 and "10 to 500 characters" in short.get_data(as_text=True)
+    unconsented = client.post(
+        "/astrologers/match", data={"concern": "My marriage keeps getting delayed", "csrf_token": token}, headers=htmx
+    )
+    assert unconsented.status_code == 422 and "Agree to send your words" in unconsented.get_data(as_text=True)
+    assert _jobs_of(queued, "ai_match") == []
+
+    concern = "My marriage keeps getting delayed, call me on 9876543210"
+    pending = client.post(
+        "/astrologers/match", data={"concern": concern, "consent": "y", "csrf_token": token}, headers=htmx
+    )
+    assert pending.status_code == 200 and 'hx-trigger="every 2s"' in pending.get_data(as_text=True)
+    (job,) = _jobs_of(queued, "ai_match")
+    assert jobs.perform(job).status == "sent"
+    sent = json.loads(model.requests[-1]["messages"][1]["content"])
+    assert sent["concern"] == "My marriage keeps getting delayed, call me on [number hidden]"
+    assert {a["name"] for a in sent["astrologers"]} == {"Meena Vivah"}  # only those available now
+    assert sent["astrologers"][0]["about"] == "Marriage timing and matching of horoscopes."
+
+    match_url = re.search(r'hx-get="(/astrologers/match/[0-9a-f-]+)"', pending.get_data(as_text=True)).group(1)
+    ready = client.get(match_url, headers=htmx).get_data(as_text=True)
+    assert "Meena Vivah" in ready and "She reads marriage timing." in ready
+    assert "Ravi Away" not in ready and "Invented." not in ready  # nothing the model made up
+    assert f"/astrologers/{fit.id}" in ready
+    assert "Meena Vivah" in client.get(match_url).get_data(as_text=True)  # a reload shows it as a page
+
+    auth.logout()
+    consult.user(email="other@example.com")
+    auth.login("other@example.com")
+    assert client.get(match_url, headers=htmx).status_code == 404  # only its user sees it
+
+
+def test_matching_is_for_users_and_limited(app, client, auth, consult, model, queued, monkeypatch):
+    consult.astrologer(email="astro-asks@example.com")
+    auth.login("astro-asks@example.com")
+    token = csrf_token_from(client.get("/astrologers").get_data(as_text=True))
+    data = {"concern": "Which gemstone suits me?", "consent": "y", "csrf_token": token}
+    assert client.post("/astrologers/match", data=data).status_code == 403
+    auth.logout()
+    monkeypatch.setitem(app.config, "RATELIMIT_AI_MATCHES", "2 per hour")
+    consult.user(email="eager@example.com")
+    auth.login("eager@example.com")
+    data["csrf_token"] = csrf_token_from(client.get("/astrologers").get_data(as_text=True))
+    assert [client.post("/astrologers/match", data=data).status_code for _ in range(3)] == [303, 303, 429]

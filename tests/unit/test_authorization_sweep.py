@@ -66,6 +66,9 @@ RULES = {
     ("POST", "astrologers.follow"): {**END_USERS},
     ("POST", "astrologers.unfollow"): {**END_USERS},
     ("GET", "astrologers.following"): LOGGED_IN,
+    # "Describe your concern": with no AI configured (the sweep's world) there is no matching, for anyone.
+    ("POST", "astrologers.match"): {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN},
+    ("GET", "astrologers.match_result"): {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN},
     ("GET", "notifications.index"): LOGGED_IN,
     ("POST", "notifications.read"): LOGGED_IN,
     ("POST", "push.subscribe"): LOGGED_IN,  # 422 without a subscription in the body: past the guards
@@ -180,6 +183,7 @@ def world(app, consult, make_user, earn, monkeypatch):
         other_astrologer_id=other_astrologer.id,
         payout_id=payout.id,
         flag_id=flag.id,
+        match_id=uuid.uuid4(),
         attachment_id=message.message_metadata["attachment_id"],
         minute=1,
         order_id=checkout.order_id,

@@ -42,7 +42,7 @@ from .login_session import LoginSession
 from .notification import Follow, Notification, PushSubscription
 from .payout import LedgerCheck, Payout
 from .safety import SafetyFlag
-from .summary import ConsultationSummary
+from .summary import ConcernMatch, ConsultationSummary
 from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
@@ -61,6 +61,7 @@ __all__ = [
     "BillingTransaction",
     "BillingTransactionType",
     "Channel",
+    "ConcernMatch",
     "ConnectionStatus",
     "ConsultationAvailability",
     "ConsultationSession",

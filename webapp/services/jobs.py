@@ -32,13 +32,14 @@ class RetryLater(Exception):
 
 
 def senders():
-    from . import mail, push, safety, summaries  # the channels; imported late (they import this module)
+    from . import mail, matching, push, safety, summaries  # the channels; imported late (they import this module)
 
     return {
         "email": mail.send_delivery,
         "push": push.send_delivery,
         "ai_review": safety.model_review_delivery,
         "ai_summary": summaries.make_delivery,
+        "ai_match": matching.make_delivery,
     }
 
 

@@ -60,7 +60,8 @@ def has_consented(user_id):
     return bool((profile.preferences or {}).get(CONSENT))
 
 
-def _consent(user_id, now):
+def give_consent(user_id, now):
+    """The user agrees, once, to send their messages to the AI provider (kept with when they did)."""
     profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
     if not (profile.preferences or {}).get(CONSENT):
         profile.preferences = {**(profile.preferences or {}), CONSENT: now.isoformat()}
@@ -99,7 +100,7 @@ def request(session_id, user_id, *, consent=False, now=None):
     session = _session_of(session_id, user_id)
     if not consent and not has_consented(user_id):
         raise ValidationFailed("consent", "Agree to send this conversation's messages to the AI to get a summary.")
-    _consent(user_id, now)
+    give_consent(user_id, now)
     summary = db.session.execute(db.select(ConsultationSummary).filter_by(session_id=session.id)).scalar_one_or_none()
     if summary is not None and summary.status != "failed":
         if summary.status == "ready":

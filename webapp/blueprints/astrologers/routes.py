@@ -7,9 +7,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ...extensions import htmx
+from ...boundary import refusal
+from ...extensions import htmx, limiter
 from ...models import Channel, UserType
-from ...services import follows, marketplace, onboarding, wallet
+from ...ratelimits import configured, user_or_address
+from ...services import ai, follows, marketplace, matching, onboarding, summaries, wallet
 from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
 from ...templating import varies_on_htmx, wants_partial
 from . import bp
@@ -46,6 +48,8 @@ def index():
         first_run=first_run,
         # The cards are the same cached HTML for everyone: whom this user follows marks them (static/js/app.js).
         following=[str(person.id) for person, _ in follows.followed(current_user.id)] if is_user else None,
+        # "Describe your concern": with AI on, for users (visitors are asked to log in).
+        match_form=_match_form() if ai.enabled() and (is_user or not current_user.is_authenticated) else None,
     )
     return varies_on_htmx(render_template("astrologers/index.html", sort_labels=SORT_LABELS, **context))
 
@@ -128,3 +132,62 @@ def unfollow(astrologer_id):
 def following():
     """The astrologers the signed-in user follows, with their status now."""
     return render_template("astrologers/following.html", followed=follows.followed(current_user.id))
+
+
+# ---------------------------------------------------------------- "describe your concern" (services/matching.py)
+
+
+def _match_form(concern="", message=None):
+    signed_in = current_user.is_authenticated
+    return dict(
+        signed_in=signed_in,
+        needs_consent=signed_in and not summaries.has_consented(current_user.id),
+        concern=concern,
+        message=message,
+        concern_max=matching.CONCERN_MAX,
+    )
+
+
+def _match_refused(error, **_):
+    """No matching here (AI off, not yours): 404. A bad concern or no consent: the form again (422)."""
+    if isinstance(error, matching.MatchNotFound):
+        abort(404)
+    form = _match_form(request.form.get("concern", "")[: matching.CONCERN_MAX], error.message)
+    if htmx:
+        return render_template("astrologers/_match_form.html", **form), 422
+    flash(error.message, "error")
+    return redirect(url_for("astrologers.index", _anchor="concern-match"), code=303)
+
+
+def _users_only():
+    if not ai.enabled():
+        abort(404)
+    if current_user.type != UserType.USER:
+        abort(403, "Matching is for users looking for an astrologer.")
+
+
+@bp.post("/astrologers/match")
+@login_required
+@limiter.limit(configured("RATELIMIT_AI_MATCHES"), key_func=user_or_address, error_message="Too many searches.")
+@refusal(_match_refused)
+def match():
+    """A user's concern in their own words -> the available astrologers that fit (written by a job)."""
+    _users_only()
+    found = matching.request(current_user.id, request.form.get("concern"), consent=request.form.get("consent") == "y")
+    if htmx:
+        return _match_page(found)
+    return redirect(url_for("astrologers.match_result", match_id=found.id), code=303)
+
+
+@bp.get("/astrologers/match/<uuid:match_id>")
+@login_required
+@refusal(_match_refused)
+def match_result(match_id):
+    """A match: htmx polls it while the model chooses; a reload shows it as a page."""
+    _users_only()
+    return _match_page(matching.of(match_id, current_user.id))
+
+
+def _match_page(found):
+    context = dict(match=found, astrologers=matching.astrologers_of(found) if found.status == "ready" else [])
+    return render_template("astrologers/_match.html" if htmx else "astrologers/match.html", **context)
