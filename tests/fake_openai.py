@@ -2,8 +2,10 @@
 POST /v1/chat/completions answers deterministically, in the API's shape, with token counts.
 
 It keeps every request it got (`requests`), can fail the next N calls with a 500 (`fail_next`), and
-answers what `answer(request) -> str` returns as the message's content (a JSON object by default: the
-flags its rules below find, so the product's code sees a model that reads the messages it was sent).
+answers what `answer(request) -> str` returns as the message's content. By default that is a JSON
+object of the shape each feature asks for, made from what it was sent (so the product's code sees a
+model that reads its input): the safety review's flags (MODEL_RULES), a consultation's summary, or
+the astrologers whose facts share a word with the concern.
 """
 
 import json
@@ -17,8 +19,38 @@ MODEL_RULES = (
 )
 
 
+def answer_for(request):
+    """The default answer, by what the instructions ask for."""
+    instructions = request["messages"][0]["content"]
+    if "summary of an astrology consultation" in instructions:
+        return summary_for(request)
+    if "choose an astrologer" in instructions:
+        return matches_for(request)
+    return flags_for(request)
+
+
+def summary_for(request):
+    sent = json.loads(request["messages"][-1]["content"])["messages"]
+    asked = [m["text"].split("?")[0] + "?" for m in sent if m["from"] == "user" and "?" in m["text"]]
+    said = " ".join(m["text"] for m in sent if m["from"] == "astrologer") or "Nothing was said."
+    remedies = [m["text"] for m in sent if m["from"] == "astrologer" and "remedy" in m["text"].lower()]
+    return json.dumps({"questions": asked, "summary": said, "remedies": remedies})
+
+
+def matches_for(request):
+    sent = json.loads(request["messages"][-1]["content"])
+    words = {word.strip(".,?!").lower() for word in sent["concern"].split() if len(word) > 4}
+    picks = []
+    for astrologer in sent["astrologers"]:
+        facts = " ".join([astrologer["about"], *astrologer["specializations"], *astrologer["reviews"]]).lower()
+        shared = sorted(word for word in words if word in facts)
+        if shared:
+            picks.append({"id": astrologer["id"], "why": f"Works with {', '.join(shared)}."})
+    return json.dumps({"matches": picks[:5]})
+
+
 def flags_for(request):
-    """The default answer: a flag per MODEL_RULES word found in the messages sent."""
+    """A flag per MODEL_RULES word found in the messages sent."""
     sent = json.loads(request["messages"][-1]["content"])["messages"]
     flags = []
     for word, rule, reason in MODEL_RULES:
@@ -32,7 +64,7 @@ class FakeOpenAI:
     def __init__(self):
         self.requests = []
         self.fail_next = 0
-        self.answer = flags_for
+        self.answer = answer_for
         fake = self
 
         class Handler(BaseHTTPRequestHandler):

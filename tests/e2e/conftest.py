@@ -27,6 +27,7 @@ from webapp.services import accounts, chat, topups
 from webapp.services.billing import charges
 from webapp.services.consultations import lifecycle
 
+from ..fake_openai import FakeOpenAI
 from ..integration.live import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,9 +54,10 @@ def pytest_runtest_makereport(item, call):
 
 
 class LiveServer:
-    """The product as `make run` serves it, on a free port and its own database."""
+    """The product as `make run` serves it, on a free port and its own database; its language model is
+    the suite's OpenAI-compatible stand-in (tests/fake_openai.py) when `ai_url` is given."""
 
-    def __init__(self, database_url, log_path):
+    def __init__(self, database_url, log_path, ai_url=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -74,6 +76,8 @@ class LiveServer:
             PYTHONWARNINGS="ignore",
             ATTACHMENT_LOCAL_PATH=str(log_path.parent / "attachments"),
         )
+        if ai_url:
+            self.env.update(AI_BASE_URL=ai_url, AI_API_KEY="e2e-key", AI_MODEL="e2e-model")
         self.process = None
 
     def start(self):
@@ -115,7 +119,14 @@ def e2e_database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def product_server(e2e_database_url, tmp_path_factory):
+def ai_stand_in():
+    """The language model the product asks (no provider is reachable here): deterministic answers."""
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def product_server(e2e_database_url, tmp_path_factory, ai_stand_in):
     env = dict(os.environ, DATABASE_URL=e2e_database_url, PYTHONWARNINGS="ignore")
     for command in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run(
@@ -125,7 +136,7 @@ def product_server(e2e_database_url, tmp_path_factory):
             check=True,
             capture_output=True,
         )
-    server = LiveServer(e2e_database_url, tmp_path_factory.mktemp("server") / "server.log")
+    server = LiveServer(e2e_database_url, tmp_path_factory.mktemp("server") / "server.log", ai_stand_in.url)
     server.start()
     yield server
     server.stop()

@@ -303,7 +303,7 @@ def test_a_concern_finds_available_astrologers_that_fit(client, auth, consult, q
     model.answer = _choose("Meena Vivah", "She reads marriage timing.", extra_ids=[str(away.id), "not-an-id"])
     auth.login("seeker@example.com")
     page = client.get("/astrologers").get_data(as_text=True)
-    assert "Describe your concern in your own words" in page and 'name="consent"' in page
+    assert "Not sure whom to ask? Describe your concern" in page and 'name="consent"' in page
     token, htmx = csrf_token_from(page), {"HX-Request": "true"}
 
     short = client.post(
