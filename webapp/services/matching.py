@@ -90,7 +90,9 @@ def of(match_id, user_id):
     if match is None or match.user_id != user_id:
         raise MatchNotFound()
     if match.status == "pending":
-        delivery = db.session.execute(db.select(Delivery.status).filter_by(key=f"ai:match:{match.id}")).scalar_one_or_none()
+        delivery = db.session.execute(
+            db.select(Delivery.status).filter_by(key=f"ai:match:{match.id}")
+        ).scalar_one_or_none()
         if delivery == "dead":
             match.status = "failed"
             db.session.flush()
@@ -153,4 +155,3 @@ def make_delivery(payload):
         )
         return False
     return True
-
