@@ -12,7 +12,7 @@ import pytest
 from webapp.config import ConfigError, TestConfig
 from webapp.extensions import db
 from webapp.models import AICall, Availability, ConsultationSummary, Delivery, SafetyFlag, User, utcnow
-from webapp.services import ai, chat, jobs, safety, summaries
+from webapp.services import ai, chat, jobs, matching, safety, summaries
 from webapp.services.consultations import lifecycle
 
 from ..conftest import csrf_token_from
@@ -353,3 +353,23 @@ def test_matching_is_for_users_and_limited(app, client, auth, consult, model, qu
     auth.login("eager@example.com")
     data["csrf_token"] = csrf_token_from(client.get("/astrologers").get_data(as_text=True))
     assert [client.post("/astrologers/match", data=data).status_code for _ in range(3)] == [303, 303, 429]
+
+
+def test_a_summary_or_match_past_the_days_tokens_fails_without_asking(app, consult, queued, model, monkeypatch):
+    monkeypatch.setitem(app.config, "AI_DAILY_TOKENS", 10)
+    db.session.add(
+        AICall(purpose="summary", model="m", prompt_tokens=10, completion_tokens=0, outcome="ok", duration_ms=1,
+               created_at=utcnow())
+    )  # fmt: skip
+    session = _ended(consult, LINES)
+    summaries.request(session.id, session.user_id, consent=True)
+    db.session.commit()
+    (job,) = _jobs_of(queued, "ai_summary")
+    assert jobs.perform(job).status == "skipped"
+    assert summaries.of(session.id, session.user_id).status == "failed"  # the page offers to ask again
+    found = matching.request(session.user_id, "Is this a good year for my shop?", consent=True)
+    db.session.commit()
+    (match_job,) = _jobs_of(queued, "ai_match")
+    assert jobs.perform(match_job).status == "skipped"
+    assert matching.of(found.id, session.user_id).status == "failed"
+    assert model.requests == []

@@ -132,3 +132,19 @@ def complete_json(purpose, instructions, content, now=None):
         raise AIError("the model's answer is not a JSON object")
     _record(purpose, "ok", started, now, prompt, completion)
     return answer
+
+
+def job(make, model, *row):
+    """Run an AI feature's job (`make`); when the day's tokens are spent, its `model` row (`row`: the
+    WHERE that finds it), if still pending, is marked failed and the job answers False (skipped)."""
+    try:
+        make()
+    except AICapped:
+        db.session.execute(
+            db.update(model)
+            .where(*row, model.status == "pending")
+            .values(status="failed")
+            .execution_options(synchronize_session=False)
+        )
+        return False
+    return True

@@ -144,14 +144,4 @@ def make(match_id, now=None):
 def make_delivery(payload):
     """The ai_match job: False (and the match failed) when the day's tokens are spent."""
     match_id = uuid.UUID(payload["match_id"])
-    try:
-        make(match_id)
-    except ai.AICapped:
-        db.session.execute(
-            db.update(ConcernMatch)
-            .where(ConcernMatch.id == match_id, ConcernMatch.status == "pending")
-            .values(status="failed")
-            .execution_options(synchronize_session=False)
-        )
-        return False
-    return True
+    return ai.job(lambda: make(match_id), ConcernMatch, ConcernMatch.id == match_id)

@@ -184,14 +184,4 @@ def _clean(answer):
 def make_delivery(payload):
     """The ai_summary job: False (and the summary failed) when the day's tokens are spent."""
     session_id = uuid.UUID(payload["session_id"])
-    try:
-        make(session_id)
-    except ai.AICapped:
-        db.session.execute(
-            db.update(ConsultationSummary)
-            .where(ConsultationSummary.session_id == session_id, ConsultationSummary.status == "pending")
-            .values(status="failed")
-            .execution_options(synchronize_session=False)
-        )
-        return False
-    return True
+    return ai.job(lambda: make(session_id), ConsultationSummary, ConsultationSummary.session_id == session_id)
