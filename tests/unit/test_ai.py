@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.models import AICall, Availability, ConsultationSummary, Delivery, SafetyFlag, User, utcnow
 from webapp.services import ai, chat, jobs, matching, safety, summaries
 from webapp.services.consultations import lifecycle
+from webapp.services.errors import ValidationFailed
 
 from ..conftest import csrf_token_from
 from ..fake_openai import FakeOpenAI
@@ -373,3 +374,18 @@ def test_a_summary_or_match_past_the_days_tokens_fails_without_asking(app, consu
     assert jobs.perform(match_job).status == "skipped"
     assert matching.of(found.id, session.user_id).status == "failed"
     assert model.requests == []
+
+
+def test_a_user_withdraws_consent_and_is_asked_again(client, auth, consult, queued, model):
+    session = _ended(consult, LINES)
+    summaries.request(session.id, session.user_id, consent=True)
+    db.session.commit()
+    auth.login("client@example.com")
+    account = client.get("/auth/account").get_data(as_text=True)
+    assert "you agreed to send your words to our AI provider" in account
+    response = client.post("/auth/account/ai-consent", data={"csrf_token": csrf_token_from(account)})
+    assert response.status_code == 303
+    assert not summaries.has_consented(session.user_id)
+    assert "Withdraw my consent" not in client.get("/auth/account").get_data(as_text=True)
+    with pytest.raises(ValidationFailed):  # nothing is sent until they agree again
+        matching.request(session.user_id, "Is this a good year for my shop?")

@@ -59,6 +59,7 @@ RULES = {
     ("POST", "auth.onboarding_done"): LOGGED_IN,
     ("GET", "kundli.mine"): LOGGED_IN,
     ("POST", "auth.email_preferences"): LOGGED_IN,
+    ("POST", "auth.withdraw_ai_consent"): LOGGED_IN,
     # The signed token is the authority, not a login: without a valid one, 404 for everyone.
     ("GET", "auth.email_unsubscribe"): dict.fromkeys(ACTORS, HIDDEN),
     ("POST", "auth.email_unsubscribe"): dict.fromkeys(ACTORS, HIDDEN),

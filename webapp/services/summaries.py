@@ -56,8 +56,7 @@ class SummaryExists(DomainError):
 
 
 def has_consented(user_id):
-    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
-    return bool((profile.preferences or {}).get(CONSENT))
+    return bool(consented_at(db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()))
 
 
 def give_consent(user_id, now):
@@ -65,6 +64,19 @@ def give_consent(user_id, now):
     profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
     if not (profile.preferences or {}).get(CONSENT):
         profile.preferences = {**(profile.preferences or {}), CONSENT: now.isoformat()}
+
+
+def consented_at(profile):
+    """When the user agreed to send their messages to the AI provider (ISO text), or None."""
+    return (profile.preferences or {}).get(CONSENT)
+
+
+def withdraw_consent(user_id):
+    """The user takes their consent back: nothing of theirs is sent again until they give it anew.
+    Summaries already written stay theirs (they delete them on each consultation's page)."""
+    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
+    if (profile.preferences or {}).get(CONSENT):
+        profile.preferences = {key: value for key, value in profile.preferences.items() if key != CONSENT}
 
 
 def _session_of(session_id, user_id):
