@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
+from webapp.models import Channel
+
 from .conftest import MINUTE_SECONDS, audit, log_in
 
 
@@ -12,7 +14,7 @@ def go_available(page, channel="chat"):
         f"#availability-panel form:has(input[name=channel][value={channel}]):has(input[name=status][value=available])"
         " button"
     ).click()
-    label = {"video": "Video call"}.get(channel, channel.capitalize())
+    label = Channel(channel).label
     expect(page.locator("#availability-panel")).to_contain_text(f"{label}: you are now available.")
 
 

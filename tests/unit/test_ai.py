@@ -385,7 +385,8 @@ def test_a_user_withdraws_consent_and_is_asked_again(client, auth, consult, queu
     assert "you agreed to send your words to our AI provider" in account
     response = client.post("/auth/account/ai-consent", data={"csrf_token": csrf_token_from(account)})
     assert response.status_code == 303
-    assert not summaries.has_consented(session.user_id)
+    db.session.expire_all()
+    assert ai.consented_at(db.session.get(User, session.user_id).profile) is None
     assert "Withdraw my consent" not in client.get("/auth/account").get_data(as_text=True)
     with pytest.raises(ValidationFailed):  # nothing is sent until they agree again
         matching.request(session.user_id, "Is this a good year for my shop?")

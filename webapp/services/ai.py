@@ -24,8 +24,10 @@ from flask import current_app
 
 from .. import metrics
 from ..extensions import db
-from ..models import AICall, utcnow
+from ..models import AICall, Delivery, UserProfile, utcnow
+from .errors import ValidationFailed
 
+CONSENT = "ai_consent_at"  # user_profiles.preferences key: when the person agreed to send their words here
 CLIENT = "astro_ai_client"  # app.extensions key: (settings, the openai client made for them)
 ERROR_MAX = 300
 
@@ -40,6 +42,39 @@ class AICapped(Exception):
 
 def enabled():
     return bool(current_app.config.get("AI_MODEL"))
+
+
+# ---------------------------------------------------------------- consent: a person's words go out only with it
+
+
+def consented_at(profile):
+    """When the person agreed to send their words to the AI provider (ISO text), or None."""
+    return (profile.preferences or {}).get(CONSENT)
+
+
+def _profile(user_id):
+    return db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
+
+
+def require_consent(user_id, given, now, refusal):
+    """The person's consent, given with this request (`given`) or before: stored the first time;
+    ValidationFailed("consent", `refusal`) without it. Returns their profile."""
+    profile = _profile(user_id)
+    if not consented_at(profile):
+        if not given:
+            raise ValidationFailed("consent", refusal)
+        profile.preferences = {**(profile.preferences or {}), CONSENT: now.isoformat()}
+    return profile
+
+
+def withdraw_consent(user_id):
+    """The person takes their consent back: nothing of theirs is sent again until they give it anew."""
+    profile = _profile(user_id)
+    if consented_at(profile):
+        profile.preferences = {key: value for key, value in profile.preferences.items() if key != CONSENT}
+
+
+# ---------------------------------------------------------------- the client and its calls
 
 
 def _client():
@@ -132,6 +167,16 @@ def complete_json(purpose, instructions, content, now=None):
         raise AIError("the model's answer is not a JSON object")
     _record(purpose, "ok", started, now, prompt, completion)
     return answer
+
+
+def settled(row, key):
+    """`row` (a summary or a match) as its reader sees it: still pending while its job (delivery `key`)
+    may run, failed once the job is dead."""
+    if row is not None and row.status == "pending":
+        if db.session.execute(db.select(Delivery.status).filter_by(key=key)).scalar_one_or_none() == "dead":
+            row.status = "failed"
+            db.session.flush()
+    return row
 
 
 def job(make, model, *row):

@@ -3,7 +3,7 @@ and a language model picks, among the astrologers available now, those whose spe
 text and reviews fit best, with one line each saying why.
 
 The user consents once before their words are sent (the same consent as for summaries:
-user_profiles.preferences["ai_consent_at"]). The concern is trimmed to CONCERN_MAX characters and
+ai.require_consent). The concern is trimmed to CONCERN_MAX characters and
 masked (numbers, addresses, links) before it is stored or sent; the candidates are public facts of
 the listing (name, specializations, languages, experience, rating, about, a few review texts). The
 model is asked in a job (channel ai_match); the listing polls for the answer. Only astrologers that
@@ -14,8 +14,8 @@ import json
 import uuid
 
 from ..extensions import db
-from ..models import ConcernMatch, Delivery, utcnow
-from . import ai, jobs, marketplace, message_text, summaries
+from ..models import ConcernMatch, utcnow
+from . import ai, jobs, marketplace, message_text
 from .errors import DomainError, ValidationFailed
 
 CONCERN_MIN, CONCERN_MAX = 10, 500
@@ -36,10 +36,6 @@ class MatchNotFound(DomainError):
     code = "not_found"
     status = 404
     message = "There is no such match."
-
-
-def enabled():
-    return ai.enabled()
 
 
 def _candidates():
@@ -72,35 +68,30 @@ def request(user_id, concern, *, consent=False, now=None):
     concern = message_text.mask(" ".join((concern or "").split()))
     if not CONCERN_MIN <= len(concern) <= CONCERN_MAX:
         raise ValidationFailed("concern", f"Describe your concern in {CONCERN_MIN} to {CONCERN_MAX} characters.")
-    if not consent and not summaries.has_consented(user_id):
-        raise ValidationFailed("consent", "Agree to send your words to the AI to find astrologers for you.")
-    summaries.give_consent(user_id, now)
+    ai.require_consent(user_id, consent, now, "Agree to send your words to the AI to find astrologers for you.")
     match = ConcernMatch(user_id=user_id, concern=concern, status="pending", created_at=now)
     db.session.add(match)
     db.session.flush()
-    jobs.deliver("ai_match", f"ai:match:{match.id}", {"match_id": str(match.id)}, now)
+    jobs.deliver("ai_match", _key(match.id), {"match_id": str(match.id)}, now)
     return match
 
 
 def of(match_id, user_id):
-    """The user's match, with its astrologers [(User, profile, why)] once ready; MatchNotFound otherwise."""
+    """The user's match (failed once its job is dead); MatchNotFound for anyone else, or with AI off."""
     if not ai.enabled():
         raise MatchNotFound()
     match = db.session.get(ConcernMatch, match_id)
     if match is None or match.user_id != user_id:
         raise MatchNotFound()
-    if match.status == "pending":
-        delivery = db.session.execute(
-            db.select(Delivery.status).filter_by(key=f"ai:match:{match.id}")
-        ).scalar_one_or_none()
-        if delivery == "dead":
-            match.status = "failed"
-            db.session.flush()
-    return match
+    return ai.settled(match, _key(match.id))
+
+
+def _key(match_id):
+    return f"ai:match:{match_id}"
 
 
 def astrologers_of(match):
-    """[(user, profile, why)] of a ready match, best first; astrologers no longer listed are left out."""
+    """[(marketplace.Profile, why)] of a ready match, best first; astrologers no longer listed are left out."""
     found = []
     for result in match.results or []:
         listed = marketplace.listed_astrologer(uuid.UUID(result["astrologer_id"]))

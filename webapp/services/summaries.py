@@ -2,8 +2,8 @@
 questions asked, what was said and the remedies suggested, in the user's language; it is saved with
 the session for that user alone, and the user may delete it.
 
-The user consents once, before any of their messages are sent to a provider (user_profiles.
-preferences["ai_consent_at"]); without it nothing is sent. What is sent: the conversation's text
+The user consents once, before any of their messages are sent to a provider (ai.require_consent);
+without it nothing is sent. What is sent: the conversation's text
 messages as stored (numbers, addresses and links already masked), each marked "user" or
 "astrologer", never a name, birth details (the platform's own lines are left out) or a payment. The
 model is asked in a job (channel ai_summary); the summary page shows it when it is ready.
@@ -18,17 +18,14 @@ from ..extensions import db
 from ..models import (
     ConsultationSession,
     ConsultationSummary,
-    Delivery,
     Message,
     MessageType,
     SessionStatus,
-    UserProfile,
     utcnow,
 )
 from . import ai, jobs
-from .errors import DomainError, ValidationFailed
+from .errors import DomainError
 
-CONSENT = "ai_consent_at"  # user_profiles.preferences key: when the user agreed to send messages to the model
 ITEMS_MAX, ITEM_MAX, SUMMARY_MAX = 10, 300, 2000
 
 INSTRUCTIONS = """You write a short summary of an astrology consultation for the client who paid for it, to
@@ -55,28 +52,9 @@ class SummaryExists(DomainError):
     message = "You already have a summary of this consultation; delete it to ask for a new one."
 
 
-def has_consented(user_id):
-    return bool(consented_at(db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()))
-
-
-def give_consent(user_id, now):
-    """The user agrees, once, to send their messages to the AI provider (kept with when they did)."""
-    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
-    if not (profile.preferences or {}).get(CONSENT):
-        profile.preferences = {**(profile.preferences or {}), CONSENT: now.isoformat()}
-
-
-def consented_at(profile):
-    """When the user agreed to send their messages to the AI provider (ISO text), or None."""
-    return (profile.preferences or {}).get(CONSENT)
-
-
-def withdraw_consent(user_id):
-    """The user takes their consent back: nothing of theirs is sent again until they give it anew.
-    Summaries already written stay theirs (they delete them on each consultation's page)."""
-    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
-    if (profile.preferences or {}).get(CONSENT):
-        profile.preferences = {key: value for key, value in profile.preferences.items() if key != CONSENT}
+def language_of(profile):
+    """The language a summary is written in: the person's preferred one, else English."""
+    return (profile.preferences or {}).get("language") or "English"
 
 
 def _session_of(session_id, user_id):
@@ -93,12 +71,7 @@ def of(session_id, user_id):
     A summary whose job died is reported failed."""
     _session_of(session_id, user_id)
     summary = db.session.execute(db.select(ConsultationSummary).filter_by(session_id=session_id)).scalar_one_or_none()
-    if summary is not None and summary.status == "pending":
-        delivery = db.session.execute(db.select(Delivery.status).filter_by(key=_key(summary))).scalar_one_or_none()
-        if delivery == "dead":
-            summary.status = "failed"
-            db.session.flush()
-    return summary
+    return ai.settled(summary, _key(summary) if summary is not None else None)
 
 
 def _key(summary):
@@ -110,16 +83,15 @@ def request(session_id, user_id, *, consent=False, now=None):
     Queues the job; returns the pending summary."""
     now = now or utcnow()
     session = _session_of(session_id, user_id)
-    if not consent and not has_consented(user_id):
-        raise ValidationFailed("consent", "Agree to send this conversation's messages to the AI to get a summary.")
-    give_consent(user_id, now)
+    profile = ai.require_consent(
+        user_id, consent, now, "Agree to send this conversation's messages to the AI to get a summary."
+    )
     summary = db.session.execute(db.select(ConsultationSummary).filter_by(session_id=session.id)).scalar_one_or_none()
     if summary is not None and summary.status != "failed":
         if summary.status == "ready":
             raise SummaryExists()
         return summary  # already being written: the same request again asks nothing more
-    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
-    language = (profile.preferences or {}).get("language") or "English"
+    language = language_of(profile)
     if summary is None:
         summary = ConsultationSummary(session_id=session.id, user_id=user_id, language=language, attempt=0)
         try:

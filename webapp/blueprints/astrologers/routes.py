@@ -11,7 +11,7 @@ from ...boundary import refusal
 from ...extensions import htmx, limiter
 from ...models import Channel, UserType
 from ...ratelimits import configured, user_or_address
-from ...services import ai, follows, marketplace, matching, onboarding, summaries, wallet
+from ...services import ai, follows, marketplace, matching, onboarding, wallet
 from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
 from ...templating import varies_on_htmx, wants_partial
 from . import bp
@@ -141,7 +141,7 @@ def _match_form(concern="", message=None):
     signed_in = current_user.is_authenticated
     return dict(
         signed_in=signed_in,
-        needs_consent=signed_in and not summaries.has_consented(current_user.id),
+        needs_consent=signed_in and not ai.consented_at(current_user.profile),
         concern=concern,
         message=message,
         concern_max=matching.CONCERN_MAX,
@@ -154,7 +154,7 @@ def _match_refused(error, **_):
         abort(404)
     form = _match_form(request.form.get("concern", "")[: matching.CONCERN_MAX], error.message)
     if htmx:
-        return render_template("astrologers/_match_form.html", **form), 422
+        return render_template("astrologers/_match_form.html", match_form=form), 422
     flash(error.message, "error")
     return redirect(url_for("astrologers.index", _anchor="concern-match"), code=303)
 

@@ -29,7 +29,7 @@ from ...ratelimits import (
     login_account,
     login_device,
 )
-from ...services import accounts, ai, birth_chart, login_sessions, mail, onboarding, summaries, time_zones
+from ...services import accounts, ai, birth_chart, login_sessions, mail, onboarding, time_zones
 from ...services.errors import ValidationFailed
 from . import bp
 from .forms import BirthDetailsForm, LoginForm, RegisterForm, TimeZoneForm
@@ -180,7 +180,7 @@ def _account_page(form):
         form=form,
         logins=login_sessions.live_for(current_user.id),
         this_login=session.get("login_id"),
-        ai_consent=summaries.consented_at(current_user.profile) if ai.enabled() else None,
+        ai_consent=ai.consented_at(current_user.profile) if ai.enabled() else None,
     )
 
 
@@ -269,7 +269,7 @@ def email_unsubscribe(token):
 @login_required
 def withdraw_ai_consent():
     """The person takes back their consent to send their messages to the AI provider."""
-    summaries.withdraw_consent(current_user.id)
+    ai.withdraw_consent(current_user.id)
     flash("Nothing of yours will be sent to the AI provider unless you agree again.", "success")
     return redirect(url_for("auth.account"), code=303)
 

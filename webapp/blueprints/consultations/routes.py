@@ -172,8 +172,8 @@ def _ai_summary_panel(session_id, message=None):
     return dict(
         session_id=session_id,
         summary=summaries.of(session_id, current_user.id),
-        needs_consent=not summaries.has_consented(current_user.id),
-        language=(current_user.profile.preferences or {}).get("language") or "English",
+        needs_consent=not ai.consented_at(current_user.profile),
+        language=summaries.language_of(current_user.profile),
         message=message,
     )
 
@@ -184,8 +184,9 @@ def _ai_summary_refused(error, session_id):
     if isinstance(error, summaries.SummaryNotAvailable):
         abort(404)
     if htmx:
-        panel = _ai_summary_panel(session_id, message=error.message)
-        return render_template("consultations/_ai_summary.html", **panel), 422
+        return render_template(
+            "consultations/_ai_summary.html", panel=_ai_summary_panel(session_id, error.message)
+        ), 422
     flash(error.message, "error")
     return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"), code=303)
 
@@ -198,7 +199,7 @@ def ai_summary(session_id):
     if not htmx:
         summaries.of(session_id, current_user.id)  # 404 unless there can be one
         return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"))
-    return render_template("consultations/_ai_summary.html", **_ai_summary_panel(session_id))
+    return render_template("consultations/_ai_summary.html", panel=_ai_summary_panel(session_id))
 
 
 @bp.post("/<uuid:session_id>/summary")
@@ -208,7 +209,7 @@ def request_summary(session_id):
     """The user asks for a summary (consent: "y" the first time); written by a job."""
     summaries.request(session_id, current_user.id, consent=request.form.get("consent") == "y")
     if htmx:
-        return render_template("consultations/_ai_summary.html", **_ai_summary_panel(session_id))
+        return render_template("consultations/_ai_summary.html", panel=_ai_summary_panel(session_id))
     return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"), code=303)
 
 
@@ -219,7 +220,7 @@ def delete_summary(session_id):
     """The user deletes their summary."""
     summaries.delete(session_id, current_user.id)
     if htmx:
-        return render_template("consultations/_ai_summary.html", **_ai_summary_panel(session_id))
+        return render_template("consultations/_ai_summary.html", panel=_ai_summary_panel(session_id))
     flash("Your summary was deleted.", "info")
     return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"), code=303)
 
