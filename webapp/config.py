@@ -309,6 +309,15 @@ class Config:
         )
         # A photo whose header declares more pixels is refused before it is decoded (decompression bombs).
         self.ATTACHMENT_MAX_PIXELS = env.int("ATTACHMENT_MAX_PIXELS", 50_000_000, minimum=10_000, maximum=200_000_000)
+        # A photo is decoded in a child process (services/photo_decoder.py): its CPU seconds (and, plus 2,
+        # its wall-clock seconds), its address space, and how many run at once in a web process.
+        self.ATTACHMENT_DECODE_SECONDS = env.int("ATTACHMENT_DECODE_SECONDS", 10, minimum=1, maximum=120)
+        self.ATTACHMENT_DECODE_MEMORY_MB = env.int("ATTACHMENT_DECODE_MEMORY_MB", 1536, minimum=256, maximum=16384)
+        self.ATTACHMENT_DECODERS = env.int("ATTACHMENT_DECODERS", 2, minimum=1, maximum=64)
+        # What one person may upload in 24 hours, all sessions together (stored bytes).
+        self.ATTACHMENT_USER_DAILY_BYTES = env.int(
+            "ATTACHMENT_USER_DAILY_BYTES", 200 * megabyte, minimum=self.ATTACHMENT_MAX_BYTES, maximum=100_000 * megabyte
+        )
         self.ATTACHMENT_RETENTION_DAYS = env.int("ATTACHMENT_RETENTION_DAYS", 0, minimum=0, maximum=3650)  # 0: kept
         self.ATTACHMENT_STORAGE = env.choice("ATTACHMENT_STORAGE", "local", ("local", "s3"))
         self.ATTACHMENT_LOCAL_PATH = env.str("ATTACHMENT_LOCAL_PATH")  # None: the instance folder's attachments/

@@ -23,7 +23,7 @@ from webapp.models import (
     UserType,
     utcnow,
 )
-from webapp.services import account_status, attachment_storage, attachments, chat, periodic
+from webapp.services import account_status, attachment_files, attachment_storage, attachments, chat, periodic
 from webapp.services.consultations import lifecycle
 
 from ..conftest import AuthActions
@@ -372,9 +372,19 @@ def test_only_participants_and_admins_download(app, room, make_user):
         assert "/auth/login" in anonymous.get(f"/attachments/{attachment_id}{suffix}").headers["Location"]
         assert admin.get(f"/attachments/{attachment_id}{suffix}").status_code == 200
     reads = db.session.execute(db.select(AuditEntry).filter_by(action="attachment.read")).scalars().all()
-    assert len(reads) == 1  # the file itself, once in the window; thumbnails are not reads
+    assert len(reads) == 1  # once in the window for the file and its thumbnail
     page = admin.get(f"/admin/sessions/{room.session.id}").get_data(as_text=True)
     assert 'id="files"' in page and f"/attachments/{attachment_id}" in page
+
+
+def test_an_admin_who_opens_only_the_thumbnail_is_in_the_audit_trail(app, room, make_user):
+    attachment_id = room.send(photo()).get_json()["metadata"]["attachment_id"]
+    make_user(email="admin@example.com", type=UserType.ADMIN)
+    admin = app.test_client()
+    AuthActions(admin).login("admin@example.com")
+    assert admin.get(f"/attachments/{attachment_id}/thumbnail").status_code == 200
+    (read,) = db.session.execute(db.select(AuditEntry).filter_by(action="attachment.read")).scalars().all()
+    assert str(read.object_id) == attachment_id and read.after["thumbnail"] is True
 
 
 def test_a_stranger_cannot_upload_into_someone_elses_session(app, room, make_user):
@@ -516,3 +526,91 @@ def test_the_call_page_has_the_same_attach_controls(app, consult, client):
     page = client.get(f"/consultations/{session.id}").get_data(as_text=True)
     assert "data-call" in page and page.count("data-attach-input") == 2
     assert 'capture="environment"' in page and f'data-upload-url="/consultations/{session.id}/attachments"' in page
+
+
+# ---------------------------------------------------------------- hostile photos (attack round three)
+
+
+def progressive_bomb(scans, side=1200):
+    """A progressive JPEG whose last scan is repeated `scans` times: a few bytes each, a pass over every
+    pixel each to decode."""
+    out = io.BytesIO()
+    Image.new("RGB", (side, side), (120, 130, 140)).save(out, "JPEG", progressive=True, quality=50)
+    data = out.getvalue()
+    last, end = data.rfind(b"\xff\xda"), data.rfind(b"\xff\xd9")
+    return data[:end] + data[last:end] * scans + b"\xff\xd9"
+
+
+def test_scans_are_counted_without_decoding():
+    assert attachment_files.jpeg_scans(photo()) == 1
+    assert attachment_files.jpeg_scans(progressive_bomb(0)) == 10
+    assert attachment_files.jpeg_scans(progressive_bomb(600)) == 610
+
+
+def test_a_jpeg_with_hundreds_of_scans_is_refused_before_it_is_decoded(app, room):
+    response = room.send(progressive_bomb(600, side=7000), name="scans.jpg")
+    assert response.status_code == 415 and "unusual" in response.get_json()["message"]
+    assert attachment_rows() == [] and stored_objects(room) == []
+
+
+def test_a_photo_that_takes_too_long_to_decode_is_refused_and_the_next_one_goes_through(app, room, monkeypatch):
+    """The child process has ATTACHMENT_DECODE_SECONDS of CPU: a 49-megapixel progressive JPEG with 90
+    scans (under the scan limit) needs more than one second, and is refused in about that."""
+    import time
+
+    monkeypatch.setitem(app.config, "ATTACHMENT_DECODE_SECONDS", 1)
+    started = time.monotonic()
+    response = room.send(progressive_bomb(80, side=7000), name="slow.jpg")
+    assert response.status_code == 415 and "too long" in response.get_json()["message"]
+    assert time.monotonic() - started < 6
+    assert room.send(photo(), name="fine.jpg").status_code == 201
+
+
+def test_a_photo_that_needs_more_memory_than_allowed_is_refused(app, room, monkeypatch):
+    """50 megapixels with transparency take over 200 MB to decode; with 256 MB of address space for
+    the child (the default is 1.5 GB) it is refused, and the web process never held those pixels."""
+    big = io.BytesIO()
+    Image.new("RGBA", (7071, 7071), (1, 2, 3, 4)).save(big, "PNG")
+    monkeypatch.setitem(app.config, "ATTACHMENT_DECODE_MEMORY_MB", 256)
+    response = room.send(big.getvalue(), name="wide.png", content_type="image/png")
+    assert response.status_code == 415 and "too long" in response.get_json()["message"]
+    assert attachment_rows() == []
+
+
+@pytest.mark.parametrize("format", ["JPEG", "PNG"])
+def test_comments_and_text_chunks_never_reach_the_stored_photo_or_its_thumbnail(app, room, client, format):
+    from PIL import PngImagePlugin
+
+    out = io.BytesIO()
+    image = Image.new("RGB", (60, 40), (10, 200, 10))
+    if format == "JPEG":
+        image.save(out, "JPEG", comment=b"<script>alert(1)</script>")
+    else:
+        text = PngImagePlugin.PngInfo()
+        text.add_text("comment", "<script>alert(1)</script>")
+        image.save(out, "PNG", pnginfo=text)
+    message = room.send(out.getvalue(), name="note." + format.lower()).get_json()
+    for thumbnail in (False, True):
+        stored = downloaded(client, message, thumbnail=thumbnail).data
+        assert b"script" not in stored and b"\xff\xfe" not in stored[: stored.find(b"\xff\xda")]
+        assert "comment" not in Image.open(io.BytesIO(stored)).info
+
+
+def test_a_file_name_cannot_turn_its_extension_around(app, room):
+    message = room.send(pdf(), name="invoice\u202egpj.pdf", content_type="application/pdf").get_json()
+    assert message["metadata"]["name"] == "invoice gpj.pdf"
+    hindi = room.send(pdf(), name="कुंडली.pdf", content_type="application/pdf").get_json()
+    assert hindi["metadata"]["name"] == "कुंडली.pdf"  # joiners and conjuncts kept
+
+
+def test_a_person_has_a_daily_upload_quota_across_sessions(app, room, consult, monkeypatch):
+    data = pdf(pages=1)
+    monkeypatch.setitem(app.config, "ATTACHMENT_MAX_BYTES", len(data) + 10)
+    monkeypatch.setitem(app.config, "ATTACHMENT_USER_DAILY_BYTES", len(data) * 2 + 10)
+    assert room.send(data, name="one.pdf", content_type="application/pdf").status_code == 201
+    assert room.send(data, name="two.pdf", content_type="application/pdf").status_code == 201
+    refused = room.send(data, name="three.pdf", content_type="application/pdf")
+    assert refused.status_code == 413 and "in the last 24 hours" in refused.get_json()["message"]
+    assert len(attachment_rows()) == 2
+    tomorrow = utcnow() + timedelta(days=1, minutes=1)
+    assert attachments.body_allowance(room.session.id, room.user, tomorrow)[0] > len(data)

@@ -103,14 +103,14 @@ def record_conversation_read(session_id, *, admin_id, messages, now=None):
     _record_read("session.read", "session", session_id, admin_id, {"messages": messages}, now or utcnow())
 
 
-def record_attachment_read(attachment, *, admin_id, now=None):
-    """An admin opened a file of a session they take no part in: in the audit trail (as a read)."""
+def record_attachment_read(attachment, *, admin_id, thumbnail=False, now=None):
+    """An admin opened a file (or its thumbnail) of a session they take no part in: in the audit trail (as a read)."""
     _record_read(
         "attachment.read",
         "attachment",
         attachment.id,
         admin_id,
-        {"session": str(attachment.session_id)},
+        {"session": str(attachment.session_id), **({"thumbnail": True} if thumbnail else {})},
         now or utcnow(),
     )
 

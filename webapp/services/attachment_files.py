@@ -6,10 +6,12 @@ No database, no storage: bytes in, a `Prepared` file (or a refusal) out.
   word, and the decoder must agree: Pillow must open a photo as the format its signature says,
   pypdf must read a PDF's structure.
 - Photos (JPEG, PNG, WebP, HEIC/HEIF through pi-heif, the decode-only build of libheif) are decoded
-  and encoded anew: the orientation applied, every metadata block dropped (EXIF with its GPS
-  position, XMP, comments), at most MAX_SIDE pixels on the long side; photos with transparency
-  become PNG, the rest JPEG. A photo whose header declares more than `max_pixels` is refused before
-  any pixel is decoded (a decompression bomb costs nothing). A thumbnail (JPEG) is made once, here.
+  and encoded anew in a child process bounded in CPU time, memory and wall-clock time
+  (services/photo_decoder.py), a few at a time per web process: the orientation applied, every
+  metadata block dropped (EXIF with its GPS position, XMP, comments and text chunks), at most 4096
+  pixels on the long side; photos with transparency become PNG, the rest JPEG. A photo whose header
+  declares more than `max_pixels` is refused before any pixel is decoded, and a JPEG with more than
+  MAX_JPEG_SCANS scans before the child starts. A thumbnail (JPEG) is made once, there.
 - PDFs are stored as sent, after pypdf has read their cross-reference table and page tree; they
   are only ever served as downloads. A password-protected PDF is refused (nobody here could open
   it).
@@ -20,23 +22,17 @@ import io
 import logging
 import re
 import unicodedata
-import warnings
 from dataclasses import dataclass
 
-import pi_heif
 import puremagic
-from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 
-from .errors import UnsupportedFile
+from . import photo_decoder
+from .errors import DecodersBusy, UnsupportedFile
 from .message_text import masked
 
-pi_heif.register_heif_opener()
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # a damaged PDF is refused, not logged line by line
 
-MAX_SIDE = 4096  # the stored photo's long side: full detail on any phone, a bounded download
-THUMBNAIL_SIDE = 480  # the chat bubble's picture (240 CSS pixels at 2x)
-JPEG_QUALITY = 85
 HEAD_BYTES = 8192  # what the signatures are read from
 
 #: Signature mime type -> (the Pillow format that must agree, what a person calls it).
@@ -83,70 +79,94 @@ def sniff(data):
     return next((mime for mime in PHOTO_TYPES if mime in found), None)
 
 
-def prepare(data, max_pixels):
-    """The Prepared file for `data` (bytes), or UnsupportedFile saying what is accepted."""
+@dataclass(frozen=True)
+class PhotoLimits:
+    """What decoding one photo may take (the ATTACHMENT_* settings)."""
+
+    max_pixels: int
+    seconds: int = 10
+    memory_bytes: int = 1536 * 1024 * 1024
+    concurrency: int = 2
+    wait_seconds: int = 20
+
+    @classmethod
+    def of(cls, config):
+        return cls(
+            config["ATTACHMENT_MAX_PIXELS"],
+            config["ATTACHMENT_DECODE_SECONDS"],
+            config["ATTACHMENT_DECODE_MEMORY_MB"] * 1024 * 1024,
+            config["ATTACHMENT_DECODERS"],
+        )
+
+
+def prepare(data, limits):
+    """The Prepared file for `data` (bytes), or UnsupportedFile saying what is accepted. `limits`: a
+    PhotoLimits. A photo is decoded in a child process (services/photo_decoder.py), so this may take a
+    few seconds of waiting but never the web process's CPU."""
     kind = sniff(data)
     if kind is None:
         raise UnsupportedFile(f"This kind of file cannot be sent. Send {ACCEPTED}.")
     if kind == PDF:
         return _pdf(data)
-    return _photo(data, PHOTO_TYPES[kind], max_pixels)
+    return _photo(data, PHOTO_TYPES[kind], limits)
 
 
-def _photo(data, expected_format, max_pixels):
+def _photo(data, expected_format, limits):
+    if expected_format == "JPEG" and jpeg_scans(data) > MAX_JPEG_SCANS:
+        raise UnsupportedFile(
+            "This photo is built in an unusual way and cannot be sent. Send it as a screenshot or another photo."
+        )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format != expected_format:
-                raise UnsupportedFile(f"This file is not the photo it looks like. Send {ACCEPTED}.")
-            if image.width * image.height > max_pixels:
-                raise UnsupportedFile(_too_many_pixels(max_pixels))
-            image.seek(0)  # an animated picture: its first frame
-            image = ImageOps.exif_transpose(image)  # the orientation applied; the orientation tag dropped
-            image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-            stored, content_type, extension = _encode(image)
-            thumbnail = _thumbnail(image)
-    except UnsupportedFile:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:  # Pillow's own bound, met first
-        raise UnsupportedFile(_too_many_pixels(max_pixels)) from error
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
-        raise UnsupportedFile("This photo could not be read; it may be damaged. Try another one.") from error
-    return Prepared(content_type, extension, stored, thumbnail, image.width, image.height)
+        content_type, extension, stored, thumbnail, width, height = photo_decoder.decode(
+            data,
+            expected_format,
+            max_pixels=limits.max_pixels,
+            seconds=limits.seconds,
+            memory_bytes=limits.memory_bytes,
+            concurrency=limits.concurrency,
+            wait_seconds=limits.wait_seconds,
+        )
+    except photo_decoder.DecodeBusy:
+        raise DecodersBusy() from None
+    except photo_decoder.DecodeRefused as refused:
+        raise UnsupportedFile(_REFUSALS[refused.reason](limits.max_pixels)) from None
+    return Prepared(content_type, extension, stored, thumbnail, width, height)
 
 
-def _too_many_pixels(max_pixels):
-    return f"This photo has too many pixels (at most {max_pixels / 1_000_000:g} megapixels). Send a smaller one."
+_REFUSALS = {
+    "pixels": lambda most: (
+        f"This photo has too many pixels (at most {most / 1_000_000:g} megapixels). Send a smaller one."
+    ),
+    "format": lambda most: f"This file is not the photo it looks like. Send {ACCEPTED}.",
+    "damaged": lambda most: "This photo could not be read; it may be damaged. Try another one.",
+    "limits": lambda most: "This photo takes too long to open. Send a smaller one or a screenshot of it.",
+}
+
+#: A progressive JPEG from any camera or encoder has about ten scans; each scan costs a pass over every
+#: pixel, so a file that repeats one (hundreds of 75-byte scans) burns minutes of CPU. Refused unread.
+MAX_JPEG_SCANS = 100
 
 
-def _has_alpha(image):
-    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-
-
-def _encode(image):
-    """(bytes, content type, extension): PNG where the photo has transparency, JPEG otherwise; no
-    metadata is passed on (Pillow writes EXIF, XMP or text chunks only when asked) but the colour
-    profile, so a wide-gamut phone photo keeps its colours."""
-    out = io.BytesIO()
-    colours = {"icc_profile": image.info["icc_profile"]} if image.info.get("icc_profile") else {}
-    if _has_alpha(image):
-        image.convert("RGBA").save(out, "PNG", optimize=True, **colours)
-        return out.getvalue(), "image/png", "png"
-    image.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True, **colours)
-    return out.getvalue(), "image/jpeg", "jpg"
-
-
-def _thumbnail(image):
-    small = image.copy()
-    small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
-    if _has_alpha(small):  # on white, as the chat bubble shows it
-        background = Image.new("RGB", small.size, (255, 255, 255))
-        background.paste(small.convert("RGBA"), mask=small.convert("RGBA").getchannel("A"))
-        small = background
-    out = io.BytesIO()
-    small.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
-    return out.getvalue()
+def jpeg_scans(data):
+    """How many scans (SOS markers) a JPEG has, counted by walking its segments (no decoding)."""
+    data, scans, at = bytes(data), 0, 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:  # inside a scan's entropy-coded data: on to the next marker
+            at = data.find(b"\xff", at)
+            if at < 0:
+                break
+            continue
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+        elif marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD7:  # stuffed byte, TEM, restart: no length
+            at += 2
+        elif marker == 0xD9:  # end of image
+            break
+        else:
+            scans += marker == 0xDA
+            at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return scans
 
 
 def _pdf(data):
@@ -168,7 +188,9 @@ def _pdf(data):
 
 
 NAME_LENGTH = 100
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\"<>:|?*\\/]+")
+# Control characters, characters file systems refuse, and the bidirectional controls (U+202E would show
+# "gpj.pdf" as "fdp.jpg"); zero-width joiners stay, Devanagari's conjuncts need them.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\"<>:|?*\\/\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]+")
 
 
 def display_name(original, prepared):

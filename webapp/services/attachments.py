@@ -8,8 +8,8 @@ nothing) whose metadata describes the stored file:
 
 and an `attachments` row names its objects in the attachment storage (services/attachment_storage.py).
 What is accepted is decided from the bytes and re-encoded (services/attachment_files.py); the file
-name is masked like text. Limits: ATTACHMENT_MAX_BYTES a file and ATTACHMENT_SESSION_MAX_BYTES a
-session (stored bytes), both enforced while the request body streams in (`body_allowance`, applied
+name is masked like text. Limits: ATTACHMENT_MAX_BYTES a file, ATTACHMENT_SESSION_MAX_BYTES a
+session and ATTACHMENT_USER_DAILY_BYTES a person's 24 hours (stored bytes), all enforced while the request body streams in (`body_allowance`, applied
 by webapp/security.py before any form is read) and again, exactly, before anything is stored. Only
 a participant of an active session sends; participants and admins download.
 
@@ -23,7 +23,6 @@ from datetime import timedelta
 
 from flask import current_app
 
-from ..concurrency import run_cpu_bound
 from ..extensions import db
 from ..models import Attachment, ConsultationSession, Message, MessageType, SessionStatus, UserType
 from . import attachment_files, attachment_storage, chat
@@ -66,25 +65,43 @@ def used_by(session_id):
     ).scalar_one()
 
 
-def _room_left(session_id):
-    """(bytes the next file of this session may have, the refusal when it has more)."""
-    per_file, per_session = (
-        current_app.config["ATTACHMENT_MAX_BYTES"],
-        current_app.config["ATTACHMENT_SESSION_MAX_BYTES"],
+def _sent_today(user_id, now):
+    """Bytes `user_id` uploaded in the 24 hours before `now`, in every session (removed files included)."""
+    return db.session.execute(
+        db.select(db.func.coalesce(db.func.sum(Attachment.size), 0)).where(
+            Attachment.uploader_id == user_id, Attachment.created_at > now - timedelta(days=1)
+        )
+    ).scalar_one()
+
+
+def _room_left(session_id, user_id, now):
+    """(bytes the next file of this session from `user_id` may have, the refusal when it has more): the
+    file limit, what the session has left, and what the person has left of their day's uploads."""
+    config = current_app.config
+    per_file, per_session, per_day = (
+        config["ATTACHMENT_MAX_BYTES"],
+        config["ATTACHMENT_SESSION_MAX_BYTES"],
+        config["ATTACHMENT_USER_DAILY_BYTES"],
     )
-    left = per_session - used_by(session_id)
-    if left < per_file:
+    session_left = max(per_session - used_by(session_id), 0)
+    day_left = max(per_day - _sent_today(user_id, now), 0)
+    if day_left < min(per_file, session_left):
         return (
-            max(left, 0),
-            f"This consultation has {size_words(max(left, 0))} left for files (files together can have at most {size_words(per_session)}).",
+            day_left,
+            f"You have sent {size_words(per_day)} of files in the last 24 hours, the most a day allows. Send more later.",
+        )
+    if session_left < per_file:
+        return (
+            session_left,
+            f"This consultation has {size_words(session_left)} left for files (files together can have at most {size_words(per_session)}).",
         )
     return per_file, f"A file can have at most {size_words(per_file)}."
 
 
-def body_allowance(session_id, user):
+def body_allowance(session_id, user, now):
     """(the most bytes an upload's request body may have, what to say past it): for a participant
-    of an active session what the session has room for, for anyone else the file limit (the upload
-    is then refused for what it is, not for its size)."""
+    of an active session what the session and their day have room for, for anyone else the file
+    limit (the upload is then refused for what it is, not for its size)."""
     per_file = current_app.config["ATTACHMENT_MAX_BYTES"]
     session = db.session.get(ConsultationSession, session_id)
     if (
@@ -94,15 +111,15 @@ def body_allowance(session_id, user):
         or session.status != SessionStatus.ACTIVE
     ):
         return per_file + FORM_OVERHEAD, f"A file can have at most {size_words(per_file)}."
-    left, refusal = _room_left(session_id)
+    left, refusal = _room_left(session_id, user.id, now)
     return left + FORM_OVERHEAD, refusal
 
 
-def _read_upload(upload, session_id):
-    """The upload's bytes, refused when it is empty or larger than the session has room for."""
+def _read_upload(upload, session_id, sender_id, now):
+    """The upload's bytes, refused when it is empty or larger than the session or the sender's day has room for."""
     if upload is None or not getattr(upload, "filename", None):
         raise ValidationFailed("file", "Choose a photo or a PDF to send.")
-    left, refusal = _room_left(session_id)
+    left, refusal = _room_left(session_id, sender_id, now)
     data = upload.stream.read(left + 1)
     if len(data) > left:
         raise FileTooLarge(refusal)
@@ -111,20 +128,28 @@ def _read_upload(upload, session_id):
     return data
 
 
+def _active_session(session_id, sender_id):
+    session = lookup.get_for_participant(session_id, sender_id)
+    if session.status != SessionStatus.ACTIVE:
+        raise SessionNotActive("This consultation has ended; files can no longer be sent.")
+    return session
+
+
 def send(session_id, sender_id, client_id, upload, now):
     """Store a participant's photo or PDF as a message of an active session and announce it.
     Returns (message, created); created is False for a resend of `client_id`, which stores nothing."""
-    session = lookup.get_for_participant(session_id, sender_id)
+    lookup.get_for_participant(session_id, sender_id)
     client_id = clean_client_id(client_id)
     resent = chat.stored_message(session_id, sender_id, client_id)
     if resent is not None:
         return resent, False
-    if session.status != SessionStatus.ACTIVE:
-        raise SessionNotActive("This consultation has ended; files can no longer be sent.")
-    # Decoding and encoding a photo is CPU work: off the event loop, or every socket of the process waits.
-    prepared = run_cpu_bound(
-        attachment_files.prepare, _read_upload(upload, session_id), current_app.config["ATTACHMENT_MAX_PIXELS"]
-    )
+    _active_session(session_id, sender_id)
+    data = _read_upload(upload, session_id, sender_id, now)
+    # Preparing a photo takes a child process up to ATTACHMENT_DECODE_SECONDS: nothing has been written,
+    # so the transaction ends here and no database connection waits idle in it meanwhile.
+    db.session.rollback()
+    prepared = attachment_files.prepare(data, attachment_files.PhotoLimits.of(current_app.config))
+    session = _active_session(session_id, sender_id)  # it may have ended while the photo was prepared
     name, hidden = attachment_files.display_name(upload.filename, prepared)
     attachment = Attachment(
         id=uuid.uuid4(),
@@ -140,10 +165,13 @@ def send(session_id, sender_id, client_id, upload, now):
         created_at=now,
     )
     message, created = _stored_with_message(session, attachment, prepared, client_id, hidden, now)
-    if created and used_by(session_id) > current_app.config["ATTACHMENT_SESSION_MAX_BYTES"]:
+    if created and (
+        used_by(session_id) > current_app.config["ATTACHMENT_SESSION_MAX_BYTES"]
+        or _sent_today(sender_id, now) > current_app.config["ATTACHMENT_USER_DAILY_BYTES"]
+    ):
         # Counted again under the session's lock (send_many took it): another upload took the room
         # meanwhile. Rolled back, its objects discarded.
-        raise FileTooLarge("Another file took the room left in this consultation; this one was not sent.")
+        raise FileTooLarge("Another file took the room left for files; this one was not sent.")
     return message, created
 
 

@@ -233,6 +233,12 @@ class UnsupportedFile(DomainError):
     message = "This kind of file cannot be sent. Send a photo (JPEG, PNG, WebP or HEIC) or a PDF."
 
 
+class DecodersBusy(DomainError):
+    code = "busy"
+    status = 503
+    message = "Many photos are being prepared right now; send yours again in a minute."
+
+
 class AttachmentNotFound(DomainError):
     code = "attachment_not_found"
     status = 404

@@ -16,8 +16,8 @@ PRIVATE_CACHE_SECONDS = 3600  # a stored file never changes; only this browser m
 
 def _send(attachment_id, thumbnail):
     attachment = attachments.for_viewer(attachment_id, current_user)
-    if current_user.type == UserType.ADMIN and not thumbnail:
-        admin.record_attachment_read(attachment, admin_id=current_user.id)
+    if current_user.type == UserType.ADMIN:  # the thumbnail shows the photo too: a read like any other
+        admin.record_attachment_read(attachment, admin_id=current_user.id, thumbnail=thumbnail)
     stream, content_type = attachments.open_object(attachment, thumbnail=thumbnail)
     response = send_file(
         stream,

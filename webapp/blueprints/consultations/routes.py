@@ -321,7 +321,7 @@ def _conversation(session):
 
 
 @bp.post("/<uuid:session_id>/attachments")
-@body_limit(lambda session_id: attachments.body_allowance(session_id, current_user))
+@body_limit(lambda session_id: attachments.body_allowance(session_id, current_user, utcnow()))
 @login_required
 @limiter.limit(configured("RATELIMIT_CHAT_MESSAGES"), key_func=chat_sender, scope="chat-messages")
 @limiter.limit(configured("RATELIMIT_ATTACHMENTS"), key_func=user_or_address, error_message="Too many files.")
