@@ -382,7 +382,15 @@ def consult(app, make_user, make_astrologer, fund):
         _db.session.refresh(session)
         return session
 
-    return SimpleNamespace(astrologer=astrologer, user=user, request=request, accept=accept)
+    def reply(session, now=None):
+        """The astrologer answers (a first message): a session they never answered in is refunded when it ends."""
+        from webapp.services import chat
+
+        chat.send(session.id, session.astrologer_id, f"reply-{uuid.uuid4().hex[:8]}", "Namaste, tell me more.", now=now)
+        _db.session.commit()
+        return session
+
+    return SimpleNamespace(astrologer=astrologer, user=user, request=request, accept=accept, reply=reply)
 
 
 @pytest.fixture

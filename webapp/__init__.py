@@ -137,15 +137,19 @@ def register_blueprints(app):
 
 def register_realtime(app):
     """Bind Socket.IO; the handlers of webapp.realtime were attached when this module was imported."""
+    from .realtime.broadcast import ClosingRedisManager
     from .realtime.events import register_direct
     from .realtime.writer import ChatWriter
 
     public = app.config.get("PUBLIC_URL")
+    queue = app.config.get("REDIS_URL")
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config.get("REDIS_URL"),
+        message_queue=queue,
         channel=app.config["SOCKETIO_CHANNEL"],
+        # Several processes over Redis: a logout or suspension closes the sockets in every one of them.
+        **({"client_manager": ClosingRedisManager(queue, channel=app.config["SOCKETIO_CHANNEL"])} if queue else {}),
         # The accepted Origin comes from configuration, not from a Host header a proxy may rewrite;
         # unset (development), Engine.IO accepts only the request's own origin.
         cors_allowed_origins=[public] if public else None,

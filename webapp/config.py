@@ -21,6 +21,15 @@ class ConfigError(RuntimeError):
 DEV_WEBHOOK_SECRET = "dev-webhook-secret"
 ASYNC_MODES = ("eventlet", "gevent", "threading")  # gevent: measured beside eventlet (bench/RESULTS.md)
 APP_ENVS = ("development", "production")
+#: The browsers' push services (PUSH_SERVICES' default): Chrome, Opera, Samsung Internet and Brave use
+#: Firebase Cloud Messaging, Edge the Windows Push Notification Services, Firefox Mozilla's autopush,
+#: Safari Apple's.
+PUSH_SERVICES = (
+    "https://fcm.googleapis.com",
+    "https://updates.push.services.mozilla.com",
+    "https://*.notify.windows.com",
+    "https://*.push.apple.com",
+)
 
 
 class _Env:
@@ -167,6 +176,11 @@ class Config:
     RATELIMIT_SOCKET_EVENTS = "60/second;1200/minute"
     RATELIMIT_USER_SOCKET_EVENTS = "120/second;2400/minute"
     RATELIMIT_SOCKET_FLOOD = "120/second;2400/minute"
+    # Past this, every socket of the user in the process is disconnected (one person, many sockets).
+    RATELIMIT_USER_SOCKET_FLOOD = "240/second;4800/minute"
+    # One user's socket events handled at once in a process; more are refused from memory (each holds a
+    # database connection while it runs).
+    SOCKET_EVENTS_IN_FLIGHT = 4
     #: Argon2id cost (argon2-cffi's RFC 9106 low-memory profile; above OWASP's minimum).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536  # KiB
@@ -278,6 +292,16 @@ class Config:
         self.VAPID_SUBJECT = env.str("VAPID_SUBJECT", "mailto:support@astroconsult.local")
         if not self.VAPID_SUBJECT.startswith(("mailto:", "https:")):
             raise ConfigError(f"VAPID_SUBJECT must be a mailto: or https: URL, got {self.VAPID_SUBJECT!r}")
+        # Where a browser's push subscription may point (scheme://host[:port], * in a host for any
+        # subdomain): the browsers' own push services (Chrome, Edge, Firefox, Safari). services/push.py.
+        raw = env.str("PUSH_SERVICES", ",".join(PUSH_SERVICES))
+        self.PUSH_SERVICES = tuple(entry.strip().rstrip("/") for entry in raw.split(",") if entry.strip())
+        if not all(entry.startswith(("https://", "http://")) for entry in self.PUSH_SERVICES):
+            raise ConfigError(f"PUSH_SERVICES must be https:// origins separated by commas, got {raw!r}")
+        self.PUSH_MAX_SUBSCRIPTIONS = env.int(
+            "PUSH_MAX_SUBSCRIPTIONS", 10, minimum=1, maximum=100
+        )  # a person's devices
+        self.PUSH_TIMEOUT_SECONDS = env.int("PUSH_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)  # one delivery, in all
         self.JOB_QUEUE = env.str("JOB_QUEUE", "astroconsult")
         raw = env.str("JOB_BACKOFF_SECONDS", "10,60,300")
         try:
@@ -299,6 +323,8 @@ class Config:
         self.AI_TIMEOUT_SECONDS = env.int("AI_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
         # Tokens (prompt and completion) all calls may use in a day (UTC); past it calls wait for the next day.
         self.AI_DAILY_TOKENS = env.int("AI_DAILY_TOKENS", 500_000, minimum=1, maximum=10**10)
+        # The longest answer a call may have (max_tokens; less when the day's tokens have less left).
+        self.AI_MAX_OUTPUT_TOKENS = env.int("AI_MAX_OUTPUT_TOKENS", 1500, minimum=200, maximum=100_000)
 
     def _attachments(self, env):
         """Photos and documents in the chat (services/attachments.py, services/attachment_storage.py)."""

@@ -12,6 +12,7 @@ import uuid
 import pytest
 import redis
 import requests
+import socketio as socketio_client
 
 from webapp.extensions import db
 from webapp.models import ConsultationSession, SessionStatus
@@ -103,3 +104,19 @@ def test_two_processes_and_a_worker_over_redis(app, cluster, consult, monkeypatc
     assert finished.status == SessionStatus.COMPLETED and finished.billed_minutes >= 2
     assert requests.get(f"{web2.url}/readyz", timeout=5).json()["checks"]["redis"] == "ok"
     alice.sio.disconnect(), astro.sio.disconnect()
+
+    # The same login's socket on the other process is closed by a logout on this one (attack round
+    # three: it was told `logged_out` but stayed connected and kept receiving the session's messages).
+    elsewhere = socketio_client.Client(reconnection=False)
+    told = threading.Event()
+    elsewhere.on("logged_out", lambda payload: told.set())
+    cookie = "; ".join(f"{c.name}={c.value}" for c in alice.http.cookies)
+    elsewhere.connect(web2.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
+    token = alice.http.get(f"{web1.url}/wallet").text.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]
+    assert alice.http.post(f"{web1.url}/auth/logout", data={"csrf_token": token}).ok
+    assert told.wait(10), "the logout was announced on the other process"
+    for _ in range(50):
+        if not elsewhere.connected:
+            break
+        elsewhere.sleep(0.1)
+    assert not elsewhere.connected, "and its socket there was closed"

@@ -37,7 +37,7 @@ def finished(consult):
     astrologer = consult.astrologer(name="Acharya Ledger", rate=D("10.00"))
     user = consult.user(email="priya@example.com", name="Priya Ledger")
     t0 = utcnow() + timedelta(seconds=1)  # after the top-up, so the ledger reads in time order
-    session = consult.accept(consult.request(user, astrologer, now=t0), now=t0)
+    session = consult.reply(consult.accept(consult.request(user, astrologer, now=t0), now=t0), now=t0)
     for minute in (2, 3):
         charges.charge_minute(session.id, minute, commission_percent=30, now=t0 + timedelta(minutes=minute - 1))
     lifecycle.end(session.id, by_user_id=user.id, now=t0 + timedelta(minutes=3))

@@ -390,3 +390,60 @@ def test_a_user_withdraws_consent_and_is_asked_again(client, auth, consult, queu
     assert "Withdraw my consent" not in client.get("/auth/account").get_data(as_text=True)
     with pytest.raises(ValidationFailed):  # nothing is sent until they agree again
         matching.request(session.user_id, "Is this a good year for my shop?")
+
+
+# ---------------------------------------------------------------- attack round three
+
+
+def test_a_summary_or_match_asked_for_before_consent_was_withdrawn_sends_nothing(client, auth, consult, queued, model):
+    session = _ended(consult, LINES)
+    summaries.request(session.id, session.user_id, consent=True)
+    found = matching.request(session.user_id, "Is this a good year for my shop?", consent=True)
+    db.session.commit()
+    auth.login("client@example.com")
+    account = client.get("/auth/account").get_data(as_text=True)
+    assert client.post("/auth/account/ai-consent", data={"csrf_token": csrf_token_from(account)}).status_code == 303
+    for job in _jobs_of(queued, "ai_summary") + _jobs_of(queued, "ai_match"):
+        assert jobs.perform(job).status == "skipped"
+    assert model.requests == []  # neither the conversation nor the concern went out
+    assert summaries.of(session.id, session.user_id).status == "failed"
+    assert matching.of(found.id, session.user_id).status == "failed"
+
+
+def test_what_the_model_writes_is_masked_like_a_message(app, consult, queued, model):
+    session = _ended(consult, LINES)
+    model.answer = lambda request: json.dumps(
+        {
+            "questions": ["Can I call you on 98765 43210?"],
+            "summary": "The astrologer gave his number, 9123456780, and asked for money.",
+            "remedies": ["Write to pandit@example.com"],
+        }
+    )
+    summaries.request(session.id, session.user_id, consent=True)
+    db.session.commit()
+    jobs.perform(_jobs_of(queued, "ai_summary")[0])
+    stored = json.dumps(summaries.of(session.id, session.user_id).content)
+    assert "9123456780" not in stored and "98765 43210" not in stored and "pandit@example.com" not in stored
+    assert "[number hidden]" in stored and "[email hidden]" in stored
+
+
+def test_a_call_never_goes_far_past_the_days_tokens(app, consult, queued, model, monkeypatch):
+    """With 48 tokens left a match used 2,137: now the answer is capped with max_tokens, and a call whose
+    prompt and a useful answer cannot fit in what is left is not made."""
+    monkeypatch.setitem(app.config, "AI_DAILY_TOKENS", 20_000)
+    db.session.add(
+        AICall(purpose="summary", model="m", prompt_tokens=17_000, completion_tokens=0, outcome="ok", duration_ms=1,
+               created_at=utcnow())
+    )  # fmt: skip
+    session = _ended(consult, LINES)
+    summaries.request(session.id, session.user_id, consent=True)
+    db.session.commit()
+    jobs.perform(_jobs_of(queued, "ai_summary")[0])
+    (request,) = model.requests
+    prompt_bound = ai.prompt_tokens_at_most(*(m["content"] for m in request["messages"]))
+    assert 200 <= request["max_tokens"] <= min(app.config["AI_MAX_OUTPUT_TOKENS"], 3_000 - prompt_bound)
+    monkeypatch.setitem(app.config, "AI_DAILY_TOKENS", ai.tokens_used() + 48)  # the attack pass's 48 left
+    matching.request(session.user_id, "Is this a good year for my shop?")
+    db.session.commit()
+    assert jobs.perform(_jobs_of(queued, "ai_match")[0]).status == "skipped"
+    assert len(model.requests) == 1  # the match was not asked

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.extensions import db
-from webapp.models import BillingKind, BillingTransaction, EndReason, SessionStatus, Wallet, utcnow
+from webapp.models import BillingKind, BillingTransaction, EndReason, Message, SessionStatus, Wallet, utcnow
 from webapp.services import chat, locks, periodic, topups, wallet
 from webapp.services.billing import session_bar
 from webapp.services.consultations import lifecycle
@@ -171,6 +171,38 @@ def test_no_reply_ends_and_refunds_every_paisa(run, events):
     assert wallet.platform_wallet().current_balance == D("0.00")
     types = {t for (t,) in db.session.query(BillingTransaction.kind).filter_by(session_id=session.id)}
     assert {BillingKind.REFUND, BillingKind.REVERSAL} <= types
+
+
+def test_an_astrologer_who_accepts_and_never_comes_is_paid_nothing(run, events):
+    """The attack pass's case: the astrologer accepts and never opens the room while the user waits in
+    it. The reconnect grace (90 s) runs out before the no-reply rule (180 s); the session still ends as
+    the astrologer's no reply, and both charged minutes go back to the user."""
+    s = run(rate="12.00", balance="500.00", replied=False)
+    for seconds in range(10, 121, 10):  # only the user is ever seen
+        chat.connected(s.session.id, s.user.id, now=s.t0 + timedelta(seconds=seconds))
+        db.session.commit()
+        periodic.run_due(s.t0 + timedelta(seconds=seconds))
+        db.session.expire_all()
+    session = s.refresh()
+    assert session.status == SessionStatus.COMPLETED and session.end_reason == EndReason.ASTROLOGER_NO_REPLY
+    assert session.billed_minutes == 2 and s.balance == D("500.00")
+    assert wallet.wallet_of(s.astrologer.id).current_balance == D("0.00")
+    last_line = db.session.query(Message).filter_by(session_id=session.id).order_by(Message.seq.desc()).first()
+    assert "did not reply" in last_line.content and "refunded" in last_line.content
+
+
+@pytest.mark.parametrize("who", ["user", "astrologer"])
+def test_a_session_ended_by_either_side_before_any_reply_is_refunded(run, who):
+    s = run(rate="10.00", balance="500.00", replied=False)
+    s.walk(1)  # minute 2 charged
+    person = s.user if who == "user" else s.astrologer
+    lifecycle.end(s.session.id, by_user_id=person.id, now=s.t0 + MINUTE + timedelta(seconds=20))
+    db.session.commit()
+    session = s.refresh()
+    assert session.end_reason.value == f"{who}_ended" and session.session_metadata["end"]["refunded"] == "20.00"
+    assert s.balance == D("500.00") and wallet.wallet_of(s.astrologer.id).current_balance == D("0.00")
+    last_line = db.session.query(Message).filter_by(session_id=session.id).order_by(Message.seq.desc()).first()
+    assert "never replied, so every charge (₹20.00) is refunded" in last_line.content
 
 
 def test_a_reply_keeps_the_session_going(run):

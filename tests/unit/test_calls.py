@@ -187,6 +187,13 @@ def test_connected_audio_is_the_astrologers_answer(app, call):
     assert call.status.value == "active"
 
 
+def test_the_users_own_connected_audio_is_no_answer(app, call):
+    user = joined(app, "user@example.com", call)
+    assert user.emit("call_state", {"session_id": str(call.id), "state": "connected"}, callback=True) == {"ok": True}
+    db.session.refresh(call)
+    assert call.astrologer_replied_at is None
+
+
 def test_a_call_never_answered_is_ended_and_refunded(app, call):
     _passes(call, call.started_at, call.started_at + timedelta(seconds=app.config["NO_REPLY_SECONDS"] + 1))
     assert call.end_reason.value == "astrologer_no_reply" and call.billed_minutes >= 3

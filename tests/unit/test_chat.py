@@ -589,6 +589,27 @@ def test_a_users_sockets_share_one_budget(live, app, monkeypatch):
     second_tab.disconnect()
 
 
+def test_a_user_flooding_from_several_sockets_loses_every_one_of_them_without_the_database(
+    live, app, monkeypatch, count_queries
+):
+    """Each socket stays under its own flood limit; together they pass the user's, and every socket of
+    that user is told why and closed, from memory."""
+    monkeypatch.setitem(app.config, "RATELIMIT_USER_SOCKET_EVENTS", "2/second")
+    monkeypatch.setitem(app.config, "RATELIMIT_USER_SOCKET_FLOOD", "8/second")
+    second_tab = live.socket_for("user@example.com")
+    join(live.user_socket, live.session), join(second_tab, live.session)
+    typing = {"session_id": str(live.session.id), "is_typing": True}
+    with count_queries() as counted:
+        acks = [socket.emit("typing", typing, callback=True) for socket in (live.user_socket, second_tab) * 3]
+    assert [a["ok"] for a in acks] == [False] * 6 and counted.n == 0  # the two joins spent the second's budget
+    last = second_tab.emit("typing", typing, callback=True)
+    assert "connection is closed" in last["message"]
+    assert not live.user_socket.is_connected() and not second_tab.is_connected()
+    for socket in (live.user_socket, second_tab):
+        assert any(e["name"] == "disconnect_reason" for e in socket.queue)
+    assert live.astro_socket.is_connected()  # the other person is untouched
+
+
 def test_events_for_a_session_the_socket_has_not_joined_cost_no_database(live, count_queries):
     stranger = live.socket_for("astro@example.com")
     with count_queries() as counted:

@@ -9,6 +9,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Availability, ConsultationSession, SessionStatus
+from webapp.services import chat
 from webapp.services.consultations import lifecycle
 
 from ..conftest import AuthActions, csrf_token_from
@@ -175,6 +176,8 @@ def test_end_and_rate(app, client, auth, people):
     session = db.session.query(ConsultationSession).one()
     astro = _astrologer_client(app)
     astro.post(f"/dashboard/requests/{session.id}/accept", data={"csrf_token": _token(astro)})
+    chat.send(session.id, session.astrologer_id, "first-reply", "Namaste.")  # answered, so the minute is paid
+    db.session.commit()
     ended = client.post(f"/consultations/{session.id}/end", data={"csrf_token": _token(client)}, headers=HTMX)
     assert ended.headers["HX-Redirect"] == f"/consultations/{session.id}"
     summary = client.get(f"/consultations/{session.id}").get_data(as_text=True)

@@ -363,7 +363,7 @@ def test_a_channel_taken_offline_keeps_its_queue(consult):
 @pytest.mark.parametrize("who, reason", [("user", EndReason.USER_ENDED), ("astrologer", EndReason.ASTROLOGER_ENDED)])
 def test_either_side_ends(consult, events, who, reason):
     astrologer, user = consult.astrologer(), consult.user()
-    session = consult.accept(consult.request(user, astrologer))
+    session = consult.reply(consult.accept(consult.request(user, astrologer)))
     later = session.started_at + timedelta(seconds=95)
     lifecycle.end(session.id, by_user_id=(user if who == "user" else astrologer).id, now=later)
     db.session.commit()
@@ -405,7 +405,7 @@ def test_end_refusals(consult, make_user):
 
 def _finished(consult, **astrologer_fields):
     astrologer, user = consult.astrologer(**astrologer_fields), consult.user()
-    session = consult.accept(consult.request(user, astrologer))
+    session = consult.reply(consult.accept(consult.request(user, astrologer)))
     lifecycle.end(session.id, by_user_id=user.id)
     db.session.commit()
     return astrologer, user, session

@@ -129,7 +129,7 @@ def test_markup_in_every_user_writable_field_is_escaped_everywhere(client, consu
     admin = make_user(email="admin@example.com", type=UserType.ADMIN)
     astrologer = consult.astrologer(email="astro@example.com", name=XSS, about=XSS)
     user = consult.user(email="user@example.com", name=XSS)
-    session = consult.accept(consult.request(user, astrologer))
+    session = consult.reply(consult.accept(consult.request(user, astrologer)))
     chat.send(session.id, user.id, "c-1", XSS)
     db.session.commit()  # each use case its own transaction, as in production
     lifecycle.end(session.id, by_user_id=user.id)

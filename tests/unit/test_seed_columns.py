@@ -222,7 +222,7 @@ def test_total_and_completed_consultations_count_the_users_own(consult, pair):
 
 def _completed(consult, pair):
     astrologer, user = pair
-    session = _active(consult, pair)
+    session = consult.reply(_active(consult, pair))
     lifecycle.end(session.id, by_user_id=user.id)
     db.session.commit()
     return session
@@ -356,7 +356,7 @@ def test_an_accept_timeout_counts_as_an_unanswered_offer(consult, pair):
 def test_monthly_sessions_count_this_months_completed_sessions(consult, pair):
     astrologer, user = pair
     at = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
-    session = consult.accept(consult.request(user, astrologer, now=at), now=at)
+    session = consult.reply(consult.accept(consult.request(user, astrologer, now=at), now=at), now=at)
     lifecycle.end(session.id, by_user_id=user.id, now=at + timedelta(minutes=3))
     db.session.commit()
     profile = _fresh(astrologer.astrologer_profile)
@@ -366,7 +366,7 @@ def test_monthly_sessions_count_this_months_completed_sessions(consult, pair):
 def test_monthly_rating_is_the_mean_of_this_months_ratings(consult, pair):
     astrologer, user = pair
     at = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
-    session = consult.accept(consult.request(user, astrologer, now=at), now=at)
+    session = consult.reply(consult.accept(consult.request(user, astrologer, now=at), now=at), now=at)
     lifecycle.end(session.id, by_user_id=user.id, now=at + timedelta(minutes=3))
     ratings.rate(session.id, user.id, 4, now=at + timedelta(minutes=4))
     db.session.commit()
@@ -377,7 +377,7 @@ def test_a_new_month_starts_the_monthly_figures_from_its_own_sessions(app, consu
     astrologer, user = pair
     # 31 Dec 2026 20:00 UTC is 1 Jan 2027 01:30 in Asia/Kolkata: January there, already.
     late = datetime(2026, 12, 31, 18, 0, tzinfo=UTC)
-    session = consult.accept(consult.request(user, astrologer, now=late), now=late)
+    session = consult.reply(consult.accept(consult.request(user, astrologer, now=late), now=late), now=late)
     lifecycle.end(session.id, by_user_id=user.id, now=late + timedelta(minutes=3))
     ratings.rate(session.id, user.id, 5, now=late + timedelta(minutes=4))
     db.session.commit()
@@ -417,7 +417,7 @@ def test_astrologer_rating_is_the_users_rating(consult, pair):
 
 def test_session_metadata_says_how_a_session_ended(consult, pair):
     astrologer, user = pair
-    session = _active(consult, pair)
+    session = consult.reply(_active(consult, pair))
     lifecycle.end(session.id, by_user_id=astrologer.id)
     db.session.commit()
     assert _fresh(session).session_metadata == {"end": {"reason": "astrologer_ended", "by": "astrologer"}}

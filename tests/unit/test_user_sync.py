@@ -161,7 +161,7 @@ def test_a_user_deleted_upstream_is_soft_deleted_and_their_session_ended(client,
 
     topups.deposit(wallet.wallet_of(user.id).id, "500", idempotency_key="topup:test:synced")
     db.session.commit()
-    session = consult.accept(consult.request(user, consult.astrologer()))
+    session = consult.reply(consult.accept(consult.request(user, consult.astrologer())))
     assert statuses(push(client, person(1, status="deleted"))) == ["updated"]
     db.session.expire_all()
     user = db.session.query(User).filter_by(external_id="ext-1").one()

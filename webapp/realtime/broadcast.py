@@ -6,6 +6,8 @@ from clients. Everything personal travels on the default namespace, which
 requires a logged-in user.
 """
 
+import socketio as python_socketio
+
 from ..extensions import socketio
 from ..services import notifier
 from .auth import socket_logins, socket_users
@@ -13,16 +15,30 @@ from .auth import socket_logins, socket_users
 MARKETPLACE = "/marketplace"
 
 
+#: Announcements after which the sockets they reach are closed, in every process.
+CLOSING = ("account_suspended", "logged_out")
+
+
 def _emit(event):
     socketio.emit(event.name, event.payload, to=event.room, namespace=event.namespace)
-    if event.name in ("account_suspended", "logged_out"):
+    if event.name in CLOSING:
         _drop_sockets(event.room)
 
 
+class ClosingRedisManager(python_socketio.RedisManager):
+    """python-socketio's Redis manager (several web processes), which also closes this process's
+    sockets in the room of a CLOSING announcement made by another process. The emit alone only tells
+    the clients, and a client that ignores it would go on receiving its sessions' messages."""
+
+    def _handle_emit(self, message):
+        super()._handle_emit(message)
+        if message.get("event") in CLOSING and (message.get("namespace") or "/") == "/" and message.get("room"):
+            _drop_sockets(message["room"])
+
+
 def _drop_sockets(room):
-    """Close this process's sockets in `room`: a suspended user's, or an ended login session's (other
-    processes' sockets are refused at their next event, which reloads the user and its login session,
-    and their clients reload the page on the announcement)."""
+    """Close this process's sockets in `room`: a suspended user's, or an ended login session's (in
+    the other processes, ClosingRedisManager does the same when the announcement reaches them)."""
     for sid, _ in list(socketio.server.manager.get_participants("/", room)):
         # Forgotten first: their sessions were just ended, so the disconnect handler has no presence to
         # record, and it runs inside this commit, where it could not write anyway.

@@ -52,6 +52,7 @@ ANY_STATUS = tuple(SessionStatus)
 _parsed_limits = cache(parse_many)  # every event asks; the settings rarely change
 _message_windows, _signal_windows, _receipt_windows = SocketWindows(), SocketWindows(), SocketWindows()
 _event_windows, _user_windows, _flood_windows = SocketWindows(), SocketWindows(), SocketWindows()
+_user_flood_windows = SocketWindows()  # keyed by user id
 FLOODING = "You sent far more than a person can; this connection is closed. Reload the page to go on."
 
 
@@ -62,15 +63,28 @@ def _within_limits(windows, setting, key, config=None):
     return windows.allow(key, _parsed_limits((config or current_app.config)[setting]), time.monotonic())
 
 
+def _cut_off(sids):
+    """Tell each socket why and close it (no database: the disconnect handler finds nothing to record
+    for a socket forgotten here first)."""
+    for sid in sids:
+        socketio.emit("disconnect_reason", {"reason": "flooding", "message": FLOODING}, to=sid)
+        socket_users.pop(sid, None)
+        socket_logins.pop(sid, None)
+        socketio.server.disconnect(sid, namespace="/")
+
+
 def _over_budget(sid, config=None):
     """Spend one event from the socket's budget (no database): None within it; over the socket's or
-    the user's budget, a rate_limited ack; past the flood limit, the socket is told why
-    (`disconnect_reason`) and disconnected."""
-    if not _within_limits(_flood_windows, "RATELIMIT_SOCKET_FLOOD", sid, config):
-        socketio.emit("disconnect_reason", {"reason": "flooding", "message": FLOODING}, to=sid)
-        socketio.server.disconnect(sid, namespace="/")
-        return error_ack("rate_limited", FLOODING)
+    the user's budget, a rate_limited ack; past the flood limit of the socket, it is told why
+    (`disconnect_reason`) and disconnected; past the user's flood limit, every socket of the user in
+    this process is."""
     user = socket_users.get(sid)
+    if not _within_limits(_flood_windows, "RATELIMIT_SOCKET_FLOOD", sid, config):
+        _cut_off([sid])
+        return error_ack("rate_limited", FLOODING)
+    if user is not None and not _within_limits(_user_flood_windows, "RATELIMIT_USER_SOCKET_FLOOD", user, config):
+        _cut_off([other for other, owner in list(socket_users.items()) if owner == user])
+        return error_ack("rate_limited", FLOODING)
     if not _within_limits(_event_windows, "RATELIMIT_SOCKET_EVENTS", sid, config) or not _within_limits(
         _user_windows, "RATELIMIT_USER_SOCKET_EVENTS", f"user:{user}", config
     ):
@@ -78,12 +92,30 @@ def _over_budget(sid, config=None):
     return None
 
 
+_in_flight = {}  # user id -> events of theirs being handled in this process now
+
+
 def budgeted(handler):
-    """Spend one event from the socket's budget before the handler runs (`_over_budget`)."""
+    """Spend one event from the socket's budget before the handler runs (`_over_budget`), and let at
+    most SOCKET_EVENTS_IN_FLIGHT of one user's events be handled at once in this process: a burst
+    that arrives faster than the database answers waits in no queue and holds no connection; it is
+    refused from memory."""
 
     @wraps(handler)
     def wrapped(data=None):
-        return _over_budget(request.sid) or handler(data)
+        refused = _over_budget(request.sid)
+        if refused:
+            return refused
+        user = socket_users.get(request.sid)
+        if _in_flight.get(user, 0) >= current_app.config["SOCKET_EVENTS_IN_FLIGHT"]:
+            return error_ack("rate_limited", "Too many events at once; wait a moment.")
+        _in_flight[user] = _in_flight.get(user, 0) + 1
+        try:
+            return handler(data)
+        finally:
+            left = _in_flight.pop(user) - 1
+            if left:
+                _in_flight[user] = left
 
     return wrapped
 
@@ -106,9 +138,12 @@ def said_recently(handler):
         key, now = (request.sid, handler.__name__, session, bool(data.get("is_typing"))), time.monotonic()
         if now - _last_signal.get(key, -wait) < wait:
             return {"ok": True}
+        # Remembered before the handler runs: the same signal arriving while this one waits on the
+        # database is answered from memory too. Forgotten again if it was refused.
+        _last_signal[key] = now
         ack = handler(data)
-        if ack.get("ok"):
-            _last_signal[key] = now
+        if not ack.get("ok") and _last_signal.get(key) == now:
+            del _last_signal[key]
         return ack
 
     return wrapped

@@ -10,7 +10,9 @@ JOB_BACKOFF_SECONDS are the retries (the client's own are off, so a failing prov
 the job queue's clock, not by a thread sleeping) and whose dead letters are the calls that kept
 failing. Each call has AI_TIMEOUT_SECONDS, is written to ai_calls with its tokens and outcome, counted
 in astro_ai_calls_total and astro_ai_tokens_total, and logged. Before each call the day's tokens (UTC)
-are summed: at AI_DAILY_TOKENS no call is made until the next day.
+are summed: a call is made only when its prompt (bounded from above by its bytes) and an answer of
+at least MIN_ANSWER_TOKENS fit in what is left of AI_DAILY_TOKENS, and the answer is capped there
+(max_tokens, at most AI_MAX_OUTPUT_TOKENS), so a day never ends far past its cap.
 
 What leaves the server is the caller's business and is masked before it gets here (services/safety.py
 sends an astrologer's stored messages, already masked); this module sends what it is given.
@@ -37,7 +39,11 @@ class AIError(Exception):
 
 
 class AICapped(Exception):
-    """The day's tokens are spent: nothing was asked."""
+    """The day's tokens are spent (or would be by this call): nothing was asked."""
+
+
+class ConsentWithdrawn(Exception):
+    """The person took their consent back after asking: nothing of theirs was sent."""
 
 
 def enabled():
@@ -65,6 +71,12 @@ def require_consent(user_id, given, now, refusal):
             raise ValidationFailed("consent", refusal)
         profile.preferences = {**(profile.preferences or {}), CONSENT: now.isoformat()}
     return profile
+
+
+def still_consents(user_id):
+    """ConsentWithdrawn unless the person consents now (a job checks just before it sends their words)."""
+    if not consented_at(_profile(user_id)):
+        raise ConsentWithdrawn()
 
 
 def withdraw_consent(user_id):
@@ -134,13 +146,27 @@ def _record(purpose, outcome, started, now, prompt=0, completion=0, error=None):
     return call
 
 
+#: An answer shorter than this is no use (a summary or five matches with a line each take more).
+MIN_ANSWER_TOKENS = 200
+
+
+def prompt_tokens_at_most(*texts):
+    """An upper bound on the tokens `texts` take as a prompt, without the model's tokenizer: a token
+    is at least two bytes of UTF-8 in practice (about four in English, three in Devanagari), so half
+    the bytes, plus a few for the messages' framing, is never below the count the provider reports."""
+    return sum(len(text.encode()) for text in texts) // 2 + 16
+
+
 def complete_json(purpose, instructions, content, now=None):
     """Ask the model (`instructions` as the system message, `content` as the user's) for a JSON object,
     and return it parsed. AICapped when the day's tokens are spent; AIError when the provider fails or
     answers with anything but a JSON object."""
     now = now or utcnow()
     started = time.monotonic()
-    if tokens_used(now) >= current_app.config["AI_DAILY_TOKENS"]:
+    left = current_app.config["AI_DAILY_TOKENS"] - tokens_used(now)
+    prompt_at_most = prompt_tokens_at_most(instructions, content)
+    answer_at_most = min(current_app.config["AI_MAX_OUTPUT_TOKENS"], left - prompt_at_most)
+    if answer_at_most < MIN_ANSWER_TOKENS:  # the call could pass the day's cap: it is not made
         _record(purpose, "capped", started, now)
         raise AICapped()
     import openai
@@ -151,6 +177,7 @@ def complete_json(purpose, instructions, content, now=None):
             messages=[{"role": "system", "content": instructions}, {"role": "user", "content": content}],
             response_format={"type": "json_object"},
             temperature=0,
+            max_tokens=answer_at_most,
         )
     except openai.OpenAIError as error:
         _record(purpose, "failed", started, now, error=f"{type(error).__name__}: {error}")
@@ -180,11 +207,12 @@ def settled(row, key):
 
 
 def job(make, model, *row):
-    """Run an AI feature's job (`make`); when the day's tokens are spent, its `model` row (`row`: the
-    WHERE that finds it), if still pending, is marked failed and the job answers False (skipped)."""
+    """Run an AI feature's job (`make`); when the day's tokens are spent, or the person withdrew their
+    consent since asking, its `model` row (`row`: the WHERE that finds it), if still pending, is marked
+    failed and the job answers False (skipped)."""
     try:
         make()
-    except AICapped:
+    except (AICapped, ConsentWithdrawn):
         db.session.execute(
             db.update(model)
             .where(*row, model.status == "pending")

@@ -91,8 +91,8 @@ def _camera(session, data):
 def media_state(session, user_id, state, now=None):
     """A participant's browser reports its media connection: "connected" or "failed".
 
-    Connected audio is the astrologer's answer (the no-reply rule reads astrologer_replied_at, as
-    a first chat message does) and clears a loss; a failure starts the reconnect grace, after which
+    The astrologer's connected audio is their answer (the no-reply rule reads astrologer_replied_at, as
+    a first chat message does; the user's own browser connecting answers nothing) and clears a loss; a failure starts the reconnect grace, after which
     the end rules close the session as participant_disconnected (consultations/end_rules.py). The call's facts
     (first connection, failures reported) go to session_metadata, under the session's lock.
     """
@@ -106,8 +106,8 @@ def media_state(session, user_id, state, now=None):
     call = (session.session_metadata or {}).get("call", {})
     if state == "connected":
         participant.media_lost_at = None
-        if session.astrologer_replied_at is None:
-            session.astrologer_replied_at = now
+        if session.astrologer_replied_at is None and user_id == session.astrologer_id:
+            session.astrologer_replied_at = now  # only the astrologer's own connection answers the call
         if not call.get("first_connected_at"):
             records.note(session, "call", first_connected_at=now.isoformat())
     else:

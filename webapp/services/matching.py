@@ -107,6 +107,7 @@ def make(match_id, now=None):
     match = db.session.get(ConcernMatch, match_id)
     if match is None or match.status != "pending":
         return None
+    ai.still_consents(match.user_id)  # withdrawn since asking: nothing is sent
     candidates = _candidates()
     results = []
     if candidates:
@@ -120,7 +121,7 @@ def make(match_id, now=None):
             astrologer_id, why = item.get("id"), item.get("why")
             if astrologer_id in known and astrologer_id not in chosen and isinstance(why, str) and why.strip():
                 chosen.add(astrologer_id)
-                results.append({"astrologer_id": astrologer_id, "why": why.strip()[:WHY_MAX]})
+                results.append({"astrologer_id": astrologer_id, "why": message_text.mask(why.strip())[:WHY_MAX]})
             if len(results) == MATCHES_MAX:
                 break
     db.session.execute(

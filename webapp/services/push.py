@@ -8,18 +8,23 @@ VAPID_PUBLIC_KEY (base64url, what the browser subscribes with), VAPID_SUBJECT (m
 unset in development, a key pair is generated into the instance folder on first use.
 
 Sending is a job (services/jobs.py, channel "push"): one delivery per notification and subscription,
-so a retry reaches only the device that failed. A push service answering 404 or 410 has dropped the
+so a retry reaches only the device that failed, each bounded by PUSH_TIMEOUT_SECONDS in all. Where a
+subscription may point is checked (PUSH_SERVICES, public addresses only: "where a push may go" below),
+and a person keeps at most PUSH_MAX_SUBSCRIPTIONS devices. A push service answering 404 or 410 has dropped the
 subscription: so do we (the delivery is then skipped, not failed). static/js/service-worker.js shows
 what arrives.
 """
 
 import base64
+import fnmatch
+import http.client
 import ipaddress
 import json
 import os
+import socket
+import ssl
+import threading
 import time
-import urllib.error
-import urllib.request
 from urllib.parse import urlsplit
 
 import http_ece
@@ -34,7 +39,6 @@ from . import jobs
 from .errors import ValidationFailed
 
 TTL_SECONDS = 3600  # a request no one saw within the hour is news no more
-TIMEOUT_SECONDS = 15
 GONE = (404, 410)
 
 
@@ -103,11 +107,64 @@ def _vapid_header(endpoint):
 # ---------------------------------------------------------------- subscriptions
 
 
-def _loopback(host):
+# ---------------------------------------------------------------- where a push may go
+#
+# An endpoint is a URL the browser hands us and the server later POSTs to: a way into the server's own
+# network if it were taken as given. It must belong to a push service of PUSH_SERVICES (the browsers'
+# own by default: scheme, host pattern, port), and a host named by a name must resolve only to public
+# addresses, checked when the browser subscribes and again at every delivery, which connects to the
+# very address checked (no second lookup for a rebinding DNS to answer differently). A push service's
+# redirect is not followed. An IP address written into PUSH_SERVICES is the operator's word (a stand-in
+# push service on this machine in tests) and is not checked further.
+
+
+class EndpointRefused(Exception):
+    """The endpoint is not one this server may send to (named in the delivery's last_error)."""
+
+
+def _service_of(endpoint):
+    """(scheme, host, port, the PUSH_SERVICES entry it matched) of `endpoint`, or None."""
+    parts = urlsplit(endpoint)
     try:
-        return ipaddress.ip_address(host).is_loopback
+        host, port = (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a port that is not a number
+        return None
+    if not host or parts.username or parts.password:
+        return None
+    for entry in current_app.config["PUSH_SERVICES"]:
+        allowed = urlsplit(entry)
+        allowed_port = allowed.port or (443 if allowed.scheme == "https" else 80)
+        if (
+            parts.scheme == allowed.scheme
+            and port == allowed_port
+            and fnmatch.fnmatchcase(host, (allowed.hostname or "").lower())
+        ):
+            return parts.scheme, host, port, allowed.hostname
+    return None
+
+
+def _literal(host):
+    try:
+        return ipaddress.ip_address(host)
     except ValueError:
-        return host == "localhost"
+        return None
+
+
+def _address_for(host, port, allowed):
+    """The address to connect to for `host`: a public one it resolves to; EndpointRefused when it
+    resolves to none, or to any address that is not public."""
+    if _literal(allowed) is not None:
+        return host  # an address the operator listed
+    if _literal(host) is not None:
+        raise EndpointRefused("push endpoints are named by a host name, not an address")
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+    except OSError as error:
+        raise EndpointRefused(f"the push service's name does not resolve: {error}") from None
+    addresses = [ipaddress.ip_address(address.split("%", 1)[0]) for address in found]
+    if not addresses or not all(address.is_global for address in addresses):
+        raise EndpointRefused("the push service's name resolves to a private or reserved address")
+    return str(addresses[0])
 
 
 def _checked(data):
@@ -115,18 +172,24 @@ def _checked(data):
     if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
         raise ValidationFailed("subscription", "Send the browser's PushSubscription (endpoint and keys).")
     endpoint, keys = data.get("endpoint"), data["keys"]
-    parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
-    if (
-        parts is None
-        or len(endpoint) > 1000
-        or not (parts.scheme == "https" or (parts.scheme == "http" and _loopback(parts.hostname or "")))
-    ):
-        raise ValidationFailed("endpoint", "A push endpoint is an https URL.")
+    service = _service_of(endpoint) if isinstance(endpoint, str) and len(endpoint) <= 1000 else None
+    if service is None:
+        raise ValidationFailed("endpoint", "Notifications from this browser's push service are not supported.")
+    try:
+        _address_for(*service[1:])
+    except EndpointRefused:
+        raise ValidationFailed(
+            "endpoint", "Notifications from this browser's push service are not supported."
+        ) from None
     try:
         p256dh, auth = _unb64(keys.get("p256dh")), _unb64(keys.get("auth"))
     except (ValueError, TypeError):
         raise ValidationFailed("keys", "The subscription's keys are not base64url.") from None
-    if len(p256dh) != 65 or p256dh[0] != 4 or len(auth) != 16:
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), p256dh)  # a point on the curve, or no key
+    except ValueError:
+        p256dh = b""
+    if len(p256dh) != 65 or len(auth) != 16:
         raise ValidationFailed("keys", "The subscription's keys are not a P-256 key and a 16-byte secret.")
     return endpoint, _b64(p256dh), _b64(auth)
 
@@ -134,14 +197,32 @@ def _checked(data):
 def subscribe(user_id, data, user_agent=None, now=None):
     """Store this device's subscription for `user_id` (the same endpoint again: it is this person's now)."""
     endpoint, p256dh, auth = _checked(data)
+    now = now or utcnow()
     found = db.session.execute(db.select(PushSubscription).filter_by(endpoint=endpoint)).scalar_one_or_none()
     if found is None:
-        found = PushSubscription(endpoint=endpoint, created_at=now or utcnow())
+        found = PushSubscription(endpoint=endpoint, created_at=now)
         db.session.add(found)
     found.user_id, found.p256dh, found.auth = user_id, p256dh, auth
     found.user_agent = (user_agent or "")[:200] or None
     db.session.flush()
+    _keep_newest(user_id, current_app.config["PUSH_MAX_SUBSCRIPTIONS"])
     return found
+
+
+def _keep_newest(user_id, most):
+    """A person's devices past `most` are forgotten, oldest first (a browser that subscribes anew
+    replaces the device they stopped using)."""
+    kept = (
+        db.select(PushSubscription.id)
+        .filter_by(user_id=user_id)
+        .order_by(PushSubscription.created_at.desc(), PushSubscription.id.desc())
+        .limit(most)
+    )
+    db.session.execute(
+        db.delete(PushSubscription)
+        .where(PushSubscription.user_id == user_id, PushSubscription.id.not_in(kept.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def unsubscribe(user_id, endpoint):
@@ -199,23 +280,90 @@ def send_delivery(payload):
         auth_secret=_unb64(subscription.auth),
         version="aes128gcm",
     )
-    request = urllib.request.Request(
+    status = _post(
         subscription.endpoint,
-        data=body,
-        method="POST",
-        headers={
+        body,
+        {
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
             "TTL": str(TTL_SECONDS),
             "Urgency": "high",
             "Authorization": _vapid_header(subscription.endpoint),
         },
+        current_app.config["PUSH_TIMEOUT_SECONDS"],
     )
+    if status in GONE:
+        db.session.delete(subscription)
+        return False
+    if not 200 <= status < 300:  # a redirect included: it is never followed
+        raise PushFailed(f"the push service answered {status}")
+    return True
+
+
+class PushFailed(Exception):
+    """The push service did not take the message (the delivery is retried)."""
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to the address that was checked, whatever the name resolves to by now."""
+
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the address that was checked, the certificate verified for the host's name."""
+
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self):
+        raw = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+
+
+def _post(endpoint, body, headers, seconds):
+    """POST `body` to `endpoint` within `seconds` in all (connecting, sending and reading the answer
+    together: a service that answers a byte at a time is cut off at the deadline); the status."""
+    service = _service_of(endpoint)
+    if service is None:
+        raise EndpointRefused("the endpoint is not a push service of PUSH_SERVICES")
+    scheme, host, port, allowed = service
+    address = _address_for(host, port, allowed)
+    parts = urlsplit(endpoint)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    kind = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = kind(host, port, address, seconds)
+    expired = threading.Event()
+
+    def cut_off():
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    deadline = threading.Timer(seconds, cut_off)
+    deadline.start()
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS):
-            return True
-    except urllib.error.HTTPError as error:
-        if error.code in GONE:
-            db.session.delete(subscription)
-            return False
-        raise
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(64 * 1024)  # the answer's body means nothing to us; a bounded read
+        status = response.status
+    except (OSError, http.client.HTTPException) as error:
+        if expired.is_set():
+            raise PushFailed(f"the push service took more than {seconds} s") from None
+        raise PushFailed(f"the push service was not reached: {type(error).__name__}") from None
+    finally:
+        deadline.cancel()
+        connection.close()
+    if expired.is_set():
+        raise PushFailed(f"the push service took more than {seconds} s")
+    return status

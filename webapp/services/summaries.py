@@ -25,6 +25,7 @@ from ..models import (
 )
 from . import ai, jobs
 from .errors import DomainError
+from .message_text import mask
 
 ITEMS_MAX, ITEM_MAX, SUMMARY_MAX = 10, 300, 2000
 
@@ -121,6 +122,7 @@ def make(session_id, now=None):
     summary = db.session.execute(db.select(ConsultationSummary).filter_by(session_id=session_id)).scalar_one_or_none()
     if summary is None or summary.status != "pending":
         return None  # deleted meanwhile, or already written
+    ai.still_consents(summary.user_id)  # withdrawn since asking: nothing is sent
     session = db.session.get(ConsultationSession, session_id)
     lines = db.session.execute(
         db.select(Message.sender_id, Message.content)
@@ -150,17 +152,18 @@ def make(session_id, now=None):
 
 def _texts(value):
     items = value if isinstance(value, list) else []
-    return [item.strip()[:ITEM_MAX] for item in items if isinstance(item, str) and item.strip()][:ITEMS_MAX]
+    return [mask(item.strip())[:ITEM_MAX] for item in items if isinstance(item, str) and item.strip()][:ITEMS_MAX]
 
 
 def _clean(answer):
-    """Only the three expected parts, as text, bounded; anything else the model said is dropped."""
+    """Only the three expected parts, as text, bounded and masked like a message (a number the
+    astrologer spelled out comes back from the model as digits); anything else it said is dropped."""
     summary = answer.get("summary")
     if not isinstance(summary, str) or not summary.strip():
         raise ai.AIError("the answer has no summary")
     return {
         "questions": _texts(answer.get("questions")),
-        "summary": summary.strip()[:SUMMARY_MAX],
+        "summary": mask(summary.strip())[:SUMMARY_MAX],
         "remedies": _texts(answer.get("remedies")),
     }
 

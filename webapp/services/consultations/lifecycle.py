@@ -38,9 +38,9 @@ from ...models import (
     UserType,
     utcnow,
 )
-from .. import chat, holds, locks, marketplace, performance, receipts, rooms, safety, wallet
+from .. import chat, holds, locks, marketplace, performance, receipts, refunds, rooms, safety, wallet
 from ..amounts import format_money
-from ..billing import charges
+from ..billing import charges, session_bar
 from ..errors import (
     AccountSuspended,
     AlreadyInSession,
@@ -313,8 +313,21 @@ def expire_requests(now=None):
     return closed
 
 
+def _refund_if_unanswered(session, now):
+    """A session the astrologer never answered in (no message, no connected call from their side) is
+    refunded in full, whichever rule or person ends it: the amount given back, or None."""
+    if session.astrologer_replied_at is not None or session.total_cost <= 0:
+        return None
+    given = refunds.refund(
+        session.id, number=refunds.next_refund_number(session.id), reason="The astrologer did not reply", now=now
+    )
+    records.note(session, "end", refunded=str(given.refund.amount))
+    return given.refund.amount
+
+
 def end(session_id, *, by_user_id=None, reason=None, now=None):
-    """End an active session: by a participant (user_ended / astrologer_ended) or by the system with `reason`."""
+    """End an active session: by a participant (user_ended / astrologer_ended) or by the system with
+    `reason`. Every charge is refunded when the astrologer never replied (`_refund_if_unanswered`)."""
     now = now or utcnow()
     profile, session = _locked_for(session_id)
     if by_user_id is not None:
@@ -328,6 +341,7 @@ def end(session_id, *, by_user_id=None, reason=None, now=None):
     session.next_charge_at = None
     session.duration_minutes = session.billed_minutes + session.free_minutes
     records.note(session, "end", **records.end_facts(session, reason, now))
+    refunded = _refund_if_unanswered(session, now)
     if session.session_type == SessionType.CALL:
         records.note(session, "call", media=records.media_outcome(session, reason))
     records.leave(session, now)
@@ -338,7 +352,7 @@ def end(session_id, *, by_user_id=None, reason=None, now=None):
     if reason == EndReason.ASTROLOGER_ENDED:
         performance.touch(profile, now)
     records.count_for_user(session.user_id, "completed_consultations")
-    chat.post_system_message(session, records.ended_text(reason), now, kind="ended")
+    chat.post_system_message(session, records.ended_text(reason, refunded), now, kind="ended")
     db.session.flush()
     records.refresh_presence(session.user_id, session.astrologer_id)
     marketplace.refresh_availability(session.astrologer_id, before)
@@ -355,6 +369,8 @@ def end(session_id, *, by_user_id=None, reason=None, now=None):
         rooms.of_user(session.astrologer_id),
         rooms.of_session(session.id),
     )
+    if refunded:
+        session_bar.announce_tick(session, now)  # the balance the refund gave back
     receipts.consultation_ended(session, now)  # e-mailed after the commit, when mail is on
     queue.fill_slots(profile, now)
     queue.announce_queue(session.astrologer_id)

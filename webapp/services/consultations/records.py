@@ -7,7 +7,7 @@ session_metadata holds, by key:
            "balance_left": the user's available balance (insufficient_balance),
            "participants": ["user" | "astrologer", ...] who were gone (participant_disconnected),
            "missed_minute": k, the minute not charged (service_interruption),
-           "refunded": the amount given back (astrologer_no_reply)}
+           "refunded": the amount given back (the astrologer never replied, whatever ended it)}
     call  {"video": true for a video call (written with the request; enums.Channel),
            "first_connected_at": when audio first connected, "failures": media failures reported,
            "media": "connected" | "lost" | "never_connected" (written when the call ends)}
@@ -30,6 +30,7 @@ from ...models import (
     UserType,
 )
 from .. import notifier, wallet
+from ..amounts import format_money
 
 #: Who ended a session for each end reason (session_metadata.end.by); anything else: "system".
 ENDED_BY = {
@@ -102,8 +103,12 @@ def leave(session, now):
         participant.connection_status = ConnectionStatus.DISCONNECTED
 
 
-def ended_text(reason):
-    return _ENDED.get(reason, "The session ended.")
+def ended_text(reason, refunded=None):
+    """The chat's last line; with `refunded` (the astrologer never replied), what was given back."""
+    text = _ENDED.get(reason, "The session ended.")
+    if refunded and reason != EndReason.ASTROLOGER_NO_REPLY:
+        text += f" The astrologer never replied, so every charge ({format_money(refunded)}) is refunded."
+    return text
 
 
 def end_facts(session, reason, now):
