@@ -160,6 +160,8 @@ class Config:
     RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"  # from browsers that never signed in to it
     RATELIMIT_LOGIN_FAILURES_PER_DEVICE = "10 per hour"  # from a known device of the account (its own count)
     RATELIMIT_REGISTER = "10 per hour"
+    #: Sign-ups refused because the e-mail or phone already has an account (each tells that much).
+    RATELIMIT_REGISTER_TAKEN = "5 per hour"
     RATELIMIT_TOPUP = "20 per hour"
     RATELIMIT_CONSULTATION_REQUEST = "10 per minute;60 per hour"
     RATELIMIT_SYNC = "120 per minute"

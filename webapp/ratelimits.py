@@ -29,11 +29,20 @@ def chat_sender():
 
 
 def login_account():
-    """Key of a login attempt: the account it names, normalized as login normalizes it, so
-    "A@x.com " and "a@x.com", or "+91 98123 45678" and "9812345678", share one count."""
+    """Key of a login attempt: the account it names, whether by e-mail or by phone (one count for
+    both, or an attacker gets twice the guesses), else the identifier normalized as login
+    normalizes it, so "A@x.com " and "a@x.com", or "+91 98123 45678" and "9812345678", share one."""
     identifier = request.form.get("identifier") or ""
+    account = accounts.find_by_identifier(identifier)
+    if account is not None:
+        return f"account:{account.id}"
     named = accounts.normalize_identifier(identifier)
     return "account:" + (named[1] if named else identifier.strip().lower())
+
+
+def registration_taken(response):
+    """Whether a sign-up was refused because the e-mail or phone has an account (RATELIMIT_REGISTER_TAKEN)."""
+    return response.status_code == 409
 
 
 # ---------------------------------------------------------------- known devices (OWASP's device cookies)

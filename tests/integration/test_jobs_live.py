@@ -105,3 +105,26 @@ def test_a_delivery_that_always_fails_ends_dead_with_its_reason(deployment, cons
     delivery = work_the_queue(deployment)
     assert (delivery.status, delivery.attempts) == ("dead", 3)  # the first try and JOB_BACKOFF_SECONDS' two retries
     assert "550" in delivery.last_error and inbox.messages == []
+
+
+@pytest.mark.parametrize("serializer", ["json", "pickle"])
+def test_a_job_naming_any_other_function_is_never_run(deployment, tmp_path, serializer):
+    """Someone who can write to Redis queues os.system (attack round three): the worker fails the job
+    unrun, whether it comes as JSON or as the pickle RQ writes by default."""
+    from rq import Queue
+    from rq.serializers import resolve_serializer
+
+    marker = tmp_path / "ran"
+    queue = Queue(deployment.env["JOB_QUEUE"], connection=redis.Redis.from_url(REDIS_URL),
+                  serializer=resolve_serializer(serializer))  # fmt: skip
+    queue.enqueue("os.system", f"touch {marker}")
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp", "jobs", "work", "--burst"],
+        cwd=ROOT,
+        env=deployment.env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(deployment.worker_log, "ab"),
+        timeout=120,
+        check=True,
+    )
+    assert not marker.exists(), "the worker ran a function no job may name"

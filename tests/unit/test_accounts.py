@@ -95,15 +95,24 @@ def test_register_rejects_bad_input_and_keeps_what_was_typed(client, fields, mes
 def test_register_with_a_taken_email_says_so(client, make_user):
     make_user(email="asha@example.com")
     response = _register(client, email="ASHA@example.com")
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "An account with this email already exists" in response.get_data(as_text=True)
     assert db.session.query(User).filter_by(email="asha@example.com").count() == 1
+
+
+@pytest.mark.parametrize("name", ["Asha\u2028Bcc: x@example.com", "Asha\x85Rao", "Asha\u202eoaR"])
+def test_a_name_that_would_break_a_mail_header_or_read_backwards_is_refused(client, name):
+    response = _register(client, name=name)
+    assert response.status_code == 422 and "Use letters, spaces and punctuation only." in response.get_data(
+        as_text=True
+    )
+    assert db.session.query(User).count() == 0
 
 
 def test_register_with_a_taken_phone_says_so(client, make_user):
     make_user(phone="+919812345678")
     response = _register(client, phone="98123 45678")
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "An account with this phone number already exists" in response.get_data(as_text=True)
 
 

@@ -51,6 +51,15 @@ def test_registrations_are_limited_per_address(client, auth):
     assert statuses[:10] == [302] * 10 and statuses[10] == 429
 
 
+def test_sign_ups_that_find_an_existing_account_are_few_per_address(app, client, auth, make_user):
+    """Each "already exists" tells whether an address has an account (a sign-up logs in at once, so
+    the answer cannot be hidden): five such answers an hour per address, then 429."""
+    make_user(email="known@example.com")
+    statuses = [_register(client, email="known@example.com", phone=f"+9198700{n:05d}").status_code for n in range(6)]
+    assert statuses == [409] * 5 + [429]
+    assert "already have an account" in _register(client, email="other@example.com").get_data(as_text=True)
+
+
 def test_topups_are_limited_per_user(client, auth, make_user):
     make_user(email="payer@example.com")
     make_user(email="other-payer@example.com")
@@ -89,6 +98,16 @@ def test_the_sync_api_is_limited_with_a_json_answer(client, sync_secret):
     refused = push(client, person(1))
     assert refused.status_code == 429 and refused.json["error"] == "too_many_requests"
     assert "Retry-After" in refused.headers
+
+
+def test_an_accounts_email_and_phone_share_one_count_of_failures(app, client, auth, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN", "1000 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT", "4 per hour")
+    make_user(email="both@example.com", phone="+919812345670")
+    for typed in ("both@example.com", "+919812345670", "BOTH@example.com", "98123 45670"):
+        assert auth.login(typed, password="wrong-password").status_code == 401
+    assert auth.login("+919812345670", password="wrong-password").status_code == 429
+    assert auth.login("both@example.com", password="wrong-password").status_code == 429
 
 
 def test_a_phone_typed_differently_is_the_same_account(app, client, auth, make_user, monkeypatch):

@@ -135,6 +135,10 @@ def test_a_mixed_batch_answers_per_record(client):
         ({"type": "astrologer", "specializations": ["Alchemy"]}, "specializations"),
         ({"type": "astrologer", "languages": "Hindi"}, "languages"),
         ({"name": "Nul\x00Byte"}, "name"),
+        ({"name": "Next\x85Line"}, "name"),  # C1 controls, U+2028 and the bidi overrides too (attack round three)
+        ({"name": "Line\u2028Separator"}, "name"),
+        ({"name": "Asha\u202eahsA"}, "name"),
+        ({"bio": "para\u2029graph"}, "bio"),
         ({"external_id": "ext\x00"}, "external_id"),
         ({"email": "lone\udc00@example.com"}, "email"),
         ({"horoscope": {"sign\x00": "Leo"}}, "record"),

@@ -95,6 +95,8 @@ def create_user(
     already looked the identifiers up (the batch sync) passes identifiers_checked=True.
     """
     now = now or utcnow()
+    if UNSAFE_IN_NAME.search(name or ""):
+        raise ValidationFailed("name", "Use letters, spaces and punctuation only.")
     email = normalize_email(email)
     phone = normalize_phone(phone)
     if not identifiers_checked:
@@ -117,6 +119,12 @@ def create_user(
             raise PhoneTaken() from None
         raise EmailTaken() from None
     return user
+
+
+#: What a person's name may not hold: control characters (C0 and C1, U+0085 included), the line and
+#: paragraph separators, which break a mail header, and the bidirectional controls, which make a name
+#: display as something else. Joiners stay: Devanagari's conjuncts need them.
+UNSAFE_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def new_user(*, name, email, phone, type, now, password=None, external_id=None, astrologer=None):

@@ -113,7 +113,9 @@ def _queue(app):
     from redis import Redis
     from rq import Queue
 
-    return Queue(app.config["JOB_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
+    from ..worker import SERIALIZER
+
+    return Queue(app.config["JOB_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]), serializer=SERIALIZER)
 
 
 def dispatch(app, delivery_ids):
@@ -123,11 +125,13 @@ def dispatch(app, delivery_ids):
     if app.config.get("REDIS_URL"):
         from rq import Retry
 
+        from ..worker import JOB_FUNCTION
+
         queue = _queue(app)
         backoff = list(app.config["JOB_BACKOFF_SECONDS"])
         for delivery_id in delivery_ids:
             queue.enqueue(
-                "webapp.worker.perform_job",
+                JOB_FUNCTION,
                 str(delivery_id),
                 job_id=f"delivery-{delivery_id}",
                 retry=Retry(max=len(backoff), interval=backoff) if backoff else None,

@@ -131,7 +131,8 @@ def render(template, context):
     """(subject, text, html) of templates/email/<template>.*; the subject is the text part's first line."""
     text = render_template(f"email/{template}.txt", **context)
     subject, _, body = text.partition("\n")
-    return subject.strip(), body.lstrip("\n"), render_template(f"email/{template}.html", **context)
+    subject = " ".join(subject.split())  # one header line whatever a name in it holds (U+2028, U+0085)
+    return subject, body.lstrip("\n"), render_template(f"email/{template}.html", **context)
 
 
 def _smtp_send(message):

@@ -17,8 +17,10 @@ KNOWN = {
 }  # fmt: skip
 STATUSES = tuple(status.value for status in UserStatus)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # a bio may have line breaks and tabs
+CONTROL = accounts.UNSAFE_IN_NAME  # control characters, U+0085, U+2028/9, bidirectional controls
+TEXT_CONTROL = re.compile(  # a bio may have line breaks and tabs, nothing else of the kind
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+)
 HTTPS_URL = re.compile(r"^https://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$")
 
 

@@ -28,6 +28,7 @@ from ...ratelimits import (
     known_device,
     login_account,
     login_device,
+    registration_taken,
 )
 from ...services import accounts, ai, birth_chart, login_sessions, mail, onboarding, time_zones
 from ...services.errors import ValidationFailed
@@ -90,7 +91,14 @@ def _register_page(form):
 @limiter.limit(
     configured("RATELIMIT_REGISTER"), methods=["POST"], error_message="Too many new accounts from your network."
 )
-@refusal(form_again(RegisterForm, _register_page, status=422))
+@limiter.limit(
+    configured("RATELIMIT_REGISTER_TAKEN"),
+    methods=["POST"],
+    deduct_when=registration_taken,  # each answer that an address has an account tells something: few allowed
+    error_message="Too many sign-ups with details that already have an account.",
+    scope="register-taken",
+)
+@refusal(form_again(RegisterForm, _register_page))
 def register():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
