@@ -1,6 +1,7 @@
 """Attacks against the real server (python wsgi.py under eventlet, as deployed): what a client sees."""
 
 import threading
+from decimal import Decimal as D
 
 import pytest
 
@@ -188,3 +189,243 @@ def test_an_oversized_upload_is_refused_before_the_server_reads_it_and_the_clien
     assert streamed.status_code == 400 and "security token" in streamed.json()["message"]
     page = http.get(url).text
     assert "huge.jpg" not in page  # nothing was stored
+
+
+# ---------------------------------------------------------------- attack round three (2026-12-07)
+
+
+@pytest.fixture
+def small_pool_server(database_url, tmp_path):
+    """The real server as the attack pass had it: over Redis (every emit a publish), with a small database
+    pool (DB_POOL_SIZE=2: four connections)."""
+    import uuid
+
+    from .live import Server
+    from .test_scale_out import REDIS_URL, redis_or_skip
+
+    redis_or_skip()
+    live = Server(
+        database_url, tmp_path / "server.log", DB_POOL_SIZE="2", REDIS_URL=REDIS_URL,
+        SOCKETIO_CHANNEL=f"astro-flood-{uuid.uuid4().hex[:8]}",
+    )  # fmt: skip
+    live.start()
+    yield live
+    live.kill()
+
+
+def test_five_flooding_sockets_of_one_user_are_cut_off_and_another_visitor_is_served(small_pool_server, consult):
+    """The attack pass: one user's 5 sockets sending 3,000 typing / presence events each made another
+    visitor's /astrologers answer 500 after 45.6 s (836 events failed on a pool timeout; no socket was
+    disconnected). Now every one of those sockets is told why and closed, and the page stays fast."""
+    import statistics
+    import time
+
+    import socketio as socketio_client
+
+    from .live import cookie_header
+
+    server = small_pool_server
+
+    user, astrologer = consult.user(email="flood5@example.com"), consult.astrologer()
+    session_id = str(consult.accept(consult.request(user, astrologer)).id)
+    listing = f"{server.url}/astrologers"
+    idle = _page_seconds(listing)
+    cookie = cookie_header(logged_in(server, user.email))
+    sockets, told = [], []
+    for _ in range(5):
+        socket = socketio_client.Client(reconnection=False)
+        socket.on("disconnect_reason", told.append)
+        socket.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"])
+        assert socket.call("join_session", {"session_id": session_id, "after_seq": 0}, timeout=10)["ok"]
+        sockets.append(socket)
+
+    def flood(socket):
+        for n in range(3000):
+            if not socket.connected:
+                return
+            if n % 2:
+                socket.emit("presence", {"session_id": session_id})
+            else:
+                socket.emit("typing", {"session_id": session_id, "is_typing": n % 4 == 0})
+
+    floods = [threading.Thread(target=flood, args=(socket,)) for socket in sockets]
+    for thread in floods:
+        thread.start()
+    during = _page_seconds(listing)
+    for thread in floods:
+        thread.join(timeout=60)
+    deadline = time.monotonic() + 10
+    while any(socket.connected for socket in sockets) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    print(
+        f"/astrologers idle median {statistics.median(idle) * 1000:.1f} ms; during five floods median "
+        f"{statistics.median(during) * 1000:.1f} ms, max {during[-1] * 1000:.1f} ms; {len(told)} sockets told why"
+    )
+    assert not any(socket.connected for socket in sockets), "every flooding socket was closed"
+    assert len(told) == 5 and {t["reason"] for t in told} == {"flooding"}
+    assert statistics.median(during) < max(10 * statistics.median(idle), 0.05), "the page waited on the floods"
+    assert during[-1] < 8.0
+    log = server.log_path.read_text(errors="replace")
+    assert "QueuePool limit" not in log and "TimeoutError" not in log, "socket events waited on the pool"
+
+
+def _progressive_bomb(scans, side=7000):
+    """A progressive JPEG whose last scan is repeated `scans` times (the attack pass's upload)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (side, side), (120, 130, 140)).save(out, "JPEG", progressive=True, quality=50)
+    data = out.getvalue()
+    last, end = data.rfind(b"\xff\xda"), data.rfind(b"\xff\xd9")
+    return data[:end] + data[last:end] * scans + b"\xff\xd9"
+
+
+def test_upload_bombs_neither_delay_a_login_nor_hold_a_database_connection(database_url, tmp_path, consult):
+    """The attack pass: a 237 KB progressive JPEG with its last scan repeated 600 times took 26 s of
+    server CPU, two delayed another person's login by 21 s, and each held a connection idle in
+    transaction. Now: the 600-scan file is refused unread; four files just under the scan limit are
+    decoded in child processes cut off at ATTACHMENT_DECODE_SECONDS, while a login stays quick and no
+    connection of the server waits idle in a transaction."""
+    import time
+
+    import requests
+    import sqlalchemy as sa
+
+    from .live import Server
+
+    server = Server(
+        database_url + "?application_name=astro-bomb", tmp_path / "server.log", ATTACHMENT_DECODE_SECONDS="1"
+    )
+    server.start()
+    try:
+        astrologer, user = consult.astrologer(), consult.user(email="bomber@example.com")
+        consult.user(email="bystander-login@example.com")
+        session = consult.accept(consult.request(user, astrologer))
+        http = logged_in(server, user.email)
+        url = f"{server.url}/consultations/{session.id}"
+        token = csrf_token(http, url)
+
+        def upload(data, name):
+            return http.post(
+                url + "/attachments",
+                data={"csrf_token": token, "client_id": f"{name}-{time.monotonic_ns()}"},
+                files={"file": (name, data, "image/jpeg")},
+                headers={"Accept": "application/json"},
+                timeout=120,
+            )
+
+        started = time.monotonic()
+        refused = upload(_progressive_bomb(600), "scans.jpg")
+        assert refused.status_code == 415 and "unusual" in refused.json()["message"]
+        assert time.monotonic() - started < 3, "refused before any decoding"
+
+        slow, answers = _progressive_bomb(88), []  # 98 scans: under the limit, decoded until cut off
+        uploads = [threading.Thread(target=lambda: answers.append(upload(slow, "slow.jpg"))) for _ in range(4)]
+        for thread in uploads:
+            thread.start()
+        time.sleep(1)  # the decoders are busy now
+        engine = sa.create_engine(database_url)
+        idle_in_transaction = []
+        login_seconds = []
+        for _ in range(3):
+            began = time.monotonic()
+            logged_in(server, "bystander-login@example.com")
+            login_seconds.append(time.monotonic() - began)
+            with engine.connect() as connection:
+                idle_in_transaction.append(
+                    connection.execute(
+                        sa.text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'astro-bomb' "
+                            "AND state = 'idle in transaction' AND now() - state_change > interval '1 second'"
+                        )
+                    ).scalar_one()
+                )
+        for thread in uploads:
+            thread.join(timeout=120)
+        engine.dispose()
+        print(f"logins during four upload bombs: {[round(s, 2) for s in login_seconds]} s")
+        assert sorted(a.status_code for a in answers) == [415] * 4
+        assert all("too long" in a.json()["message"] for a in answers), [a.json() for a in answers]
+        assert max(login_seconds) < 3.0, "a login waited on the photos"
+        assert idle_in_transaction == [0, 0, 0], "a connection waited idle in a transaction while a photo decoded"
+        assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
+    finally:
+        server.kill()
+
+
+def test_an_astrologer_who_accepts_and_never_comes_is_paid_nothing_live(
+    database_url, tmp_path, consult, app, monkeypatch
+):
+    """The attack pass: the astrologer accepts and never opens the room; the user waits in it. The
+    reconnect grace ended the session first and both charged minutes stayed with the astrologer. Against
+    the real server with its own billing loop, minutes of 2 s and a grace of 6 s."""
+    import time
+
+    import socketio as socketio_client
+
+    from webapp.extensions import db
+    from webapp.models import ConsultationSession
+    from webapp.services import wallet
+
+    from .live import Server, cookie_header
+
+    timing = dict(BILLING_MINUTE_SECONDS="2", RECONNECT_GRACE_SECONDS="6", NO_REPLY_SECONDS="12")
+    server = Server(database_url, tmp_path / "server.log", RUN_BILLING_IN_PROCESS="1", **timing)
+    server.start()
+    try:
+        monkeypatch.setitem(app.config, "BILLING_MINUTE_SECONDS", 2)  # the accept here schedules minute 2
+        astrologer, user = consult.astrologer(rate="12.00"), consult.user(email="waiting@example.com", balance="300.00")
+        session = consult.accept(consult.request(user, astrologer))
+        socket, ended = socketio_client.Client(reconnection=False), threading.Event()
+        socket.on("session_ended", lambda payload: ended.set() if payload["session_id"] == str(session.id) else None)
+        socket.connect(
+            server.url, headers={"Cookie": cookie_header(logged_in(server, user.email))}, transports=["websocket"]
+        )
+        assert socket.call("join_session", {"session_id": str(session.id), "after_seq": 0}, timeout=10)["ok"]
+        deadline = time.monotonic() + 30
+        while not ended.is_set() and time.monotonic() < deadline:
+            socket.emit("presence", {"session_id": str(session.id)})  # the user stays, waiting
+            ended.wait(1)
+        socket.disconnect()
+        assert ended.is_set(), "the session ended"
+        db.session.expire_all()
+        finished = db.session.get(ConsultationSession, session.id)
+        assert finished.end_reason.value == "astrologer_no_reply" and finished.billed_minutes >= 2
+        assert wallet.wallet_of(user.id).current_balance == D("300.00")
+        assert wallet.wallet_of(astrologer.id).current_balance == D("0.00")
+    finally:
+        server.kill()
+
+
+def test_a_push_subscription_cannot_point_inside(server, consult):
+    """The attack pass subscribed http://127.0.0.1:<port>, http://localhost and https:// private and
+    link-local addresses; the server then POSTed into them, local Redis and PostgreSQL included."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    user = consult.user(balance=None, email="push-inside@example.com")
+    http = logged_in(server, user.email)
+    token = csrf_token(http, f"{server.url}/wallet")
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    point = key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    keys = {"p256dh": base64.urlsafe_b64encode(point).rstrip(b"=").decode(), "auth": "AAAAAAAAAAAAAAAAAAAAAA"}
+    for endpoint in (
+        "http://127.0.0.1:6379/",
+        "http://127.0.0.1:5432/",
+        "http://localhost/x",
+        "https://10.1.2.3/x",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[fd00::1]/x",
+        "https://localhost/x",
+    ):
+        answer = http.post(
+            f"{server.url}/push/subscriptions",
+            json={"endpoint": endpoint, "keys": keys},
+            headers={"X-CSRFToken": token, "Accept": "application/json"},
+        )
+        assert answer.status_code == 422 and answer.json()["error"] == "invalid", endpoint
+        _no_internals(answer.text)

@@ -63,14 +63,24 @@ def _within_limits(windows, setting, key, config=None):
     return windows.allow(key, _parsed_limits((config or current_app.config)[setting]), time.monotonic())
 
 
+_cut = {}  # sids cut off for flooding (events of theirs still queued keep arriving), oldest first
+CUT_REMEMBERED = 10_000
+
+
 def _cut_off(sids):
-    """Tell each socket why and close it (no database: the disconnect handler finds nothing to record
-    for a socket forgotten here first)."""
+    """Tell each socket why and close it, once: no database (the disconnect handler finds nothing to
+    record for a socket forgotten here first), and not through the message queue (these sockets are
+    this process's own; thousands of queued events of a closing socket must not each publish to Redis)."""
     for sid in sids:
-        socketio.emit("disconnect_reason", {"reason": "flooding", "message": FLOODING}, to=sid)
+        if sid in _cut:
+            continue
+        _cut[sid] = True
+        if len(_cut) > CUT_REMEMBERED:
+            del _cut[next(iter(_cut))]
+        socketio.emit("disconnect_reason", {"reason": "flooding", "message": FLOODING}, to=sid, ignore_queue=True)
         socket_users.pop(sid, None)
         socket_logins.pop(sid, None)
-        socketio.server.disconnect(sid, namespace="/")
+        socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
 
 
 def _over_budget(sid, config=None):
@@ -78,6 +88,8 @@ def _over_budget(sid, config=None):
     the user's budget, a rate_limited ack; past the flood limit of the socket, it is told why
     (`disconnect_reason`) and disconnected; past the user's flood limit, every socket of the user in
     this process is."""
+    if sid in _cut:
+        return error_ack("rate_limited", FLOODING)
     user = socket_users.get(sid)
     if not _within_limits(_flood_windows, "RATELIMIT_SOCKET_FLOOD", sid, config):
         _cut_off([sid])
