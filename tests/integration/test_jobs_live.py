@@ -53,7 +53,13 @@ def deployment(database_url, tmp_path, inbox):
 
 
 def work_the_queue(web):
-    """`flask jobs work --burst`: the worker does every queued job, retries included, and exits."""
+    """`flask jobs work --burst`: the worker does every queued job, retries included, and exits; the delivery."""
+    run_the_worker(web)
+    db.session.rollback()  # what the worker committed, not this session's snapshot
+    return db.session.execute(db.select(Delivery)).scalar_one()
+
+
+def run_the_worker(web):
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "webapp", "jobs", "work", "--burst"],
         cwd=ROOT,
@@ -63,8 +69,6 @@ def work_the_queue(web):
         timeout=120,
         check=True,
     )
-    db.session.rollback()  # what the worker committed, not this session's snapshot
-    return db.session.execute(db.select(Delivery)).scalar_one()
 
 
 def test_a_top_up_paid_over_http_is_receipted_by_the_worker_once(deployment, consult, inbox, app):
@@ -118,13 +122,5 @@ def test_a_job_naming_any_other_function_is_never_run(deployment, tmp_path, seri
     queue = Queue(deployment.env["JOB_QUEUE"], connection=redis.Redis.from_url(REDIS_URL),
                   serializer=resolve_serializer(serializer))  # fmt: skip
     queue.enqueue("os.system", f"touch {marker}")
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "webapp", "jobs", "work", "--burst"],
-        cwd=ROOT,
-        env=deployment.env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(deployment.worker_log, "ab"),
-        timeout=120,
-        check=True,
-    )
+    run_the_worker(deployment)
     assert not marker.exists(), "the worker ran a function no job may name"
