@@ -9,7 +9,8 @@ nothing) whose metadata describes the stored file:
 and an `attachments` row names its objects in the attachment storage (services/attachment_storage.py).
 What is accepted is decided from the bytes and re-encoded (services/attachment_files.py); the file
 name is masked like text. Limits: ATTACHMENT_MAX_BYTES a file, ATTACHMENT_SESSION_MAX_BYTES a
-session and ATTACHMENT_USER_DAILY_BYTES a person's 24 hours (stored bytes), all enforced while the request body streams in (`body_allowance`, applied
+session and ATTACHMENT_USER_DAILY_BYTES a person's 24 hours (stored bytes), all enforced while the
+request body streams in (`body_allowance`, applied
 by webapp/security.py before any form is read) and again, exactly, before anything is stored. Only
 a participant of an active session sends; participants and admins download.
 
@@ -128,8 +129,7 @@ def _read_upload(upload, session_id, sender_id, now):
     return data
 
 
-def _active_session(session_id, sender_id):
-    session = lookup.get_for_participant(session_id, sender_id)
+def _still_active(session):
     if session.status != SessionStatus.ACTIVE:
         raise SessionNotActive("This consultation has ended; files can no longer be sent.")
     return session
@@ -138,18 +138,18 @@ def _active_session(session_id, sender_id):
 def send(session_id, sender_id, client_id, upload, now):
     """Store a participant's photo or PDF as a message of an active session and announce it.
     Returns (message, created); created is False for a resend of `client_id`, which stores nothing."""
-    lookup.get_for_participant(session_id, sender_id)
+    session = lookup.get_for_participant(session_id, sender_id)
     client_id = clean_client_id(client_id)
     resent = chat.stored_message(session_id, sender_id, client_id)
     if resent is not None:
         return resent, False
-    _active_session(session_id, sender_id)
+    _still_active(session)
     data = _read_upload(upload, session_id, sender_id, now)
     # Preparing a photo takes a child process up to ATTACHMENT_DECODE_SECONDS: nothing has been written,
     # so the transaction ends here and no database connection waits idle in it meanwhile.
     db.session.rollback()
     prepared = attachment_files.prepare(data, attachment_files.PhotoLimits.of(current_app.config))
-    session = _active_session(session_id, sender_id)  # it may have ended while the photo was prepared
+    session = _still_active(lookup.get_for_participant(session_id, sender_id))  # it may have ended meanwhile
     name, hidden = attachment_files.display_name(upload.filename, prepared)
     attachment = Attachment(
         id=uuid.uuid4(),

@@ -92,7 +92,8 @@ def media_state(session, user_id, state, now=None):
     """A participant's browser reports its media connection: "connected" or "failed".
 
     The astrologer's connected audio is their answer (the no-reply rule reads astrologer_replied_at, as
-    a first chat message does; the user's own browser connecting answers nothing) and clears a loss; a failure starts the reconnect grace, after which
+    a first chat message does; the user's own browser connecting answers nothing); connected audio
+    clears a loss; a failure starts the reconnect grace, after which
     the end rules close the session as participant_disconnected (consultations/end_rules.py). The call's facts
     (first connection, failures reported) go to session_metadata, under the session's lock.
     """

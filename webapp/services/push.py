@@ -9,10 +9,10 @@ unset in development, a key pair is generated into the instance folder on first 
 
 Sending is a job (services/jobs.py, channel "push"): one delivery per notification and subscription,
 so a retry reaches only the device that failed, each bounded by PUSH_TIMEOUT_SECONDS in all. Where a
-subscription may point is checked (PUSH_SERVICES, public addresses only: "where a push may go" below),
-and a person keeps at most PUSH_MAX_SUBSCRIPTIONS devices. A push service answering 404 or 410 has dropped the
-subscription: so do we (the delivery is then skipped, not failed). static/js/service-worker.js shows
-what arrives.
+subscription may point is checked (PUSH_SERVICES, public addresses only: "where a push may go"
+below), and a person keeps at most PUSH_MAX_SUBSCRIPTIONS devices. A push service answering 404 or
+410 has dropped the subscription: so do we (the delivery is then skipped, not failed).
+static/js/service-worker.js shows what arrives.
 """
 
 import base64
@@ -104,9 +104,6 @@ def _vapid_header(endpoint):
     return f"vapid t={token}, k={public_key()}"
 
 
-# ---------------------------------------------------------------- subscriptions
-
-
 # ---------------------------------------------------------------- where a push may go
 #
 # An endpoint is a URL the browser hands us and the server later POSTs to: a way into the server's own
@@ -192,6 +189,9 @@ def _checked(data):
     if len(p256dh) != 65 or len(auth) != 16:
         raise ValidationFailed("keys", "The subscription's keys are not a P-256 key and a 16-byte secret.")
     return endpoint, _b64(p256dh), _b64(auth)
+
+
+# ---------------------------------------------------------------- subscriptions
 
 
 def subscribe(user_id, data, user_agent=None, now=None):
