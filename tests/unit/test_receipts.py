@@ -124,6 +124,23 @@ def test_a_completed_consultation_is_receipted_with_its_refund(app, inbox, queue
     assert "Refunded" in html and f"/consultations/{session.id}" in text
 
 
+def test_a_name_stored_with_a_line_separator_keeps_the_subject_one_line(app, inbox, queued, consult):
+    """Names are refused with U+2028 or U+0085 now (attack round three); one stored before still sends."""
+    astrologer = consult.astrologer(rate=Decimal("10.00"))
+    astrologer.name = "Pandit\u2028Bcc: evil@example.com\x85Rao"  # as stored before the rule
+    db.session.commit()
+    user = consult.user(email="asker2@example.com")
+    session = consult.accept(consult.request(user, astrologer))
+    queued.clear()
+    from webapp.services import periodic
+
+    periodic.run_due(session.started_at + timedelta(seconds=app.config["NO_REPLY_SECONDS"] + 1))
+    assert jobs.perform(queued[0]).status == "sent"
+    ((to, message),) = inbox.messages
+    assert to == ["asker2@example.com"] and message["Bcc"] is None
+    assert message["Subject"].startswith("Receipt: your chat with Pandit Bcc: evil@example.com Rao")
+
+
 def receipt_worked_here(app, consult, queued, email, monkeypatch, waits):
     """A top-up's receipt worked by the in-process runner with `waits` retries (no waiting); its row after."""
     monkeypatch.setitem(app.config, "JOB_BACKOFF_SECONDS", (0,) * waits)
