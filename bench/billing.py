@@ -66,10 +66,11 @@ SELECT uuid7(), wallet_id, id, 1, 'credit', 'deposit', amount, 0, amount, id::te
 
 PROFILES = """
 INSERT INTO astrologer_profiles (id, astrologer_id, specializations, languages, experience_years, chat_rate_per_minute,
-    call_rate_per_minute, max_concurrent_sessions, chat_availability, call_availability, is_approved, rating_average,
-    rating_count, total_sessions, total_minutes, total_earnings, monthly_sessions, monthly_rating, created_at, updated_at)
-SELECT gen_random_uuid(), id, '["Vedic"]'::jsonb, '["Hindi"]'::jsonb, 5, 9.99, 9.99, 20, 'available', 'offline', true,
-       0, 0, 0, 0, 0, 0, 0, :t0, :t0
+    call_rate_per_minute, video_rate_per_minute, max_concurrent_sessions, chat_availability, call_availability,
+    video_availability, is_approved, rating_average, rating_count, total_sessions, total_minutes, total_earnings,
+    monthly_sessions, monthly_rating, created_at, updated_at)
+SELECT gen_random_uuid(), id, '["Vedic"]'::jsonb, '["Hindi"]'::jsonb, 5, 9.99, 9.99, 9.99, 20, 'available', 'offline',
+       'offline', true, 0, 0, 0, 0, 0, 0, 0, :t0, :t0
 FROM users WHERE type = 'astrologer'
 """
 
