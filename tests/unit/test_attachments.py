@@ -614,3 +614,24 @@ def test_a_person_has_a_daily_upload_quota_across_sessions(app, room, consult, m
     assert len(attachment_rows()) == 2
     tomorrow = utcnow() + timedelta(days=1, minutes=1)
     assert attachments.body_allowance(room.session.id, room.user, tomorrow)[0] > len(data)
+
+
+def test_a_decoding_child_that_waits_without_spending_cpu_is_ended_by_its_own_alarm():
+    """RLIMIT_CPU ends a child that computes; one that waits (here: for input that never comes) is
+    ended on the wall clock by the kernel, ATTACHMENT_DECODE_SECONDS plus a grace after it started."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from webapp.services import photo_decoder
+
+    limits = json.dumps({"format": "JPEG", "max_pixels": 1000, "seconds": 1, "memory": 512 * 1024 * 1024})
+    started = time.monotonic()
+    child = subprocess.Popen([sys.executable, "-I", photo_decoder.__file__, limits], stdin=subprocess.PIPE)
+    try:
+        assert child.wait(timeout=1 + photo_decoder.WALL_CLOCK_GRACE + 5) != 0
+    finally:
+        child.kill()
+        child.stdin.close()
+    assert time.monotonic() - started < 1 + photo_decoder.WALL_CLOCK_GRACE + 5
