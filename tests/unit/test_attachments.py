@@ -544,7 +544,9 @@ def progressive_bomb(scans, side=1200):
 def test_scans_are_counted_without_decoding():
     assert attachment_files.jpeg_scans(photo()) == 1
     assert attachment_files.jpeg_scans(progressive_bomb(0)) == 10
-    assert attachment_files.jpeg_scans(progressive_bomb(600)) == 610
+    assert attachment_files.jpeg_scans(progressive_bomb(600)) == attachment_files.MAX_JPEG_SCANS + 1  # stops there
+    tiny_segments = b"\xff\xd8" + b"\xff\xfe\x00\x02" * 2_000_000 + b"\xff\xd9"  # 8 MB of empty comments
+    assert attachment_files.jpeg_scans(tiny_segments) > attachment_files.MAX_JPEG_SCANS  # the walk is bounded too
 
 
 def test_a_jpeg_with_hundreds_of_scans_is_refused_before_it_is_decoded(app, room):

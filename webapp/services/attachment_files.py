@@ -145,28 +145,36 @@ _REFUSALS = {
 #: A progressive JPEG from any camera or encoder has about ten scans; each scan costs a pass over every
 #: pixel, so a file that repeats one (hundreds of 75-byte scans) burns minutes of CPU. Refused unread.
 MAX_JPEG_SCANS = 100
+#: Segments (headers and scans) a JPEG may have; cameras write a few dozen. Bounds the walk itself.
+MAX_JPEG_SEGMENTS = 2000
+_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")  # past stuffed bytes and restart markers
 
 
 def jpeg_scans(data):
-    """How many scans (SOS markers) a JPEG has, counted by walking its segments (no decoding)."""
+    """How many scans (SOS markers) a JPEG has, counted by walking its segments without decoding;
+    MAX_JPEG_SCANS + 1 as soon as there are more, or more than MAX_JPEG_SEGMENTS segments."""
     data, scans, at = bytes(data), 0, 2
-    while at + 4 <= len(data):
-        if data[at] != 0xFF:  # inside a scan's entropy-coded data: on to the next marker
-            at = data.find(b"\xff", at)
-            if at < 0:
-                break
+    for _ in range(MAX_JPEG_SEGMENTS):
+        if at + 4 > len(data):
+            return scans
+        if data[at] != 0xFF or data[at + 1] in (0x00, 0xFF) or 0xD0 <= data[at + 1] <= 0xD7:
+            found = _NEXT_MARKER.search(data, at)  # entropy-coded data: one search to the next marker
+            if found is None:
+                return scans
+            at = found.start()
             continue
         marker = data[at + 1]
-        if marker == 0xFF:  # fill byte
-            at += 1
-        elif marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD7:  # stuffed byte, TEM, restart: no length
+        if marker == 0xD9:  # end of image
+            return scans
+        if marker == 0x01:  # TEM: no length
             at += 2
-        elif marker == 0xD9:  # end of image
-            break
-        else:
-            scans += marker == 0xDA
-            at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
-    return scans
+            continue
+        if marker == 0xDA:
+            scans += 1
+            if scans > MAX_JPEG_SCANS:
+                return scans
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return MAX_JPEG_SCANS + 1
 
 
 def _pdf(data):
