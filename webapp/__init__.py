@@ -32,6 +32,7 @@ def create_app(config=None):
     register_extensions(app)
     app.extensions["attachment_storage"] = attachment_storage.from_config(app.config, app.instance_path)
     register_blueprints(app)
+    register_job_channels()
     register_realtime(app)
     register_commands(app)
     register_errorhandlers(app)
@@ -133,6 +134,12 @@ def register_blueprints(app):
     app.register_blueprint(kundli_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(push_bp)
+
+
+def register_job_channels():
+    """Each job channel registers itself where it is defined (services/jobs.py imports none of them):
+    imported here, so every process that runs jobs (web, worker, CLI) has them all."""
+    from .services import matching, push, receipts, safety, summaries  # noqa: F401
 
 
 def register_realtime(app):

@@ -6,26 +6,22 @@ of its own per job. A job that raises RetryLater is retried by RQ after the next
 
 A job in Redis names the function to run, and RQ's default format is pickle: anyone who could write
 to the queue would run code here. So jobs are JSON (SERIALIZER: a job is a delivery id, nothing
-more), and the worker runs only JOB_FUNCTION; any other job is failed unread, and logged. Redis must
+more; services/jobs.py), and the worker runs only JOB_FUNCTION; any other job is failed unread, and logged. Redis must
 still be private and authenticated (docs/operations.md): whoever writes to it can fill the queue.
 """
 
 import logging
 import uuid
 
-from rq.serializers import JSONSerializer
-
-SERIALIZER = JSONSerializer
-JOB_FUNCTION = "webapp.worker.perform_job"  # the only function a job may name
+from .extensions import db
+from .services import jobs
+from .services.jobs import JOB_FUNCTION, SERIALIZER
 
 _app = None
 log = logging.getLogger(__name__)
 
 
 def perform_job(delivery_id):
-    from .extensions import db
-    from .services import jobs
-
     with _app.app_context():
         try:
             return jobs.perform(uuid.UUID(delivery_id)).status

@@ -7,7 +7,9 @@ happening (the same key again asks for nothing more). After the commit the deliv
   own beside the web processes and the billing loop (any number of them).
 - Without (`make run`): in this process, in a background task (socketio.start_background_task).
 
-`perform(delivery_id)` takes the row under a lock (a second worker skips it), sends it
+Each channel registers its sender where it is defined (`@jobs.channel("push")`); this module imports
+none of them (webapp/__init__.py imports the channels' modules, so every process that runs jobs has
+them all). `perform(delivery_id)` takes the row under a lock (a second worker skips it), sends it
 (services/mail.py for e-mail) and marks it sent; a retried job finds it sent and sends nothing.
 A failure is kept as last_error and retried after JOB_BACKOFF_SECONDS (one wait per retry);
 past them the delivery is dead, with its reason, on the admin overview.
@@ -25,22 +27,36 @@ from . import locks
 
 PENDING = "astro_pending_jobs"
 ERROR_MAX = 500
+#: Jobs on Redis are JSON and name this one function (webapp/worker.py): a job is a delivery id, and
+#: the worker runs nothing else (RQ's default, pickle, would run whatever a job written to Redis names).
+JOB_FUNCTION = "webapp.worker.perform_job"
+SERIALIZER = "json"  # RQ's name for its JSONSerializer
+
+_channels = {}  # channel name -> sender(payload) -> bool
 
 
 class RetryLater(Exception):
     """The delivery failed and will be tried again (RQ's Retry, or the in-process loop)."""
 
 
-def senders():
-    from . import mail, matching, push, safety, summaries  # the channels; imported late (they import this module)
+def channel(name):
+    """Register the decorated `sender(payload) -> bool` as the channel `name`: True sent, False skipped,
+    an exception a failure (retried)."""
 
-    return {
-        "email": mail.send_delivery,
-        "push": push.send_delivery,
-        "ai_review": safety.model_review_delivery,
-        "ai_summary": summaries.make_delivery,
-        "ai_match": matching.make_delivery,
-    }
+    def register(sender):
+        _channels[name] = sender
+        return sender
+
+    return register
+
+
+def channels():
+    """The registered channels' names."""
+    return set(_channels)
+
+
+class UnknownChannel(Exception):
+    """No sender is registered for the delivery's channel (its module was never imported)."""
 
 
 def deliver(channel, key, payload, now=None):
@@ -76,7 +92,10 @@ def perform(delivery_id, now=None):
         return Outcome(delivery.status, delivery.attempts)
     delivery.attempts += 1
     try:
-        sent = senders()[delivery.channel](delivery.payload)
+        sender = _channels.get(delivery.channel)
+        if sender is None:
+            raise UnknownChannel(f"no sender is registered for the channel {delivery.channel!r}")
+        sent = sender(delivery.payload)
     except Exception as error:  # any failure of the channel: kept, retried, then dead
         delivery.last_error = f"{type(error).__name__}: {error}"[:ERROR_MAX]
         if delivery.attempts > len(current_app.config["JOB_BACKOFF_SECONDS"]):
@@ -113,8 +132,6 @@ def _queue(app):
     from redis import Redis
     from rq import Queue
 
-    from ..worker import SERIALIZER
-
     return Queue(app.config["JOB_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]), serializer=SERIALIZER)
 
 
@@ -124,8 +141,6 @@ def dispatch(app, delivery_ids):
         return
     if app.config.get("REDIS_URL"):
         from rq import Retry
-
-        from ..worker import JOB_FUNCTION
 
         queue = _queue(app)
         backoff = list(app.config["JOB_BACKOFF_SECONDS"])

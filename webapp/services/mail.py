@@ -28,7 +28,7 @@ from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..extensions import db
-from ..models import User, UserProfile
+from ..models import UserProfile
 from . import time_zones
 
 CATEGORIES = {
@@ -97,23 +97,23 @@ def unsubscribe(user_id, category):
     return set_categories(user_id, set(CATEGORIES) - turned_off(profile) - {category})
 
 
-def send_delivery(payload):
-    """The job's channel: render and send `payload`'s message; False when the person turned its
-    category off (or has no e-mail address), True when sent. SMTP errors propagate (the job retries)."""
-    user = db.session.get(User, uuid.UUID(payload["user_id"]))
-    if user is None or not user.email or payload["category"] in turned_off(user.profile):
-        return False
-    from . import receipts  # the messages' contents; receipts asks this module whether mail is on
+def wanted_by(user, category):
+    """Whether `user` has an address and receives `category`."""
+    return user is not None and bool(user.email) and category not in turned_off(user.profile)
 
+
+def send(user, category, template, contents):
+    """Render templates/email/<template>.* for `user` with `contents` (what the message reports) and
+    send it over SMTP; SMTP errors propagate (the job retries)."""
     context = {
-        **receipts.context(payload["template"], {**payload.get("context", {}), "astrologer_id": user.id}),
+        **contents,
         "person": user,
         "zone": time_zones.name_of(user.profile),
-        "unsubscribe_url": site_url(f"/auth/email/unsubscribe/{unsubscribe_token(user.id, payload['category'])}"),
-        "category_name": CATEGORIES[payload["category"]],
+        "unsubscribe_url": site_url(f"/auth/email/unsubscribe/{unsubscribe_token(user.id, category)}"),
+        "category_name": CATEGORIES[category],
         "site_url": site_url,
     }
-    subject, text, html = render(payload["template"], context)
+    subject, text, html = render(template, context)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
@@ -124,7 +124,6 @@ def send_delivery(payload):
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     _smtp_send(message)
-    return True
 
 
 def render(template, context):

@@ -133,6 +133,7 @@ def make(match_id, now=None):
     return results
 
 
+@jobs.channel("ai_match")
 def make_delivery(payload):
     """The ai_match job: False (and the match failed) when the day's tokens are spent."""
     match_id = uuid.UUID(payload["match_id"])

@@ -265,6 +265,7 @@ def push_for(written, actions=None):
             )
 
 
+@jobs.channel("push")
 def send_delivery(payload):
     """The job's channel: encrypt and post one message; False when the subscription is gone."""
     import uuid

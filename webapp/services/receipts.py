@@ -1,4 +1,5 @@
-"""Receipts by e-mail: asked for in the transaction of what they report, sent by a job after its commit.
+"""Receipts by e-mail: asked for in the transaction of what they report, sent by a job after its commit
+(this module is the job channel "email"; services/mail.py renders and sends).
 
 A completed top-up and a completed consultation each ask for one message (category receipts), each
 step of an astrologer's payout one more (category payouts) (the deliveries' keys are
@@ -14,7 +15,7 @@ from decimal import Decimal
 from flask import current_app
 
 from ..extensions import db
-from ..models import BillingKind, BillingStatus, BillingTransaction, ConsultationSession, Payout, Wallet
+from ..models import BillingKind, BillingStatus, BillingTransaction, ConsultationSession, Payout, User, Wallet
 from . import earnings, jobs, mail
 
 
@@ -107,3 +108,15 @@ def context(template, refs):
         "charged": session.total_cost + refunded,
         "paid": session.total_cost,
     }
+
+
+@jobs.channel("email")
+def send_delivery(payload):
+    """The e-mail channel: what the message reports read now, rendered and sent (services/mail.py);
+    False when the person has no address or turned the category off, True when sent."""
+    user = db.session.get(User, uuid.UUID(payload["user_id"]))
+    if not mail.wanted_by(user, payload["category"]):
+        return False
+    contents = context(payload["template"], {**payload.get("context", {}), "astrologer_id": user.id})
+    mail.send(user, payload["category"], payload["template"], contents)
+    return True

@@ -261,6 +261,7 @@ def model_review(session_id, now=None):
     return flags
 
 
+@jobs.channel("ai_review")
 def model_review_delivery(payload):
     """The ai_review job (services/jobs.py): False when the day's tokens are spent (nothing asked)."""
     try:

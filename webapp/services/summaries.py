@@ -168,6 +168,7 @@ def _clean(answer):
     }
 
 
+@jobs.channel("ai_summary")
 def make_delivery(payload):
     """The ai_summary job: False (and the summary failed) when the day's tokens are spent."""
     session_id = uuid.UUID(payload["session_id"])
