@@ -3,7 +3,7 @@ decision of the endpoints htmx asks for a part of a page."""
 
 import zlib
 
-from flask import g, has_request_context, make_response, render_template
+from flask import g, has_request_context, render_template
 from flask_login import current_user
 
 from . import chart_drawing
@@ -19,16 +19,18 @@ def wants_partial():
     return bool(htmx) and not htmx.history_restore_request
 
 
-def varies_on_htmx(response):
-    """Mark a response whose body depends on HX-Request, so no cache serves a partial for a page."""
-    response = make_response(response)
-    response.vary.add("HX-Request")
+def vary_on_htmx(response):
+    """Every HTML answer says Vary: HX-Request (an after_request hook of the app): any route may answer
+    htmx with a partial or a redirect and a page load with the page, and no cache may serve one for
+    the other. Set for all, so no route can forget it."""
+    if response.mimetype == "text/html":
+        response.vary.add("HX-Request")
     return response
 
 
 def page_or_partial(whole, partial, /, **context):
-    """The `partial` template for htmx, the `whole` page's otherwise (both get `context`); Vary: HX-Request."""
-    return varies_on_htmx(render_template(partial if wants_partial() else whole, **context))
+    """The `partial` template for htmx, the `whole` page's otherwise (both get `context`)."""
+    return render_template(partial if wants_partial() else whole, **context)
 
 
 def initials(name):
@@ -67,6 +69,7 @@ def local_in(moment, zone_name, format="%d %b %Y, %H:%M %Z"):
 
 
 def register(app):
+    app.after_request(vary_on_htmx)
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["channel_label"] = lambda channel: Channel(channel).label
     app.jinja_env.filters["local"] = local_time

@@ -89,3 +89,25 @@ def test_every_endpoint_that_answers_page_or_partial_varies_on_hx_request(app, m
             response = client.get(url, headers={"HX-Request": "true"})
             assert response.status_code == 200, url
             assert "HX-Request" in response.headers.get("Vary", ""), url
+
+
+def test_every_html_answer_of_every_get_route_varies_on_hx_request(app, make_user):
+    """Not only the routes known to answer a partial: every GET route of app.url_map without arguments,
+    for a visitor and a signed-in user, with and without HX-Request (a page, a partial, a redirect)."""
+    make_user(email="asha@example.com")
+    routes = sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith("/static")
+    )
+    visitor, person = app.test_client(), app.test_client()
+    AuthActions(person).login("asha@example.com")
+    checked = 0
+    for client in (visitor, person):
+        for url in routes:
+            for headers in ({}, {"HX-Request": "true"}):
+                response = client.get(url, headers=headers)
+                if response.mimetype == "text/html":
+                    assert "HX-Request" in response.headers.get("Vary", ""), (url, headers, response.status_code)
+                    checked += 1
+    assert checked > 50

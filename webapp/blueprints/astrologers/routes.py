@@ -13,7 +13,7 @@ from ...models import Channel, UserType
 from ...ratelimits import configured, user_or_address
 from ...services import ai, follows, marketplace, matching, onboarding, wallet
 from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
-from ...templating import varies_on_htmx, wants_partial
+from ...templating import wants_partial
 from . import bp
 from .forms import listing_query
 
@@ -37,7 +37,7 @@ def index():
     query = listing_query(request.args)
     results = _results(query)
     if wants_partial():  # the rendered results are cached as they are (_results)
-        return varies_on_htmx(results)
+        return results
     first_run = onboarding.first_run(current_user) if current_user.is_authenticated else None
     is_user = current_user.is_authenticated and current_user.type == UserType.USER
     context = dict(
@@ -51,7 +51,7 @@ def index():
         # "Describe your concern": with AI on, for users (visitors are asked to log in).
         match_form=_match_form() if ai.enabled() and (is_user or not current_user.is_authenticated) else None,
     )
-    return varies_on_htmx(render_template("astrologers/index.html", sort_labels=SORT_LABELS, **context))
+    return render_template("astrologers/index.html", sort_labels=SORT_LABELS, **context)
 
 
 def _results(query):
@@ -88,7 +88,7 @@ def profile(astrologer_id):
     page = max(request.args.get("reviews_page", 1, type=int) or 1, 1)
     reviews = marketplace.reviews(found.user.id, page=page)
     if wants_partial() and request.args.get("reviews_page"):
-        return varies_on_htmx(render_template("astrologers/_reviews.html", astrologer=found, reviews=reviews))
+        return render_template("astrologers/_reviews.html", astrologer=found, reviews=reviews)
     minutes = current_app.config["MIN_START_MINUTES"]
     needed = {channel.value: marketplace.minimum_start_balance(found.profile, minutes, channel) for channel in Channel}
     available = None

@@ -13,7 +13,7 @@ from ...extensions import htmx
 from ...models import Channel, UserType, utcnow
 from ...services import astrologer_profile, earnings, marketplace, payouts, performance, wallet
 from ...services.consultations import lifecycle, lookup, queue
-from ...templating import page_or_partial, varies_on_htmx
+from ...templating import page_or_partial
 from ..auth.guards import role_required
 from . import bp
 from .forms import AvailabilityForm, PayoutForm, ProfileForm
@@ -120,10 +120,8 @@ def decline(session_id):
 def sessions():
     """The astrologer's session history (paged partial for htmx)."""
     if htmx:
-        return varies_on_htmx(
-            render_template(
-                "consultations/_history.html", **_history(), as_astrologer=True, endpoint="dashboard.sessions"
-            )
+        return render_template(
+            "consultations/_history.html", **_history(), as_astrologer=True, endpoint="dashboard.sessions"
         )
     return redirect(url_for("dashboard.index"))
 

@@ -8,7 +8,6 @@ from ...boundary import refusal
 from ...extensions import htmx, limiter
 from ...ratelimits import configured, user_or_address
 from ...services import payments, statements, wallet
-from ...templating import varies_on_htmx
 from . import bp
 from .forms import PRESETS, TopupForm
 
@@ -67,7 +66,7 @@ def topup():
 @login_required
 def transactions():
     if htmx:
-        return varies_on_htmx(render_template("wallet/_transactions.html", statement=_statement()))
+        return render_template("wallet/_transactions.html", statement=_statement())
     return redirect(url_for("wallet.index", page=request.args.get("page", 1, type=int)))
 
 
