@@ -33,6 +33,7 @@ from .errors import (
     PhoneTaken,
     ValidationFailed,
 )
+from .message_text import DISPLAY_CONTROLS
 
 PLATFORM_EMAIL = "platform@astroconsult.invalid"
 _PHONE_CHARS = re.compile(r"[\s\-().]")
@@ -121,10 +122,8 @@ def create_user(
     return user
 
 
-#: What a person's name may not hold: control characters (C0 and C1, U+0085 included), the line and
-#: paragraph separators, which break a mail header, and the bidirectional controls, which make a name
-#: display as something else. Joiners stay: Devanagari's conjuncts need them.
-UNSAFE_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+#: What a person's name may not hold: C0 control characters and those that display text as something else.
+UNSAFE_IN_NAME = re.compile(f"[\x00-\x1f{DISPLAY_CONTROLS}]")
 
 
 def new_user(*, name, email, phone, type, now, password=None, external_id=None, astrologer=None):

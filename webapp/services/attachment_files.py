@@ -29,7 +29,7 @@ from pypdf import PdfReader
 
 from . import photo_decoder
 from .errors import DecodersBusy, UnsupportedFile
-from .message_text import masked
+from .message_text import DISPLAY_CONTROLS, masked
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # a damaged PDF is refused, not logged line by line
 
@@ -196,9 +196,8 @@ def _pdf(data):
 
 
 NAME_LENGTH = 100
-# Control characters, characters file systems refuse, and the bidirectional controls (U+202E would show
-# "gpj.pdf" as "fdp.jpg"); zero-width joiners stay, Devanagari's conjuncts need them.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\"<>:|?*\\/\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]+")
+# Control characters, characters file systems refuse, and those that display text as something else.
+_UNSAFE = re.compile(f'[\x00-\x1f{DISPLAY_CONTROLS}"<>:|?*\\\\/]+')
 
 
 def display_name(original, prepared):

@@ -7,6 +7,12 @@ import re
 from . import payloads
 from .errors import ValidationFailed
 
+#: Characters that make text display as something it is not, for a regex class: DEL and the C1 controls
+#: (U+0085 among them), the line and paragraph separators (they break a mail header), and the
+#: bidirectional marks, embeddings, overrides and isolates (U+202E shows "gpj.pdf" as "fdp.jpg").
+#: Zero-width joiners are not here: Devanagari's conjuncts need them.
+DISPLAY_CONTROLS = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+
 MAX_LENGTH = 2000
 CLIENT_ID_MAX = 64
 #: A client's id for a message: what crypto.randomUUID() and chat.js's fallback produce.

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from ..models import UserStatus, to_money
 from . import accounts, marketplace, payloads
 from .errors import ValidationFailed
+from .message_text import DISPLAY_CONTROLS
 
 KNOWN = {
     "external_id", "name", "email", "phone", "type", "status", "bio", "avatar_url", "chat_rate_per_minute",
@@ -18,9 +19,7 @@ KNOWN = {
 STATUSES = tuple(status.value for status in UserStatus)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONTROL = accounts.UNSAFE_IN_NAME  # control characters, U+0085, U+2028/9, bidirectional controls
-TEXT_CONTROL = re.compile(  # a bio may have line breaks and tabs, nothing else of the kind
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
-)
+TEXT_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{DISPLAY_CONTROLS}]")  # a bio may have line breaks and tabs
 HTTPS_URL = re.compile(r"^https://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$")
 
 
