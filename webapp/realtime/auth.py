@@ -14,6 +14,15 @@ socket_users = {}  # sid -> user id, for the sockets of this process
 socket_logins = {}  # sid -> the login session it connected with (its cookie's), for the sockets of this process
 
 
+def close_socket(sid):
+    """Close one of this process's sockets, forgotten first: its disconnect handler then records no
+    presence and touches no database (its login was just ended, or it is cut off for flooding). Locally
+    (ignore_queue): the socket is this process's own, no other needs to hear of it."""
+    socket_users.pop(sid, None)
+    socket_logins.pop(sid, None)
+    socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+
+
 def reload_user():
     """current_user, loaded again from the session for this event.
 

@@ -10,7 +10,7 @@ import socketio as python_socketio
 
 from ..extensions import socketio
 from ..services import notifier
-from .auth import socket_logins, socket_users
+from .auth import close_socket
 
 MARKETPLACE = "/marketplace"
 
@@ -40,11 +40,7 @@ def _drop_sockets(room):
     """Close this process's sockets in `room`: a suspended user's, or an ended login session's (in
     the other processes, ClosingRedisManager does the same when the announcement reaches them)."""
     for sid, _ in list(socketio.server.manager.get_participants("/", room)):
-        # Forgotten first: their sessions were just ended, so the disconnect handler has no presence to
-        # record, and it runs inside this commit, where it could not write anyway.
-        socket_users.pop(sid, None)
-        socket_logins.pop(sid, None)
-        socketio.server.disconnect(sid, namespace="/")
+        close_socket(sid)  # the disconnect handler runs inside this commit, where it could not write anyway
 
 
 #: Emits of a bulk delivery between two yields to the other tasks of the process.

@@ -44,7 +44,7 @@ from ..services import calls, chat, rooms
 from ..services.billing import session_bar
 from ..services.consultations import lookup
 from ..services.errors import DomainError, SessionNotActive, SessionNotFound, Unexpected
-from .auth import reload_user, socket_logins, socket_users
+from .auth import close_socket, reload_user, socket_logins, socket_users
 
 ANY_STATUS = tuple(SessionStatus)
 
@@ -68,9 +68,8 @@ CUT_REMEMBERED = 10_000
 
 
 def _cut_off(sids):
-    """Tell each socket why and close it, once: no database (the disconnect handler finds nothing to
-    record for a socket forgotten here first), and not through the message queue (these sockets are
-    this process's own; thousands of queued events of a closing socket must not each publish to Redis)."""
+    """Tell each socket why and close it (auth.close_socket), once, and not through the message queue:
+    thousands of queued events of a closing socket must not each publish to Redis."""
     for sid in sids:
         if sid in _cut:
             continue
@@ -78,9 +77,7 @@ def _cut_off(sids):
         if len(_cut) > CUT_REMEMBERED:
             del _cut[next(iter(_cut))]
         socketio.emit("disconnect_reason", {"reason": "flooding", "message": FLOODING}, to=sid, ignore_queue=True)
-        socket_users.pop(sid, None)
-        socket_logins.pop(sid, None)
-        socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+        close_socket(sid)
 
 
 def _over_budget(sid, config=None):
