@@ -28,14 +28,26 @@ def chat_sender():
     return f"chat:{current_user.get_id()}"
 
 
+NAMED = "astro.login_named"  # request.environ key: the id of the account the login form names
+
+
+def _named_account_id():
+    """The id (text) of the account the login form names, or None; looked up once per request, for
+    every limit and check of the login asks."""
+    if NAMED not in request.environ:
+        account = accounts.find_by_identifier(request.form.get("identifier") or "")
+        request.environ[NAMED] = str(account.id) if account is not None else None
+    return request.environ[NAMED]
+
+
 def login_account():
     """Key of a login attempt: the account it names, whether by e-mail or by phone (one count for
     both, or an attacker gets twice the guesses), else the identifier normalized as login
     normalizes it, so "A@x.com " and "a@x.com", or "+91 98123 45678" and "9812345678", share one."""
+    account_id = _named_account_id()
+    if account_id is not None:
+        return f"account:{account_id}"
     identifier = request.form.get("identifier") or ""
-    account = accounts.find_by_identifier(identifier)
-    if account is not None:
-        return f"account:{account.id}"
     named = accounts.normalize_identifier(identifier)
     return "account:" + (named[1] if named else identifier.strip().lower())
 
@@ -83,8 +95,7 @@ def known_device():
     vouched = _device_user()
     if vouched is None:
         return False
-    named = accounts.find_by_identifier(request.form.get("identifier") or "")
-    return named is not None and str(named.id) == vouched
+    return _named_account_id() == vouched
 
 
 def login_device():
