@@ -108,15 +108,12 @@ def test_two_processes_and_a_worker_over_redis(app, cluster, consult, monkeypatc
     # The same login's socket on the other process is closed by a logout on this one (attack round
     # three: it was told `logged_out` but stayed connected and kept receiving the session's messages).
     elsewhere = socketio_client.Client(reconnection=False)
-    told = threading.Event()
+    told, closed = threading.Event(), threading.Event()
     elsewhere.on("logged_out", lambda payload: told.set())
+    elsewhere.on("disconnect", closed.set)
     cookie = "; ".join(f"{c.name}={c.value}" for c in alice.http.cookies)
     elsewhere.connect(web2.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
     token = alice.http.get(f"{web1.url}/wallet").text.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]
     assert alice.http.post(f"{web1.url}/auth/logout", data={"csrf_token": token}).ok
     assert told.wait(10), "the logout was announced on the other process"
-    for _ in range(50):
-        if not elsewhere.connected:
-            break
-        elsewhere.sleep(0.1)
-    assert not elsewhere.connected, "and its socket there was closed"
+    assert closed.wait(5) and not elsewhere.connected, "and its socket there was closed"

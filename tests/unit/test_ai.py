@@ -44,6 +44,15 @@ def _ended(consult, lines):
     return session
 
 
+def _spent_today(prompt, completion=0, purpose="summary"):
+    """A call made earlier today that used these tokens (committed)."""
+    db.session.add(
+        AICall(purpose=purpose, model="m", prompt_tokens=prompt, completion_tokens=completion, outcome="ok",
+               duration_ms=1, created_at=utcnow())
+    )  # fmt: skip
+    db.session.commit()
+
+
 LINES = [
     ("user", "My number is 9876543210, will my business grow?"),
     ("astrologer", "I see a dark omen over your shop this month."),
@@ -134,11 +143,7 @@ def test_nonsense_from_the_model_adds_nothing(app, consult, queued, model):
 
 def test_the_daily_token_cap_stops_calls_until_the_next_day(app, consult, queued, model, monkeypatch):
     monkeypatch.setitem(app.config, "AI_DAILY_TOKENS", 1000)
-    db.session.add(
-        AICall(purpose="safety_review", model="m", prompt_tokens=900, completion_tokens=100, outcome="ok",
-               duration_ms=1, created_at=utcnow())
-    )  # fmt: skip
-    db.session.commit()
+    _spent_today(900, completion=100, purpose="safety_review")
     _ended(consult, LINES)
     (delivery_id,) = queued
     assert jobs.perform(delivery_id).status == "skipped"
@@ -358,10 +363,7 @@ def test_matching_is_for_users_and_limited(app, client, auth, consult, model, qu
 
 def test_a_summary_or_match_past_the_days_tokens_fails_without_asking(app, consult, queued, model, monkeypatch):
     monkeypatch.setitem(app.config, "AI_DAILY_TOKENS", 10)
-    db.session.add(
-        AICall(purpose="summary", model="m", prompt_tokens=10, completion_tokens=0, outcome="ok", duration_ms=1,
-               created_at=utcnow())
-    )  # fmt: skip
+    _spent_today(10)
     session = _ended(consult, LINES)
     summaries.request(session.id, session.user_id, consent=True)
     db.session.commit()
@@ -431,10 +433,7 @@ def test_a_call_never_goes_far_past_the_days_tokens(app, consult, queued, model,
     """With 48 tokens left a match used 2,137: now the answer is capped with max_tokens, and a call whose
     prompt and a useful answer cannot fit in what is left is not made."""
     monkeypatch.setitem(app.config, "AI_DAILY_TOKENS", 20_000)
-    db.session.add(
-        AICall(purpose="summary", model="m", prompt_tokens=17_000, completion_tokens=0, outcome="ok", duration_ms=1,
-               created_at=utcnow())
-    )  # fmt: skip
+    _spent_today(17_000)
     session = _ended(consult, LINES)
     summaries.request(session.id, session.user_id, consent=True)
     db.session.commit()

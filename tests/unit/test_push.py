@@ -44,6 +44,7 @@ class Endpoint:
 
     def __init__(self):
         self.received, self.status, self.location, self.drip = [], 201, None, 0
+        self.closed = threading.Event()  # a dripping answer stops when the test closes the service
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,7 +57,8 @@ class Endpoint:
                 if endpoint.drip:
                     self.flush_headers()
                     for n in range(20):
-                        time.sleep(endpoint.drip)
+                        if endpoint.closed.wait(endpoint.drip):
+                            return
                         self.wfile.write(f"X-Slow-{n}: 1\r\n".encode())
                         self.wfile.flush()
                 self.end_headers()
@@ -71,6 +73,7 @@ class Endpoint:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
+        self.closed.set()
         self.server.shutdown()
 
 
