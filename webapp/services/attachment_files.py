@@ -84,10 +84,10 @@ class PhotoLimits:
     """What decoding one photo may take (the ATTACHMENT_* settings)."""
 
     max_pixels: int
-    seconds: int = 10
-    memory_bytes: int = 1536 * 1024 * 1024
-    concurrency: int = 2
-    wait_seconds: int = 20
+    seconds: int
+    memory_bytes: int
+    concurrency: int
+    wait_seconds: int = 20  # for a free decoder, before the upload is answered 503 busy
 
     @classmethod
     def of(cls, config):
