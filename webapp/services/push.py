@@ -164,16 +164,25 @@ def _address_for(host, port, allowed):
     return str(addresses[0])
 
 
+def _destination(endpoint):
+    """(scheme, host, port, the address to connect to) of `endpoint`: a push service of PUSH_SERVICES
+    at a public address (resolved now); EndpointRefused otherwise."""
+    service = _service_of(endpoint)
+    if service is None:
+        raise EndpointRefused("the endpoint is not a push service of PUSH_SERVICES")
+    scheme, host, port, allowed = service
+    return scheme, host, port, _address_for(host, port, allowed)
+
+
 def _checked(data):
     """(endpoint, p256dh, auth) of a PushSubscription's JSON, or ValidationFailed."""
     if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
         raise ValidationFailed("subscription", "Send the browser's PushSubscription (endpoint and keys).")
     endpoint, keys = data.get("endpoint"), data["keys"]
-    service = _service_of(endpoint) if isinstance(endpoint, str) and len(endpoint) <= 1000 else None
-    if service is None:
-        raise ValidationFailed("endpoint", "Notifications from this browser's push service are not supported.")
     try:
-        _address_for(*service[1:])
+        if not isinstance(endpoint, str) or len(endpoint) > 1000:
+            raise EndpointRefused("not an endpoint")
+        _destination(endpoint)
     except EndpointRefused:
         raise ValidationFailed(
             "endpoint", "Notifications from this browser's push service are not supported."
@@ -331,11 +340,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 def _post(endpoint, body, headers, seconds):
     """POST `body` to `endpoint` within `seconds` in all (connecting, sending and reading the answer
     together: a service that answers a byte at a time is cut off at the deadline); the status."""
-    service = _service_of(endpoint)
-    if service is None:
-        raise EndpointRefused("the endpoint is not a push service of PUSH_SERVICES")
-    scheme, host, port, allowed = service
-    address = _address_for(host, port, allowed)
+    scheme, host, port, address = _destination(endpoint)
     parts = urlsplit(endpoint)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     kind = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
