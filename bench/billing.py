@@ -21,7 +21,9 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db
 from webapp.models import utcnow
-from webapp.services import accounts, ledger_checker, periodic
+from webapp.services import periodic
+from webapp.services.money import ledger_checker
+from webapp.services.users import accounts
 
 from .db import fresh_database
 

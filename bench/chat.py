@@ -21,8 +21,10 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db
 from webapp.models import Availability, UserType
-from webapp.services import accounts, topups, wallet
+from webapp.services import wallet
 from webapp.services.consultations import lifecycle
+from webapp.services.money import topups
+from webapp.services.users import accounts
 
 from .db import fresh_database
 from .load import chat_load

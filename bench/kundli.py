@@ -1,5 +1,5 @@
 """The birth chart: time to compute one chart (nine bodies, ascendant, nakshatras, 81 dasha periods)
-with services/kundli.py, beside the Swiss Ephemeris (the tests' oracle, a C library) computing the same
+with services/astrology/kundli.py, beside the Swiss Ephemeris (the tests' oracle, a C library) computing the same
 positions and ascendant, in the same run; and a chart served again from the cache (the room's case).
 No database. Target (issue 25): a chart well under the 50 ms a page may spend on it."""
 
@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from webapp.services import kundli
+from webapp.services.astrology import kundli
 
 CHARTS = 300
 TARGET_MS = 50

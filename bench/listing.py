@@ -16,7 +16,7 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db
 from webapp.models import AstrologerProfile, Availability, User, UserProfile, UserType, Wallet, utcnow
-from webapp.services.marketplace import LANGUAGES, SPECIALIZATIONS
+from webapp.services.astrologers.marketplace import LANGUAGES, SPECIALIZATIONS
 
 from .db import fresh_database
 from .load import http_load

@@ -104,7 +104,7 @@ def session_cookie(app, user_id):
     """The signed Flask session cookie of a logged-in user, as the login form would have set it:
     with a live login session (committed), which every request and socket checks."""
     from webapp.extensions import db
-    from webapp.services import login_sessions
+    from webapp.services.users import login_sessions
 
     with app.app_context():
         login = login_sessions.start(user_id, user_agent="bench", ip_address="127.0.0.1")

@@ -21,8 +21,9 @@ from webapp.config import TestConfig
 from webapp.extensions import db as _db
 from webapp.extensions import limiter
 from webapp.models import UserType
-from webapp.services import accounts, ledger_checker, topups
 from webapp.services.consultations import lifecycle
+from webapp.services.money import ledger_checker, topups
+from webapp.services.users import accounts
 
 from .lock_order import LockOrderWatch
 
@@ -310,7 +311,7 @@ def make_session(app):
 @pytest.fixture
 def events():
     """Every notifier event delivered (after commit) during the test, in order."""
-    from webapp.services import notifier
+    from webapp.services.notifications import notifier
 
     delivered = []
     remove = notifier.add_sink(delivered.append)
@@ -356,7 +357,7 @@ def consult(app, make_user, make_astrologer, fund):
     from types import SimpleNamespace
 
     from webapp.models import Availability
-    from webapp.services import accounts
+    from webapp.services.users import accounts
 
     accounts.platform_user()
     _db.session.commit()
@@ -384,7 +385,7 @@ def consult(app, make_user, make_astrologer, fund):
 
     def reply(session, now=None):
         """The astrologer answers (a first message): a session they never answered in is refunded when it ends."""
-        from webapp.services import chat
+        from webapp.services.messaging import chat
 
         chat.send(session.id, session.astrologer_id, f"reply-{uuid.uuid4().hex[:8]}", "Namaste, tell me more.", now=now)
         _db.session.commit()

@@ -18,7 +18,7 @@ from . import (
 from .config import Config
 from .extensions import csrf, db, htmx, limiter, login_manager, migrate, socketio
 from .models.types import alembic_compare_type
-from .services import attachment_storage
+from .services.messaging import attachment_storage
 
 # Eventlet is the product owner's choice; its maintainers' deprecation notice is known (DESIGN.md).
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
@@ -92,7 +92,7 @@ def register_extensions(app):
 
 
 def _register_login(app):
-    from .services import login_sessions
+    from .services.users import login_sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -139,7 +139,8 @@ def register_blueprints(app):
 def register_job_channels():
     """Each job channel registers itself where it is defined (services/jobs.py imports none of them):
     imported here, so every process that runs jobs (web, worker, CLI) has them all."""
-    from .services import matching, push, receipts, safety, summaries  # noqa: F401
+    from .services.ai import matching, safety, summaries  # noqa: F401
+    from .services.notifications import push, receipts  # noqa: F401
 
 
 def register_realtime(app):

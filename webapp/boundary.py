@@ -15,7 +15,7 @@ returns, rolls back on any exception, and a DomainError becomes the error ack
 Services never commit. The entry points that own several transactions say so in their docstring:
 the billing pass (services/periodic.py and services/billing/due.py), the lifecycle's end rules
 (services/consultations/end_rules.py), the chat writer (realtime/writer.py) and the user sync
-(services/user_sync.py).
+(services/users/user_sync.py).
 """
 
 from functools import wraps

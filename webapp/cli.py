@@ -7,7 +7,8 @@ import click
 
 from .extensions import db
 from .models import utcnow
-from .services import kundli, ledger_checker
+from .services.astrology import kundli
+from .services.money import ledger_checker
 
 
 def register(app):
@@ -55,7 +56,7 @@ def register(app):
         import json
         from collections import Counter
 
-        from .services import user_sync
+        from .services.users import user_sync
 
         lines = [(number, line) for number, line in enumerate(path, start=1) if line.strip()]
         counts, failures = Counter(), []

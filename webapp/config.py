@@ -170,7 +170,7 @@ class Config:
     RATELIMIT_CHAT_RECEIPTS = "20/second;300/minute"  # per socket: mark_delivered and mark_read
     #: Uploads: each one also spends from RATELIMIT_CHAT_MESSAGES (per user: an upload is a chat message).
     RATELIMIT_ATTACHMENTS = "30 per hour"
-    #: "Describe your concern": each search asks the language model once (services/matching.py).
+    #: "Describe your concern": each search asks the language model once (services/ai/matching.py).
     RATELIMIT_AI_MATCHES = "10 per hour"
     #: Every Socket.IO event counts here, before any other check: per socket and per user across their
     #: sockets (an event over either is refused with rate_limited), and a flood limit per socket counting
@@ -235,7 +235,7 @@ class Config:
             raise ConfigError(f"TOPUP_MIN ({self.TOPUP_MIN}) must not exceed TOPUP_MAX ({self.TOPUP_MAX})")
 
         self.PAYMENT_PROVIDER = env.choice("PAYMENT_PROVIDER", "demo", ("demo",))
-        # Payouts (services/payouts.py): who sends them, the smallest one, and at most one request per
+        # Payouts (services/money/payouts.py): who sends them, the smallest one, and at most one request per
         # PAYOUT_INTERVAL_DAYS (0: any time).
         self.PAYOUT_PROVIDER = env.choice("PAYOUT_PROVIDER", "demo", ("demo", "manual"))
         self.PAYOUT_MINIMUM = env.decimal("PAYOUT_MINIMUM", "500", minimum=Decimal("0.01"))
@@ -279,7 +279,7 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
 
     def _mail_and_jobs(self, env):
-        """E-mail over SMTP (Flask-Mail's setting names; services/mail.py) and the background jobs that
+        """E-mail over SMTP (Flask-Mail's setting names; services/notifications/mail.py) and the background jobs that
         send it (services/jobs.py: RQ on REDIS_URL, else in process)."""
         self.MAIL_SERVER = env.str("MAIL_SERVER")  # None: no e-mail
         self.MAIL_PORT = env.int("MAIL_PORT", 25, minimum=1, maximum=65535)
@@ -288,14 +288,14 @@ class Config:
         self.MAIL_USERNAME = env.str("MAIL_USERNAME")
         self.MAIL_PASSWORD = env.str("MAIL_PASSWORD")
         self.MAIL_DEFAULT_SENDER = env.str("MAIL_DEFAULT_SENDER", "AstroConsult <no-reply@astroconsult.local>")
-        # Web Push (services/push.py): unset, a key pair is made in the instance folder on first use.
+        # Web Push (services/notifications/push.py): unset, a key pair is made in the instance folder on first use.
         self.VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY")  # PEM (newlines may be written \\n)
         self.VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY")  # base64url; derived from the private key when unset
         self.VAPID_SUBJECT = env.str("VAPID_SUBJECT", "mailto:support@astroconsult.local")
         if not self.VAPID_SUBJECT.startswith(("mailto:", "https:")):
             raise ConfigError(f"VAPID_SUBJECT must be a mailto: or https: URL, got {self.VAPID_SUBJECT!r}")
         # Where a browser's push subscription may point (scheme://host[:port], * in a host for any
-        # subdomain): the browsers' own push services (Chrome, Edge, Firefox, Safari). services/push.py.
+        # subdomain): the browsers' own push services (Chrome, Edge, Firefox, Safari). services/notifications/push.py.
         raw = env.str("PUSH_SERVICES", ",".join(PUSH_SERVICES))
         self.PUSH_SERVICES = tuple(entry.strip().rstrip("/") for entry in raw.split(",") if entry.strip())
         if not all(entry.startswith(("https://", "http://")) for entry in self.PUSH_SERVICES):
@@ -314,7 +314,7 @@ class Config:
             raise ConfigError("JOB_BACKOFF_SECONDS: at most 10 waits, none negative")
 
     def _ai(self, env):
-        """A language model behind an OpenAI-compatible API (services/ai.py): off unless AI_MODEL is set."""
+        """A language model behind an OpenAI-compatible API (services/ai/language_model.py): off unless AI_MODEL is set."""
         self.AI_BASE_URL = env.str("AI_BASE_URL")  # None: the hosted API; or a self-hosted server's /v1
         self.AI_API_KEY = env.str("AI_API_KEY")
         self.AI_MODEL = env.str("AI_MODEL")  # None: every AI feature is off and its controls are not shown
@@ -329,7 +329,7 @@ class Config:
         self.AI_MAX_OUTPUT_TOKENS = env.int("AI_MAX_OUTPUT_TOKENS", 1500, minimum=200, maximum=100_000)
 
     def _attachments(self, env):
-        """Photos and documents in the chat (services/attachments.py, services/attachment_storage.py)."""
+        """Photos and documents in the chat (services/messaging/attachments.py, services/messaging/attachment_storage.py)."""
         megabyte = 1024 * 1024
         self.ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", 10 * megabyte, minimum=1024, maximum=100 * megabyte)
         self.ATTACHMENT_SESSION_MAX_BYTES = env.int(
@@ -337,7 +337,7 @@ class Config:
         )
         # A photo whose header declares more pixels is refused before it is decoded (decompression bombs).
         self.ATTACHMENT_MAX_PIXELS = env.int("ATTACHMENT_MAX_PIXELS", 50_000_000, minimum=10_000, maximum=200_000_000)
-        # A photo is decoded in a child process (services/photo_decoder.py): its CPU seconds (and, plus 2,
+        # A photo is decoded in a child process (services/messaging/_photo_decoder.py): its CPU seconds (and, plus 2,
         # its wall-clock seconds), its address space, and how many run at once in a web process.
         self.ATTACHMENT_DECODE_SECONDS = env.int("ATTACHMENT_DECODE_SECONDS", 10, minimum=1, maximum=120)
         self.ATTACHMENT_DECODE_MEMORY_MB = env.int("ATTACHMENT_DECODE_MEMORY_MB", 1536, minimum=256, maximum=16384)

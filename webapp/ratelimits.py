@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from .services import accounts
+from .services.users import accounts
 
 
 def configured(name):

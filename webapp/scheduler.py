@@ -16,7 +16,9 @@ import threading
 from . import metrics
 from .extensions import db, socketio
 from .models import utcnow
-from .services import ledger_checker, performance, periodic
+from .services import periodic
+from .services.astrologers import performance
+from .services.money import ledger_checker
 
 _started = set()
 

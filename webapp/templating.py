@@ -6,11 +6,14 @@ import zlib
 from flask import g, has_request_context, render_template
 from flask_login import current_user
 
-from . import chart_drawing
 from .extensions import db, htmx
 from .models import Channel, Wallet
-from .services import attachments, birth_chart, kundli, mail, notifications, push, time_zones
-from .services.amounts import format_money
+from .services.astrology import birth_chart, chart_drawing, kundli
+from .services.messaging import attachments
+from .services.money.amounts import format_money
+from .services.notifications import inbox as notifications
+from .services.notifications import mail, push
+from .services.users import time_zones
 
 
 def wants_partial():
@@ -47,7 +50,7 @@ def avatar_tone(name):
 
 
 def viewer_zone_name():
-    """The zone the signed-in person reads times in (services/time_zones.py); once per request."""
+    """The zone the signed-in person reads times in (services/users/time_zones.py); once per request."""
     if not has_request_context():
         return time_zones.default_name()
     if "viewer_zone" not in g:

@@ -372,7 +372,7 @@ def _rating(value):
 
 
 def _performance_and_monthly_figures():
-    """performance_metrics and the monthly figures from each astrologer's sessions (services/performance.py
+    """performance_metrics and the monthly figures from each astrologer's sessions (services/astrologers/performance.py
     keeps them from now on; its docstring defines every key)."""
     first, start, end = _month_bounds(datetime.now(UTC))
     profiles = execute("SELECT id, user_id FROM astrologer_profiles").all()

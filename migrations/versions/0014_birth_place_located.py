@@ -6,7 +6,7 @@ Create Date: 2026-12-03
 
 A birth chart needs where the person was born and the time zone rules of that place on that date;
 the seed's birth_place is a string. The account page now picks the place from an offline gazetteer
-(services/places.py) and stores its coordinates and IANA zone beside the label. All three are NULL
+(services/astrology/places.py) and stores its coordinates and IANA zone beside the label. All three are NULL
 together (a place typed before this, or none). Not in the seed schema.
 """
 

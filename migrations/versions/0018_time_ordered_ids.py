@@ -4,7 +4,7 @@ Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-04
 
-The batch (services/billing/batch.py) writes its ledger rows with INSERT ... SELECT, so their ids are
+The batch (services/billing/_batch.py) writes its ledger rows with INSERT ... SELECT, so their ids are
 made by PostgreSQL. Random (v4) ids scatter each insert over the whole primary-key index, which
 outgrows shared_buffers at a few million rows; a UUIDv7 (RFC 9562: 48 bits of Unix milliseconds,
 then 74 random bits) puts a batch's rows at the index's right edge. PostgreSQL 18 has uuidv7();

@@ -4,7 +4,7 @@ Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-07
 
-One row per (session, source, rule): the rule-based review (services/safety.py) of a session's
+One row per (session, source, rule): the rule-based review (services/ai/safety.py) of a session's
 astrologer messages when it ends, later a language model's. Open until an admin confirms or
 dismisses it with a note. Not in the seed schema.
 """

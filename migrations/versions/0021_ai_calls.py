@@ -4,7 +4,7 @@ Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-07
 
-services/ai.py writes a row per call (purpose, model, prompt and completion tokens, outcome, error,
+services/ai/language_model.py writes a row per call (purpose, model, prompt and completion tokens, outcome, error,
 duration) and sums the day's tokens against AI_DAILY_TOKENS before each call. Not in the seed schema.
 """
 

@@ -4,7 +4,7 @@ Revision ID: 0023
 Revises: 0022
 Create Date: 2026-12-07
 
-services/matching.py: pending while a job asks the language model, ready with [{astrologer_id, why}],
+services/ai/matching.py: pending while a job asks the language model, ready with [{astrologer_id, why}],
 or failed. The concern is stored as sent (masked, at most 500 characters). Not in the seed schema.
 """
 

@@ -23,9 +23,11 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db as _db
 from webapp.models import UserType
-from webapp.services import accounts, chat, topups
 from webapp.services.billing import charges
 from webapp.services.consultations import lifecycle
+from webapp.services.messaging import chat
+from webapp.services.money import topups
+from webapp.services.users import accounts
 
 from ..fake_openai import FakeOpenAI
 from ..integration.live import free_port

@@ -3,7 +3,7 @@
 Headless Chromium here has no push service to subscribe with (pushManager.subscribe needs the
 vendor's, which this machine cannot reach), so the browser half is driven through the DevTools
 protocol: ServiceWorker.deliverPushMessage hands the worker the very message the server composed for
-the request (what services/push.py encrypts and posts; tests/unit/test_push.py decrypts that half
+the request (what services/notifications/push.py encrypts and posts; tests/unit/test_push.py decrypts that half
 from a real push endpoint), and the worker must show it, with its Accept and Decline buttons."""
 
 import json

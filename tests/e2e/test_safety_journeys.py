@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from webapp.extensions import db
 from webapp.models import User, utcnow
-from webapp.services import chat
 from webapp.services.consultations import lifecycle
+from webapp.services.messaging import chat
 
 from .conftest import audit, log_in
 

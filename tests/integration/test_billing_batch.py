@@ -7,8 +7,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingTransaction, WalletTransaction, utcnow
-from webapp.services import holds, ledger_checker, periodic, topups, wallet
+from webapp.services import periodic, wallet
 from webapp.services.billing import batch
+from webapp.services.money import holds, ledger_checker, topups
 
 pytestmark = pytest.mark.postgres
 D = Decimal
@@ -78,7 +79,7 @@ def test_what_a_batch_cannot_charge_falls_to_the_per_session_path(app, consult):
 
 
 def test_a_batch_tells_each_participant_after_its_commit_in_one_delivery(app, consult, events):
-    from webapp.services import notifier
+    from webapp.services.notifications import notifier
 
     t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
     astrologer = consult.astrologer(capacity=2, rate=D("10.00"))

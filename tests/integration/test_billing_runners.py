@@ -18,8 +18,9 @@ from webapp.models import (
     SessionStatus,
     utcnow,
 )
-from webapp.services import ledger_checker, periodic
+from webapp.services import periodic
 from webapp.services.billing import batch, due
+from webapp.services.money import ledger_checker
 
 pytestmark = pytest.mark.postgres
 

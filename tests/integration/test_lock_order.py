@@ -16,17 +16,11 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import BillingTransaction, SessionParticipant, utcnow
-from webapp.services import (
-    chat,
-    ledger_checker,
-    locks,
-    payments,
-    periodic,
-    refunds,
-    wallet,
-)
+from webapp.services import locks, periodic, wallet
 from webapp.services.billing import charges, due
 from webapp.services.consultations import end_rules, lifecycle
+from webapp.services.messaging import chat
+from webapp.services.money import ledger_checker, payments, refunds
 
 pytestmark = pytest.mark.postgres
 

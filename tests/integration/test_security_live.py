@@ -285,7 +285,7 @@ def _progressive_bomb(scans, side=7000):
 
 
 def _decoding_children(pid):
-    """How many photo decoders (children running services/photo_decoder.py) the process `pid` runs now."""
+    """How many photo decoders (children running services/messaging/_photo_decoder.py) the process `pid` runs now."""
     import pathlib
 
     count = 0

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingStatus, BillingTransaction, ConsultationSession
-from webapp.services import accounts, earnings, holds, ledger_checker, payouts, refunds, topups, wallet
+from webapp.services import wallet
 from webapp.services.billing import charges
 from webapp.services.errors import (
     IdempotencyConflict,
@@ -21,6 +21,8 @@ from webapp.services.errors import (
     NotWithdrawable,
     RefundTooLarge,
 )
+from webapp.services.money import earnings, holds, ledger_checker, payouts, refunds, topups
+from webapp.services.users import accounts
 
 pytestmark = pytest.mark.postgres
 

@@ -226,7 +226,7 @@ def test_login_without_csrf_token_is_400(client, make_user):
 
 
 def test_system_user_cannot_log_in(auth, app):
-    from webapp.services import accounts
+    from webapp.services.users import accounts
 
     with app.app_context():
         user = accounts.platform_user()

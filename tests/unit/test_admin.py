@@ -21,10 +21,11 @@ from webapp.models import (
     UserType,
     utcnow,
 )
-from webapp.services import ledger_checker, wallet
-from webapp.services import payouts as payout_service
+from webapp.services import wallet
 from webapp.services.billing import charges
 from webapp.services.consultations import lifecycle
+from webapp.services.money import ledger_checker
+from webapp.services.money import payouts as payout_service
 
 from ..conftest import AuthActions, csrf_token_from
 
@@ -304,7 +305,7 @@ def test_verify_page_reports(admin_client, finished):
 
 def test_status_date_and_order_filters_and_totals_match_the_csv(admin_client, finished, consult):
     session, user, _ = finished
-    from webapp.services import payments
+    from webapp.services.money import payments
 
     payments.start_topup(user.id, "100", now=utcnow() + timedelta(hours=1))  # a pending top-up, the newest row
     db.session.commit()

@@ -12,9 +12,12 @@ import pytest
 from webapp.config import ConfigError, TestConfig
 from webapp.extensions import db
 from webapp.models import AICall, Availability, ConsultationSummary, Delivery, SafetyFlag, User, utcnow
-from webapp.services import ai, chat, jobs, matching, safety, summaries
+from webapp.services import jobs
+from webapp.services.ai import language_model as ai
+from webapp.services.ai import matching, safety, summaries
 from webapp.services.consultations import lifecycle
 from webapp.services.errors import ValidationFailed
+from webapp.services.messaging import chat
 
 from ..conftest import csrf_token_from
 from ..fake_openai import FakeOpenAI

@@ -19,7 +19,9 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db, socketio
 from webapp.models import SafetyFlag, UserType, utcnow
-from webapp.services import attachments, payments, payouts, wallet
+from webapp.services import wallet
+from webapp.services.messaging import attachments
+from webapp.services.money import payments, payouts
 
 from ..conftest import AuthActions
 

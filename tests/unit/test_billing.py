@@ -8,9 +8,11 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingTransaction, EndReason, Message, SessionStatus, Wallet, utcnow
-from webapp.services import chat, locks, periodic, topups, wallet
+from webapp.services import locks, periodic, wallet
 from webapp.services.billing import session_bar
 from webapp.services.consultations import lifecycle
+from webapp.services.messaging import chat
+from webapp.services.money import topups
 
 D = Decimal
 MINUTE = timedelta(seconds=60)

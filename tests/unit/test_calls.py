@@ -9,9 +9,10 @@ import pytest
 
 from webapp.extensions import db, socketio
 from webapp.models import Availability, SessionType
-from webapp.services import calls, chat, periodic, wallet
-from webapp.services.consultations import lifecycle
+from webapp.services import periodic, wallet
+from webapp.services.consultations import calls, lifecycle
 from webapp.services.errors import AstrologerUnavailable
+from webapp.services.messaging import chat
 
 from ..conftest import AuthActions
 

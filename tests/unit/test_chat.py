@@ -7,8 +7,8 @@ import pytest
 
 from webapp.extensions import db, socketio
 from webapp.models import ConnectionStatus, Message, SessionParticipant, UserStatus
-from webapp.services import chat, message_text
 from webapp.services.consultations import lifecycle
+from webapp.services.messaging import chat, message_text
 
 from ..conftest import AuthActions
 
@@ -345,7 +345,7 @@ def test_room_renders_history_and_the_transcript_downloads_after_the_end(live, a
 
 
 def test_topup_during_a_session_is_said_in_the_chat(live, app):
-    from webapp.services import payments
+    from webapp.services.money import payments
 
     join(live.user_socket, live.session)
     join(live.astro_socket, live.session)

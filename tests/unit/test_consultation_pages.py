@@ -9,8 +9,8 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Availability, ConsultationSession, SessionStatus
-from webapp.services import chat
 from webapp.services.consultations import lifecycle
+from webapp.services.messaging import chat
 
 from ..conftest import AuthActions, csrf_token_from
 

@@ -21,7 +21,7 @@ from webapp.models import (
     UserStatus,
     utcnow,
 )
-from webapp.services import periodic, refunds, topups, wallet
+from webapp.services import periodic, wallet
 from webapp.services.consultations import lifecycle, lookup, queue, ratings
 from webapp.services.consultations.lifecycle import TRANSITIONS, Transition
 from webapp.services.errors import (
@@ -37,6 +37,7 @@ from webapp.services.errors import (
     SessionNotFound,
     ValidationFailed,
 )
+from webapp.services.money import refunds, topups
 
 D = Decimal
 

@@ -6,7 +6,7 @@ import pytest
 
 from webapp.extensions import db, socketio
 from webapp.models import Availability, UserType
-from webapp.services import astrologer_profile
+from webapp.services.astrologers import astrologer_profile
 
 from ..conftest import csrf_token_from
 

@@ -7,8 +7,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Availability, Follow, Notification, UserType
-from webapp.services import astrologer_profile, follows, notifications
+from webapp.services.astrologers import astrologer_profile, follows
 from webapp.services.errors import NotAllowed
+from webapp.services.notifications import inbox as notifications
 
 from ..conftest import AuthActions
 

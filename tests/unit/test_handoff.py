@@ -8,7 +8,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import UserStatus
-from webapp.services import accounts
+from webapp.services.users import accounts
 
 SECRET = "handoff-secret-for-tests-0123456789abcdef"
 

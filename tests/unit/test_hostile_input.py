@@ -13,8 +13,9 @@ from flask_wtf import FlaskForm
 
 from webapp.extensions import db
 from webapp.models import AstrologerProfile, User, UserType
-from webapp.services import chat, user_sync
 from webapp.services.consultations import lifecycle, ratings
+from webapp.services.messaging import chat
+from webapp.services.users import user_sync
 
 from ..conftest import AuthActions
 from .test_authorization_sweep import EMAILS, ROUTES, world  # noqa: F401  (world is a fixture)

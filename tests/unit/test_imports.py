@@ -105,8 +105,11 @@ def test_the_cycle_finder_finds_a_cycle_hidden_in_a_function():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycles(graph) == [["a", "b", "c"]]
     edges = import_graph()
-    assert "webapp.services.jobs" in edges["webapp.services.push"]  # a channel uses the job queue...
-    assert not {"webapp.services.push", "webapp.services.receipts"} & edges["webapp.services.jobs"]  # ...not back
+    assert "webapp.services.jobs" in edges["webapp.services.notifications.push"]  # a channel uses the job queue...
+    assert (
+        not {"webapp.services.notifications.push", "webapp.services.notifications.receipts"}
+        & edges["webapp.services.jobs"]
+    )  # ...not back
 
 
 def test_every_job_channel_is_registered_by_the_app(app):

@@ -10,7 +10,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import UserProfile
-from webapp.services import birth_chart, kundli, places
+from webapp.services.astrology import birth_chart, kundli, places
 
 from ..conftest import AuthActions
 

@@ -7,9 +7,11 @@ from hypothesis import strategies as st
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingTransaction
-from webapp.services import accounts, holds, ledger_checker, payouts, refunds, topups, wallet
+from webapp.services import wallet
 from webapp.services.billing import charges
 from webapp.services.errors import DomainError
+from webapp.services.money import holds, ledger_checker, payouts, refunds, topups
+from webapp.services.users import accounts
 
 from ..conftest import empty_database
 

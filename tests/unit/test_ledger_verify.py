@@ -6,8 +6,10 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.services import accounts, holds, payouts, refunds, wallet
+from webapp.services import wallet
 from webapp.services.billing import charges
+from webapp.services.money import holds, payouts, refunds
+from webapp.services.users import accounts
 
 
 @pytest.fixture

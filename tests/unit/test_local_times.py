@@ -7,8 +7,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Message, UserProfile
-from webapp.services import chat, time_zones
-from webapp.services.amounts import format_money
+from webapp.services.messaging import chat
+from webapp.services.money.amounts import format_money
+from webapp.services.users import time_zones
 
 from ..conftest import DEMO_PASSWORD, AuthActions
 

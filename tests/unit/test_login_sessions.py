@@ -6,7 +6,7 @@ import pytest
 
 from webapp.extensions import db, socketio
 from webapp.models import LoginSession, UserStatus, UserType
-from webapp.services import admin
+from webapp.services.admin import actions as admin
 
 from ..conftest import AuthActions, csrf_token_from
 
@@ -99,8 +99,9 @@ def test_a_session_cookie_without_a_login_session_is_anonymous(app, make_user, c
 def test_the_chat_writer_refuses_a_draft_from_an_ended_login_session(app, consult):
     """Another process's socket of a logged-out browser may still send before its next reload: the
     writer checks the login session the socket connected with."""
-    from webapp.services import chat, login_sessions
     from webapp.services.errors import NotAuthenticated
+    from webapp.services.messaging import chat
+    from webapp.services.users import login_sessions
 
     astrologer, user = consult.astrologer(), consult.user()
     session = consult.accept(consult.request(user, astrologer))

@@ -16,20 +16,13 @@ from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db
 from webapp.models import AstrologerProfile, Availability, UserType, utcnow
-from webapp.services import (
-    accounts,
-    admin,
-    chat,
-    ledger_checker,
-    payments,
-    payouts,
-    periodic,
-    topups,
-    user_sync,
-    wallet,
-)
+from webapp.services import periodic, wallet
+from webapp.services.admin import actions as admin
 from webapp.services.billing import minutes
 from webapp.services.consultations import lifecycle, ratings
+from webapp.services.messaging import chat
+from webapp.services.money import ledger_checker, payments, payouts, topups
+from webapp.services.users import accounts, user_sync
 
 from ..conftest import _postgres_database
 

@@ -8,8 +8,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import BillingStatus, BillingTransaction
-from webapp.services import payments, wallet
-from webapp.services.payments import DemoProvider
+from webapp.services import wallet
+from webapp.services.money import payments
+from webapp.services.money.payments import DemoProvider
 
 
 @pytest.fixture

@@ -11,9 +11,12 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import AuditEntry, BillingKind, BillingStatus, BillingTransaction, PayoutStatus, UserType
-from webapp.services import admin, chat, earnings, ledger_checker, payout_providers, payouts, refunds, topups, wallet
+from webapp.services import wallet
+from webapp.services.admin import actions as admin
 from webapp.services.billing import charges
 from webapp.services.errors import NotAllowed, NotWithdrawable, PayoutClosed, PayoutTooSoon
+from webapp.services.messaging import chat
+from webapp.services.money import earnings, ledger_checker, payout_providers, payouts, refunds, topups
 
 from ..conftest import AuthActions, csrf_token_from
 

@@ -17,7 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from webapp.extensions import db
 from webapp.models import Delivery, PushSubscription
-from webapp.services import jobs, notifications, push
+from webapp.services import jobs
+from webapp.services.notifications import inbox as notifications
+from webapp.services.notifications import push
 
 from ..conftest import AuthActions
 

@@ -14,7 +14,9 @@ from aiosmtpd.controller import Controller
 
 from webapp.extensions import db
 from webapp.models import Delivery, UserType
-from webapp.services import jobs, payments, receipts
+from webapp.services import jobs
+from webapp.services.money import payments
+from webapp.services.notifications import receipts
 
 from ..conftest import AuthActions
 
@@ -188,7 +190,8 @@ def test_e_mail_choices_on_the_account_page(app, consult, client):
 
 
 def test_each_step_of_a_payout_is_mailed_to_the_astrologer(app, inbox, queued, consult, earn, make_user):
-    from webapp.services import payouts, wallet
+    from webapp.services import wallet
+    from webapp.services.money import payouts
 
     astrologer = consult.astrologer(email="earner@example.com")
     earn(astrologer, "900.00")

@@ -9,8 +9,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import AuditEntry, Message, SafetyFlag
-from webapp.services import chat, safety
+from webapp.services.ai import safety
 from webapp.services.consultations import lifecycle
+from webapp.services.messaging import chat
 
 from ..conftest import csrf_token_from
 

@@ -27,24 +27,15 @@ from webapp.models import (
     WalletStatus,
     utcnow,
 )
-from webapp.services import (
-    account_status,
-    accounts,
-    admin,
-    astrologer_profile,
-    calls,
-    chat,
-    holds,
-    payments,
-    performance,
-    periodic,
-    topups,
-    user_sync,
-    wallet,
-)
+from webapp.services import periodic, wallet
+from webapp.services.admin import actions as admin
+from webapp.services.astrologers import astrologer_profile, performance
 from webapp.services.billing import minutes
-from webapp.services.consultations import lifecycle, ratings
+from webapp.services.consultations import calls, lifecycle, ratings
 from webapp.services.errors import AccountInactive, NotAllowed, RatingNotAllowed, ValidationFailed, WalletSuspended
+from webapp.services.messaging import chat
+from webapp.services.money import holds, payments, topups
+from webapp.services.users import account_status, accounts, user_sync
 
 from ..conftest import DEMO_PASSWORD, AuthActions
 

@@ -12,7 +12,8 @@ from webapp.models import (
     Wallet,
     WalletTransaction,
 )
-from webapp.services import ledger_checker, marketplace
+from webapp.services.astrologers import marketplace
+from webapp.services.money import ledger_checker
 
 
 def _seed(app):

@@ -13,7 +13,7 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import AstrologerProfile, SessionStatus, SyncStatus, User, UserProfile, UserStatus, Wallet
-from webapp.services import topups
+from webapp.services.money import topups
 
 SECRET = "sync-secret-for-tests"
 
@@ -178,7 +178,8 @@ def test_a_user_deleted_upstream_loses_the_files_they_sent(app, client, consult)
     from werkzeug.datastructures import FileStorage
 
     from webapp.models import Attachment, utcnow
-    from webapp.services import attachment_storage, attachments, wallet
+    from webapp.services import wallet
+    from webapp.services.messaging import attachment_storage, attachments
 
     push(client, person(1))
     user = db.session.query(User).filter_by(external_id="ext-1").one()
@@ -246,7 +247,7 @@ def test_an_identifier_taken_after_the_batch_looked_it_up_fails_that_record_only
     # one's email (simulated: the batch's lookup does not see it), the insert fails and the batch
     # falls back to one SAVEPOINT per record.
     make_user(email="synced2@example.com")
-    monkeypatch.setattr("webapp.services.user_sync.Index.owner", lambda self, name, value: None)
+    monkeypatch.setattr("webapp.services.users.user_sync.Index.owner", lambda self, name, value: None)
     response = push(client, {"users": [person(1), person(2), person(3)]})
     assert statuses(response) == ["created", "error", "created"]
     assert db.session.query(User).filter(User.external_id.in_(["ext-1", "ext-2", "ext-3"])).count() == 2

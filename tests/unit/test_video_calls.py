@@ -9,8 +9,9 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import Availability, Channel, SessionType
-from webapp.services import astrologer_profile, calls, wallet
-from webapp.services.consultations import lifecycle, lookup
+from webapp.services import wallet
+from webapp.services.astrologers import astrologer_profile
+from webapp.services.consultations import calls, lifecycle, lookup
 from webapp.services.errors import AstrologerUnavailable, ValidationFailed
 
 from ..conftest import csrf_token_from

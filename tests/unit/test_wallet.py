@@ -17,7 +17,7 @@ from webapp.models import (
     WalletStatus,
     WalletTransaction,
 )
-from webapp.services import accounts, amounts, holds, ledger_checker, payouts, refunds, topups, wallet
+from webapp.services import wallet
 from webapp.services.billing import charges, minutes
 from webapp.services.errors import (
     AccountSuspended,
@@ -34,6 +34,8 @@ from webapp.services.errors import (
     UnknownOrder,
     WalletFrozen,
 )
+from webapp.services.money import amounts, holds, ledger_checker, payouts, refunds, topups
+from webapp.services.users import accounts
 
 D = Decimal
 

@@ -7,7 +7,8 @@ import pytest
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingStatus, BillingTransaction, WalletStatus
-from webapp.services import holds, ledger_checker, wallet
+from webapp.services import wallet
+from webapp.services.money import holds, ledger_checker
 
 from ..conftest import AuthActions, csrf_token_from
 
@@ -201,8 +202,8 @@ def test_an_amount_is_read_as_written_never_guessed(client, user):
 def test_the_statement_has_one_line_per_consultation_and_top_ups_with_their_status(client, consult, app):
     """A consultation of three paid minutes and a refund is one line (who with, minutes, total,
     refund) that opens to its minutes; a failed top-up is not shown as money received."""
-    from webapp.services import refunds, topups
     from webapp.services.billing import charges
+    from webapp.services.money import refunds, topups
 
     astrologer = consult.astrologer(name="Acharya Statement", rate=Decimal("10.00"))
     person = consult.user(balance="500.00", email="statement@example.com")

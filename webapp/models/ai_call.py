@@ -1,5 +1,5 @@
 """Every call to the language model (addition, migration 0021): what for, which model, the tokens it
-used, and how it went. services/ai.py writes one per call, and sums a day's tokens for the daily cap."""
+used, and how it went. services/ai/language_model.py writes one per call, and sums a day's tokens for the daily cap."""
 
 from datetime import datetime
 

@@ -2,9 +2,9 @@
 
 The seed's messages.message_type has `image` and `file` and its metadata column describes them
 (../shared/SEED_SCHEMA.md); the seed has no place for the file itself. A row here is the stored
-object: its key in the attachment storage (services/attachment_storage.py), what it is (decided
-from the bytes, re-encoded; services/attachment_files.py) and who sent it. The message and its row
-are written in one transaction (services/attachments.py).
+object: its key in the attachment storage (services/messaging/attachment_storage.py), what it is (decided
+from the bytes, re-encoded; services/messaging/_attachment_files.py) and who sent it. The message and its row
+are written in one transaction (services/messaging/attachments.py).
 
 A removed attachment (its sender's account deleted, or the retention period of an ended session
 over) keeps its row with removed_at and why, its objects deleted from the storage; the message

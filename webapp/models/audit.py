@@ -1,6 +1,6 @@
 """The admin audit trail (addition, migration 0005): who did what to which object, when, before and after.
 
-Written by services/admin.py with every admin action, in the same transaction; never updated or deleted.
+Written by services/admin/actions.py with every admin action, in the same transaction; never updated or deleted.
 """
 
 import uuid

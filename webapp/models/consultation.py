@@ -204,7 +204,7 @@ class Message(OrderedIdMixin, TimestampMixin, db.Model):
     #: Plain text as stored (already masked); rendered escaped.
     content: Mapped[str] = mapped_column(sa.Text, nullable=False)
     #: The seed's `metadata` column (the attribute has another name: SQLAlchemy reserves it).
-    #: Facts about the message by documented key (services/chat.py MESSAGE_METADATA): what masking
+    #: Facts about the message by documented key (services/messaging/chat.py MESSAGE_METADATA): what masking
     #: hid, which platform line a system message is; NULL when there is nothing to say.
     message_metadata: Mapped[dict | None] = mapped_column("metadata", JSONType)
     seq: Mapped[int] = mapped_column(sa.Integer, nullable=False)

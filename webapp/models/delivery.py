@@ -22,7 +22,7 @@ class Delivery(IdMixin, db.Model):
     __tablename__ = "deliveries"
 
     key: Mapped[str] = mapped_column(sa.String(160), nullable=False, unique=True)
-    #: What kind of message: "email" (services/mail.py).
+    #: What kind of message: "email" (services/notifications/mail.py).
     channel: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     #: What the job needs to send it (for e-mail: to, subject, text, html, category).
     payload: Mapped[dict] = mapped_column(JSONType, nullable=False)

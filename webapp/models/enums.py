@@ -60,7 +60,7 @@ class Availability(enum.StrEnum):
 
 class ConsultationAvailability(enum.StrEnum):
     """users.consultation_availability: an astrologer's derived availability across channels, as the
-    listing shows it (services/marketplace.py writes it with every change of its inputs)."""
+    listing shows it (services/astrologers/marketplace.py writes it with every change of its inputs)."""
 
     AVAILABLE = "available"  #: a channel is open and a slot is free
     BUSY = "busy"  #: a channel is open but every slot has an active session

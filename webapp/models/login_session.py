@@ -2,7 +2,7 @@
 
 The cookie names its row (session["login_id"]); a request or socket event whose row is revoked is
 anonymous, so a cookie copied before a logout is worth nothing after it. Written by
-services/login_sessions.py; rows are kept (revoked, not deleted) as the account's sign-in history.
+services/users/login_sessions.py; rows are kept (revoked, not deleted) as the account's sign-in history.
 """
 
 import uuid

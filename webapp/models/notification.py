@@ -6,7 +6,7 @@ they have seen it in the notification centre.
 
 follows: a user follows an astrologer to hear when they become available. notified_at is when that
 follower was last told, so an astrologer toggling availability within FOLLOW_NOTIFY_DEBOUNCE_SECONDS
-tells each follower once (services/follows.py).
+tells each follower once (services/astrologers/follows.py).
 """
 
 import uuid

@@ -5,7 +5,7 @@ rejected (by an admin, with a reason) or failed (at the payout provider). The se
 it; billing_transactions alone cannot tell "approved, the bank has not confirmed" from "requested".
 The money is the payout's billing row (kind payout, key `payout:<request id>`, the same id as this
 row): pending while requested or approved (the amount held), completed when paid, cancelled when
-rejected, failed when the provider failed it. Written by services/payouts.py only.
+rejected, failed when the provider failed it. Written by services/money/payouts.py only.
 
 ledger_checks: the result of each `flask ledger verify` (the command, the periodic loop or an admin
 asking for it), so the admin overview shows the last result without running it on every view.
@@ -38,7 +38,7 @@ class Payout(IdMixin, TimestampMixin, db.Model):
     status: Mapped[PayoutStatus] = mapped_column(
         enum_column_type(PayoutStatus, "payout_status"), nullable=False, default=PayoutStatus.REQUESTED
     )
-    #: The payout provider that sends (or sent) the money: services/payout_providers.py.
+    #: The payout provider that sends (or sent) the money: services/money/_payout_providers.py.
     provider: Mapped[str | None] = mapped_column(sa.String(30))
     #: The provider's or the bank's reference of the transfer (a UTR), once known.
     provider_reference: Mapped[str | None] = mapped_column(sa.String(100))

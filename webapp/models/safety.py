@@ -1,6 +1,6 @@
 """Safety flags (addition, migration 0020): what an astrologer wrote in a session that an admin should
 look at (payment or contact outside the platform, fear or guarantees used to sell remedies), found by
-services/safety.py. A flag never changes a message; an admin confirms or dismisses it, with a note.
+services/ai/safety.py. A flag never changes a message; an admin confirms or dismisses it, with a note.
 
 One flag per session, source and rule (a unique key), holding every passage of that session that
 matched, so a review run twice writes nothing new.
@@ -29,7 +29,7 @@ class SafetyFlag(IdMixin, db.Model):
     #: The astrologer who wrote the passages (users.id).
     astrologer_id: Mapped[uuid.UUID] = mapped_column(UUIDType, sa.ForeignKey("users.id"), nullable=False, index=True)
     source: Mapped[str] = mapped_column(sa.String(16), nullable=False)
-    #: What was found: services/safety.py RULES' names (payment_outside, contact_outside, fear_selling,
+    #: What was found: services/ai/safety.py RULES' names (payment_outside, contact_outside, fear_selling,
     #: guaranteed_results).
     rule: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     #: Why, in words an admin reads.

@@ -43,7 +43,7 @@ class ConsultationSummary(IdMixin, db.Model):
 
 class ConcernMatch(IdMixin, db.Model):
     """A user's concern in their own words, and the available astrologers a language model found fitting
-    (addition, migration 0023; services/matching.py). Only its user sees it."""
+    (addition, migration 0023; services/ai/matching.py). Only its user sees it."""
 
     __tablename__ = "concern_matches"
 

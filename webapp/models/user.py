@@ -46,11 +46,11 @@ Additions, each with its reason:
 - astrologer_profiles indexes for the listing (rate, rating, experience;
   GIN on the specializations and languages lists on PostgreSQL).
 
-Who writes what: services/accounts.py creates the rows; services/wallet.py the
+Who writes what: services/users/accounts.py creates the rows; services/wallet.py the
 balance mirror and totals of user_profiles; services/consultations/ (records.py)
-session_status, the consultation counts and ratings; services/marketplace.py
-consultation_availability; services/performance.py last_active_at,
-performance_metrics and the monthly figures; services/user_sync.py the sync
+session_status, the consultation counts and ratings; services/astrologers/marketplace.py
+consultation_availability; services/astrologers/performance.py last_active_at,
+performance_metrics and the monthly figures; services/users/user_sync.py the sync
 columns.
 """
 
@@ -102,7 +102,7 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
         enum_column_type(PresenceStatus, "session_status"), nullable=False, default=PresenceStatus.IDLE
     )
     #: An astrologer's availability across channels as the listing derives it; `unavailable` for
-    #: everyone who does not consult. Written by services/marketplace.py with every change of its inputs.
+    #: everyone who does not consult. Written by services/astrologers/marketplace.py with every change of its inputs.
     consultation_availability: Mapped[ConsultationAvailability] = mapped_column(
         enum_column_type(ConsultationAvailability, "consultation_availability"),
         nullable=False,
@@ -171,9 +171,9 @@ class UserProfile(IdMixin, TimestampMixin, db.Model):
     birth_date: Mapped[date | None] = mapped_column(sa.Date)
     birth_time: Mapped[time | None] = mapped_column(sa.Time)
     birth_place: Mapped[str | None] = mapped_column(sa.String(200))
-    #: Not in the seed (migration 0014): where birth_place is, from the gazetteer (services/places.py),
+    #: Not in the seed (migration 0014): where birth_place is, from the gazetteer (services/astrology/places.py),
     #: and its IANA zone, which turns the local birth time into UTC with that date's rules; the chart
-    #: (services/kundli.py) needs all three. NULL together: no place chosen from the gazetteer.
+    #: (services/astrology/kundli.py) needs all three. NULL together: no place chosen from the gazetteer.
     birth_latitude: Mapped[float | None] = mapped_column(sa.Float)
     birth_longitude: Mapped[float | None] = mapped_column(sa.Float)
     birth_time_zone: Mapped[str | None] = mapped_column(sa.String(64))
@@ -244,11 +244,11 @@ class AstrologerProfile(IdMixin, TimestampMixin, db.Model):
     rating_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     total_sessions: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     total_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    #: Sum of earnings less reversals, INR; written by the charges (services/billing/) and refunds (services/refunds.py).
+    #: Sum of earnings less reversals, INR; written by the charges (services/billing/) and refunds (services/money/refunds.py).
     total_earnings: Mapped[Decimal] = mapped_column(Money(12), nullable=False, default=Decimal("0.00"))
     #: The astrologer's last sign of work: a dashboard action, or an event of one of their sessions.
     last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: What an admin ranks astrologers by (services/performance.py documents every key); NULL until
+    #: What an admin ranks astrologers by (services/astrologers/performance.py documents every key); NULL until
     #: the first request is answered.
     performance_metrics: Mapped[dict | None] = mapped_column(JSONType)
     #: Completed sessions that ended in monthly_period.

@@ -8,7 +8,7 @@ from flask_socketio import join_room
 
 from .. import metrics
 from ..extensions import socketio
-from ..services import rooms
+from ..services.notifications import rooms
 
 socket_users = {}  # sid -> user id, for the sockets of this process
 socket_logins = {}  # sid -> the login session it connected with (its cookie's), for the sockets of this process

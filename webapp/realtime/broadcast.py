@@ -9,7 +9,7 @@ requires a logged-in user.
 import socketio as python_socketio
 
 from ..extensions import socketio
-from ..services import notifier
+from ..services.notifications import notifier
 from .auth import close_socket
 
 MARKETPLACE = "/marketplace"

@@ -40,10 +40,11 @@ from ..boundary import error_ack, socket_transaction
 from ..extensions import limiter, socketio
 from ..models import SessionStatus
 from ..ratelimits import SocketWindows
-from ..services import calls, chat, rooms
 from ..services.billing import session_bar
-from ..services.consultations import lookup
+from ..services.consultations import calls, lookup
 from ..services.errors import DomainError, SessionNotActive, SessionNotFound, Unexpected
+from ..services.messaging import chat
+from ..services.notifications import rooms
 from .auth import close_socket, reload_user, socket_logins, socket_users
 
 ANY_STATUS = tuple(SessionStatus)

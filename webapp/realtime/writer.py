@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from ..extensions import db, socketio
-from ..services import chat
 from ..services.errors import DomainError, Unexpected
+from ..services.messaging import chat
 
 MAX_BATCH = 500
 #: How long the writer lets a batch gather after its first message. A batch costs the same handful

@@ -22,10 +22,13 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import Availability, User, UserType, utcnow
-from . import accounts, birth_chart, chat, topups
+from .astrologers.marketplace import LANGUAGES, SPECIALIZATIONS
+from .astrology import birth_chart
 from .billing import charges, minutes
 from .consultations import lifecycle, ratings
-from .marketplace import LANGUAGES, SPECIALIZATIONS
+from .messaging import chat
+from .money import topups
+from .users import accounts
 
 DEMO_PASSWORD = "demo12345"
 DEMO_USER_EMAIL = "user@example.com"

@@ -10,7 +10,7 @@ happening (the same key again asks for nothing more). After the commit the deliv
 Each channel registers its sender where it is defined (`@jobs.channel("push")`); this module imports
 none of them (webapp/__init__.py imports the channels' modules, so every process that runs jobs has
 them all). `perform(delivery_id)` takes the row under a lock (a second worker skips it), sends it
-(services/mail.py for e-mail) and marks it sent; a retried job finds it sent and sends nothing.
+(services/notifications/mail.py for e-mail) and marks it sent; a retried job finds it sent and sends nothing.
 A failure is kept as last_error and retried after JOB_BACKOFF_SECONDS (one wait per retry);
 past them the delivery is dead, with its reason, on the admin overview.
 """

@@ -14,7 +14,7 @@ transactions then never wait on each other in a cycle. A use case that writes a 
 later (a charge adds to the profile's total_earnings after the wallets) locks it in its place all
 the same; otherwise it would hold a session while waiting for a profile that someone ending that
 session holds (a deadlock). ORDER names the ranks; tests/conftest.py fails any test on PostgreSQL
-whose transactions lock out of this order, the set-based batch charge (services/billing/batch.py)
+whose transactions lock out of this order, the set-based batch charge (services/billing/_batch.py)
 included, whose statements are here too.
 
 The ORM helpers return rows reloaded under the lock (or None); the batch helpers return plain rows.

@@ -9,9 +9,10 @@ own (see billing/due.py and consultations/end_rules.py); no transaction is held 
 
 from ..extensions import db
 from ..models import utcnow
-from . import attachments, receipts
 from .billing import due
 from .consultations import end_rules, lifecycle
+from .messaging import attachments
+from .notifications import receipts
 
 
 def run_due(now=None):

@@ -53,8 +53,7 @@ from ..models import (
     utcnow,
 )
 from ..models.types import new_ordered_uuid
-from . import accounts, earnings, locks, notifier, rooms
-from .amounts import format_money
+from . import locks
 from .errors import (
     IdempotencyConflict,
     InsufficientBalance,
@@ -63,6 +62,10 @@ from .errors import (
     WalletFrozen,
     WalletSuspended,
 )
+from .money import earnings
+from .money.amounts import format_money
+from .notifications import notifier, rooms
+from .users import accounts
 
 #: billing_transactions.payment_method of what is paid from or into a wallet balance.
 WALLET_METHOD = "wallet"

@@ -9,8 +9,8 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ...models import BillingStatus
 from ...services import paging
-from ...services.audit_trail import ACTIONS, AuditFilter
-from ...services.reports import BILLING_FILTER_TYPES, WALLET_FILTER_TYPES, LedgerFilter
+from ...services.admin.audit_trail import ACTIONS, AuditFilter
+from ...services.admin.reports import BILLING_FILTER_TYPES, WALLET_FILTER_TYPES, LedgerFilter
 
 
 def _date(raw):

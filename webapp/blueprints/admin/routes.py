@@ -1,5 +1,5 @@
 """Admin routes: admins only (anonymous -> login, other roles -> 403). Actions go through
-services/admin.py, which writes the audit trail; reads through services/reports.py."""
+services/admin/actions.py, which writes the audit trail; reads through services/admin/reports.py."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -21,20 +21,14 @@ from ...models import (
     WalletTransactionType,
     utcnow,
 )
-from ...services import (
-    admin,
-    attachments,
-    audit_trail,
-    earnings,
-    jobs,
-    ledger_checker,
-    refunds,
-    reports,
-    safety,
-    wallet,
-)
-from ...services.amounts import format_money
+from ...services import jobs, wallet
+from ...services.admin import actions as admin
+from ...services.admin import audit_trail, reports
+from ...services.ai import safety
 from ...services.errors import ValidationFailed
+from ...services.messaging import attachments
+from ...services.money import earnings, ledger_checker, refunds
+from ...services.money.amounts import format_money
 from ...templating import page_or_partial
 from ..auth.guards import role_required
 from . import bp

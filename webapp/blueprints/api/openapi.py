@@ -1,7 +1,7 @@
 """The OpenAPI 3 description of the machine endpoints (kept true by tests/unit/test_openapi_and_import.py
 and fuzzed from by tests/unit/test_api_fuzz.py)."""
 
-from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
+from ...services.astrologers.marketplace import LANGUAGES, SPECIALIZATIONS
 
 RATE = {
     "oneOf": [

@@ -10,7 +10,8 @@ from flask import current_app, jsonify, request
 
 from ...extensions import csrf, limiter
 from ...ratelimits import configured
-from ...services import payloads, user_sync
+from ...services import payloads
+from ...services.users import user_sync
 from . import bp
 from .openapi import SPEC
 

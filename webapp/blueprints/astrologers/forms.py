@@ -2,7 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
-from ...services.marketplace import LANGUAGES, SORTS, SPECIALIZATIONS, ListingQuery
+from ...services.astrologers.marketplace import LANGUAGES, SORTS, SPECIALIZATIONS, ListingQuery
 
 MAX_PRICE = Decimal("100000")
 

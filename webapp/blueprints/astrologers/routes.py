@@ -11,8 +11,12 @@ from ...boundary import refusal
 from ...extensions import htmx, limiter
 from ...models import Channel, UserType
 from ...ratelimits import configured, user_or_address
-from ...services import ai, follows, marketplace, matching, onboarding, wallet
-from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
+from ...services import wallet
+from ...services.ai import language_model as ai
+from ...services.ai import matching
+from ...services.astrologers import follows, marketplace
+from ...services.astrologers.marketplace import LANGUAGES, SPECIALIZATIONS
+from ...services.users import onboarding
 from ...templating import wants_partial
 from . import bp
 from .forms import listing_query
@@ -134,7 +138,7 @@ def following():
     return render_template("astrologers/following.html", followed=follows.followed(current_user.id))
 
 
-# ---------------------------------------------------------------- "describe your concern" (services/matching.py)
+# ---------------------------------------------------------------- "describe your concern" (services/ai/matching.py)
 
 
 def _match_form(concern="", message=None):

@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 
 from ...models import UserType
 from ...security import uploaded_file
-from ...services import admin, attachments
+from ...services.admin import actions as admin
+from ...services.messaging import attachments
 from . import bp
 
 PRIVATE_CACHE_SECONDS = 3600  # a stored file never changes; only this browser may keep it

@@ -18,9 +18,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ...services import accounts, marketplace, time_zones
+from ...services.astrologers import marketplace
 from ...services.errors import ValidationFailed
-from ...services.passwords import MAX_LENGTH, password_problem
+from ...services.users import accounts, time_zones
+from ...services.users.passwords import MAX_LENGTH, password_problem
 
 
 def _strip(value):

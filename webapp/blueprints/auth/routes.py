@@ -30,8 +30,11 @@ from ...ratelimits import (
     login_device,
     registration_taken,
 )
-from ...services import accounts, ai, birth_chart, login_sessions, mail, onboarding, time_zones
+from ...services.ai import language_model as ai
+from ...services.astrology import birth_chart
 from ...services.errors import ValidationFailed
+from ...services.notifications import mail
+from ...services.users import accounts, login_sessions, onboarding, time_zones
 from . import bp
 from .forms import BirthDetailsForm, LoginForm, RegisterForm, TimeZoneForm
 
@@ -249,7 +252,7 @@ def _handoff_refused(error):
 @refusal(_handoff_refused)
 def handoff():
     """The main backend's sign-in link: a one-time HS256 token; `next` may only point into this site."""
-    from ...services import handoff as handoffs
+    from ...services.users import handoff as handoffs
 
     user = handoffs.redeem(request.args.get("token"))
     sign_in(user)

@@ -12,7 +12,10 @@ from ...extensions import htmx, limiter
 from ...models import SessionStatus, UserType, utcnow
 from ...ratelimits import chat_sender, configured, user_or_address
 from ...security import body_limit
-from ...services import ai, attachments, birth_chart, chat, earnings, marketplace, summaries, transcripts
+from ...services.ai import language_model as ai
+from ...services.ai import summaries
+from ...services.astrologers import marketplace
+from ...services.astrology import birth_chart
 from ...services.billing import session_bar
 from ...services.consultations import caps, lifecycle, lookup, queue, ratings
 from ...services.errors import (
@@ -21,6 +24,8 @@ from ...services.errors import (
     SessionNotFound,
     ValidationFailed,
 )
+from ...services.messaging import attachments, chat, transcripts
+from ...services.money import earnings
 from ...templating import page_or_partial, viewer_zone_name
 from ..wallet.forms import PRESETS, TopupForm
 from . import bp
@@ -164,7 +169,7 @@ def _summary(session, is_user, conversation, form=None, user_form=None, error=No
     ), status
 
 
-# ---------------------------------------------------------------- the user's AI summary (services/summaries.py)
+# ---------------------------------------------------------------- the user's AI summary (services/ai/summaries.py)
 
 
 def _ai_summary_panel(session_id, message=None):

@@ -7,8 +7,8 @@ from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField,
 from wtforms.validators import UUID, DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from ...models import Availability, Channel
-from ...services.astrologer_profile import ABOUT_MAX, CAPACITY_MAX, CAPACITY_MIN, RATE_MAX, RATE_MIN
-from ...services.marketplace import LANGUAGES, SPECIALIZATIONS
+from ...services.astrologers.astrologer_profile import ABOUT_MAX, CAPACITY_MAX, CAPACITY_MIN, RATE_MAX, RATE_MIN
+from ...services.astrologers.marketplace import LANGUAGES, SPECIALIZATIONS
 
 
 class AvailabilityForm(FlaskForm):

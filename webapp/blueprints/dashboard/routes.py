@@ -11,8 +11,10 @@ from ...boundary import form_again, refusal
 from ...csv_export import csv_response
 from ...extensions import htmx
 from ...models import Channel, UserType, utcnow
-from ...services import astrologer_profile, earnings, marketplace, payouts, performance, wallet
+from ...services import wallet
+from ...services.astrologers import astrologer_profile, marketplace, performance
 from ...services.consultations import lifecycle, lookup, queue
+from ...services.money import earnings, payouts
 from ...templating import page_or_partial
 from ..auth.guards import role_required
 from . import bp

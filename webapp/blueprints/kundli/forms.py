@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice
 
-from ...services import birth_chart
+from ...services.astrology import birth_chart
 
 
 def _choices(options):

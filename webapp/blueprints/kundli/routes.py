@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from ...extensions import htmx
 from ...models import utcnow
-from ...services import birth_chart, kundli, places
+from ...services.astrology import birth_chart, kundli, places
 from . import bp
 from .forms import ChartSettingsForm
 

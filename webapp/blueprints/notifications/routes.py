@@ -6,7 +6,7 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ...extensions import htmx
-from ...services import notifications
+from ...services.notifications import inbox as notifications
 from ...templating import page_or_partial
 from . import bp
 

@@ -8,9 +8,9 @@ from ... import metrics
 from ...boundary import refusal
 from ...extensions import csrf, htmx
 from ...models import BillingStatus
-from ...services import payments
-from ...services.amounts import format_money
 from ...services.errors import UnknownOrder
+from ...services.money import payments
+from ...services.money.amounts import format_money
 from ..wallet.forms import PRESETS, TopupForm
 from . import bp
 

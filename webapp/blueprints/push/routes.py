@@ -6,7 +6,7 @@ import os
 from flask import current_app, jsonify, request, send_from_directory
 from flask_login import current_user, login_required
 
-from ...services import push
+from ...services.notifications import push
 from . import bp
 
 

@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ...services import amounts
 from ...services.errors import InvalidAmount
+from ...services.money import amounts
 
 PRESETS = (100, 200, 500, 1000, 2000)
 

@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 from ...boundary import refusal
 from ...extensions import htmx, limiter
 from ...ratelimits import configured, user_or_address
-from ...services import payments, statements, wallet
+from ...services import wallet
+from ...services.money import payments, statements
 from . import bp
 from .forms import PRESETS, TopupForm
 

@@ -12,7 +12,7 @@ transaction as the charge.
 
     minutes.py      what a minute is: its length, keys, legs, the free-minute allowance
     charges.py      charging one session's minute (at acceptance, and what a batch leaves)
-    batch.py        charging many sessions' next minute set-based (PostgreSQL)
+    _batch.py       charging many sessions' next minute set-based (PostgreSQL)
     due.py          the pass's charging: batches first, then one session at a time
     session_bar.py  what participants see: the session bar's state, billing ticks, low-balance warnings
 

@@ -1,6 +1,6 @@
 """The periodic pass's charging: every active session whose next minute is due by `now`.
 
-On PostgreSQL the set-based batch (batch.py) takes the plainly payable ones first, a batch per
+On PostgreSQL the set-based batch (_batch.py) takes the plainly payable ones first, a batch per
 transaction; what it leaves (free minutes, short wallets, minutes beyond the grace) is charged one
 session at a time (charges.py), each in its own transaction. A minute that cannot be charged is
 handed to `end(session_id, reason, at)`, the lifecycle's rule that services/periodic.py passes in:

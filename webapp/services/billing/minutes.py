@@ -1,5 +1,5 @@
 """What a minute is: its length, its idempotency keys and its legs, one definition for the
-per-session path (charges.py) and the set-based one (batch.py), so the two cannot drift."""
+per-session path (charges.py) and the set-based one (_batch.py), so the two cannot drift."""
 
 from datetime import timedelta
 from decimal import ROUND_HALF_UP

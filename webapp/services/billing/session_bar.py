@@ -4,8 +4,10 @@ the low-balance warning, and a top-up heard in the chat. The balance goes to the
 from flask import current_app
 
 from ...models import utcnow
-from .. import chat, notifier, rooms, wallet
-from ..amounts import format_money
+from .. import wallet
+from ..messaging import chat
+from ..money.amounts import format_money
+from ..notifications import notifier, rooms
 
 
 def minutes_covered(available, rate):

@@ -8,4 +8,5 @@ records.py    the figures and facts each event writes (session_metadata, counter
 lookup.py     reading sessions: a participant's session, an open session, a person's history
 ratings.py    the user's rating of the astrologer, the astrologer's private rating of the user
 caps.py       the user's spending cap (minutes or money): the quote, changing it, the last-minute warning
+calls.py      what a WebRTC signal between the two participants of a call or video session may carry
 """

@@ -11,9 +11,10 @@ from flask import current_app
 
 from ...extensions import db
 from ...models import SessionStatus, utcnow
-from .. import chat, locks
-from ..amounts import format_money, parse_amount
+from .. import locks
 from ..errors import InvalidAmount, NotAllowed, SessionNotActive, ValidationFailed
+from ..messaging import chat
+from ..money.amounts import format_money, parse_amount
 from .lookup import get_for_participant
 
 KINDS = ("none", "minutes", "amount")

@@ -38,8 +38,9 @@ from ...models import (
     UserType,
     utcnow,
 )
-from .. import chat, holds, locks, marketplace, performance, receipts, refunds, rooms, safety, wallet
-from ..amounts import format_money
+from .. import locks, wallet
+from ..ai import safety
+from ..astrologers import marketplace, performance
 from ..billing import charges, session_bar
 from ..errors import (
     AccountSuspended,
@@ -52,6 +53,10 @@ from ..errors import (
     SessionNotFound,
     ValidationFailed,
 )
+from ..messaging import chat
+from ..money import holds, refunds
+from ..money.amounts import format_money
+from ..notifications import receipts, rooms
 from . import caps, notices, queue, records
 from .lookup import open_session_of
 

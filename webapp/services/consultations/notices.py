@@ -1,4 +1,4 @@
-"""What the lifecycle tells people through the notification centre and Web Push (services/notifications.py),
+"""What the lifecycle tells people through the notification centre and Web Push (services/notifications/inbox.py),
 so an astrologer with no dashboard open hears of a request, and a user of its answer.
 
     request_incoming   to the astrologer, when a request reaches them (offered or queued); its push has
@@ -9,7 +9,7 @@ so an astrologer with no dashboard open hears of a request, and a user of its an
 
 from ...extensions import db
 from ...models import User, utcnow
-from .. import notifications
+from ..notifications import inbox as notifications
 
 DASHBOARD = "/dashboard#requests-panel"
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from ...extensions import db
 from ...models import AstrologerProfile, Availability, ConsultationSession, SessionStatus, User
-from .. import marketplace, rooms
+from ..astrologers import marketplace
+from ..notifications import rooms
 from . import notices
 from .records import announce
 

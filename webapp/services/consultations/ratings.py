@@ -6,7 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ...extensions import db
 from ...models import SessionStatus, utcnow
-from .. import locks, performance
+from .. import locks
+from ..astrologers import performance
 from ..errors import NotAllowed, RatingNotAllowed, ValidationFailed
 from .lookup import get_for_participant
 

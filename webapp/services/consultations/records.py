@@ -29,8 +29,9 @@ from ...models import (
     UserProfile,
     UserType,
 )
-from .. import notifier, wallet
-from ..amounts import format_money
+from .. import wallet
+from ..money.amounts import format_money
+from ..notifications import notifier
 
 #: Who ended a session for each end reason (session_metadata.end.by); anything else: "system".
 ENDED_BY = {

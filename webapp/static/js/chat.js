@@ -164,7 +164,7 @@
     return link;
   }
 
-  function sizeWords(size) { // as services/attachments.py size_words writes it
+  function sizeWords(size) { // as services/messaging/attachments.py size_words writes it
     if (size >= 1048576) return String(Number((size / 1048576).toFixed(1))) + " MB";
     return Math.max(Math.ceil(size / 1024), 1) + " KB";
   }

@@ -1,4 +1,4 @@
-/* The service worker: shows what the server pushes (services/push.py) while no tab is open, and
+/* The service worker: shows what the server pushes (services/notifications/push.py) while no tab is open, and
    opens the page a notification leads to when it is tapped (or one of its action buttons). */
 "use strict";
 

@@ -1,0 +1,28 @@
+"""A consultation's transcript as its participant downloads it: plain text, a line a message, in
+their own time zone (GET /consultations/<id>/transcript.txt)."""
+
+from ...models import MessageType
+from ..users import time_zones
+from . import chat
+
+
+def plain_text(session, names, viewer_id, zone_name):
+    """The conversation as `viewer_id` saw it, as plain text, one line per message (for download),
+    times in the zone `zone_name`, which the first lines state."""
+    zone = time_zones.zone(zone_name)
+    lines = [f"Consultation {session.id}", f"Times in {time_zones.label(zone_name, session.started_at)}", ""]
+    for message in chat.history(session.id, limit=None, viewer_id=viewer_id):
+        who = names.get(message.sender_id, "AstroConsult") if message.sender_id else "AstroConsult"
+        lines.append(f"[{message.sent_at.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}] {who}: {_as_text(message)}")
+    return "\n".join(lines) + "\n"
+
+
+def _as_text(message):
+    """A message as a transcript line says it: a file by what it is and its name."""
+    meta = message.message_metadata or {}
+    if message.message_type == MessageType.IMAGE and not meta.get("removed"):
+        return f"[photo] {message.content}"
+    if message.message_type == MessageType.FILE and not meta.get("removed"):
+        pages = meta.get("pages")
+        return f"[document] {message.content}" + (f" ({pages} page{'s' if pages != 1 else ''})" if pages else "")
+    return message.content

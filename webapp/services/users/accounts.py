@@ -1,0 +1,244 @@
+"""Accounts: creating users of every role with what they own, and logging them in.
+
+Every wallet-owning user gets a user profile and a wallet when created;
+astrologers also an astrologer profile. Identifiers are normalized here, the
+one place, so login and uniqueness agree.
+"""
+
+import re
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from ...extensions import db
+from ...models import (
+    AstrologerProfile,
+    Availability,
+    Channel,
+    User,
+    UserProfile,
+    UserStatus,
+    UserType,
+    Wallet,
+    to_money,
+    utcnow,
+)
+from ..astrologers import marketplace, performance
+from ..astrology import birth_chart
+from ..errors import (
+    AccountDeleted,
+    AccountInactive,
+    AccountSuspended,
+    EmailTaken,
+    InvalidCredentials,
+    PhoneTaken,
+    ValidationFailed,
+)
+from ..messaging.message_text import DISPLAY_CONTROLS
+from . import passwords
+
+PLATFORM_EMAIL = "platform@astroconsult.invalid"
+_PHONE_CHARS = re.compile(r"[\s\-().]")
+
+
+def normalize_email(email):
+    return email.strip().lower() if email and email.strip() else None
+
+
+def normalize_phone(phone):
+    """E.164: '+919812345678'. A bare 10-digit number is an Indian mobile (+91)."""
+    if not phone or not phone.strip():
+        return None
+    compact = _PHONE_CHARS.sub("", phone.strip())
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if re.fullmatch(r"\d{10}", compact):
+        compact = "+91" + compact
+    if not re.fullmatch(r"\+[1-9]\d{7,14}", compact):
+        raise ValidationFailed("phone", "Enter a phone number with country code, e.g. +91 98123 45678.")
+    return compact
+
+
+def normalize_identifier(identifier):
+    """("email" or "phone", the normalized value) of a login identifier, or None when it is neither."""
+    identifier = (identifier or "").strip()
+    if "@" in identifier:
+        return "email", normalize_email(identifier)
+    try:
+        phone = normalize_phone(identifier)
+    except ValidationFailed:
+        return None
+    return ("phone", phone) if phone else None
+
+
+def find_by_identifier(identifier):
+    """The user whose email or phone is `identifier`, or None."""
+    named = normalize_identifier(identifier)
+    if named is None:
+        return None
+    field, value = named
+    return db.session.execute(db.select(User).filter_by(**{field: value})).scalar_one_or_none()
+
+
+def create_user(
+    *,
+    name,
+    email=None,
+    phone=None,
+    password=None,
+    type=UserType.USER,
+    external_id=None,
+    now=None,
+    astrologer=None,
+    identifiers_checked=False,
+):
+    """A user with profile and wallet (and astrologer profile when `astrologer` gives one's fields).
+
+    Raises EmailTaken / PhoneTaken, also when another request wins the race. A caller that has
+    already looked the identifiers up (the batch sync) passes identifiers_checked=True.
+    """
+    now = now or utcnow()
+    if UNSAFE_IN_NAME.search(name or ""):
+        raise ValidationFailed("name", "Use letters, spaces and punctuation only.")
+    email = normalize_email(email)
+    phone = normalize_phone(phone)
+    if not identifiers_checked:
+        if email and db.session.execute(db.select(User.id).filter_by(email=email)).first():
+            raise EmailTaken()
+        if phone and db.session.execute(db.select(User.id).filter_by(phone=phone)).first():
+            raise PhoneTaken()
+    user = new_user(
+        name=name, email=email, phone=phone, password=password, type=type, external_id=external_id, now=now,
+        astrologer=astrologer,
+    )  # fmt: skip
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # Lost a race with a concurrent registration of the same identifier. The caller rolls
+        # the transaction back (it must, after any domain error).
+        text = str(error.orig).lower()
+        if "phone" in text:
+            raise PhoneTaken() from None
+        raise EmailTaken() from None
+    return user
+
+
+#: What a person's name may not hold: C0 control characters and those that display text as something else.
+UNSAFE_IN_NAME = re.compile(f"[\x00-\x1f{DISPLAY_CONTROLS}]")
+
+
+def new_user(*, name, email, phone, type, now, password=None, external_id=None, astrologer=None):
+    """The unsaved User with profile, wallet (and astrologer profile); identifiers already normalized
+    and checked. create_user saves one; the batch sync adds many and flushes them together."""
+    user = User(
+        name=name.strip(),
+        email=email,
+        phone=phone,
+        type=type,
+        status=UserStatus.ACTIVE,
+        external_id=external_id,
+        password_hash=passwords.hash_password(password) if password else None,
+        created_at=now,
+        updated_at=now,
+    )
+    user.profile = UserProfile(created_at=now, updated_at=now, balance_updated_at=now)
+    user.wallet = Wallet(
+        currency=current_app.config["CURRENCY"], created_at=now, updated_at=now, last_transaction_at=now
+    )
+    if type == UserType.ASTROLOGER:
+        fields = dict(astrologer or {})
+        for rate in ("chat_rate_per_minute", "call_rate_per_minute"):
+            fields[rate] = to_money(fields.get(rate, "10"))
+        fields["video_rate_per_minute"] = to_money(fields.get("video_rate_per_minute", fields["call_rate_per_minute"]))
+        fields.setdefault("is_approved", False)
+        for channel in Channel:
+            fields.setdefault(f"{channel.value}_availability", Availability.OFFLINE)
+        fields.setdefault("max_concurrent_sessions", 1)
+        fields.setdefault("monthly_period", performance.month_of(now)[0])  # no sessions this month yet
+        user.astrologer_profile = AstrologerProfile(created_at=now, updated_at=now, **fields)
+        availability_of_new(user)
+    return user
+
+
+def availability_of_new(user):
+    """users.consultation_availability of a new astrologer (no sessions yet; nothing is queried)."""
+    profile = user.astrologer_profile
+    user.consultation_availability = marketplace.across_channels(
+        user, profile, marketplace.channel_statuses(profile, 0)
+    )
+
+
+def register_user(*, name, email, phone, password, now=None):
+    """Self-registration of an end user (the /auth/register form)."""
+    problem = passwords.password_problem(password, email=email, name=name)
+    if problem:
+        raise ValidationFailed("password", problem)
+    return create_user(name=name, email=email, phone=phone, password=password, now=now)
+
+
+def authenticate(identifier, password, now=None):
+    """The user `identifier` (email or phone) names, if `password` is theirs.
+
+    Raises InvalidCredentials (same message for unknown account and wrong
+    password), AccountSuspended, AccountDeleted.
+    """
+    user = find_by_identifier(identifier)
+    if user is None or user.password_hash is None or user.type == UserType.SYSTEM:
+        passwords.burn_verification_time(password)
+        raise InvalidCredentials()
+    if not passwords.verify_password(user.password_hash, password):
+        raise InvalidCredentials()
+    # Status is told only to someone who proved the password.
+    if user.status == UserStatus.SUSPENDED:
+        raise AccountSuspended()
+    if user.status == UserStatus.INACTIVE:
+        raise AccountInactive()
+    if user.status == UserStatus.DELETED:
+        raise AccountDeleted()
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = now or utcnow()
+    db.session.flush()
+    return user
+
+
+def platform_user(now=None):
+    """The system user whose wallet receives the platform's commission; created on first use. Found
+    by its reserved e-mail (users.email is unique, so indexed): users.type has no index, and at a
+    million users a scan of it cost 0.8 s, once per billing batch and per charge (bench/PROFILES.md)."""
+    user = db.session.execute(
+        db.select(User).filter_by(email=PLATFORM_EMAIL, type=UserType.SYSTEM)
+    ).scalar_one_or_none()
+    if user is None:
+        user = create_user(name="AstroConsult platform", email=PLATFORM_EMAIL, type=UserType.SYSTEM, now=now)
+    return user
+
+
+BIO_MAX = 500
+
+
+def update_details(user_id, *, birth_date, birth_time, birth_place, bio=None, language=None, now=None):
+    """Save the account page: the optional birth details, a short bio and the preferred language
+    (None clears one). The bio and language reach astrologers with the birth details. The place
+    must be a gazetteer label (services/astrology/places.py): its coordinates and zone are stored with it."""
+    bio = (bio or "").strip() or None
+    if bio and len(bio) > BIO_MAX:
+        raise ValidationFailed("bio", f"Use at most {BIO_MAX} characters.")
+    if language and language not in marketplace.LANGUAGES:
+        raise ValidationFailed("language", "Choose a language from the list.")
+    place = birth_chart.locate(birth_place) if birth_place else None
+    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
+    profile.birth_date, profile.birth_time = birth_date, birth_time
+    profile.birth_place = place.label if place else None
+    profile.birth_latitude = place.latitude if place else None
+    profile.birth_longitude = place.longitude if place else None
+    profile.birth_time_zone = place.time_zone if place else None
+    profile.bio = bio
+    preferences = {key: value for key, value in (profile.preferences or {}).items() if key != "language"}
+    if language:
+        preferences["language"] = language
+    profile.preferences = preferences or None
+    profile.updated_at = now or utcnow()
+    db.session.flush()
+    return profile
