@@ -12,10 +12,9 @@ Socket.IO: `@socket_transaction` wraps a handler the same way: it commits when t
 returns, rolls back on any exception, and a DomainError becomes the error ack
 {ok: false, error, message}; anything else is logged and acknowledged as `internal`, without detail.
 
-Services never commit. The entry points that own several transactions say so in their docstring:
-the billing pass (services/periodic.py and services/billing/due.py), the lifecycle's end rules
-(services/consultations/end_rules.py), the chat writer (realtime/writer.py) and the user sync
-(services/users/user_sync.py).
+Services never commit. The few places that end a transaction themselves (the periodic loop and its
+pass, the job runner, the chat writer, the sync API, CLI commands, demo data) are named, each with
+its reason, in one list: tests/unit/test_boundary.py, TRANSACTION_OWNERS; any other fails the suite.
 """
 
 from functools import wraps

@@ -8,7 +8,7 @@ import pytest
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingTransaction, WalletTransaction, utcnow
 from webapp.services import periodic, wallet
-from webapp.services.billing import batch
+from webapp.services.billing import _batch as batch
 from webapp.services.money import holds, ledger_checker, topups
 
 pytestmark = pytest.mark.postgres

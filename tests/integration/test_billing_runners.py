@@ -19,7 +19,8 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services import periodic
-from webapp.services.billing import batch, due
+from webapp.services.billing import _batch as batch
+from webapp.services.billing import due
 from webapp.services.money import ledger_checker
 
 pytestmark = pytest.mark.postgres

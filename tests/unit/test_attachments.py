@@ -25,7 +25,8 @@ from webapp.models import (
 )
 from webapp.services import periodic
 from webapp.services.consultations import lifecycle
-from webapp.services.messaging import attachment_files, attachment_storage, attachments, chat
+from webapp.services.messaging import _attachment_files as attachment_files
+from webapp.services.messaging import attachment_storage, attachments, chat
 from webapp.services.users import account_status
 
 from ..conftest import AuthActions
@@ -628,7 +629,7 @@ def test_a_decoding_child_that_waits_without_spending_cpu_is_ended_by_its_own_al
     import sys
     import time
 
-    from webapp.services.messaging import photo_decoder
+    from webapp.services.messaging import _photo_decoder as photo_decoder
 
     limits = json.dumps({"format": "JPEG", "max_pixels": 1000, "seconds": 1, "memory": 512 * 1024 * 1024})
     started = time.monotonic()

@@ -16,7 +16,8 @@ from webapp.services.admin import actions as admin
 from webapp.services.billing import charges
 from webapp.services.errors import NotAllowed, NotWithdrawable, PayoutClosed, PayoutTooSoon
 from webapp.services.messaging import chat
-from webapp.services.money import earnings, ledger_checker, payout_providers, payouts, refunds, topups
+from webapp.services.money import _payout_providers as payout_providers
+from webapp.services.money import earnings, ledger_checker, payouts, refunds, topups
 
 from ..conftest import AuthActions, csrf_token_from
 

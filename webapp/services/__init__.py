@@ -1,7 +1,8 @@
 """The use cases. No request objects, no rendering: ids, amounts and `now` in; models out, or a
 domain error from errors.py. Functions flush; they never commit: webapp/boundary.py ends a
-request's or socket event's transaction, and the entry points that own their transactions are
-named in tests/unit/test_boundary.py (the periodic pass, the job runner, demo data, the sync API).
+request's or socket event's transaction, and the few places that own their transactions (the
+periodic pass, the job runner, the sync API, demo data) are named in one list with their reasons:
+tests/unit/test_boundary.py, TRANSACTION_OWNERS.
 
 By feature, as the owner's design groups the work (each package's __init__ is its map: what it
 owns, what it uses):

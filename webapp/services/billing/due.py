@@ -17,7 +17,7 @@ from ...models import ConsultationSession, EndReason, SessionStatus
 from .. import locks
 from ..consultations import caps
 from ..errors import InsufficientBalance
-from . import batch, charges, minutes, session_bar
+from . import _batch, charges, minutes, session_bar
 
 BATCH_SIZE = 500  # sessions per round of the per-session path
 SET_BATCH_SIZE = 2000  # sessions per set-based batch (PostgreSQL): fewer statements, short locks
@@ -56,7 +56,7 @@ def _charge_in_batches(now):
     config, charged = current_app.config, 0
     for _ in range(MAX_ROUNDS):
         try:
-            charged_now = batch.charge_due_batch(
+            charged_now = _batch.charge_due_batch(
                 now,
                 limit=SET_BATCH_SIZE,
                 minute_seconds=config["BILLING_MINUTE_SECONDS"],

@@ -28,7 +28,7 @@ import puremagic
 from pypdf import PdfReader
 
 from ..errors import DecodersBusy, UnsupportedFile
-from . import photo_decoder
+from . import _photo_decoder
 from .message_text import DISPLAY_CONTROLS, masked
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # a damaged PDF is refused, not logged line by line
@@ -117,7 +117,7 @@ def _photo(data, expected_format, limits):
             "This photo is built in an unusual way and cannot be sent. Send it as a screenshot or another photo."
         )
     try:
-        content_type, extension, stored, thumbnail, width, height = photo_decoder.decode(
+        content_type, extension, stored, thumbnail, width, height = _photo_decoder.decode(
             data,
             expected_format,
             max_pixels=limits.max_pixels,
@@ -126,9 +126,9 @@ def _photo(data, expected_format, limits):
             concurrency=limits.concurrency,
             wait_seconds=limits.wait_seconds,
         )
-    except photo_decoder.DecodeBusy:
+    except _photo_decoder.DecodeBusy:
         raise DecodersBusy() from None
-    except photo_decoder.DecodeRefused as refused:
+    except _photo_decoder.DecodeRefused as refused:
         raise UnsupportedFile(_REFUSALS[refused.reason](limits.max_pixels)) from None
     return Prepared(content_type, extension, stored, thumbnail, width, height)
 

@@ -36,7 +36,7 @@ from ..errors import (
     SessionNotFound,
     ValidationFailed,
 )
-from . import attachment_files, attachment_storage, chat
+from . import _attachment_files, attachment_storage, chat
 from .message_text import clean_client_id
 
 #: What a multipart body carries besides the file (boundaries, the client_id and CSRF fields).
@@ -148,9 +148,9 @@ def send(session_id, sender_id, client_id, upload, now):
     # Preparing a photo takes a child process up to ATTACHMENT_DECODE_SECONDS: nothing has been written,
     # so the transaction ends here and no database connection waits idle in it meanwhile.
     db.session.rollback()
-    prepared = attachment_files.prepare(data, attachment_files.PhotoLimits.of(current_app.config))
+    prepared = _attachment_files.prepare(data, _attachment_files.PhotoLimits.of(current_app.config))
     session = _still_active(lookup.get_for_participant(session_id, sender_id))  # it may have ended meanwhile
-    name, hidden = attachment_files.display_name(upload.filename, prepared)
+    name, hidden = _attachment_files.display_name(upload.filename, prepared)
     attachment = Attachment(
         id=uuid.uuid4(),
         session_id=session_id,

@@ -24,7 +24,7 @@ from ...models import BillingKind, BillingStatus, Payout, PayoutStatus, UserType
 from .. import locks, wallet
 from ..errors import InvalidAmount, NotAllowed, PayoutClosed, PayoutTooSoon, UnknownOrder
 from ..notifications import receipts
-from . import payout_providers
+from . import _payout_providers
 from .amounts import format_money, parse_amount
 
 
@@ -130,7 +130,7 @@ def approve(payout_id, *, actor_id, reference=None, now=None):
         return Step(payout, False)
     if payout.status != PayoutStatus.REQUESTED:
         raise PayoutClosed(f"This payout was {payout.status.value}; it cannot be approved now.")
-    provider = payout_providers.configured()
+    provider = _payout_providers.configured()
     payout.status, payout.approved_at, payout.approved_by = PayoutStatus.APPROVED, now, actor_id
     payout.provider, payout.updated_at = provider.name, now
     transfer = provider.send(payout, reference=reference)
