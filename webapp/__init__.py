@@ -32,7 +32,7 @@ def create_app(config=None):
     register_extensions(app)
     app.extensions["attachment_storage"] = attachment_storage.from_config(app.config, app.instance_path)
     register_blueprints(app)
-    register_job_channels()
+    register_features()
     register_realtime(app)
     register_commands(app)
     register_errorhandlers(app)
@@ -136,11 +136,15 @@ def register_blueprints(app):
     app.register_blueprint(push_bp)
 
 
-def register_job_channels():
-    """Each job channel registers itself where it is defined (services/jobs.py imports none of them):
-    imported here, so every process that runs jobs (web, worker, CLI) has them all."""
-    from .services.ai import matching, safety, summaries  # noqa: F401
-    from .services.notifications import push, receipts  # noqa: F401
+def register_features():
+    """Each job channel and each signal receiver registers itself where it is defined (services/jobs.py
+    and services/signals.py import none of them): imported here, so every process (web, worker, CLI)
+    has them all, whatever it happened to import before."""
+    from .services.ai import matching, safety, summaries  # noqa: F401  jobs; safety: session_ended
+    from .services.astrologers import follows, marketplace, performance  # noqa: F401  signals
+    from .services.billing import session_bar  # noqa: F401  minute(s)_charged
+    from .services.consultations import caps, queue  # noqa: F401  minute_charged, session_ended
+    from .services.notifications import push, receipts  # noqa: F401  jobs; receipts: signals
 
 
 def register_realtime(app):

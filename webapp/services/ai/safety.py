@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from ...extensions import db
 from ...models import ConsultationSession, Message, MessageType, SafetyFlag, User, utcnow
-from .. import jobs, locks, paging
+from .. import jobs, locks, paging, signals
 from ..admin import reports
 from ..astrologers import performance
 from ..errors import DomainError, ValidationFailed
@@ -375,7 +375,8 @@ def decide(flag_id, *, admin_id, action, note=None, now=None):
     return flag, before
 
 
-def session_ended(profile, session, now):
+@signals.session_ended.connect
+def session_ended(session, *, profile, now, **_):
     """The end of an accepted session: the rules' review, the astrologer's counts (profile locked), and
     with a language model configured its pass, asked as a job after the commit."""
     if review(session, now):

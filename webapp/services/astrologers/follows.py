@@ -11,9 +11,11 @@ from datetime import timedelta
 from flask import current_app
 
 from ...extensions import db
-from ...models import AstrologerProfile, Follow, User, UserType, utcnow
+from ...models import AstrologerProfile, Availability, ConsultationAvailability, Follow, User, UserType, utcnow
+from .. import signals
 from ..errors import AstrologerNotFound, NotAllowed
 from ..notifications import inbox as notifications
+from .marketplace import CHANNELS
 
 
 def _astrologer(astrologer_id):
@@ -102,3 +104,21 @@ def became_available(astrologer_id, channels, now=None):
         now,
     )
     return len(due)
+
+
+@signals.availability_changed.connect
+def _tell_followers(astrologer_id, *, before, after, now, **_):
+    """A channel that became available while the astrologer is available at all ("notify me when online").
+    With no earlier statuses (`before` None) nothing is known to have opened."""
+    if (
+        before is None
+        or db.session.get(User, astrologer_id).consultation_availability != ConsultationAvailability.AVAILABLE
+    ):
+        return
+    opened = [
+        channel
+        for channel, was, is_now in zip(CHANNELS, before, after, strict=True)
+        if is_now == Availability.AVAILABLE.value and was != is_now
+    ]
+    if opened:
+        became_available(astrologer_id, opened, now)

@@ -30,9 +30,8 @@ from ...models import (
     UserStatus,
     UserType,
 )
-from .. import paging
+from .. import paging, signals
 from ..notifications import notifier
-from . import follows
 
 PER_PAGE = 24
 BUSY = ConsultationAvailability.BUSY.value
@@ -365,23 +364,33 @@ def across_channels(user, profile, statuses):
 def refresh_availability(astrologer_id, before=None, now=None):
     """Write users.consultation_availability from the astrologer's state now, and broadcast
     `availability` when the (chat, call, video) statuses differ from `before` (taken earlier in this
-    transaction with `availability()`; None announces in any case), after commit; followers hear of
-    a channel that became available (services/astrologers/follows.py). Returns them."""
+    transaction with `availability()`; None announces in any case), after commit, and send
+    `availability_changed` (followers hear of a channel that became available). Returns them."""
     user = db.session.get(User, astrologer_id)
     profile = db.session.execute(db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)).scalar_one()
     after = channel_statuses(profile, active_session_count(astrologer_id))
     user.consultation_availability = across_channels(user, profile, after)
     if after != before:
         announce_availability(astrologer_id, after)
-    if before is not None:
-        opened = [
-            channel
-            for channel, was, now in zip(CHANNELS, before, after, strict=True)
-            if now == Availability.AVAILABLE.value and was != now
-        ]
-        if opened and user.consultation_availability == ConsultationAvailability.AVAILABLE:
-            follows.became_available(astrologer_id, opened, now)  # "notify me when online"
+        signals.availability_changed.send(astrologer_id, before=before, after=after, now=now)
     return after
+
+
+@signals.session_started.connect
+def _session_started(session, *, now, **_):
+    """The accepted session now counts toward the astrologer's capacity; before it did not."""
+    profile = db.session.execute(
+        db.select(AstrologerProfile).filter_by(astrologer_id=session.astrologer_id)
+    ).scalar_one()
+    before = channel_statuses(profile, active_session_count(session.astrologer_id) - 1)
+    refresh_availability(session.astrologer_id, before, now)
+
+
+@signals.session_ended.connect
+def _session_ended(session, *, profile, now, **_):
+    """The ended session no longer counts toward the astrologer's capacity; before it did."""
+    before = channel_statuses(profile, active_session_count(session.astrologer_id) + 1)
+    refresh_availability(session.astrologer_id, before, now)
 
 
 CHANNELS = tuple(channel.value for channel in Channel)  # the order of channel_statuses

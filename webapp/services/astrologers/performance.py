@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ...extensions import db
-from ...models import AstrologerProfile, ConsultationSession, SessionStatus, utcnow
-from .. import locks
+from ...models import AstrologerProfile, ConsultationSession, EndReason, SessionStatus, utcnow
+from .. import locks, signals
 
 ACTIVITY_RESOLUTION = timedelta(seconds=60)  # a dashboard view writes last_active_at at most this often
 ROLLED_OVER = "performance.rolled_over"  # app.extensions key: the month every profile has been rolled to
@@ -194,3 +194,10 @@ def _any_stale(first):
         ).first()
         is not None
     )
+
+
+@signals.session_ended.connect
+def _count_the_session(session, *, profile, reason, now, **_):
+    session_completed(profile, session, now)
+    if reason == EndReason.ASTROLOGER_ENDED:
+        touch(profile, now)

@@ -14,10 +14,9 @@ from flask import current_app
 
 from ...extensions import db
 from ...models import ConsultationSession, EndReason, SessionStatus
-from .. import locks
-from ..consultations import caps
+from .. import locks, signals
 from ..errors import InsufficientBalance
-from . import _batch, charges, minutes, session_bar
+from . import _batch, charges, minutes
 
 BATCH_SIZE = 500  # sessions per round of the per-session path
 SET_BATCH_SIZE = 2000  # sessions per set-based batch (PostgreSQL): fewer statements, short locks
@@ -64,8 +63,7 @@ def _charge_in_batches(now):
                 commission_percent=minutes.commission_percent(),
                 free_first_minutes=config["FREE_FIRST_MINUTES"],
             )
-            for charge in session_bar.announce_batch_ticks(charged_now):
-                session_bar.warn_if_low(db.session.get(ConsultationSession, charge.session_id), now)
+            signals.minutes_charged.send(charged_now, now=now)  # the ticks, in bulk; low-balance warnings
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -114,9 +112,7 @@ def _charge_next(session_id, now):
             db.session.rollback()
             return EndReason.INSUFFICIENT_BALANCE, due_at
         session.next_charge_at = session.started_at + minute * minutes.minute_length()
-        session_bar.warn_if_low(session, due_at)
-        caps.warn_last_minute(session, due_at)
-        session_bar.announce_tick(session, now)
+        signals.minute_charged.send(session, minute=minute, due_at=due_at, now=now)  # ticks and warnings
         db.session.commit()
         return "charged"
     except Exception:

@@ -3,8 +3,9 @@ the low-balance warning, and a top-up heard in the chat. The balance goes to the
 
 from flask import current_app
 
-from ...models import utcnow
-from .. import wallet
+from ...extensions import db
+from ...models import ConsultationSession, utcnow
+from .. import signals, wallet
 from ..messaging import chat
 from ..money.amounts import format_money
 from ..notifications import notifier, rooms
@@ -102,3 +103,15 @@ def note_topup(session, amount, now=None):
     )
     announce_tick(session, now)
     return session
+
+
+@signals.minute_charged.connect
+def _minute_charged(session, *, due_at, now, **_):
+    warn_if_low(session, due_at)
+    announce_tick(session, now)
+
+
+@signals.minutes_charged.connect
+def _minutes_charged(charges, *, now, **_):
+    for charge in announce_batch_ticks(charges):
+        warn_if_low(db.session.get(ConsultationSession, charge.session_id), now)

@@ -11,7 +11,7 @@ from flask import current_app
 
 from ...extensions import db
 from ...models import SessionStatus, utcnow
-from .. import locks
+from .. import locks, signals
 from ..errors import InvalidAmount, NotAllowed, SessionNotActive, ValidationFailed
 from ..messaging import chat
 from ..money.amounts import format_money, parse_amount
@@ -104,13 +104,14 @@ def change(session_id, user_id, kind, value, now=None):
     return session
 
 
-def warn_last_minute(session, now):
-    """The last minute the cap allows has started: both participants hear it once."""
+@signals.minute_charged.connect
+def warn_last_minute(session, *, due_at, **_):
+    """The last minute the cap allows has started (at `due_at`): both participants hear it once."""
     if session.cap_minutes and session.billed_minutes + session.free_minutes == session.cap_minutes:
         chat.post_system_message(
             session,
             f"One minute left: this consultation ends at the limit of {session.cap_minutes} "
             f"minute{'s' if session.cap_minutes != 1 else ''} set for it.",
-            now,
+            due_at,
             kind="cap_soon",
         )

@@ -38,8 +38,7 @@ from ...models import (
     UserType,
     utcnow,
 )
-from .. import locks, wallet
-from ..ai import safety
+from .. import locks, signals, wallet
 from ..astrologers import marketplace, performance
 from ..billing import charges, session_bar
 from ..errors import (
@@ -56,7 +55,7 @@ from ..errors import (
 from ..messaging import chat
 from ..money import holds, refunds
 from ..money.amounts import format_money
-from ..notifications import receipts, rooms
+from ..notifications import rooms
 from . import caps, notices, queue, records
 from .lookup import open_session_of
 
@@ -200,7 +199,6 @@ def accept(session_id, astrologer_id, now=None):
     active = marketplace.active_session_count(astrologer_id)
     if active >= profile.max_concurrent_sessions:
         raise AstrologerFull()
-    before = marketplace.availability(astrologer_id)
     _apply(session, Transition.ACCEPT)
     session.started_at = session.updated_at = now
     for participant in session.participants:
@@ -220,12 +218,12 @@ def accept(session_id, astrologer_id, now=None):
         kind="started",
     )
     records.refresh_presence(session.user_id, astrologer_id)
-    marketplace.refresh_availability(astrologer_id, before)
     records.announce(
         "session_started", {"session_id": str(session.id)}, rooms.of_user(session.user_id), rooms.of_user(astrologer_id)
     )
     queue.announce_queue(astrologer_id)
     notices.request_answered(session, "accepted", now)
+    signals.session_started.send(session, now=now)  # the marketplace's availability
     return session
 
 
@@ -339,7 +337,6 @@ def end(session_id, *, by_user_id=None, reason=None, now=None):
         if by_user_id not in (session.user_id, session.astrologer_id):
             raise SessionNotFound()
         reason = EndReason.USER_ENDED if by_user_id == session.user_id else EndReason.ASTROLOGER_ENDED
-    before = marketplace.availability(session.astrologer_id)
     _apply(session, Transition.END)
     session.ended_at = session.updated_at = now
     session.end_reason = reason
@@ -352,15 +349,10 @@ def end(session_id, *, by_user_id=None, reason=None, now=None):
     records.leave(session, now)
     profile.total_sessions += 1
     profile.total_minutes += session.billed_minutes
-    performance.session_completed(profile, session, now)
-    safety.session_ended(profile, session, now)  # flags for admins; never changes a message
-    if reason == EndReason.ASTROLOGER_ENDED:
-        performance.touch(profile, now)
     records.count_for_user(session.user_id, "completed_consultations")
     chat.post_system_message(session, records.ended_text(reason, refunded), now, kind="ended")
     db.session.flush()
     records.refresh_presence(session.user_id, session.astrologer_id)
-    marketplace.refresh_availability(session.astrologer_id, before)
     payload = {
         "session_id": str(session.id),
         "reason": reason.value,
@@ -376,7 +368,7 @@ def end(session_id, *, by_user_id=None, reason=None, now=None):
     )
     if refunded:
         session_bar.announce_tick(session, now)  # the balance the refund gave back
-    receipts.consultation_ended(session, now)  # e-mailed after the commit, when mail is on
-    queue.fill_slots(profile, now)
-    queue.announce_queue(session.astrologer_id)
+    # What reacts to an end subscribes (services/signals.py): the queue offers the freed slot, the
+    # marketplace's availability, the astrologer's figures, the safety review, the e-mailed receipt.
+    signals.session_ended.send(session, profile=profile, reason=reason, now=now)
     return session

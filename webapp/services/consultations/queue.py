@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ...extensions import db
 from ...models import AstrologerProfile, Availability, ConsultationSession, SessionStatus, User
+from .. import signals
 from ..astrologers import marketplace
 from ..notifications import rooms
 from . import notices
@@ -166,3 +167,9 @@ def announce_queue(astrologer_id):
             },
             rooms.of_user(session.user_id),
         )
+
+
+@signals.session_ended.connect
+def _offer_the_freed_slot(session, *, profile, now, **_):
+    fill_slots(profile, now)
+    announce_queue(session.astrologer_id)

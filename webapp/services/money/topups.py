@@ -4,9 +4,8 @@ to the providers; this module books what they report."""
 
 from ...extensions import db
 from ...models import BillingKind, BillingStatus, UserStatus, UserType, Wallet, WalletStatus, utcnow
-from .. import locks, wallet
+from .. import locks, signals, wallet
 from ..errors import AccountSuspended, NotAllowed, OrderClosed, PaymentMismatch, UnknownOrder, WalletFrozen
-from ..notifications import receipts
 from .amounts import parse_amount, parse_topup_amount
 
 
@@ -106,7 +105,7 @@ def complete_topup(provider, order_id, *, payment_id, amount, method=None, now=N
     transaction.processed_at = transaction.updated_at = now
     wallet.post(db.session.get(Wallet, transaction.wallet_id), transaction, transaction.amount, now)
     db.session.flush()
-    receipts.topup_completed(transaction, now)
+    signals.payment_settled.send(transaction, now=now)  # the receipt, by e-mail
     return transaction, True
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 
 from ...extensions import db
 from ...models import BillingKind, BillingStatus, BillingTransaction, ConsultationSession, Payout, User, Wallet
-from .. import jobs
+from .. import jobs, signals
 from ..money import earnings
 from . import mail
 
@@ -31,12 +31,14 @@ def _ask(key, template, user_id, context, now, category="receipts"):
         )
 
 
-def topup_completed(transaction, now=None):
+@signals.payment_settled.connect
+def topup_completed(transaction, *, now=None, **_):
     owner = db.session.get(Wallet, transaction.wallet_id).user_id
     _ask(f"email:topup:{transaction.id}", "topup_receipt", owner, {"transaction_id": str(transaction.id)}, now)
 
 
-def consultation_ended(session, now=None):
+@signals.session_ended.connect
+def consultation_ended(session, *, now=None, **_):
     _ask(f"email:session:{session.id}", "consultation_receipt", session.user_id, {"session_id": str(session.id)}, now)
 
 
