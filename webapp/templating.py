@@ -6,14 +6,13 @@ import zlib
 from flask import g, has_request_context, render_template
 from flask_login import current_user
 
-from .extensions import db, htmx
-from .models import Channel, Wallet
+from .extensions import htmx
+from .models import Channel
 from .services.astrology import birth_chart, chart_drawing, kundli
 from .services.messaging import attachments
 from .services.money.amounts import format_money
-from .services.notifications import inbox as notifications
 from .services.notifications import mail, push
-from .services.users import time_zones
+from .services.users import accounts, time_zones
 
 
 def wants_partial():
@@ -94,18 +93,20 @@ def register(app):
 
     @app.context_processor
     def shell_context():
-        """The wallet balance badge in the navigation, for logged-in wallet owners: the available
-        balance, the figure the wallet page leads with and the session bar shows."""
-        if not has_request_context():  # an e-mail rendered by a job: no page shell, no viewer
-            return {"currency": app.config["CURRENCY"]}
-        balance = None
-        if current_user.is_authenticated and not current_user.is_admin:
-            balance = db.session.query(Wallet.available_balance).filter_by(user_id=current_user.id).scalar()
+        """What the page shell (base.html) shows: for a signed-in person the wallet badge (the available
+        balance), the bell's unread count and their zone, in one query per full page; none for an htmx
+        partial (it has no shell) or an e-mail rendered by a job (no viewer)."""
+        bare = {"currency": app.config["CURRENCY"], "nav_balance": None, "nav_unread": 0}
+        if not has_request_context() or wants_partial():
+            return bare
+        if not current_user.is_authenticated:
+            return {**bare, "viewer_zone": viewer_zone_name()}
+        shell = accounts.shell_of(current_user)
+        g.viewer_zone = shell.time_zone or time_zones.default_name()  # the filters' zone, without another query
         return {
-            "nav_balance": balance,
-            "nav_unread": notifications.unread_count(current_user.id) if current_user.is_authenticated else 0,
-            "currency": app.config["CURRENCY"],
-            "viewer_zone": viewer_zone_name(),
-            # The browser's zone is asked for once, when the account has none stored yet.
-            "zone_unset": current_user.is_authenticated and time_zones.stored_name(current_user.profile) is None,
+            **bare,
+            "nav_balance": shell.balance,
+            "nav_unread": shell.unread,
+            "viewer_zone": g.viewer_zone,
+            "zone_unset": shell.time_zone is None,  # the browser's zone is asked for once, until one is stored
         }

@@ -76,6 +76,13 @@ def test_visitor_filters_registers_and_tops_up(person):
     assert page.evaluate("window.__sameDocument") is True
 
 
+# Each message's element tree (tags, classes, attribute names; no text, no ids), in the list's order.
+MESSAGE_SHAPES = """list => Array.from(list.children).map(function shape(node) {
+  return [node.tagName, node.className, node.getAttributeNames().filter(n => n !== "data-client-id").sort().join(" "),
+          Array.from(node.children).map(shape)];
+})"""
+
+
 def test_request_accept_and_chat_both_ways(person, people):
     astro_email = people.astrologer(name="Gauri Chatwell", rate="10.00")
     user_email = people.user(balance="200.00")
@@ -97,6 +104,11 @@ def test_request_accept_and_chat_both_ways(person, people):
     expect(user.locator(".msg-own .ticks").first).to_have_attribute("data-state", "read")
     audit(user)
     audit(astro)
+    # A live message and the same message rendered by the server after a reload are one markup.
+    live = user.locator("#messages").evaluate(MESSAGE_SHAPES)
+    user.reload()
+    expect(user.locator(".msg-other")).to_contain_text("Tell me more")
+    assert user.locator("#messages").evaluate(MESSAGE_SHAPES) == live and len(live) >= 3
 
 
 def test_billing_ticks_warns_tops_up_and_ends_at_zero(person, people):

@@ -2,6 +2,7 @@
 
 import re
 
+from webapp.extensions import db
 from webapp.models import UserType
 
 from ..conftest import AuthActions, csrf_token_from
@@ -111,3 +112,45 @@ def test_every_html_answer_of_every_get_route_varies_on_hx_request(app, make_use
                     assert "HX-Request" in response.headers.get("Vary", ""), (url, headers, response.status_code)
                     checked += 1
     assert checked > 50
+
+
+def test_the_page_shell_costs_one_query_for_a_page_and_none_for_a_partial(app, make_user, fund, count_queries):
+    """The navigation's wallet badge, bell and zone come from one query on a full page; an htmx partial
+    has no shell and runs none for it."""
+    from flask_login import login_user
+
+    from webapp.services.notifications import inbox
+
+    person = make_user(email="asha@example.com")
+    fund(person, "250.00")
+    inbox.tell([person.id], "welcome", "Welcome", "Glad you are here.", "/", key="welcome")
+    db.session.commit()
+    shell = next(p for p in app.template_context_processors[None] if p.__name__ == "shell_context")
+    with app.test_request_context("/wallet"):
+        login_user(person)
+        with count_queries() as page:
+            context = shell()
+    assert page.n == 1
+    assert (str(context["nav_balance"]), context["nav_unread"], context["zone_unset"]) == ("250.00", 1, True)
+    with app.test_request_context("/wallet/transactions", headers={"HX-Request": "true"}):
+        login_user(person)
+        with count_queries() as partial:
+            context = shell()
+    assert partial.n == 0 and context["nav_balance"] is None
+
+
+def test_one_helper_decides_page_or_partial():
+    """Every view asks templating.wants_partial() (a history restore wants the page, though htmx asks);
+    none reads the htmx request itself."""
+    import ast
+    import pathlib
+
+    import webapp.blueprints
+
+    readers = [
+        f"{path.name}:{node.lineno}"
+        for path in pathlib.Path(webapp.blueprints.__file__).parent.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Name) and node.id == "htmx"
+    ]
+    assert readers == []

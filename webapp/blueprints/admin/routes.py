@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ...boundary import flash_back, refusal
 from ...csv_export import csv_response
-from ...extensions import db, htmx
+from ...extensions import db
 from ...models import (
     BillingKind,
     BillingTransactionType,
@@ -29,7 +29,7 @@ from ...services.errors import ValidationFailed
 from ...services.messaging import attachments
 from ...services.money import earnings, ledger_checker, refunds
 from ...services.money.amounts import format_money
-from ...templating import page_or_partial
+from ...templating import page_or_partial, wants_partial
 from ..auth.guards import role_required
 from . import bp
 from .forms import FlagForm, MinuteRefundForm, ReasonForm, RefundForm, audit_filter, ledger_filter
@@ -323,7 +323,7 @@ def _flag_refused(error, flag_id):
     flag = db.session.get(SafetyFlag, flag_id)
     if flag is None:
         abort(404)
-    if htmx:
+    if wants_partial():
         return render_template("admin/_flag_row.html", flag=flag, refusal=error.message), 422
     return flash_back("admin.flags")(error)
 
@@ -338,7 +338,7 @@ def decide_flag(flag_id):
         name, errors = next(iter(form.errors.items()))
         raise ValidationFailed(name, errors[0])
     flag = admin.decide_flag(flag_id, admin_id=current_user.id, action=form.action.data, note=form.note.data)
-    if htmx:
+    if wants_partial():
         return render_template("admin/_flag_row.html", flag=flag)
     flash(f"Flag {flag.status}.", "success")
     return redirect(url_for("admin.flags"), code=303)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ...boundary import refusal
-from ...extensions import htmx, limiter
+from ...extensions import limiter
 from ...models import Channel, UserType
 from ...ratelimits import configured, user_or_address
 from ...services import wallet
@@ -112,7 +112,7 @@ def profile(astrologer_id):
 
 def _followed(astrologer_id, following):
     """The follow button again (htmx), or back to the profile."""
-    if htmx:
+    if wants_partial():
         return render_template("astrologers/_follow.html", astrologer_id=astrologer_id, following=following)
     flash("You will hear when they are available." if following else "You no longer follow them.", "success")
     return redirect(url_for("astrologers.profile", astrologer_id=astrologer_id), code=303)
@@ -157,7 +157,7 @@ def _match_refused(error, **_):
     if isinstance(error, matching.MatchNotFound):
         abort(404)
     form = _match_form(request.form.get("concern", "")[: matching.CONCERN_MAX], error.message)
-    if htmx:
+    if wants_partial():
         return render_template("astrologers/_match_form.html", match_form=form), 422
     flash(error.message, "error")
     return redirect(url_for("astrologers.index", _anchor="concern-match"), code=303)
@@ -178,7 +178,7 @@ def match():
     """A user's concern in their own words -> the available astrologers that fit (written by a job)."""
     _users_only()
     found = matching.request(current_user.id, request.form.get("concern"), consent=request.form.get("consent") == "y")
-    if htmx:
+    if wants_partial():
         return _match_page(found)
     return redirect(url_for("astrologers.match_result", match_id=found.id), code=303)
 
@@ -194,4 +194,4 @@ def match_result(match_id):
 
 def _match_page(found):
     context = dict(match=found, astrologers=matching.astrologers_of(found) if found.status == "ready" else [])
-    return render_template("astrologers/_match.html" if htmx else "astrologers/match.html", **context)
+    return render_template("astrologers/_match.html" if wants_partial() else "astrologers/match.html", **context)

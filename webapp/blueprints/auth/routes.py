@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...boundary import form_again, refusal
-from ...extensions import csrf, htmx, limiter
+from ...extensions import csrf, limiter
 from ...models import UserType
 from ...ratelimits import (
     DEVICE_COOKIE,
@@ -35,6 +35,7 @@ from ...services.astrology import birth_chart
 from ...services.errors import ValidationFailed
 from ...services.notifications import mail
 from ...services.users import accounts, login_sessions, onboarding, time_zones
+from ...templating import wants_partial
 from . import bp
 from .forms import BirthDetailsForm, LoginForm, RegisterForm, TimeZoneForm
 
@@ -237,7 +238,7 @@ def onboarding_done():
     """The first-run panel is dismissed for good: htmx removes it (an empty answer), a form post
     goes back to the listing."""
     onboarding.finish(current_user.id)
-    if htmx:
+    if wants_partial():
         return ""
     return redirect(url_for("astrologers.index"), code=303)
 

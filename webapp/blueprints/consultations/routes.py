@@ -1,6 +1,8 @@
 """Consultation routes. A session that is not yours answers 404."""
 
 import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_htmx import make_response
@@ -8,8 +10,8 @@ from flask_login import current_user, login_required
 
 from ...boundary import flash_back, refusal
 from ...error_pages import wants_json
-from ...extensions import htmx, limiter
-from ...models import SessionStatus, UserType, utcnow
+from ...extensions import limiter
+from ...models import MessageType, SessionStatus, UserType, utcnow
 from ...ratelimits import chat_sender, configured, user_or_address
 from ...security import body_limit
 from ...services.ai import language_model as ai
@@ -26,7 +28,7 @@ from ...services.errors import (
 )
 from ...services.messaging import attachments, chat, transcripts
 from ...services.money import earnings
-from ...templating import page_or_partial, viewer_zone_name
+from ...templating import page_or_partial, viewer_zone_name, wants_partial
 from ..wallet.forms import PRESETS, TopupForm
 from . import bp
 from .forms import CapForm, RatingForm, RequestForm, UserRatingForm
@@ -107,7 +109,7 @@ def cap(session_id):
         if session.cap_minutes
         else "No limit: the consultation runs until it is ended."
     )
-    if htmx:
+    if wants_partial():
         return render_template("consultations/_cap_status.html", message=message, refused=False)
     flash(message, "success")
     return redirect(url_for("consultations.show", session_id=session_id), code=303)
@@ -140,9 +142,42 @@ def show(session_id):
             state=session_bar.session_state(session, current_user.id),
             form=TopupForm(formdata=None),
             presets=PRESETS,
+            specimens=_message_specimens(session),
             **conversation,
         )
     return _summary(session, is_user, conversation)
+
+
+SPECIMEN_SENT_AT = datetime(2000, 1, 1, tzinfo=UTC)
+NO_ATTACHMENT = uuid.UUID(int=0)
+
+
+def _message_specimens(session):
+    """One blank message of each shape (own, other's, system; text, photo, document, removed file),
+    rendered by the same templates as the stored ones into the room's <template>: static/js/chat.js
+    clones the matching one for a live message and fills in its text, time and state, so a message's
+    markup is written once, in consultations/_message.html."""
+    other = session.astrologer_id if current_user.id == session.user_id else session.user_id
+    shapes = {
+        "text": (MessageType.TEXT, None),
+        "image": (MessageType.IMAGE, {"attachment_id": NO_ATTACHMENT, "width": 1, "height": 1}),
+        "file": (MessageType.FILE, {"attachment_id": NO_ATTACHMENT, "size": 0}),
+        "removed": (MessageType.FILE, {"removed": True}),
+    }
+    blank = {"seq": 0, "client_message_id": None, "content": "", "sent_at": SPECIMEN_SENT_AT}
+    specimens = [
+        SimpleNamespace(
+            **blank, specimen=f"{kind}-{shape}", message_type=type_, message_metadata=metadata, sender_id=sender
+        )
+        for kind, sender in (("own", current_user.id), ("other", other))
+        for shape, (type_, metadata) in shapes.items()
+    ]
+    specimens.append(
+        SimpleNamespace(
+            **blank, specimen="system-text", message_type=MessageType.SYSTEM, message_metadata=None, sender_id=None
+        )
+    )
+    return specimens
 
 
 def _summary(session, is_user, conversation, form=None, user_form=None, error=None, status=200):
@@ -188,7 +223,7 @@ def _ai_summary_refused(error, session_id):
     (htmx; 422 swaps in place), or the summary page with it flashed."""
     if isinstance(error, summaries.SummaryNotAvailable):
         abort(404)
-    if htmx:
+    if wants_partial():
         return render_template(
             "consultations/_ai_summary.html", panel=_ai_summary_panel(session_id, error.message)
         ), 422
@@ -201,7 +236,7 @@ def _ai_summary_refused(error, session_id):
 @refusal(_ai_summary_refused)
 def ai_summary(session_id):
     """The user's summary panel (htmx polls it while the summary is being written)."""
-    if not htmx:
+    if not wants_partial():
         summaries.of(session_id, current_user.id)  # 404 unless there can be one
         return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"))
     return render_template("consultations/_ai_summary.html", panel=_ai_summary_panel(session_id))
@@ -213,7 +248,7 @@ def ai_summary(session_id):
 def request_summary(session_id):
     """The user asks for a summary (consent: "y" the first time); written by a job."""
     summaries.request(session_id, current_user.id, consent=request.form.get("consent") == "y")
-    if htmx:
+    if wants_partial():
         return render_template("consultations/_ai_summary.html", panel=_ai_summary_panel(session_id))
     return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"), code=303)
 
@@ -224,7 +259,7 @@ def request_summary(session_id):
 def delete_summary(session_id):
     """The user deletes their summary."""
     summaries.delete(session_id, current_user.id)
-    if htmx:
+    if wants_partial():
         return render_template("consultations/_ai_summary.html", panel=_ai_summary_panel(session_id))
     flash("Your summary was deleted.", "info")
     return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"), code=303)
@@ -244,7 +279,7 @@ def cancel(session_id):
 
 def _to_summary(session_id):
     summary = url_for("consultations.show", session_id=session_id)
-    if htmx:
+    if wants_partial():
         return make_response("", redirect=summary)  # a whole-page navigation to the summary
     return redirect(summary, code=303)
 

@@ -9,13 +9,12 @@ from flask_login import current_user
 
 from ...boundary import form_again, refusal
 from ...csv_export import csv_response
-from ...extensions import htmx
 from ...models import Channel, UserType, utcnow
 from ...services import wallet
 from ...services.astrologers import astrologer_profile, marketplace, performance
 from ...services.consultations import lifecycle, lookup, queue
 from ...services.money import earnings, payouts
-from ...templating import page_or_partial
+from ...templating import page_or_partial, wants_partial
 from ..auth.guards import role_required
 from . import bp
 from .forms import AvailabilityForm, PayoutForm, ProfileForm
@@ -88,7 +87,7 @@ def _answer_refused(error, session_id):
     """An accept or decline refused: the requests panel again (htmx) or a flash."""
     if error.status == 404:  # not this astrologer's request: nothing to show
         abort(404)
-    if htmx:
+    if wants_partial():
         return _requests_panel(("error", error.message), error.status)
     flash(error.message, "error")
     return redirect(url_for("dashboard.index"))
@@ -100,7 +99,7 @@ def _answer_refused(error, session_id):
 def accept(session_id):
     lifecycle.accept(session_id, current_user.id)
     room = url_for("consultations.show", session_id=session_id)
-    if htmx:
+    if wants_partial():
         return make_response("", redirect=room)
     return redirect(room, code=303)
 
@@ -111,7 +110,7 @@ def accept(session_id):
 def decline(session_id):
     lifecycle.decline(session_id, current_user.id)
     message = "Request declined; the user was told and nothing was charged."
-    if htmx:
+    if wants_partial():
         return _requests_panel(("info", message))
     flash(message, "info")
     return redirect(url_for("dashboard.index"))
@@ -121,7 +120,7 @@ def decline(session_id):
 @role_required(UserType.ASTROLOGER)
 def sessions():
     """The astrologer's session history (paged partial for htmx)."""
-    if htmx:
+    if wants_partial():
         return render_template(
             "consultations/_history.html", **_history(), as_astrologer=True, endpoint="dashboard.sessions"
         )
@@ -136,13 +135,13 @@ CHOOSE_AVAILABILITY = "Choose available, unavailable or offline for chat, call o
 def availability():
     form = AvailabilityForm()
     if not form.validate_on_submit():
-        if htmx:
+        if wants_partial():
             return _availability_panel(("error", CHOOSE_AVAILABILITY), 422)
         flash(CHOOSE_AVAILABILITY, "error")
         return redirect(url_for("dashboard.index"))
     astrologer_profile.set_availability(current_user.id, form.channel.data, form.status.data)
     message = f"{Channel(form.channel.data).label}: you are now {form.status.data}."
-    if htmx:
+    if wants_partial():
         return _availability_panel(("success", message))
     flash(message, "success")
     return redirect(url_for("dashboard.index"))
@@ -150,7 +149,7 @@ def availability():
 
 def _profile_again(form):
     """The profile form with its errors: the panel for htmx, else the page."""
-    return _profile_panel(form)[0] if htmx else _page(form)[0]
+    return _profile_panel(form)[0] if wants_partial() else _page(form)[0]
 
 
 @bp.post("/profile")
@@ -170,7 +169,7 @@ def profile():
         specializations=form.specializations.data,
         about=form.about.data,
     )
-    if htmx:
+    if wants_partial():
         return _profile_panel(notice=("success", "Profile saved. New rates apply to new sessions only."))
     flash("Profile saved. New rates apply to new sessions only.", "success")
     return redirect(url_for("dashboard.index"))

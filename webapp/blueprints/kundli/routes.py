@@ -4,9 +4,9 @@ and the places the account form's birth place autocompletes from."""
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ...extensions import htmx
 from ...models import utcnow
 from ...services.astrology import birth_chart, kundli, places
+from ...templating import wants_partial
 from . import bp
 from .forms import ChartSettingsForm
 
@@ -74,7 +74,7 @@ def place_options():
     """Places for the birth place field (?q=, at least two letters): JSON [{label, latitude,
     longitude, time_zone}] when asked for, else the <option>s of its datalist (htmx)."""
     found = places.search((request.args.get("q") or request.args.get("birth_place") or "")[:80])
-    if request.accept_mimetypes.best == "application/json" and not htmx:
+    if request.accept_mimetypes.best == "application/json" and not wants_partial():
         return jsonify(
             [
                 {"label": p.label, "latitude": p.latitude, "longitude": p.longitude, "time_zone": p.time_zone}

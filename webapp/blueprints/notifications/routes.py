@@ -5,9 +5,8 @@ import uuid
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ...extensions import htmx
 from ...services.notifications import inbox as notifications
-from ...templating import page_or_partial
+from ...templating import page_or_partial, wants_partial
 from . import bp
 
 
@@ -40,7 +39,7 @@ def read():
     that notification again, read (the unread count follows over Socket.IO); otherwise back to the list."""
     ids = None if request.form.get("all") else _ids(request.form.getlist("id")[:100])
     notifications.mark_read(current_user.id, ids)
-    if htmx and ids and len(ids) == 1:
+    if wants_partial() and ids and len(ids) == 1:
         item = notifications.one_of(current_user.id, ids[0])
         if item is not None:
             return render_template("notifications/_item.html", item=item)

@@ -6,11 +6,12 @@ from flask_login import current_user, login_required
 
 from ... import metrics
 from ...boundary import refusal
-from ...extensions import csrf, htmx
+from ...extensions import csrf
 from ...models import BillingStatus
 from ...services.errors import UnknownOrder
 from ...services.money import payments
 from ...services.money.amounts import format_money
+from ...templating import wants_partial
 from ..wallet.forms import PRESETS, TopupForm
 from . import bp
 
@@ -25,7 +26,7 @@ def _order_or_404(order_id):
 
 
 def _checkout(order, error=None, status=200):
-    template = "payments/_demo_checkout.html" if htmx else "payments/demo_checkout.html"
+    template = "payments/_demo_checkout.html" if wants_partial() else "payments/demo_checkout.html"
     return render_template(template, order=order, error=error), status
 
 
@@ -55,7 +56,7 @@ def demo_checkout_submit(order_id):
         message, category = f"{format_money(transaction.amount)} was added to your wallet.", "success"
     else:
         message, category = "The payment failed, so nothing was charged or added.", "error"
-    if htmx:
+    if wants_partial():
         page = render_template(
             "wallet/_topup.html", form=TopupForm(formdata=None), presets=PRESETS, notice=(category, message)
         )

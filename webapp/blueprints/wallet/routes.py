@@ -5,10 +5,11 @@ from flask_htmx import make_response
 from flask_login import current_user, login_required
 
 from ...boundary import refusal
-from ...extensions import htmx, limiter
+from ...extensions import limiter
 from ...ratelimits import configured, user_or_address
 from ...services import wallet
 from ...services.money import payments, statements
+from ...templating import wants_partial
 from . import bp
 from .forms import PRESETS, TopupForm
 
@@ -35,7 +36,7 @@ def index():
 
 def _form_again(form):
     """The top-up form with its errors (422): the partial for htmx, else the page."""
-    if htmx:
+    if wants_partial():
         return render_template("wallet/_topup.html", form=form, presets=PRESETS), 422
     return _page(form, 422)
 
@@ -55,10 +56,10 @@ def topup():
     if not form.validate_on_submit():
         return _form_again(form)
     order, checkout = payments.start_topup(current_user.id, form.amount.parsed)
-    if htmx and checkout.embedded:
+    if wants_partial() and checkout.embedded:
         # The demo checkout opens in place, so the page (or a chat) is never left.
         return render_template("payments/_demo_checkout.html", order=order)
-    if htmx:
+    if wants_partial():
         return make_response("", redirect=checkout.url)
     return redirect(checkout.url, code=303)
 
@@ -66,7 +67,7 @@ def topup():
 @bp.get("/wallet/transactions")
 @login_required
 def transactions():
-    if htmx:
+    if wants_partial():
         return render_template("wallet/_transactions.html", statement=_statement())
     return redirect(url_for("wallet.index", page=request.args.get("page", 1, type=int)))
 

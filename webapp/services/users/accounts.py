@@ -6,6 +6,8 @@ one place, so login and uniqueness agree.
 """
 
 import re
+from dataclasses import dataclass
+from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +17,7 @@ from ...models import (
     AstrologerProfile,
     Availability,
     Channel,
+    Notification,
     User,
     UserProfile,
     UserStatus,
@@ -35,7 +38,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..messaging.message_text import DISPLAY_CONTROLS
-from . import passwords
+from . import passwords, time_zones
 
 PLATFORM_EMAIL = "platform@astroconsult.invalid"
 _PHONE_CHARS = re.compile(r"[\s\-().]")
@@ -242,3 +245,29 @@ def update_details(user_id, *, birth_date, birth_time, birth_place, bio=None, la
     profile.updated_at = now or utcnow()
     db.session.flush()
     return profile
+
+
+@dataclass(frozen=True)
+class Shell:
+    """What every full page's shell shows a signed-in person."""
+
+    balance: Decimal | None  #: the wallet's available balance; None for an admin (no wallet badge)
+    unread: int  #: unread notifications, on the bell
+    time_zone: str | None  #: the zone stored on the account, None until the browser sends one
+
+
+def shell_of(user):
+    """The page shell's facts for `user`, in one query (the context processor runs it once per full page)."""
+    balance = db.select(Wallet.available_balance).where(Wallet.user_id == user.id).scalar_subquery()
+    unread = (
+        db.select(db.func.count(Notification.id))
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    preferences = db.select(UserProfile.preferences).where(UserProfile.user_id == user.id).scalar_subquery()
+    row = db.session.execute(db.select(balance, unread, preferences)).one()
+    return Shell(
+        balance=None if user.is_admin else row[0],
+        unread=row[1],
+        time_zone=time_zones.stored_in(row[2]),
+    )

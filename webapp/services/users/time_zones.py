@@ -37,7 +37,12 @@ def name_of(profile):
 
 def stored_name(profile):
     """The zone the account chose or its browser sent, None when it has none yet."""
-    stored = (profile.preferences or {}).get(PREFERENCE) if profile is not None else None
+    return stored_in(profile.preferences if profile is not None else None)
+
+
+def stored_in(preferences):
+    """The zone in a profile's `preferences`, None when there is none (or it is no longer valid)."""
+    stored = (preferences or {}).get(PREFERENCE)
     return stored if is_valid(stored) else None
 
 

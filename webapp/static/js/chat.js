@@ -91,77 +91,42 @@
     return list.querySelector(".msg-pending");
   }
 
+  // A live message is a clone of the room's blank specimen of its shape, rendered by the server from
+  // templates/consultations/_message.html (the one place a message's markup is written), filled in here.
+  var specimens = room.querySelector("template[data-message-specimens]").content;
+  var attachmentUrl = form.dataset.attachmentUrl.replace("00000000-0000-0000-0000-000000000000", "");
   function build(message) {
     var kind = message.message_type === "system" ? "system" : message.sender_id === me ? "own" : "other";
-    var item = document.createElement("li");
-    item.className = "msg msg-" + kind;
+    var file = message.metadata || {};
+    var shape = message.message_type === "image" || message.message_type === "file" ? (file.removed ? "removed" : message.message_type) : "text";
+    var item = specimens.querySelector('[data-specimen="' + kind + "-" + shape + '"]').cloneNode(true);
+    delete item.dataset.specimen;
     if (message.seq) item.dataset.seq = message.seq;
     if (message.client_id) item.dataset.clientId = message.client_id;
-    var text = message.message_type === "image" || message.message_type === "file" ? attachment(message) : paragraph(message.content);
-    var meta = document.createElement("span");
-    meta.className = "msg-meta";
-    var time = document.createElement("time");
+    var text = item.querySelector(".msg-text, .file-card-name");
+    if (text) text.textContent = message.content; // never innerHTML: content is shown as typed
+    var link = item.querySelector("a");
+    if (link) fillAttachment(link, message, file);
+    var time = item.querySelector("time");
     var sent = message.sent_at ? new Date(message.sent_at) : new Date();
     time.dateTime = sent.toISOString();
     time.textContent = clock.format(sent);
-    meta.appendChild(time);
-    if (kind === "own") {
-      var ticks = document.createElement("span");
-      ticks.className = "ticks";
-      meta.appendChild(document.createTextNode(" "));
-      meta.appendChild(ticks);
-      setTicks(ticks, tickState(message.seq));
-    }
-    item.appendChild(text);
-    item.appendChild(meta);
+    var ticks = item.querySelector(".ticks");
+    if (ticks) setTicks(ticks, tickState(message.seq));
     return item;
   }
 
-  function paragraph(content, className) {
-    var text = document.createElement("p");
-    text.className = className || "msg-text";
-    text.textContent = content; // never innerHTML: content is shown as typed
-    return text;
-  }
-
-  // A photo: its thumbnail, opening full size in place; a document: a file card (a download).
-  // The same markup as templates/consultations/_attachment.html.
-  var attachmentUrl = form.dataset.attachmentUrl.replace("00000000-0000-0000-0000-000000000000", "");
-  function attachment(message) {
-    var file = message.metadata || {};
-    if (file.removed) return paragraph(message.content, "msg-text msg-removed");
-    var link = document.createElement("a");
+  function fillAttachment(link, message, file) {
     link.href = attachmentUrl + file.attachment_id;
-    if (message.message_type === "image") {
-      link.className = "msg-photo";
-      link.dataset.photo = "";
-      var image = document.createElement("img");
+    var image = link.querySelector("img");
+    if (image) {
       image.src = link.href + "/thumbnail";
-      image.alt = "Photo: " + message.content;
+      image.alt += message.content; // the specimen's alt ("Photo: ") and the photo's name
       if (file.width) { image.width = file.width; image.height = file.height; }
-      image.loading = "lazy";
-      link.appendChild(image);
-      return link;
+      else { image.removeAttribute("width"); image.removeAttribute("height"); }
     }
-    link.className = "file-card";
-    link.setAttribute("download", "");
-    var icon = document.createElement("span");
-    icon.className = "file-card-icon";
-    icon.setAttribute("aria-hidden", "true");
-    icon.textContent = "PDF";
-    var words = document.createElement("span");
-    words.className = "file-card-text";
-    var name = document.createElement("span");
-    name.className = "file-card-name";
-    name.textContent = message.content;
-    var facts = document.createElement("span");
-    facts.className = "file-card-facts";
-    facts.textContent = ["PDF"].concat(file.pages ? [file.pages + (file.pages === 1 ? " page" : " pages")] : []).concat([sizeWords(file.size || 0)]).join(" · ");
-    words.appendChild(name);
-    words.appendChild(facts);
-    link.appendChild(icon);
-    link.appendChild(words);
-    return link;
+    var facts = link.querySelector(".file-card-facts");
+    if (facts) facts.textContent = ["PDF"].concat(file.pages ? [file.pages + (file.pages === 1 ? " page" : " pages")] : []).concat([sizeWords(file.size || 0)]).join(" · ");
   }
 
   function sizeWords(size) { // as services/messaging/attachments.py size_words writes it
