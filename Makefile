@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app webapp
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: run test e2e chromium bench lint clean
+.PHONY: run test e2e chromium bench bench-smoke lint clean
 
 # Installs are stamped, so a second `make run` starts at once and a changed
 # requirements file reinstalls.
@@ -44,6 +44,10 @@ e2e: $(VENV)/.dev chromium
 # Benchmarks beside their baselines -> bench/RESULTS.md (needs PostgreSQL; BENCH_DATABASE_URL).
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench.run
+
+# Every benchmark's code path at tiny sizes, in seconds (figures meaningless; RESULTS.md untouched).
+bench-smoke: $(VENV)/.dev
+	BENCH_SMOKE=1 $(BIN)/python -m bench.run
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

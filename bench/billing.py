@@ -26,11 +26,12 @@ from webapp.services.money import ledger_checker
 from webapp.services.users import accounts
 
 from .db import fresh_database
+from .sizes import size
 
-SIZES = (10_000, 100_000)
-ASTROLOGERS = 500
-MILLION = 1_000_000
-MILLION_ASTROLOGERS = 50_000  # 20 concurrent sessions each: a marketplace of that size
+SIZES = size((10_000, 100_000), (40,))
+ASTROLOGERS = size(500, 4)
+MILLION = size(1_000_000, 60)
+MILLION_ASTROLOGERS = size(50_000, 3)  # 20 concurrent sessions each: a marketplace of that size
 TARGET_SECONDS = 10
 
 SEED = """
@@ -109,9 +110,11 @@ def pgbench_tps(url):
         return None
     parts = sa.engine.make_url(url)
     args = ["-h", parts.host or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
-    subprocess.run([pgbench, *args, "-i", "-s", "10", "-q", parts.database], check=True, capture_output=True)
+    subprocess.run(
+        [pgbench, *args, "-i", "-s", str(size(10, 1)), "-q", parts.database], check=True, capture_output=True
+    )
     out = subprocess.run(
-        [pgbench, *args, "-b", "tpcb-like", "-c", "2", "-j", "2", "-T", "10", parts.database],
+        [pgbench, *args, "-b", "tpcb-like", "-c", "2", "-j", "2", "-T", str(size(10, 1)), parts.database],
         check=True,
         capture_output=True,
         text=True,

@@ -29,9 +29,10 @@ from webapp.services.users import accounts
 from .db import fresh_database
 from .load import chat_load
 from .server import SECRET_KEY, Process, session_cookie, web
+from .sizes import size
 
-PAIRS = (100, 250, 500)
-SECONDS = int(os.environ.get("BENCH_CHAT_SECONDS", "60"))
+PAIRS = size((100, 250, 500), (2, 3))
+SECONDS = int(os.environ.get("BENCH_CHAT_SECONDS", size(60, 2)))
 TARGET_P99_MS = 250  # issue 27 (500 pairs on one process)
 CPU_FACTOR = 2  # the product's server CPU a message, at most this many times the bare echo's
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from webapp.services.astrology import kundli
 
-CHARTS = 300
+from .sizes import size
+
+CHARTS = size(300, 5)
 TARGET_MS = 50
 
 

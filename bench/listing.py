@@ -21,10 +21,11 @@ from webapp.services.astrologers.marketplace import LANGUAGES, SPECIALIZATIONS
 from .db import fresh_database
 from .load import http_load
 from .server import web
+from .sizes import size
 
-ASTROLOGERS = 2000
-CLIENTS = 32
-SECONDS = 15
+ASTROLOGERS = size(2000, 12)
+CLIENTS = size(32, 2)
+SECONDS = size(15, 1)
 TARGET_RPS = 300
 TARGET_P99_MS = 100
 FILTERED = "/astrologers?language=Hindi&min_price=10&max_price=80&min_rating=3.5&sort=rating"
@@ -51,7 +52,7 @@ def _populate(count):
         rate = Decimal(rng.randint(500, 15000)) / 100
         profiles.append(dict(
             id=uuid.uuid4(), astrologer_id=user_id, specializations=rng.sample(SPECIALIZATIONS, 2), languages=rng.sample(LANGUAGES, 2),
-            experience_years=rng.randint(0, 40), chat_rate_per_minute=rate, call_rate_per_minute=rate, max_concurrent_sessions=2,
+            experience_years=rng.randint(0, 40), chat_rate_per_minute=rate, call_rate_per_minute=rate, video_rate_per_minute=rate, max_concurrent_sessions=2,
             chat_availability=rng.choice(list(Availability)), call_availability=Availability.OFFLINE, is_approved=True,
             rating_average=Decimal(rng.randint(250, 500)) / 100, rating_count=rng.randint(0, 900), total_sessions=0,
             total_minutes=0, total_earnings=Decimal("0"), created_at=now, updated_at=now,

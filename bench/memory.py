@@ -17,10 +17,11 @@ from . import billing
 from .db import fresh_database
 from .load import hold_sockets
 from .server import SECRET_KEY, Process, session_cookie, web
+from .sizes import size
 
-SOCKETS = 1000
-SESSIONS = 10_000
-WORKER_SECONDS = 20
+SOCKETS = size(1000, 4)
+SESSIONS = size(10_000, 20)
+WORKER_SECONDS = size(20, 1)
 TARGET_MB = 250
 
 
@@ -37,7 +38,7 @@ def run(admin_url):
         with app.app_context():
             upgrade()
             db.session.remove()
-        idle_worker = _worker_peak(url, 5)
+        idle_worker = _worker_peak(url, size(5, 1))
         with app.app_context():
             billing.seed(SESSIONS, 60)
             users = db.session.execute(sa.text("SELECT id FROM users WHERE type = 'user' LIMIT :n"), {"n": SOCKETS})

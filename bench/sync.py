@@ -14,9 +14,10 @@ from webapp.config import TestConfig
 from webapp.extensions import db
 
 from .db import fresh_database
+from .sizes import size
 
-USERS = 10_000
-BATCH = 500
+USERS = size(10_000, 30)
+BATCH = size(500, 10)
 SECRET = "bench-sync-secret"
 HANDOFF_SECRET = "bench-handoff-secret-0123456789abcdef"
 TARGET_SECONDS = 30
@@ -29,19 +30,19 @@ def _signed(batch):
     return body, {"X-Sync-Timestamp": timestamp, "X-Sync-Signature": signature, "Content-Type": "application/json"}
 
 
-def _hand_over(app, external_id):
-    """The main backend signs user `external_id` in: a one-time token, then a logged-in page."""
+def _hand_over(app, n):
+    """The main backend signs pushed user `n` in: a one-time token, then a logged-in page."""
     import uuid
 
     import jwt
 
     now = int(time.time())
     token = jwt.encode(
-        {"sub": external_id, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}, HANDOFF_SECRET, "HS256"
+        {"sub": f"main-{n}", "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}, HANDOFF_SECRET, "HS256"
     )
     browser = app.test_client()
     response = browser.get(f"/auth/handoff?token={token}&next=/wallet")
-    return response.status_code == 302 and "Main User 4242" in browser.get("/wallet").get_data(as_text=True)
+    return response.status_code == 302 and f"Main User {n}" in browser.get("/wallet").get_data(as_text=True)
 
 
 def run(admin_url):
@@ -72,7 +73,7 @@ def run(admin_url):
             for _ in batches:
                 client.get("/healthz")
             baseline = time.perf_counter() - start
-            handed_over = _hand_over(app, "main-4242")
+            handed_over = _hand_over(app, USERS // 2)
             db.session.remove()
             db.engine.dispose()
     first, second = statuses[:USERS], statuses[USERS:]
