@@ -34,8 +34,12 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "Chromium is not installed: the browser tests will be skipped"
 
+# The unit tests on TEST_WORKERS processes (pytest-xdist, a database each); then the integration and
+# browser tests, which start servers and watch their timing, one at a time.
+TEST_WORKERS ?= 2
 test: $(VENV)/.dev chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests/unit -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest tests --ignore=tests/unit
 
 # Only the browser journeys; HEADED=1 shows the browser (needs a display).
 e2e: $(VENV)/.dev chromium

@@ -87,11 +87,10 @@ def empty_database():
     _db.session.remove()
     tables = [table.name for table in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(sa.text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(sa.text(f"DELETE FROM {table}"))
+        # DELETE, children first: on the few rows a test leaves it is several times faster than
+        # TRUNCATE, whose cost is per table (new files) whatever the rows.
+        for table in tables:
+            connection.execute(sa.text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture(autouse=True)
