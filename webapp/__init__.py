@@ -11,6 +11,7 @@ from flask import Flask, session
 from sqlalchemy import event
 
 from . import (
+    i18n,
     observability,
     realtime,  # noqa: F401  (handlers attach to `socketio` before any init_app, so every app gets them)
     security,
@@ -85,6 +86,7 @@ def register_extensions(app):
     security.init_app(app)  # first: it sets an upload's body limit before CSRFProtect reads the form
     csrf.init_app(app)
     htmx.init_app(app)
+    i18n.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)

@@ -32,6 +32,19 @@ PUSH_SERVICES = (
 )
 
 
+#: The languages the product can speak: those with a complete catalog under webapp/translations/ (English
+#: is the source). LANGUAGES lists those offered, the first the default.
+KNOWN_LANGUAGES = ("en",)
+
+
+def _languages(raw):
+    chosen = [code.strip() for code in raw.split(",") if code.strip()]
+    unknown = [code for code in chosen if code not in KNOWN_LANGUAGES]
+    if not chosen or unknown:
+        raise ConfigError(f"LANGUAGES must list some of {', '.join(KNOWN_LANGUAGES)}, got {raw!r}")
+    return list(dict.fromkeys(chosen))
+
+
 class _Env:
     """Typed readers over one environment mapping; each error names its variable."""
 
@@ -226,6 +239,7 @@ class Config:
         self._attachments(env)
         self.REPORTING_TIMEZONE = _timezone("REPORTING_TIMEZONE", env.str("REPORTING_TIMEZONE", "Asia/Kolkata"))
 
+        self.LANGUAGES = _languages(env.str("LANGUAGES", "en"))
         self.CURRENCY = env.str("CURRENCY", "INR")
         if len(self.CURRENCY) != 3 or not self.CURRENCY.isalpha() or not self.CURRENCY.isupper():
             raise ConfigError(f"CURRENCY must be a 3-letter ISO 4217 code such as INR, got {self.CURRENCY!r}")

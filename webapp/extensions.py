@@ -3,6 +3,7 @@
 Nothing here knows about an app or a request; services import `db` only.
 """
 
+from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -28,4 +29,5 @@ login_manager = LoginManager()
 socketio = SocketIO()
 csrf = CSRFProtect()
 htmx = HTMX()
+babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
