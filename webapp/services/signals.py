@@ -8,7 +8,7 @@ what happened, and a receiver that fails undoes the whole. Work outside the site
 a language model's pass) is never done in a receiver: it asks for a job (services/jobs.py), which
 runs after the commit. DESIGN.md lists each signal's receivers.
 
-    session_started     sender: the ConsultationSession just accepted; now
+    session_started     sender: the ConsultationSession just accepted; profile (locked), now
     session_ended       sender: the ConsultationSession just ended; profile (locked), reason, now
     minute_charged      sender: the ConsultationSession whose next minute the pass charged; minute,
                         due_at, now

@@ -377,19 +377,19 @@ def refresh_availability(astrologer_id, before=None, now=None):
 
 
 @signals.session_started.connect
-def _session_started(session, *, now, **_):
-    """The accepted session now counts toward the astrologer's capacity; before it did not."""
-    profile = db.session.execute(
-        db.select(AstrologerProfile).filter_by(astrologer_id=session.astrologer_id)
-    ).scalar_one()
-    before = channel_statuses(profile, active_session_count(session.astrologer_id) - 1)
-    refresh_availability(session.astrologer_id, before, now)
+def _session_started(session, *, profile, now, **_):
+    _session_counted(session, profile, now, change=1)
 
 
 @signals.session_ended.connect
 def _session_ended(session, *, profile, now, **_):
-    """The ended session no longer counts toward the astrologer's capacity; before it did."""
-    before = channel_statuses(profile, active_session_count(session.astrologer_id) + 1)
+    _session_counted(session, profile, now, change=-1)
+
+
+def _session_counted(session, profile, now, change):
+    """A session's start (`change` +1) or end (-1) moved the astrologer's active count: before it, the
+    count was the present one less the change."""
+    before = channel_statuses(profile, active_session_count(session.astrologer_id) - change)
     refresh_availability(session.astrologer_id, before, now)
 
 

@@ -223,7 +223,7 @@ def accept(session_id, astrologer_id, now=None):
     )
     queue.announce_queue(astrologer_id)
     notices.request_answered(session, "accepted", now)
-    signals.session_started.send(session, now=now)  # the marketplace's availability
+    signals.session_started.send(session, profile=profile, now=now)  # the marketplace's availability
     return session
 
 
