@@ -3,7 +3,12 @@ stored choice, else the browser's Accept-Language, else the default (services/us
 With one language offered the answer needs no database. Outside a request (a job's e-mail) it is the
 default."""
 
+import re
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
 from flask import has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from .extensions import babel
@@ -21,3 +26,58 @@ def select_locale():
 
 def init_app(app):
     babel.init_app(app, default_locale=app.config["LANGUAGES"][0], locale_selector=select_locale)
+
+
+def current_language():
+    """The language this page or message is written in ("en", "hi"): <html lang>, the JS catalog."""
+    return str(get_locale() or languages.offered()[0])
+
+
+#: strftime's directives as CLDR patterns (Babel), so every format the templates name reads in the
+#: reader's language (Hindi month and weekday names); %Z stays the zone's abbreviation (IST).
+_DIRECTIVES = {
+    "d": "dd", "-d": "d", "b": "MMM", "B": "MMMM", "m": "MM", "Y": "y", "y": "yy", "a": "EEE", "A": "EEEE",
+    "H": "HH", "M": "mm", "S": "ss", "I": "hh", "p": "a",
+}  # fmt: skip
+_PART = re.compile(r"%(-?[a-zA-Z])|([^%]+)")
+
+
+def format_moment(value, format):
+    """`value` (an aware datetime in the reader's zone, or a date) written by `format` (strftime's
+    directives) in the current language."""
+    pattern, literal_run = [], []
+
+    def close_literal():
+        if literal_run:
+            pattern.append("'" + "".join(literal_run).replace("'", "''") + "'")
+            literal_run.clear()
+
+    for directive, literal in _PART.findall(format):
+        if literal:
+            literal_run.append(literal)
+        elif directive == "Z":
+            literal_run.append(value.strftime("%Z") if hasattr(value, "tzinfo") else "")
+        else:
+            close_literal()
+            pattern.append(_DIRECTIVES[directive])
+    close_literal()
+    locale = current_language()
+    if hasattr(value, "hour"):
+        return format_datetime(value, "".join(pattern), tzinfo=value.tzinfo, locale=locale)
+    return format_date(value, "".join(pattern), locale=locale)
+
+
+def language_name(name):
+    """One of the marketplace's consultation languages ("Tamil", as stored) in the reader's language."""
+    code = CONSULTATION_LANGUAGE_CODES.get(name)
+    locale = current_language()
+    if code is None or locale == "en":
+        return name
+    return Locale.parse(locale).languages.get(code, name)
+
+
+#: The marketplace's languages (services/astrologers/marketplace.LANGUAGES) by ISO 639-1 code.
+CONSULTATION_LANGUAGE_CODES = {
+    "Hindi": "hi", "English": "en", "Tamil": "ta", "Telugu": "te", "Bengali": "bn", "Marathi": "mr",
+    "Gujarati": "gu", "Kannada": "kn", "Malayalam": "ml", "Punjabi": "pa",
+}  # fmt: skip

@@ -6,8 +6,11 @@ import zlib
 from flask import g, has_request_context, render_template
 from flask_login import current_user
 
+from . import i18n
 from .extensions import htmx
 from .models import Channel
+from .models.enums import label_of
+from .services.astrologers import marketplace
 from .services.astrology import birth_chart, chart_drawing, kundli
 from .services.messaging import attachments
 from .services.money.amounts import format_money
@@ -59,21 +62,28 @@ def viewer_zone_name():
 
 
 def local_time(moment, format="%d %b %Y, %H:%M %Z"):
-    """`moment` (UTC) as the viewer's clock reads it, formatted ("%Z": the zone's abbreviation, IST)."""
+    """`moment` (UTC) as the viewer's clock reads it, in their language ("%Z": the zone's
+    abbreviation, IST; i18n.format_moment)."""
     if moment is None:
         return ""
-    return moment.astimezone(time_zones.zone(viewer_zone_name())).strftime(format)
+    return i18n.format_moment(moment.astimezone(time_zones.zone(viewer_zone_name())), format)
 
 
 def local_in(moment, zone_name, format="%d %b %Y, %H:%M %Z"):
     """`moment` in a named zone (an e-mail is written for its reader, outside any request)."""
-    return "" if moment is None else moment.astimezone(time_zones.zone(zone_name)).strftime(format)
+    return "" if moment is None else i18n.format_moment(moment.astimezone(time_zones.zone(zone_name)), format)
+
+
+def day(value, format="%d %b %Y"):
+    """A calendar date (a birth date, a week's first day) in the reader's language."""
+    return "" if value is None else i18n.format_moment(value, format)
 
 
 def register(app):
     app.after_request(vary_on_htmx)
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["channel_label"] = lambda channel: Channel(channel).label
+    app.jinja_env.filters["label"] = label_of
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["local_in"] = local_in
     app.jinja_env.filters["initials"] = initials
@@ -82,6 +92,9 @@ def register(app):
     app.jinja_env.filters["size_words"] = attachments.size_words
     app.jinja_env.filters["dms"] = kundli.dms
     app.jinja_env.filters["sign_of"] = kundli.sign_of
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["language_name"] = i18n.language_name
+    app.jinja_env.filters["specialization"] = marketplace.specialization_name
     app.jinja_env.globals.update(
         channels=list(Channel),  # chat, call, video: the order every page lists them in
         kundli=kundli,
@@ -90,6 +103,11 @@ def register(app):
         mail_categories_for=mail.categories_for,
         push_public_key=push.public_key,
     )
+
+    @app.context_processor
+    def language_context():
+        """The language this page or message is written in (<html lang>, the JS catalog)."""
+        return {"lang": i18n.current_language()}
 
     @app.context_processor
     def shell_context():

@@ -70,8 +70,8 @@ def test_visitor_filters_registers_and_tops_up(person):
     page.evaluate("window.__sameDocument = true")
     page.click("#topup-panel form:has(input[value='500']) button")
     page.click("#topup-panel button[value=pay]")
-    expect(page.locator("#topup-panel")).to_contain_text("₹500.00 was added to your wallet.")
-    expect(page.locator("#wallet-balance")).to_have_text("₹500.00")
+    expect(page.locator("#topup-panel")).to_contain_text("₹500 was added to your wallet.")
+    expect(page.locator("#wallet-balance")).to_have_text("₹500")
     audit(page)
     assert page.evaluate("window.__sameDocument") is True
 
@@ -119,15 +119,15 @@ def test_billing_ticks_warns_tops_up_and_ends_at_zero(person, people):
     astro.fill("#composer-input", "Namaste")
     astro.press("#composer-input", "Enter")
     balance = user.locator('[data-bar="balance"]')
-    expect(balance).to_have_text("₹120.00")  # minute 1 at acceptance
+    expect(balance).to_have_text("₹120")  # minute 1 at acceptance
     expect(user.locator('[data-bar="billed_minutes"]')).to_have_text("2", timeout=MINUTE_SECONDS * 3000)
-    expect(balance).to_have_text("₹90.00")
+    expect(balance).to_have_text("₹90")
     expect(user.locator(".low-balance")).to_be_visible(timeout=MINUTE_SECONDS * 4000)
     expect(user.locator("[data-room-topup]")).to_be_visible()  # the sheet opens by itself
     room_url = user.url
     user.click("[data-room-topup] form:has(input[value='100']) button")
     user.click("[data-room-topup] button[value=pay]")
-    expect(user.locator(".msg-system").last).to_contain_text("Top-up of ₹100.00 received.")
+    expect(user.locator(".msg-system").last).to_contain_text("Top-up of ₹100 received.")
     expect(user.locator("[data-room-topup]")).to_be_hidden()  # and closes when the payment lands
     assert user.url == room_url
     expect(astro.locator(".msg-system")).not_to_contain_text(["Top-up"])
@@ -139,7 +139,7 @@ def test_billing_ticks_warns_tops_up_and_ends_at_zero(person, people):
     user.click(".ended-banner >> text=See the summary")
     summary = user.locator("section.card").first
     expect(summary).to_contain_text("Ended: balance ran out")
-    expect(summary).to_contain_text("₹240.00")
+    expect(summary).to_contain_text("₹240")
     audit(user)
     user.click("label[for=rating-0]")
     user.click("text=Send rating")
@@ -225,10 +225,10 @@ def test_admin_finds_yesterdays_session_refunds_half_and_downloads_the_csv(perso
     admin.fill("#amount", "20.00")
     admin.fill("#reason", "Half: the answer was cut short")
     admin.click("button:text-is('Refund')")
-    expect(admin.locator("body")).to_contain_text("Refunded ₹20.00 to the user.")
+    expect(admin.locator("body")).to_contain_text("Refunded ₹20 to the user.")
     expect(timeline).to_contain_text("Refunded (Half: the answer was cut short)")
     admin.click("button:has-text('Refund from minute 4')")  # one click: the last minute back too
-    expect(admin.locator("body")).to_contain_text("Refunded ₹10.00 (minute 4 on) to the user.")
+    expect(admin.locator("body")).to_contain_text("Refunded ₹10 (minute 4 on) to the user.")
     admin.click("text=The whole audit trail of this session")
     expect(admin.locator("#ledger-rows")).to_contain_text("Read a conversation")
     expect(admin.locator("#ledger-rows")).to_contain_text("Refund from minute 4")

@@ -61,7 +61,7 @@ def test_a_consultation_on_a_phone_from_the_listing_to_the_rating(phone, person,
     user.select_option("#cap-kind-chat", "minutes")
     user.fill("#cap-value-chat", "20")
     expect(user.locator(".start-option:has(#start-chat) [data-quote-text]")).to_have_text(
-        "Stops after 20 min: at most ₹200.00; ₹50.00 held to start."
+        "Stops after 20 min: at most ₹200; ₹50 held to start."
     )
     start.tap()
     expect(user.locator("body")).to_contain_text("Waiting for Devika Phonewell")

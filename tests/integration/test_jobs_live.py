@@ -89,7 +89,7 @@ def test_a_top_up_paid_over_http_is_receipted_by_the_worker_once(deployment, con
     assert (delivery.status, delivery.attempts) == ("sent", 2)
     ((to, message),) = inbox.messages  # sent means sent once: a retried job finds it sent
     assert to == ["worker-receipt@example.com"]
-    assert message["Subject"] == "Receipt: ₹250.00 added to your AstroConsult wallet"
+    assert message["Subject"] == "Receipt: ₹250 added to your AstroConsult wallet"
 
 
 def test_a_delivery_that_always_fails_ends_dead_with_its_reason(deployment, consult, inbox):

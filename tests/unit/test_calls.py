@@ -258,7 +258,7 @@ def test_the_profile_offers_each_channel_by_its_own_availability_and_rate(app, c
     chat_part, call_part = page.split('id="start-call"')
     assert "Chat (offline)" in chat_part and 'value="chat"' not in chat_part
     assert 'name="session_type" value="call"' in call_part and "Start call" in call_part
-    assert "Minimum balance for 5 minutes: <strong>₹150.00</strong>" in call_part  # 5 x the call rate
+    assert "Minimum balance for 5 minutes: <strong>₹150</strong>" in call_part  # 5 x the call rate
 
 
 def test_the_call_room_has_the_call_panel_with_the_configured_ice_servers(app, client, auth, call, monkeypatch):

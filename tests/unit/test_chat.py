@@ -357,7 +357,7 @@ def test_topup_during_a_session_is_said_in_the_chat(live, app):
     db.session.commit()
     events = live.user_socket.get_received()
     system = [_payload(e)["content"] for e in events if e["name"] == "message"]
-    assert system == ["Top-up of ₹200.00 received."]
+    assert system == ["Top-up of ₹200 received."]
     [tick] = [_payload(e) for e in events if e["name"] == "billing_tick"]
     assert tick["balance"] == "690.00" and tick["minutes_left"] == 69
     [balance] = [_payload(e) for e in events if e["name"] == "balance"]  # the badge's figure, the same
@@ -366,7 +366,7 @@ def test_topup_during_a_session_is_said_in_the_chat(live, app):
     assert received(live.astro_socket, "message") == []
     astrologer_view = join(live.astro_socket, live.session)["messages"]
     assert "Top-up" not in " ".join(m["content"] for m in astrologer_view)
-    assert "Top-up of ₹200.00" in " ".join(m["content"] for m in join(live.user_socket, live.session)["messages"])
+    assert "Top-up of ₹200" in " ".join(m["content"] for m in join(live.user_socket, live.session)["messages"])
     http = app.test_client()
     AuthActions(http).login("astro@example.com")
     assert "Top-up" not in http.get(f"/consultations/{live.session.id}/transcript.txt").get_data(as_text=True)

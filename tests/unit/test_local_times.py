@@ -16,7 +16,7 @@ from ..conftest import DEMO_PASSWORD, AuthActions
 
 @pytest.mark.parametrize(
     "amount, shown",
-    [("0", "₹0.00"), ("20", "₹20.00"), ("1234.5", "₹1,234.50"), ("100000", "₹1,00,000.00"), ("0.05", "₹0.05")],
+    [("0", "₹0"), ("20", "₹20"), ("1234.5", "₹1,234.50"), ("100000", "₹1,00,000"), ("0.05", "₹0.05")],
 )
 def test_money_is_written_one_way(app, amount, shown):
     with app.test_request_context():

@@ -78,10 +78,10 @@ def test_a_top_up_is_receipted_once_in_text_and_html(app, inbox, queued, consult
     assert jobs.perform(delivery_id).status == "sent"  # a retried job sends nothing again
     ((to, message),) = inbox.messages
     assert to == ["payer@example.com"]
-    assert message["Subject"] == "Receipt: ₹500.00 added to your AstroConsult wallet"
+    assert message["Subject"] == "Receipt: ₹500 added to your AstroConsult wallet"
     text, html = parts(message)
-    assert "₹500.00 was added to your wallet (upi)" in text and "IST" in text
-    assert "₹500.00 added to your wallet" in html
+    assert "₹500 was added to your AstroConsult wallet (upi)" in text and "IST" in text
+    assert "₹500 added to your wallet" in html
     assert message["List-Unsubscribe"].startswith("<http") and message["List-Unsubscribe-Post"]
     # The same top-up reported again asks for nothing more.
     receipts.topup_completed(payments.order_for_user("demo", checkout.order_id, user.id))
@@ -122,7 +122,7 @@ def test_a_completed_consultation_is_receipted_with_its_refund(app, inbox, queue
     ((_, message),) = inbox.messages
     text, html = parts(message)
     assert message["Subject"].startswith(f"Receipt: your chat with {astrologer.name}")
-    assert "Charged    ₹10.00" in text and "Refunded   ₹10.00" in text and "You paid   ₹0.00" in text
+    assert "Charged: ₹10" in text and "Refunded: ₹10" in text and "You paid: ₹0" in text
     assert "Refunded" in html and f"/consultations/{session.id}" in text
 
 
@@ -204,7 +204,7 @@ def test_each_step_of_a_payout_is_mailed_to_the_astrologer(app, inbox, queued, c
     for delivery_id in queued:
         assert jobs.perform(delivery_id).status == "sent"
     subjects = [message["Subject"] for _, message in inbox.messages]
-    assert subjects == ["Payout requested: ₹500.00", "Payout rejected: ₹500.00"]
+    assert subjects == ["Payout requested: ₹500", "Payout rejected: ₹500"]
     text, _ = parts(inbox.messages[1][1])
     assert "not approved: bank details do not match" in text and "withdrawable again" in text
 
@@ -223,6 +223,6 @@ def test_the_weekly_summary_goes_out_once_the_week_is_over(app, inbox, queued, c
     (delivery_id,) = queued
     assert jobs.perform(delivery_id).status == "sent"
     ((to, message),) = inbox.messages
-    assert to == ["weekly@example.com"] and message["Subject"] == "Your week on AstroConsult: ₹300.00 earned"
+    assert to == ["weekly@example.com"] and message["Subject"] == "Your week on AstroConsult: ₹300 earned"
     text, _ = parts(message)
-    assert "30 Nov – 06 Dec 2026" in text and "Minutes      1" in text
+    assert "30 Nov – 06 Dec 2026" in text and "Minutes: 1" in text

@@ -55,8 +55,8 @@ def test_wallet_needs_login(client):
 
 def test_wallet_page_shows_balance_presets_and_empty_history(client, user):
     page = client.get("/wallet").get_data(as_text=True)
-    assert "Your wallet" in page and "₹0.00" in page
-    for preset in ("₹100.00", "₹200.00", "₹500.00", "₹1,000.00", "₹2,000.00"):
+    assert "Your wallet" in page and "₹0" in page
+    for preset in ("₹100", "₹200", "₹500", "₹1,000", "₹2,000"):
         assert preset in page
     assert "No transactions yet" in page
 
@@ -67,12 +67,12 @@ def test_topup_through_the_demo_provider_without_javascript(client, user):
     order = db.session.query(BillingTransaction).one()
     assert order.status == BillingStatus.PENDING and _balance(user) == 0
     checkout = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Pay ₹500.00" in checkout and _order_id(response) in checkout
+    assert "Pay ₹500" in checkout and _order_id(response) in checkout
     paid = _pay(client, _order_id(response))
     assert paid.status_code == 303 and paid.headers["Location"].endswith("/wallet")
     page = client.get("/wallet").get_data(as_text=True)
-    assert "₹500.00 was added to your wallet." in page
-    assert "Top-up" in page and "+₹500.00" in page
+    assert "₹500 was added to your wallet." in page
+    assert "Top-up" in page and "+₹500" in page
     assert _balance(user) == Decimal("500.00")
     assert ledger_checker.verify().ok
 
@@ -81,13 +81,13 @@ def test_topup_with_htmx_opens_the_checkout_in_place_and_refreshes_the_badge(cli
     response = _topup(client, "200", headers=HTMX)
     assert response.status_code == 200 and "Location" not in response.headers
     panel = response.get_data(as_text=True)
-    assert 'id="topup-panel"' in panel and "Pay ₹200.00" in panel and "<html" not in panel
+    assert 'id="topup-panel"' in panel and "Pay ₹200" in panel and "<html" not in panel
     paid = _pay(client, _order_id(response), headers=HTMX)
     assert paid.status_code == 200
     assert paid.headers["HX-Trigger"] == "wallet-changed"
-    assert "₹200.00 was added to your wallet." in paid.get_data(as_text=True)
+    assert "₹200 was added to your wallet." in paid.get_data(as_text=True)
     badge = client.get("/wallet/balance", headers=HTMX).get_data(as_text=True)
-    assert 'id="wallet-balance"' in badge and "₹200.00" in badge
+    assert 'id="wallet-balance"' in badge and "₹200" in badge
 
 
 def test_failed_payment_adds_nothing(client, user):
@@ -119,8 +119,8 @@ def test_checkout_with_a_bad_outcome_is_400(client, user):
         ("-100", "more than zero"),
         ("0", "more than zero"),
         ("100.555", "at most 2 decimal places"),
-        ("49.99", "minimum top-up is ₹50.00"),
-        ("100000.01", "maximum top-up is ₹1,00,000.00"),
+        ("49.99", "minimum top-up is ₹50"),
+        ("100000.01", "maximum top-up is ₹1,00,000"),
         ("", "Enter an amount."),
         ("9" * 20, "too long"),
     ],
@@ -171,12 +171,12 @@ def test_transactions_are_paged_newest_first(client, user, fund):
         fund(user, f"{n + 1}.00")
     page = client.get("/wallet").get_data(as_text=True)
     assert page.count('class="statement-item') == 20
-    assert page.index("+₹25.00") < page.index("+₹24.00")  # newest first
+    assert page.index("+₹25") < page.index("+₹24")  # newest first
     assert "Older →" in page
     second = client.get("/wallet/transactions?page=2", headers=HTMX)
     html = second.get_data(as_text=True)
     assert second.status_code == 200 and "<html" not in html and html.count('class="statement-item') == 5
-    assert "+₹1.00" in html and "← Newer" in html and "Older →" not in html
+    assert "+₹1" in html and "← Newer" in html and "Older →" not in html
     assert client.get("/wallet/transactions?page=2").status_code == 302  # a person gets the whole page
 
 
@@ -185,7 +185,7 @@ def test_statement_shows_balance_after_and_holds_without_one(client, user, fund)
     holds.hold(wallet.wallet_of(user.id).id, "30.00", idempotency_key="h1")
     db.session.commit()
     page = client.get("/wallet").get_data(as_text=True)
-    assert "Held" in page and "₹70.00" in page  # available shown in the summary
+    assert "Held" in page and "₹70" in page  # available shown in the summary
     types = [t for (t,) in db.session.query(BillingTransaction.kind)]
     assert set(types) == {BillingKind.TOPUP, BillingKind.HOLD}
 
@@ -219,11 +219,11 @@ def test_the_statement_has_one_line_per_consultation_and_top_ups_with_their_stat
     html = client.get("/wallet/transactions", headers=HTMX).get_data(as_text=True)
     assert html.count('class="statement-item') == 3  # the consultation, the failed top-up, the first top-up
     assert html.count("<details") == 1
-    assert "Chat with Acharya Statement" in html and "3 min" in html and "−₹30.00" in html
-    assert "refunded ₹5.00" in html and "The line dropped for a minute" in html
+    assert "Chat with Acharya Statement" in html and "3 min" in html and "−₹30" in html
+    assert "refunded ₹5" in html and "The line dropped for a minute" in html
     assert "Consultation minute 3" in html  # inside the line
     failed = re.search(
-        r'<li class="statement-item statement-single">(?:(?!</li>).)*₹250\.00(?:(?!</li>).)*</li>', html, re.S
+        r'<li class="statement-item statement-single">(?:(?!</li>).)*₹250(?:(?!</li>).)*</li>', html, re.S
     )
     assert failed and "Failed" in failed.group(0) and "statement-void" in failed.group(0)
-    assert "+₹250.00" not in html
+    assert "+₹250" not in html

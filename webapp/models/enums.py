@@ -15,6 +15,7 @@ every row agrees with them).
 import enum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 
 class UserType(enum.StrEnum):
@@ -98,7 +99,7 @@ class Channel(enum.StrEnum):
         return CHANNEL_LABELS[self]
 
 
-CHANNEL_LABELS = {Channel.CHAT: "Chat", Channel.CALL: "Call", Channel.VIDEO: "Video call"}
+CHANNEL_LABELS = {Channel.CHAT: _l("Chat"), Channel.CALL: _l("Call"), Channel.VIDEO: _l("Video call")}
 
 
 class SessionStatus(enum.StrEnum):
@@ -266,3 +267,79 @@ def enum_column_type(enum_cls, name):
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+#: The words people read for stored values (the templates' `label` filter), in the reader's language:
+#: the values themselves stay English in the database, in CSV and in the API.
+VALUE_LABELS = {
+    "user": _l("user"),
+    "astrologer": _l("astrologer"),
+    "admin": _l("admin"),
+    "system": _l("system"),
+    "active": _l("active"),
+    "inactive": _l("inactive"),
+    "suspended": _l("suspended"),
+    "deleted": _l("deleted"),
+    "synced": _l("synced"),
+    "pending": _l("pending"),
+    "failed": _l("failed"),
+    "available": _l("available"),
+    "unavailable": _l("unavailable"),
+    "offline": _l("offline"),
+    "busy": _l("busy"),
+    "waiting": _l("waiting"),
+    "completed": _l("completed"),
+    "cancelled": _l("cancelled"),
+    "user_ended": _l("ended by the user"),
+    "astrologer_ended": _l("ended by the astrologer"),
+    "insufficient_balance": _l("balance ran out"),
+    "astrologer_no_reply": _l("the astrologer did not reply"),
+    "service_interruption": _l("service interruption"),
+    "participant_disconnected": _l("a participant disconnected"),
+    "declined": _l("declined"),
+    "accept_timeout": _l("not answered in time"),
+    "admin_ended": _l("ended by an admin"),
+    "account_deleted": _l("account deleted"),
+    "account_inactive": _l("account deactivated"),
+    "cap_reached": _l("spending limit reached"),
+    "connected": _l("connected"),
+    "reconnecting": _l("reconnecting"),
+    "disconnected": _l("disconnected"),
+    "text": _l("text"),
+    "image": _l("photo"),
+    "file": _l("file"),
+    "frozen": _l("frozen"),
+    "topup": _l("top-up"),
+    "hold": _l("hold"),
+    "release": _l("release"),
+    "charge": _l("charge"),
+    "earning": _l("earning"),
+    "commission": _l("commission"),
+    "refund": _l("refund"),
+    "reversal": _l("reversal"),
+    "payout": _l("payout"),
+    "requested": _l("requested"),
+    "approved": _l("approved"),
+    "paid": _l("paid"),
+    "rejected": _l("rejected"),
+    "credit": _l("credit"),
+    "debit": _l("debit"),
+    "deposit": _l("deposit"),
+    "withdrawal": _l("withdrawal"),
+    "transfer": _l("transfer"),
+    "fee": _l("fee"),
+    "chat": _l("chat"),
+    "call": _l("call"),
+    "video": _l("video call"),
+    "open": _l("to decide"),
+    "confirmed": _l("confirmed"),
+    "dismissed": _l("dismissed"),
+    "all": _l("all"),
+}
+
+
+def label_of(value):
+    """The word people read for a stored value (an enum member or its text); the value itself when
+    it has no label."""
+    key = getattr(value, "value", value)
+    return VALUE_LABELS.get(key, key)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ...extensions import db
@@ -45,6 +46,16 @@ SPECIALIZATIONS = (
 LANGUAGES = (
     "Hindi", "English", "Tamil", "Telugu", "Bengali", "Marathi", "Gujarati", "Kannada", "Malayalam", "Punjabi",
 )  # fmt: skip
+#: The specializations as people read them (stored and filtered in English).
+SPECIALIZATION_NAMES = {
+    "Vedic": _l("Vedic"), "Tarot": _l("Tarot"), "Numerology": _l("Numerology"), "Vastu": _l("Vastu"), "KP": _l("KP"),
+    "Palmistry": _l("Palmistry"), "Face Reading": _l("Face Reading"), "Prashna": _l("Prashna"),
+    "Lal Kitab": _l("Lal Kitab"), "Nadi": _l("Nadi"),
+}  # fmt: skip
+
+
+def specialization_name(name):
+    return SPECIALIZATION_NAMES.get(name, name)
 
 
 def derived_status(choice, active_sessions, capacity):

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency
 from flask import current_app
+from flask_babel import get_locale
 
 from ...models.types import PAISE
 from ..errors import InvalidAmount
@@ -22,18 +23,25 @@ def as_money(value):
     return value if isinstance(value, Decimal) else Decimal(value or 0).quantize(ZERO)
 
 
-#: CLDR's locale for money: India's grouping (₹1,00,000.00) and its symbol.
-MONEY_LOCALE = "en_IN"
+#: CLDR's locale for money in each language of the product: India's grouping (₹1,00,000) and its
+#: symbol, whatever the language.
+MONEY_LOCALES = {"en": "en_IN", "hi": "hi_IN"}
+#: A whole amount: the symbol and India's grouping, no decimals.
+WHOLE = "¤#,##,##0"
 
 
 def format_money(amount, currency=None):
-    """The one way money is written for people: '₹1,234.50' (symbol, India's grouping, two decimals),
-    from CLDR through Babel; Decimal (or its text) in, text out. The currency code is for CSV and
-    machine output only."""
+    """The one way money is written for people: '₹50', '₹1,00,000', '₹12.50' (symbol, India's
+    grouping, paise only when there are some), in the reader's language, from CLDR through Babel;
+    Decimal (or its text) in, text out. The currency code is for CSV and machine output only."""
     if amount is None:
         return ""
+    amount = Decimal(amount)
     currency = currency or current_app.config["CURRENCY"]
-    return format_currency(Decimal(amount), currency, locale=MONEY_LOCALE)
+    locale = MONEY_LOCALES.get(str(get_locale() or "en"), MONEY_LOCALES["en"])
+    if amount == amount.to_integral_value():
+        return format_currency(amount, currency, format=WHOLE, locale=locale, currency_digits=False)
+    return format_currency(amount, currency, locale=locale)
 
 
 #: What a person may type: digits with at most one decimal point, grouped (if at all) exactly as

@@ -1,10 +1,12 @@
 """The language a person reads the product in: the one stored on their account
-(user_profiles.preferences["language"]), else the best their browser asks for (Accept-Language),
+(user_profiles.preferences["locale"], a code of LANGUAGES such as "hi"), else the best their browser asks for (Accept-Language),
 else the first of LANGUAGES. Only the languages of LANGUAGES are ever chosen."""
 
 from flask import current_app
 
-PREFERENCE = "language"
+#: Not "language": that key already holds the language a person prefers to *consult* in (one of the
+#: marketplace's ten, shown to the astrologer), which the product's own language need not be.
+PREFERENCE = "locale"
 
 
 def offered():
