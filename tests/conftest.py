@@ -66,8 +66,10 @@ def database_url(tmp_path_factory):
 def _forget_per_request_state(sender, **extra):
     # pytest-flask keeps one app context per test, so every request of the test shares `g`,
     # where Flask-Login caches the user and Flask-WTF the CSRF token. In production each
-    # request has its own context; forget both at each request so two clients stay two people.
+    # request has its own context; forget both at each request so two clients stay two people
+    # (and Flask-Babel's language of the request, so each request chooses its own).
     g.pop("_login_user", None)
+    g.pop("_flask_babel", None)
     g.pop("csrf_token", None)
     g.pop("viewer_zone", None)
 

@@ -24,8 +24,25 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "webapp" / "templates"
 TRANSLATIONS = ROOT / "webapp" / "translations"
 
-#: Words that read the same in every language of the product: the brand, codes and units.
-ALLOWED = {"AstroConsult", "UPI", "CSV", "PDF", "JSON", "IST", "UTC", "AI", "ID", "IFSC", "PAN", "OK"}
+#: Words that read the same in every language of the product: names (the brand, a data source and
+#: its licence), codes and units.
+ALLOWED = {
+    "AstroConsult",
+    "GeoNames",
+    "CC",
+    "BY",
+    "UPI",
+    "CSV",
+    "PDF",
+    "JSON",
+    "IST",
+    "UTC",
+    "AI",
+    "ID",
+    "IFSC",
+    "PAN",
+    "OK",
+}
 #: Attributes a person reads (or hears from a screen reader).
 READ_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "hx-confirm", "aria-description"}
 #: Elements whose text is code, not prose.
@@ -40,7 +57,7 @@ GETTEXT = {"_", "gettext", "ngettext", "pgettext", "npgettext"}
 #: A string literal in an expression that reads as a sentence or a label ("To decide", "No flags
 #: match."): it starts with a capitalised word. Not a value ("open", "chat"), a class list or a
 #: format ("%d %b %Y").
-PROSE_LITERAL = re.compile(r"^[A-Z][a-z]")
+PROSE_LITERAL = re.compile(r"^[A-Z](?:[a-z]|(?=[\s.,:!?]))")
 
 
 def flatten(source, environment):
@@ -51,6 +68,8 @@ def flatten(source, environment):
     for line, kind, value in environment.lex(source):
         if kind in ("whitespace", "comment_begin", "comment", "comment_end"):
             continue
+        if kind == "string":
+            value = value[1:-1]  # the lexer keeps the quotes
         if kind == "string" and PROSE_LITERAL.match(value) and value not in ALLOWED and "%" not in value:
             marked = previous[-2:] in ([("name", g), ("operator", "(")] for g in GETTEXT) or (
                 previous[-1:] == [("operator", ",")] and previous[-2:-1] and previous[-2][0] == "string"
@@ -129,8 +148,9 @@ def catalog_problems():
     with tempfile.TemporaryDirectory() as scratch:
         template = Path(scratch) / "messages.pot"
         subprocess.run(
-            [sys.executable, "-m", "babel.messages.frontend", "extract", "-q", "-F", "babel.cfg",
-             "-k", "_l", "-o", str(template), "webapp"],
+            [str(Path(sys.executable).parent / "pybabel"), "-q", "extract", "-F", "babel.cfg", "-k", "_l",
+             "-k", "lazy_ngettext:1,2", "-k", "NN_:1,2",
+             "-o", str(template), "webapp"],
             cwd=ROOT, check=True,
         )  # fmt: skip
         with template.open("rb") as handle:

@@ -8,6 +8,7 @@ import os
 import warnings
 
 from flask import Flask, session
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 
 from . import (
@@ -98,7 +99,8 @@ def _register_login(app):
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.localize_callback = str  # flashed as text in the request's language (a session holds no lazy string)
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader

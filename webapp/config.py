@@ -32,9 +32,9 @@ PUSH_SERVICES = (
 )
 
 
-#: The languages the product can speak: those with a complete catalog under webapp/translations/ (English
-#: is the source). LANGUAGES lists those offered, the first the default.
-KNOWN_LANGUAGES = ("en",)
+#: The languages the product can speak: English (the source) and those with a complete catalog under
+#: webapp/translations/ (`make lint` checks it). LANGUAGES lists those offered, the first the default.
+KNOWN_LANGUAGES = ("en", "hi")
 
 
 def _languages(raw):
@@ -239,7 +239,7 @@ class Config:
         self._attachments(env)
         self.REPORTING_TIMEZONE = _timezone("REPORTING_TIMEZONE", env.str("REPORTING_TIMEZONE", "Asia/Kolkata"))
 
-        self.LANGUAGES = _languages(env.str("LANGUAGES", "en"))
+        self.LANGUAGES = _languages(env.str("LANGUAGES", "en,hi"))
         self.CURRENCY = env.str("CURRENCY", "INR")
         if len(self.CURRENCY) != 3 or not self.CURRENCY.isalpha() or not self.CURRENCY.isupper():
             raise ConfigError(f"CURRENCY must be a 3-letter ISO 4217 code such as INR, got {self.CURRENCY!r}")

@@ -9,22 +9,27 @@ import time
 
 from flask import current_app, g, jsonify, render_template, request
 from flask.globals import request_ctx
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db, limiter
 
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood. Check what you entered and try again."),
-    403: ("Not allowed", "Your account does not have access to this page."),
-    404: ("Not found", "There is nothing here. The link may be old or mistyped."),
-    405: ("Method not allowed", "This address does not accept that kind of request."),
-    410: ("Removed", "What was here has been removed."),
-    413: ("Too large", "What you sent is larger than this site accepts."),
-    415: ("Not accepted", "This kind of file is not accepted here."),
-    429: ("Too many requests", "You are going a little fast. Please wait a moment and try again."),
-    500: ("Something went wrong", "An unexpected error happened on our side. Nothing was charged; please try again."),
-    503: ("Temporarily unavailable", "The service is briefly unavailable. Please try again shortly."),
+    400: (_l("Bad request"), _l("The request could not be understood. Check what you entered and try again.")),
+    403: (_l("Not allowed"), _l("Your account does not have access to this page.")),
+    404: (_l("Not found"), _l("There is nothing here. The link may be old or mistyped.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    410: (_l("Removed"), _l("What was here has been removed.")),
+    413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
+    415: (_l("Not accepted"), _l("This kind of file is not accepted here.")),
+    429: (_l("Too many requests"), _l("You are going a little fast. Please wait a moment and try again.")),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error happened on our side. Nothing was charged; please try again."),
+    ),
+    503: (_l("Temporarily unavailable"), _l("The service is briefly unavailable. Please try again shortly.")),
 }
 
 
@@ -42,7 +47,7 @@ def wants_json():
 def error_response(status, description=None, headers=None, code=None):
     """The one place an error becomes a response, as JSON or as the error page. `code`: the JSON
     error's name (a DomainError's; default: from the status's title)."""
-    title, default_message = MESSAGES.get(status, ("Error", "The request failed."))
+    title, default_message = MESSAGES.get(status, (gettext("Error"), gettext("The request failed.")))
     message = description or default_message
     if wants_json():
         response = jsonify({"error": code or title.lower().replace(" ", "_"), "message": message})
@@ -108,7 +113,7 @@ def register(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return error_response(
-            400, "Your form expired or was sent without its security token. Reload the page and try again."
+            400, gettext("Your form expired or was sent without its security token. Reload the page and try again.")
         )
 
     @app.errorhandler(HTTPException)

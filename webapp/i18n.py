@@ -1,9 +1,12 @@
 """Which language a request is answered in (Flask-Babel's locale selector): the signed-in person's
-stored choice, else the browser's Accept-Language, else the default (services/users/languages.py).
-With one language offered the answer needs no database. Outside a request (a job's e-mail) it is the
-default."""
+stored choice, else a visitor's choice from the switcher (the `language` cookie), else the browser's
+Accept-Language, else the default (services/users/languages.py). With one language offered the
+answer needs no database. Outside a request (a job's e-mail) it is the default, unless the job says
+whose language (flask_babel.force_locale). Also: dates, numbers and language names in the reader's
+language."""
 
 import re
+from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -11,6 +14,7 @@ from flask import has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
+from .config import ConfigError
 from .extensions import babel
 from .services.users import languages
 
@@ -21,10 +25,22 @@ def select_locale():
     stored = None
     if current_user and current_user.is_authenticated and current_user.profile is not None:
         stored = languages.stored_in(current_user.profile.preferences)
-    return languages.choose(stored, request.accept_languages)
+    return languages.choose(stored, request.accept_languages, request.cookies.get(COOKIE))
+
+
+#: A visitor's choice from the switcher, kept a year (a signed-in person's is on their account).
+COOKIE = "language"
+COOKIE_SECONDS = 365 * 24 * 3600
+TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 def init_app(app):
+    """Flask-Babel with our selector. Every offered language but English (the source) must have its
+    compiled catalog, or its pages would silently fall back to English: `make translations` builds it."""
+    for code in app.config["LANGUAGES"]:
+        compiled = TRANSLATIONS / code / "LC_MESSAGES" / "messages.mo"
+        if code != "en" and not compiled.is_file():
+            raise ConfigError(f"LANGUAGES offers {code!r} but {compiled} is missing: run `make translations`")
     babel.init_app(app, default_locale=app.config["LANGUAGES"][0], locale_selector=select_locale)
 
 

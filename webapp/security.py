@@ -16,6 +16,7 @@ nothing (default-src 'none'; sandbox) instead of the pages' policy.
 """
 
 from flask import abort, current_app, g, request
+from flask_babel import gettext
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -69,7 +70,7 @@ def refuse_nul_characters():
     for source in (request.args, request.form):
         for key, values in source.lists():
             if "\x00" in key or any("\x00" in value for value in values):
-                abort(400, "Text must not contain NUL characters.")
+                abort(400, gettext("Text must not contain NUL characters."))
 
 
 def body_limit(allowance):

@@ -4,18 +4,20 @@ decision of the endpoints htmx asks for a part of a page."""
 import zlib
 
 from flask import g, has_request_context, render_template
+from flask_babel import gettext
 from flask_login import current_user
 
 from . import i18n
 from .extensions import htmx
 from .models import Channel
 from .models.enums import label_of
+from .services.ai import safety
 from .services.astrologers import marketplace
 from .services.astrology import birth_chart, chart_drawing, kundli
-from .services.messaging import attachments
+from .services.messaging import attachments, system_lines
 from .services.money.amounts import format_money
 from .services.notifications import mail, push
-from .services.users import accounts, time_zones
+from .services.users import accounts, languages, time_zones
 
 
 def wants_partial():
@@ -93,6 +95,10 @@ def register(app):
     app.jinja_env.filters["dms"] = kundli.dms
     app.jinja_env.filters["sign_of"] = kundli.sign_of
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["translated"] = gettext  # a message key kept in data (N_), said in the reader's language
+    app.jinja_env.filters["flag_reason"] = safety.reason_of
+    app.jinja_env.filters["flag_title"] = safety.title_of
+    app.jinja_env.filters["message_text"] = system_lines.text_of  # a platform line in the reader's language
     app.jinja_env.filters["language_name"] = i18n.language_name
     app.jinja_env.filters["specialization"] = marketplace.specialization_name
     app.jinja_env.globals.update(
@@ -107,7 +113,11 @@ def register(app):
     @app.context_processor
     def language_context():
         """The language this page or message is written in (<html lang>, the JS catalog)."""
-        return {"lang": i18n.current_language()}
+        offered = languages.offered()
+        return {
+            "lang": i18n.current_language(),
+            "offered_languages": [(code, languages.native_name(code)) for code in offered],
+        }
 
     @app.context_processor
     def shell_context():

@@ -175,7 +175,7 @@ def test_session_page_and_refunds(admin_client, finished):
         "Minute 1 charged",
         "Minute 3 charged",
         "Accepted",
-        "Ended (user_ended)",
+        "Ended (ended by the user)",
         "Priya Ledger",
         "Acharya Ledger",
     ):

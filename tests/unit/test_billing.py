@@ -312,8 +312,10 @@ def test_a_cap_ends_the_session_at_its_boundary_with_nothing_charged_past_it(run
     assert session.ended_at == s.t0 + minutes * MINUTE  # at the boundary of the last allowed minute
     charges = db.session.query(BillingTransaction).filter_by(session_id=session.id, kind=BillingKind.CHARGE).count()
     assert charges == minutes and s.balance == D("500.00") - D("10.00") * minutes
-    lines = [e.payload["content"] for e in events if e.name == "message"]
-    assert sum("One minute left" in line for line in lines) == 1
+    lines = [(e.room, e.payload["content"]) for e in events if e.name == "message"]
+    warned = [room for room, line in lines if "One minute left" in line]
+    assert len(warned) == len(set(warned)) == 2  # once to each participant, in their own language
+    lines = [line for _, line in lines]
     assert any("ended at the limit set for it" in line for line in lines)
     assert session.session_metadata["end"]["cap_minutes"] == minutes
 

@@ -12,7 +12,7 @@ import pathlib
 import pytest
 from flask import Flask, flash, get_flashed_messages
 
-from webapp import boundary, error_pages
+from webapp import boundary, error_pages, i18n
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services.errors import InsufficientBalance
@@ -34,8 +34,10 @@ def mini(app, person):
         SECRET_KEY="mini",
         TESTING=True,
         PROPAGATE_EXCEPTIONS=False,  # as in production: an error after the view is answered by the 500 handler
+        LANGUAGES=["en"],
     )
     db.init_app(mini)
+    i18n.init_app(mini)  # refusals and error pages are written in the request's language
     error_pages.register(mini)
     boundary.init_app(mini)
 

@@ -205,7 +205,7 @@ def test_accept_releases_the_hold_and_charges_minute_one(consult, events, app):
     assert _balances(user) == (D("490.00"), D("490.00"), D("0.00"))  # hold released, minute 1 paid
     messages = db.session.query(Message).filter_by(session_id=session.id).order_by(Message.seq).all()
     assert [(m.seq, m.message_type.value) for m in messages] == [(1, "system"), (2, "system")]
-    assert messages[0].content == "Birth details: in Pune, India."
+    assert messages[0].content == "Birth details: born in Pune, India."
     db.session.refresh(user), db.session.refresh(astrologer)
     assert user.session_status == astrologer.session_status == PresenceStatus.IN_SESSION
     assert sorted(e.room for e in _named(events, "session_started")) == sorted(

@@ -545,7 +545,11 @@ def test_message_metadata_says_what_the_masking_hid(consult, pair):
 def test_message_metadata_names_a_platform_lines_kind(consult, pair):
     session = _active(consult, pair)
     first = db.session.query(Message).filter_by(session_id=session.id).order_by(Message.seq).first()
-    assert first.message_metadata == {"kind": "started"}
+    assert first.message_metadata["kind"] == "started"
+    assert first.message_metadata["text"] == {
+        "key": "Session started at %(rate)s per minute.",
+        "args": {"rate": "10.00"},
+    }
 
 
 def test_a_messages_updated_at_moves_with_its_receipts(consult, pair):

@@ -86,7 +86,7 @@ def test_video_follows_its_own_availability_not_the_calls(consult):
         video_availability=Availability.OFFLINE,
     )
     user = consult.user(email="wants-video@example.com")
-    with pytest.raises(AstrologerUnavailable, match="not taking video requests"):
+    with pytest.raises(AstrologerUnavailable, match="not taking video call requests"):
         lifecycle.request(user.id, astrologer.id, "video")
     db.session.rollback()
     call = consult.request(user, astrologer, "call")
@@ -246,7 +246,7 @@ def test_a_video_request_is_refused_with_a_page_when_video_is_off(app, client, a
         "/consultations",
         data={"astrologer_id": str(astrologer.id), "session_type": "video", "csrf_token": csrf_token_from(page)},
     )
-    assert response.status_code == 409 and "not taking video requests" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "not taking video call requests" in response.get_data(as_text=True)
     assert lookup.open_session_of(hopeful.id) is None  # nothing held, nothing written
 
 

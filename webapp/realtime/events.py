@@ -30,6 +30,8 @@ import time
 from functools import cache, wraps
 
 from flask import current_app, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
 from flask_socketio import rooms as joined_rooms
@@ -54,7 +56,7 @@ _parsed_limits = cache(parse_many)  # every event asks; the settings rarely chan
 _message_windows, _signal_windows, _receipt_windows = SocketWindows(), SocketWindows(), SocketWindows()
 _event_windows, _user_windows, _flood_windows = SocketWindows(), SocketWindows(), SocketWindows()
 _user_flood_windows = SocketWindows()  # keyed by user id
-FLOODING = "You sent far more than a person can; this connection is closed. Reload the page to go on."
+FLOODING = _l("You sent far more than a person can; this connection is closed. Reload the page to go on.")
 
 
 def _within_limits(windows, setting, key, config=None):
@@ -77,7 +79,7 @@ def _cut_off(sids):
         _cut[sid] = True
         if len(_cut) > CUT_REMEMBERED:
             del _cut[next(iter(_cut))]
-        socketio.emit("disconnect_reason", {"reason": "flooding", "message": FLOODING}, to=sid, ignore_queue=True)
+        socketio.emit("disconnect_reason", {"reason": "flooding", "message": str(FLOODING)}, to=sid, ignore_queue=True)
         close_socket(sid)
 
 
@@ -87,18 +89,18 @@ def _over_budget(sid, config=None):
     (`disconnect_reason`) and disconnected; past the user's flood limit, every socket of the user in
     this process is."""
     if sid in _cut:
-        return error_ack("rate_limited", FLOODING)
+        return error_ack("rate_limited", str(FLOODING))
     user = socket_users.get(sid)
     if not _within_limits(_flood_windows, "RATELIMIT_SOCKET_FLOOD", sid, config):
         _cut_off([sid])
-        return error_ack("rate_limited", FLOODING)
+        return error_ack("rate_limited", str(FLOODING))
     if user is not None and not _within_limits(_user_flood_windows, "RATELIMIT_USER_SOCKET_FLOOD", user, config):
         _cut_off([other for other, owner in list(socket_users.items()) if owner == user])
-        return error_ack("rate_limited", FLOODING)
+        return error_ack("rate_limited", str(FLOODING))
     if not _within_limits(_event_windows, "RATELIMIT_SOCKET_EVENTS", sid, config) or not _within_limits(
         _user_windows, "RATELIMIT_USER_SOCKET_EVENTS", f"user:{user}", config
     ):
-        return error_ack("rate_limited", "Too many events; wait a moment.")
+        return error_ack("rate_limited", gettext("Too many events; wait a moment."))
     return None
 
 
@@ -118,7 +120,7 @@ def budgeted(handler):
             return refused
         user = socket_users.get(request.sid)
         if _in_flight.get(user, 0) >= current_app.config["SOCKET_EVENTS_IN_FLIGHT"]:
-            return error_ack("rate_limited", "Too many events at once; wait a moment.")
+            return error_ack("rate_limited", gettext("Too many events at once; wait a moment."))
         _in_flight[user] = _in_flight.get(user, 0) + 1
         try:
             return handler(data)
@@ -169,12 +171,12 @@ def session_event(*statuses, joined=True):
         @wraps(handler)
         def wrapped(data=None):
             if not isinstance(data, dict):
-                return error_ack("bad_request", "The event needs an object with a session_id.")
+                return error_ack("bad_request", gettext("The event needs an object with a session_id."))
             session_id = chat.parse_session_id(data.get("session_id"))
             if joined and rooms.of_session(session_id) not in joined_rooms():
-                raise SessionNotFound("Join the consultation first.")
+                raise SessionNotFound(gettext("Join the consultation first."))
             if not reload_user().is_authenticated:
-                return error_ack("unauthorized", "Log in again to continue.")
+                return error_ack("unauthorized", gettext("Log in again to continue."))
             session = lookup.get_for_participant(session_id, current_user.id)
             if session.status not in statuses:
                 raise SessionNotActive()
@@ -217,7 +219,7 @@ def send_message(sid, data=None):
     session like the other events do."""
     environ = socketio.server.get_environ(sid)
     if not environ:
-        return error_ack("unauthorized", "Log in again to continue.")
+        return error_ack("unauthorized", gettext("Log in again to continue."))
     app = environ["flask.app"]  # the app this socket connected to, as Flask-SocketIO finds it
     try:
         refused = _over_budget(sid, app.config)
@@ -225,12 +227,12 @@ def send_message(sid, data=None):
             return refused
         user_id = socket_users.get(sid)
         if user_id is None:
-            return error_ack("unauthorized", "Log in again to continue.")
+            return error_ack("unauthorized", gettext("Log in again to continue."))
         if not isinstance(data, dict):
-            return error_ack("bad_request", "The event needs an object with a session_id.")
+            return error_ack("bad_request", gettext("The event needs an object with a session_id."))
         session_id = chat.parse_session_id(data.get("session_id"))
         if not _within_limits(_message_windows, "RATELIMIT_CHAT_MESSAGES", sid, app.config):
-            return error_ack("rate_limited", "You are sending messages too fast; wait a moment.")
+            return error_ack("rate_limited", gettext("You are sending messages too fast; wait a moment."))
         draft = chat.draft(
             session_id, user_id, data.get("client_id"), data.get("content"), login_id=socket_logins.get(sid)
         )
@@ -274,7 +276,7 @@ def _receipts_allowed():
 @session_event(*ANY_STATUS)
 def mark_delivered(session, data):
     if not _receipts_allowed():
-        return error_ack("rate_limited", "Too many receipts; wait a moment.")
+        return error_ack("rate_limited", gettext("Too many receipts; wait a moment."))
     return {"ok": True, "up_to_seq": chat.mark_delivered(session.id, current_user.id, data.get("up_to_seq"))}
 
 
@@ -283,7 +285,7 @@ def mark_delivered(session, data):
 @session_event(*ANY_STATUS)
 def mark_read(session, data):
     if not _receipts_allowed():
-        return error_ack("rate_limited", "Too many receipts; wait a moment.")
+        return error_ack("rate_limited", gettext("Too many receipts; wait a moment."))
     participant = chat.mark_read(session.id, current_user.id, data.get("up_to_seq"))
     return {"ok": True, "up_to_seq": participant.last_read_seq}
 
@@ -311,7 +313,7 @@ def leave_session(session, data):
 @session_event(SessionStatus.ACTIVE)
 def call_signal(session, data):
     if not _within_limits(_signal_windows, "RATELIMIT_CALL_SIGNALS", request.sid):
-        return error_ack("rate_limited", "Too many call signals; wait a moment.")
+        return error_ack("rate_limited", gettext("Too many call signals; wait a moment."))
     signal = calls.clean_signal(session, data.get("kind"), data.get("data"))
     socketio.emit(
         "call_signal",

@@ -4,17 +4,22 @@ Routes turn them into a form error or a page with `status`; socket handlers
 into an ack `{ok: false, error: code, message}`. `code` is stable for clients.
 """
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 
 class DomainError(Exception):
     """Base class: a refusal a user can be told about."""
 
     code = "error"
     status = 400
-    message = "The request could not be completed."
+    message = _l("The request could not be completed.")
 
     def __init__(self, message=None, **details):
-        super().__init__(message or self.message)
-        self.message = message or self.message
+        # Written in the language of the request (or job) that refuses: a class's default is lazy.
+        message = str(message or self.message)
+        super().__init__(message)
+        self.message = message
         self.details = details
 
 
@@ -23,13 +28,13 @@ class Unexpected(DomainError):
 
     code = "internal"
     status = 500
-    message = "Something went wrong; please try again."
+    message = _l("Something went wrong; please try again.")
 
 
 class ValidationFailed(DomainError):
     code = "invalid"
     status = 422
-    message = "Some of what you entered is not valid."
+    message = _l("Some of what you entered is not valid.")
 
     def __init__(self, field, message):
         super().__init__(message, field=field)
@@ -41,7 +46,7 @@ class EmailTaken(ValidationFailed):
     status = 409
 
     def __init__(self):
-        super().__init__("email", "An account with this email already exists. Log in instead?")
+        super().__init__("email", gettext("An account with this email already exists. Log in instead?"))
 
 
 class PhoneTaken(ValidationFailed):
@@ -49,109 +54,109 @@ class PhoneTaken(ValidationFailed):
     status = 409
 
     def __init__(self):
-        super().__init__("phone", "An account with this phone number already exists. Log in instead?")
+        super().__init__("phone", gettext("An account with this phone number already exists. Log in instead?"))
 
 
 class NotAuthenticated(DomainError):
     code = "unauthorized"
     status = 401
-    message = "Log in again to continue."
+    message = _l("Log in again to continue.")
 
 
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     status = 401
-    message = "That email or phone and password do not match an account."
+    message = _l("That email or phone and password do not match an account.")
 
 
 class AccountSuspended(DomainError):
     code = "account_suspended"
     status = 403
-    message = "This account is suspended. Contact support if you think this is a mistake."
+    message = _l("This account is suspended. Contact support if you think this is a mistake.")
 
 
 class AccountInactive(DomainError):
     code = "account_inactive"
     status = 403
-    message = "This account is inactive. Contact support to use it again."
+    message = _l("This account is inactive. Contact support to use it again.")
 
 
 class AccountDeleted(DomainError):
     code = "account_deleted"
     status = 403
-    message = "This account has been closed."
+    message = _l("This account has been closed.")
 
 
 class InvalidAmount(DomainError):
     code = "invalid_amount"
     status = 422
-    message = "The amount is not valid."
+    message = _l("The amount is not valid.")
 
 
 class WalletFrozen(DomainError):
     code = "wallet_frozen"
     status = 409
-    message = "This wallet is frozen; no money can move out of it. Contact support."
+    message = _l("This wallet is frozen; no money can move out of it. Contact support.")
 
 
 class WalletSuspended(DomainError):
     code = "wallet_suspended"
     status = 409
-    message = "This wallet is suspended with its account; no money can move out of it. Contact support."
+    message = _l("This wallet is suspended with its account; no money can move out of it. Contact support.")
 
 
 class InsufficientBalance(DomainError):
     code = "insufficient_balance"
     status = 402
-    message = "Your balance is too low for this."
+    message = _l("Your balance is too low for this.")
 
 
 class IdempotencyConflict(DomainError):
     code = "idempotency_conflict"
     status = 409
-    message = "This operation was already done with different details."
+    message = _l("This operation was already done with different details.")
 
 
 class UnknownOrder(DomainError):
     code = "unknown_order"
     status = 404
-    message = "There is no such payment order."
+    message = _l("There is no such payment order.")
 
 
 class PaymentMismatch(DomainError):
     code = "payment_mismatch"
     status = 409
-    message = "The payment does not match its order."
+    message = _l("The payment does not match its order.")
 
 
 class OrderClosed(DomainError):
     code = "order_closed"
     status = 409
-    message = "This payment order is already closed."
+    message = _l("This payment order is already closed.")
 
 
 class InvalidSignature(DomainError):
     code = "invalid_signature"
     status = 400
-    message = "The request signature is missing, invalid or too old."
+    message = _l("The request signature is missing, invalid or too old.")
 
 
 class RefundTooLarge(DomainError):
     code = "refund_too_large"
     status = 422
-    message = "A refund cannot exceed what is left of the session's charges."
+    message = _l("A refund cannot exceed what is left of the session's charges.")
 
 
 class NothingToRefund(DomainError):
     code = "nothing_to_refund"
     status = 409
-    message = "Everything charged for this session has already been refunded."
+    message = _l("Everything charged for this session has already been refunded.")
 
 
 class PayoutClosed(DomainError):
     code = "payout_closed"
     status = 409
-    message = "This payout has already been decided."
+    message = _l("This payout has already been decided.")
 
 
 class NotWithdrawable(DomainError):
@@ -159,93 +164,93 @@ class NotWithdrawable(DomainError):
 
     code = "not_withdrawable"
     status = 422
-    message = "This is more than you can withdraw now."
+    message = _l("This is more than you can withdraw now.")
 
 
 class PayoutTooSoon(DomainError):
     code = "payout_too_soon"
     status = 422
-    message = "You have asked for a payout recently; the payout schedule allows the next one later."
+    message = _l("You have asked for a payout recently; the payout schedule allows the next one later.")
 
 
 class NotAllowed(DomainError):
     code = "not_allowed"
     status = 403
-    message = "This account cannot do that."
+    message = _l("This account cannot do that.")
 
 
 class AstrologerNotFound(DomainError):
     code = "astrologer_not_found"
     status = 404
-    message = "There is no such astrologer."
+    message = _l("There is no such astrologer.")
 
 
 class AstrologerUnavailable(DomainError):
     code = "astrologer_unavailable"
     status = 409
-    message = "This astrologer is not taking requests on this channel right now."
+    message = _l("This astrologer is not taking requests on this channel right now.")
 
 
 class AstrologerFull(DomainError):
     code = "astrologer_full"
     status = 409
-    message = "All your consultation slots are taken; end a session before accepting another."
+    message = _l("All your consultation slots are taken; end a session before accepting another.")
 
 
 class AlreadyInSession(DomainError):
     code = "already_in_session"
     status = 409
-    message = "You already have an open consultation. Finish or cancel it first."
+    message = _l("You already have an open consultation. Finish or cancel it first.")
 
 
 class SessionNotFound(DomainError):
     code = "session_not_found"
     status = 404
-    message = "There is no such consultation."
+    message = _l("There is no such consultation.")
 
 
 class IllegalTransition(DomainError):
     code = "illegal_transition"
     status = 409
-    message = "This consultation cannot do that in its current state."
+    message = _l("This consultation cannot do that in its current state.")
 
 
 class SessionNotActive(IllegalTransition):
     code = "session_not_active"
-    message = "This consultation is not active."
+    message = _l("This consultation is not active.")
 
 
 class RatingNotAllowed(DomainError):
     code = "rating_not_allowed"
     status = 409
-    message = "This consultation cannot be rated."
+    message = _l("This consultation cannot be rated.")
 
 
 class FileTooLarge(DomainError):
     code = "file_too_large"
     status = 413
-    message = "This file is too large to send."
+    message = _l("This file is too large to send.")
 
 
 class UnsupportedFile(DomainError):
     code = "unsupported_file"
     status = 415
-    message = "This kind of file cannot be sent. Send a photo (JPEG, PNG, WebP or HEIC) or a PDF."
+    message = _l("This kind of file cannot be sent. Send a photo (JPEG, PNG, WebP or HEIC) or a PDF.")
 
 
 class DecodersBusy(DomainError):
     code = "busy"
     status = 503
-    message = "Many photos are being prepared right now; send yours again in a minute."
+    message = _l("Many photos are being prepared right now; send yours again in a minute.")
 
 
 class AttachmentNotFound(DomainError):
     code = "attachment_not_found"
     status = 404
-    message = "There is no such file."
+    message = _l("There is no such file.")
 
 
 class AttachmentRemoved(DomainError):
     code = "attachment_removed"
     status = 410
-    message = "This file was removed."
+    message = _l("This file was removed.")

@@ -36,6 +36,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext
 
 from ..extensions import db
 from ..models import (
@@ -100,7 +101,13 @@ def replay(idempotency_key, **expected):
     if transaction is not None:
         for field, value in expected.items():
             if value is not None and getattr(transaction, field) != value:
-                raise IdempotencyConflict(f"Key {idempotency_key!r} was used with a different {field}.")
+                raise IdempotencyConflict(
+                    gettext(
+                        "Key %(idempotency_key)s was used with a different %(field)s.",
+                        idempotency_key=repr(idempotency_key),
+                        field=field,
+                    )
+                )
     return transaction
 
 
@@ -122,8 +129,12 @@ def ensure_can_pay(wallet, amount, what="this"):
         raise WalletSuspended()
     if wallet.available_balance < amount:
         raise InsufficientBalance(
-            f"Your available balance ({format_money(wallet.available_balance, wallet.currency)}) does not cover "
-            f"{what} ({format_money(amount, wallet.currency)}).",
+            gettext(
+                "Your available balance (%(amount)s) does not cover %(what)s (%(amount2)s).",
+                amount=format_money(wallet.available_balance, wallet.currency),
+                what=what,
+                amount2=format_money(amount, wallet.currency),
+            ),
             needed=amount,
             available=wallet.available_balance,
         )
@@ -139,9 +150,10 @@ def ensure_can_withdraw(wallet, amount):
     position = earnings.position(wallet)
     if amount > position.withdrawable:
         raise NotWithdrawable(
-            f"You can withdraw at most {format_money(position.withdrawable, wallet.currency)} now: what you "
-            "earned from consultations, less refunds and payouts already paid or asked for. "
-            "Money paid into a wallet is never paid out.",
+            gettext(
+                "You can withdraw at most %(amount)s now: what you earned from consultations, less refunds and payouts already paid or asked for. Money paid into a wallet is never paid out.",
+                amount=format_money(position.withdrawable, wallet.currency),
+            ),
             withdrawable=position.withdrawable,
         )
     return position

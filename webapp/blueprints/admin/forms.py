@@ -3,10 +3,11 @@
 import uuid
 from datetime import date
 
-from flask_wtf import FlaskForm
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from ...forms import Form
 from ...models import BillingStatus
 from ...services import paging
 from ...services.admin.audit_trail import ACTIONS, AuditFilter
@@ -60,26 +61,28 @@ def audit_filter(args):
     )
 
 
-class RefundForm(FlaskForm):
-    amount = StringField("Amount (blank refunds everything left)", validators=[Length(max=16)])
-    reason = StringField("Reason", validators=[DataRequired("Say why."), Length(max=200)])
-    number = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,6}$", message="Reload the page and try again.")])
+class RefundForm(Form):
+    amount = StringField(_l("Amount (blank refunds everything left)"), validators=[Length(max=16)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(_l("Say why.")), Length(max=200)])
+    number = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,6}$", message=_l("Reload the page and try again."))])
 
 
-class ReasonForm(FlaskForm):
-    reason = StringField("Reason", validators=[Length(max=200)])
-    reference = StringField("Bank reference (UTR)", validators=[Optional(), Length(max=100)])
+class ReasonForm(Form):
+    reason = StringField(_l("Reason"), validators=[Length(max=200)])
+    reference = StringField(_l("Bank reference (UTR)"), validators=[Optional(), Length(max=100)])
 
 
-class FlagForm(FlaskForm):
+class FlagForm(Form):
     """An admin's decision on a safety flag: the service checks the action and the note again."""
 
-    action = StringField(validators=[DataRequired("Choose confirm or dismiss."), Length(max=16)])
-    note = StringField("Note", validators=[Optional(), Length(max=500, message="Use at most 500 characters.")])
+    action = StringField(validators=[DataRequired(_l("Choose confirm or dismiss.")), Length(max=16)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500, message=_l("Use at most 500 characters."))])
 
 
-class MinuteRefundForm(FlaskForm):
+class MinuteRefundForm(Form):
     """Refund from minute N: one click (the reason is optional and says which minutes by default)."""
 
-    reason = StringField("Reason", validators=[Optional(), Length(max=200)])
-    number = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9]{1,6}$", message="Reload the page and try again.")])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
+    number = HiddenField(
+        validators=[DataRequired(), Regexp(r"^[0-9]{1,6}$", message=_l("Reload the page and try again."))]
+    )

@@ -2,6 +2,7 @@
 services/admin/actions.py, which writes the audit trail; reads through services/admin/reports.py."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import flash_back, refusal
@@ -21,6 +22,7 @@ from ...models import (
     WalletTransactionType,
     utcnow,
 )
+from ...models.enums import label_of
 from ...services import jobs, wallet
 from ...services.admin import actions as admin
 from ...services.admin import audit_trail, reports
@@ -146,7 +148,7 @@ def refund(session_id):
         number=int(form.number.data or 0) or refunds.next_refund_number(session_id),
         amount=(form.amount.data or "").strip() or None,
     )
-    flash(f"Refunded {format_money(result.refund.amount)} to the user.", "success")
+    flash(gettext("Refunded %(amount)s to the user.", amount=format_money(result.refund.amount)), "success")
     return redirect(url_for("admin.session", session_id=session_id), code=303)
 
 
@@ -161,7 +163,14 @@ def refund_from(session_id, minute):
     result = admin.refund_from_minute(
         session_id, minute, admin_id=current_user.id, number=int(form.number.data), reason=form.reason.data
     )
-    flash(f"Refunded {format_money(result.refund.amount)} (minute {minute} on) to the user.", "success")
+    flash(
+        gettext(
+            "Refunded %(amount)s (minute %(minute)s on) to the user.",
+            amount=format_money(result.refund.amount),
+            minute=minute,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.session", session_id=session_id), code=303)
 
 
@@ -214,9 +223,9 @@ def user_status(user_id):
     try:
         status = UserStatus(request.form.get("status", ""))
     except ValueError:
-        raise ValidationFailed("status", "Choose active or suspended.") from None
+        raise ValidationFailed("status", gettext("Choose active or suspended.")) from None
     admin.set_user_status(user_id, status, admin_id=current_user.id)
-    flash("Account status saved.", "success")
+    flash(gettext("Account status saved."), "success")
     return redirect(url_for("admin.user", user_id=user_id), code=303)
 
 
@@ -225,7 +234,7 @@ def user_status(user_id):
 @refusal(flash_back("admin.user", user_id="astrologer_id"))
 def approve_astrologer(astrologer_id):
     admin.approve_astrologer(astrologer_id, admin_id=current_user.id)
-    flash("Approved: the astrologer is listed now.", "success")
+    flash(gettext("Approved: the astrologer is listed now."), "success")
     return redirect(url_for("admin.user", user_id=astrologer_id), code=303)
 
 
@@ -268,9 +277,9 @@ def approve_payout(payout_id):
     form = _payout_form()
     done = admin.approve_payout(payout_id, admin_id=current_user.id, reference=form.reference.data)
     flash(
-        "Payout approved and paid: the money has left the wallet."
+        gettext("Payout approved and paid: the money has left the wallet.")
         if done.status == PayoutStatus.PAID
-        else "Payout approved; record the bank's reference once the transfer is made.",
+        else gettext("Payout approved; record the bank's reference once the transfer is made."),
         "success",
     )
     return redirect(url_for("admin.payouts"), code=303)
@@ -282,7 +291,7 @@ def approve_payout(payout_id):
 def payout_paid(payout_id):
     form = _payout_form()
     admin.mark_payout_paid(payout_id, admin_id=current_user.id, reference=form.reference.data)
-    flash("Payout recorded as paid: the money has left the wallet.", "success")
+    flash(gettext("Payout recorded as paid: the money has left the wallet."), "success")
     return redirect(url_for("admin.payouts"), code=303)
 
 
@@ -292,7 +301,7 @@ def payout_paid(payout_id):
 def reject_payout(payout_id):
     form = _payout_form()
     admin.reject_payout(payout_id, admin_id=current_user.id, reason=form.reason.data)
-    flash("Payout rejected; the amount can be withdrawn again.", "success")
+    flash(gettext("Payout rejected; the amount can be withdrawn again."), "success")
     return redirect(url_for("admin.payouts"), code=303)
 
 
@@ -340,5 +349,5 @@ def decide_flag(flag_id):
     flag = admin.decide_flag(flag_id, admin_id=current_user.id, action=form.action.data, note=form.note.data)
     if wants_partial():
         return render_template("admin/_flag_row.html", flag=flag)
-    flash(f"Flag {flag.status}.", "success")
+    flash(gettext("Flag %(status)s.", status=label_of(flag.status)), "success")
     return redirect(url_for("admin.flags"), code=303)

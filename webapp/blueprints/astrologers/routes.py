@@ -4,6 +4,8 @@ import time
 import uuid
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -23,11 +25,11 @@ from .forms import listing_query
 
 LISTING_CACHE_ENTRIES = 512
 SORT_LABELS = {
-    "recommended": "Recommended",
-    "price_asc": "Price: low to high",
-    "price_desc": "Price: high to low",
-    "rating": "Rating",
-    "experience": "Experience",
+    "recommended": _l("Recommended"),
+    "price_asc": _l("Price: low to high"),
+    "price_desc": _l("Price: high to low"),
+    "rating": _l("Rating"),
+    "experience": _l("Experience"),
 }
 
 
@@ -114,7 +116,10 @@ def _followed(astrologer_id, following):
     """The follow button again (htmx), or back to the profile."""
     if wants_partial():
         return render_template("astrologers/_follow.html", astrologer_id=astrologer_id, following=following)
-    flash("You will hear when they are available." if following else "You no longer follow them.", "success")
+    flash(
+        gettext("You will hear when they are available.") if following else gettext("You no longer follow them."),
+        "success",
+    )
     return redirect(url_for("astrologers.profile", astrologer_id=astrologer_id), code=303)
 
 
@@ -167,12 +172,14 @@ def _users_only():
     if not ai.enabled():
         abort(404)
     if current_user.type != UserType.USER:
-        abort(403, "Matching is for users looking for an astrologer.")
+        abort(403, gettext("Matching is for users looking for an astrologer."))
 
 
 @bp.post("/astrologers/match")
 @login_required
-@limiter.limit(configured("RATELIMIT_AI_MATCHES"), key_func=user_or_address, error_message="Too many searches.")
+@limiter.limit(
+    configured("RATELIMIT_AI_MATCHES"), key_func=user_or_address, error_message=lambda: gettext("Too many searches.")
+)
 @refusal(_match_refused)
 def match():
     """A user's concern in their own words -> the available astrologers that fit (written by a job)."""

@@ -2,7 +2,8 @@
 
 from datetime import date
 
-from flask_wtf import FlaskForm
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,9 +19,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ...forms import Form
+from ...i18n import language_name
 from ...services.astrologers import marketplace
 from ...services.errors import ValidationFailed
-from ...services.users import accounts, time_zones
+from ...services.users import accounts, languages, time_zones
 from ...services.users.passwords import MAX_LENGTH, password_problem
 
 
@@ -28,37 +31,48 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     name = StringField(
-        "Full name",
+        _l("Full name"),
         filters=[_strip],
-        validators=[DataRequired("Enter your name."), Length(2, 120, "Use 2 to 120 characters.")],
+        validators=[DataRequired(_l("Enter your name.")), Length(2, 120, _l("Use 2 to 120 characters."))],
     )
     email = EmailField(
-        "Email",
+        _l("Email"),
         filters=[_strip],
         validators=[
-            DataRequired("Enter your email address."),
-            Length(max=254, message="Use at most 254 characters."),
-            Email("Enter a valid email address, like name@example.com.", check_deliverability=False),
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("Use at most 254 characters.")),
+            Email(_l("Enter a valid email address, like name@example.com."), check_deliverability=False),
         ],
     )
     phone = TelField(
-        "Mobile number",
+        _l("Mobile number"),
         filters=[_strip],
-        validators=[DataRequired("Enter your mobile number."), Length(max=20, message="Use at most 20 characters.")],
+        validators=[
+            DataRequired(_l("Enter your mobile number.")),
+            Length(max=20, message=_l("Use at most 20 characters.")),
+        ],
     )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[
-            DataRequired("Choose a password."),
-            Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters."),
+            DataRequired(_l("Choose a password.")),
+            Length(max=MAX_LENGTH, message=_l("Use at most %(max_length)s characters.", max_length=MAX_LENGTH)),
         ],
     )
 
     # The browser's zone (static/js/app.js fills it): where this person reads times; a hint, never an error.
     time_zone = HiddenField(validators=[Optional(), Length(max=64)])
-    share_chart = BooleanField("Let the astrologers I consult see my birth chart")
+    # The product's language for this account: the page's own (switcher, cookie or browser) unless changed.
+    locale = SelectField(_l("Language of this site"), validate_choice=True)
+    share_chart = BooleanField(_l("Let the astrologers I consult see my birth chart"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.locale.choices = language_choices()
+        if not self.locale.data:
+            self.locale.data = str(get_locale())
 
     def validate_phone(self, field):
         try:
@@ -72,64 +86,84 @@ class RegisterForm(FlaskForm):
             raise ValidationError(problem)
 
 
-class LoginForm(FlaskForm):
+def language_choices():
+    """The offered languages, each by its own name (हिन्दी, English)."""
+    return [SelectChoice(code, languages.native_name(code)) for code in languages.offered()]
+
+
+class LanguageForm(Form):
+    """The header's switcher: one of LANGUAGES, and the page to come back to."""
+
+    language = SelectField(validate_choice=True)
+    next = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()
+
+
+class LoginForm(Form):
     identifier = StringField(
-        "Email or mobile number",
+        _l("Email or mobile number"),
         filters=[_strip],
         validators=[
-            DataRequired("Enter your email or mobile number."),
-            Length(max=254, message="Use at most 254 characters."),
+            DataRequired(_l("Enter your email or mobile number.")),
+            Length(max=254, message=_l("Use at most 254 characters.")),
         ],
     )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[
-            DataRequired("Enter your password."),
-            Length(max=MAX_LENGTH, message=f"Use at most {MAX_LENGTH} characters."),
+            DataRequired(_l("Enter your password.")),
+            Length(max=MAX_LENGTH, message=_l("Use at most %(max_length)s characters.", max_length=MAX_LENGTH)),
         ],
     )
     next = HiddenField()
     time_zone = HiddenField(validators=[Optional(), Length(max=64)])  # as on RegisterForm
 
 
-class BirthDetailsForm(FlaskForm):
+class BirthDetailsForm(Form):
     """Optional birth details, posted as the first message of each new consultation; a short bio and
     the language the person prefers, shown to the astrologer beside them."""
 
-    birth_date = DateField("Date of birth", validators=[Optional()])
-    birth_time = TimeField("Time of birth", validators=[Optional()])
+    birth_date = DateField(_l("Date of birth"), validators=[Optional()])
+    birth_time = TimeField(_l("Time of birth"), validators=[Optional()])
     birth_place = StringField(
-        "Place of birth",
+        _l("Place of birth"),
         filters=[_strip],
-        validators=[Optional(), Length(max=200, message="Use at most 200 characters.")],
+        validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters."))],
     )
 
     bio = TextAreaField(
-        "About you",
+        _l("About you"),
         filters=[_strip],
         validators=[
             Optional(),
-            Length(max=accounts.BIO_MAX, message=f"Use at most {accounts.BIO_MAX} characters."),
+            Length(max=accounts.BIO_MAX, message=_l("Use at most %(bio_max)s characters.", bio_max=accounts.BIO_MAX)),
         ],
     )
     language = SelectField(
-        "Preferred language",
-        choices=[SelectChoice("", "No preference")] + [SelectChoice(language) for language in marketplace.LANGUAGES],
+        _l("Preferred language"),
+        choices=[SelectChoice("", _l("No preference"))]
+        + [SelectChoice(language) for language in marketplace.LANGUAGES],
         validate_choice=True,
     )
 
-    time_zone = SelectField("Time zone", validate_choice=True)
+    time_zone = SelectField(_l("Time zone"), validate_choice=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.time_zone.choices = [SelectChoice(name, name.replace("_", " ")) for name in time_zones.names()]
+        self.language.choices = [SelectChoice("", gettext("No preference"))] + [
+            SelectChoice(language, language_name(language)) for language in marketplace.LANGUAGES
+        ]
 
     def validate_birth_date(self, field):
         if field.data and not date(1900, 1, 1) <= field.data <= date.today():
-            raise ValidationError("Enter a date between 1900 and today.")
+            raise ValidationError(gettext("Enter a date between 1900 and today."))
 
 
-class TimeZoneForm(FlaskForm):
+class TimeZoneForm(Form):
     """The browser's own zone, sent once by static/js/app.js when the account has none stored."""
 
-    time_zone = StringField("Time zone", validators=[DataRequired("Send a time zone."), Length(max=64)])
+    time_zone = StringField(_l("Time zone"), validators=[DataRequired(_l("Send a time zone.")), Length(max=64)])

@@ -15,8 +15,10 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ... import i18n
 from ...boundary import form_again, refusal
 from ...extensions import csrf, limiter
 from ...models import UserType
@@ -34,10 +36,10 @@ from ...services.ai import language_model as ai
 from ...services.astrology import birth_chart
 from ...services.errors import ValidationFailed
 from ...services.notifications import mail
-from ...services.users import accounts, login_sessions, onboarding, time_zones
+from ...services.users import accounts, languages, login_sessions, onboarding, time_zones
 from ...templating import wants_partial
 from . import bp
-from .forms import BirthDetailsForm, LoginForm, RegisterForm, TimeZoneForm
+from .forms import BirthDetailsForm, LanguageForm, LoginForm, RegisterForm, TimeZoneForm
 
 
 def safe_next(target):
@@ -87,19 +89,38 @@ def home_for(user):
     return url_for("astrologers.index")
 
 
+@bp.post("/language")
+def language():
+    """The header's switcher: the account keeps the choice (every browser, e-mail and notification);
+    a visitor's is kept in a cookie. Back to the page it was chosen on."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("astrologers.index"))
+    if current_user.is_authenticated:
+        languages.store(current_user.id, form.language.data)
+    response = redirect(safe_next(form.next.data) or url_for("astrologers.index"))
+    response.set_cookie(
+        i18n.COOKIE, form.language.data, max_age=i18n.COOKIE_SECONDS, secure=request.is_secure, httponly=True,
+        samesite="Lax",
+    )  # fmt: skip
+    return response
+
+
 def _register_page(form):
     return render_template("auth/register.html", form=form)
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(
-    configured("RATELIMIT_REGISTER"), methods=["POST"], error_message="Too many new accounts from your network."
+    configured("RATELIMIT_REGISTER"),
+    methods=["POST"],
+    error_message=lambda: gettext("Too many new accounts from your network."),
 )
 @limiter.limit(
     configured("RATELIMIT_REGISTER_TAKEN"),
     methods=["POST"],
     deduct_when=registration_taken,  # each answer that an address has an account tells something: few allowed
-    error_message="Too many sign-ups with details that already have an account.",
+    error_message=lambda: gettext("Too many sign-ups with details that already have an account."),
     scope="register-taken",
 )
 @refusal(form_again(RegisterForm, _register_page))
@@ -113,9 +134,10 @@ def register():
         )
         sign_in(user)
         time_zones.adopt_browser_zone(user.id, form.time_zone.data)
+        languages.store(user.id, form.locale.data)
         if form.share_chart.data:
             birth_chart.share(user.id)
-        flash(f"Welcome, {user.name}! Your account is ready.", "success")
+        flash(gettext("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
         return redirect(safe_next(request.args.get("next")) or home_for(user))
     return _register_page(form), 422 if form.errors else 200
 
@@ -126,7 +148,9 @@ def _login_page(form):
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    configured("RATELIMIT_LOGIN"), methods=["POST"], error_message="Too many sign-in attempts from your network."
+    configured("RATELIMIT_LOGIN"),
+    methods=["POST"],
+    error_message=lambda: gettext("Too many sign-in attempts from your network."),
 )
 @limiter.limit(
     configured("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT"),
@@ -134,7 +158,7 @@ def _login_page(form):
     methods=["POST"],
     deduct_when=lambda response: response.status_code != 302,  # only failed attempts count
     exempt_when=known_device,  # the owner's own browsers have their own count (ratelimits.py)
-    error_message="Too many failed sign-in attempts for this account.",
+    error_message=lambda: gettext("Too many failed sign-in attempts for this account."),
 )
 @limiter.limit(
     configured("RATELIMIT_LOGIN_FAILURES_PER_DEVICE"),
@@ -142,7 +166,7 @@ def _login_page(form):
     methods=["POST"],
     deduct_when=lambda response: response.status_code != 302,
     exempt_when=lambda: not known_device(),
-    error_message="Too many failed sign-in attempts from this browser.",
+    error_message=lambda: gettext("Too many failed sign-in attempts from this browser."),
 )
 @refusal(form_again(lambda: LoginForm(next=request.args.get("next", "")), _login_page))
 def login():
@@ -153,7 +177,7 @@ def login():
         user = accounts.authenticate(form.identifier.data, form.password.data)
         sign_in(user)
         time_zones.adopt_browser_zone(user.id, form.time_zone.data)
-        flash(f"Welcome back, {user.name}.", "success")
+        flash(gettext("Welcome back, %(name)s.", name=user.name), "success")
         return redirect(safe_next(form.next.data) or home_for(user))
     return _login_page(form), 422 if form.errors else 200
 
@@ -161,7 +185,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     sign_out()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -173,7 +197,7 @@ def logout_everywhere():
     login_sessions.end_all(current_user.id)
     logout_user()
     session.clear()
-    flash("You are logged out on every device.", "info")
+    flash(gettext("You are logged out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -213,7 +237,7 @@ def account():
         )
         if form.time_zone.data != time_zones.name_of(current_user.profile):  # a change, not the default kept
             time_zones.set_zone(current_user.id, form.time_zone.data)
-        flash("Your details are saved.", "success")
+        flash(gettext("Your details are saved."), "success")
         return redirect(safe_next(request.args.get("next")) or url_for("auth.account"))
     return _account_page(form), 422 if form.errors else 200
 
@@ -224,7 +248,7 @@ def time_zone():
     """The browser's zone, sent once (static/js/app.js): 204 when stored, 422 with the reason."""
     form = TimeZoneForm()
     if not form.validate_on_submit():
-        return jsonify(error="bad_request", message="Send a time zone such as Asia/Kolkata."), 422
+        return jsonify(error="bad_request", message=gettext("Send a time zone such as Asia/Kolkata.")), 422
     try:
         time_zones.set_zone(current_user.id, form.time_zone.data)
     except ValidationFailed as error:
@@ -282,7 +306,7 @@ def email_unsubscribe(token):
 def withdraw_ai_consent():
     """The person takes back their consent to send their messages to the AI provider."""
     ai.withdraw_consent(current_user.id)
-    flash("Nothing of yours will be sent to the AI provider unless you agree again.", "success")
+    flash(gettext("Nothing of yours will be sent to the AI provider unless you agree again."), "success")
     return redirect(url_for("auth.account"), code=303)
 
 
@@ -294,5 +318,5 @@ def email_preferences():
     wanted = [category for category in request.form.getlist("category") if category in offered]
     kept = set(mail.CATEGORIES) - set(offered) - mail.turned_off(current_user.profile)  # not on this page
     mail.set_categories(current_user.id, set(wanted) | kept)
-    flash("Your e-mail choices are saved.", "success")
+    flash(gettext("Your e-mail choices are saved."), "success")
     return redirect(url_for("auth.account"), code=303)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
@@ -67,12 +68,12 @@ def _request_refused(error):
 @limiter.limit(
     configured("RATELIMIT_CONSULTATION_REQUEST"),
     key_func=user_or_address,
-    error_message="Too many consultation requests.",
+    error_message=lambda: gettext("Too many consultation requests."),
 )
 @refusal(_request_refused)
 def create():
     if current_user.type != UserType.USER:  # before anything else is looked at
-        abort(403, "Consultations are started from a user account.")
+        abort(403, gettext("Consultations are started from a user account."))
     form = RequestForm()
     if not form.validate_on_submit():
         abort(400)
@@ -102,12 +103,12 @@ def cap(session_id):
     """The user sets, changes or lifts the spending cap from the room (htmx: the status line)."""
     form = CapForm()
     if not form.validate_on_submit():
-        return _cap_refused(ValidationFailed("cap", "Choose no limit, a number of minutes or an amount."))
+        return _cap_refused(ValidationFailed("cap", gettext("Choose no limit, a number of minutes or an amount.")))
     session = caps.change(session_id, current_user.id, form.cap_kind.data or "none", form.cap_value.data)
     message = (
-        f"Limit: {caps.describe(session)}."
+        gettext("Limit: %(limit)s.", limit=caps.describe(session))
         if session.cap_minutes
-        else "No limit: the consultation runs until it is ended."
+        else gettext("No limit: the consultation runs until it is ended.")
     )
     if wants_partial():
         return render_template("consultations/_cap_status.html", message=message, refused=False)
@@ -261,7 +262,7 @@ def delete_summary(session_id):
     summaries.delete(session_id, current_user.id)
     if wants_partial():
         return render_template("consultations/_ai_summary.html", panel=_ai_summary_panel(session_id))
-    flash("Your summary was deleted.", "info")
+    flash(gettext("Your summary was deleted."), "info")
     return redirect(url_for("consultations.show", session_id=session_id, _anchor="ai-summary"), code=303)
 
 
@@ -273,7 +274,7 @@ def cancel(session_id):
     if session.user_id != current_user.id:
         abort(404)
     lifecycle.cancel(session_id, current_user.id)
-    flash("Your request was cancelled and the held amount released.", "info")
+    flash(gettext("Your request was cancelled and the held amount released."), "info")
     return redirect(url_for("consultations.show", session_id=session_id), code=303)
 
 
@@ -312,13 +313,13 @@ def _rating_refused(error, session_id):
 def rating(session_id):
     session = _session_or_404(session_id)
     if session.user_id != current_user.id:
-        abort(403, "Only the user who consulted rates a consultation.")
+        abort(403, gettext("Only the user who consulted rates a consultation."))
     form = RatingForm()
     return _rated(
         session,
         form,
         lambda stars: ratings.rate(session_id, current_user.id, stars, form.review.data),
-        "Thank you for your rating.",
+        gettext("Thank you for your rating."),
     )
 
 
@@ -329,7 +330,7 @@ def user_rating(session_id):
     """The astrologer's private rating of the user of a completed consultation."""
     session = _session_or_404(session_id)
     if session.astrologer_id != current_user.id:
-        abort(403, "Only the astrologer of a consultation rates its user.")
+        abort(403, gettext("Only the astrologer of a consultation rates its user."))
     return _rated(
         session,
         UserRatingForm(),
@@ -364,7 +365,9 @@ def _conversation(session):
 @body_limit(lambda session_id: attachments.body_allowance(session_id, current_user, utcnow()))
 @login_required
 @limiter.limit(configured("RATELIMIT_CHAT_MESSAGES"), key_func=chat_sender, scope="chat-messages")
-@limiter.limit(configured("RATELIMIT_ATTACHMENTS"), key_func=user_or_address, error_message="Too many files.")
+@limiter.limit(
+    configured("RATELIMIT_ATTACHMENTS"), key_func=user_or_address, error_message=lambda: gettext("Too many files.")
+)
 def upload(session_id):
     """A participant sends a photo or a PDF (multipart: file, client_id): 201 with the stored message,
     200 for a resend of the same client_id; JSON when asked for, else the message's list item. A

@@ -4,6 +4,8 @@ import itertools
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_htmx import make_response
 from flask_login import current_user
 
@@ -109,7 +111,7 @@ def accept(session_id):
 @refusal(_answer_refused)
 def decline(session_id):
     lifecycle.decline(session_id, current_user.id)
-    message = "Request declined; the user was told and nothing was charged."
+    message = gettext("Request declined; the user was told and nothing was charged.")
     if wants_partial():
         return _requests_panel(("info", message))
     flash(message, "info")
@@ -127,7 +129,7 @@ def sessions():
     return redirect(url_for("dashboard.index"))
 
 
-CHOOSE_AVAILABILITY = "Choose available, unavailable or offline for chat, call or video."
+CHOOSE_AVAILABILITY = _l("Choose available, unavailable or offline for chat, call or video.")
 
 
 @bp.post("/availability")
@@ -170,8 +172,8 @@ def profile():
         about=form.about.data,
     )
     if wants_partial():
-        return _profile_panel(notice=("success", "Profile saved. New rates apply to new sessions only."))
-    flash("Profile saved. New rates apply to new sessions only.", "success")
+        return _profile_panel(notice=("success", gettext("Profile saved. New rates apply to new sessions only.")))
+    flash(gettext("Profile saved. New rates apply to new sessions only."), "success")
     return redirect(url_for("dashboard.index"))
 
 
@@ -228,5 +230,5 @@ def payouts_request():
     if not form.validate_on_submit():
         return render_template("dashboard/earnings.html", **_earnings(form)), 422
     payouts.request_for(current_user.id, form.amount.data, payout_id=uuid.UUID(form.payout_id.data))
-    flash("Payout requested; the amount is held until an admin approves it and it is sent.", "success")
+    flash(gettext("Payout requested; the amount is held until an admin approves it and it is sent."), "success")
     return redirect(url_for("dashboard.earnings_page"), code=303)

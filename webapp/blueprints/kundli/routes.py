@@ -2,6 +2,8 @@
 and the places the account form's birth place autocompletes from."""
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ...models import utcnow
@@ -10,7 +12,7 @@ from ...templating import wants_partial
 from . import bp
 from .forms import ChartSettingsForm
 
-NO_DETAILS = "Add your date and place of birth on the account page to see your chart."
+NO_DETAILS = _l("Add your date and place of birth on the account page to see your chart.")
 
 
 def _settings_form(formdata=None):
@@ -55,7 +57,7 @@ def settings():
         node=form.chart_node.data,
         shared=form.shared.data,
     )
-    flash("Your chart settings are saved.", "success")
+    flash(gettext("Your chart settings are saved."), "success")
     return redirect(url_for("kundli.mine"), code=303)
 
 

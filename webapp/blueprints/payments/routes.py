@@ -1,6 +1,7 @@
 """The demo checkout (pay / fail) and the signed, idempotent provider webhooks."""
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
@@ -55,7 +56,7 @@ def demo_checkout_submit(order_id):
     if transaction.status == BillingStatus.COMPLETED:
         message, category = f"{format_money(transaction.amount)} was added to your wallet.", "success"
     else:
-        message, category = "The payment failed, so nothing was charged or added.", "error"
+        message, category = gettext("The payment failed, so nothing was charged or added."), "error"
     if wants_partial():
         page = render_template(
             "wallet/_topup.html", form=TopupForm(formdata=None), presets=PRESETS, notice=(category, message)

@@ -1,6 +1,7 @@
 """Wallet pages. Top-ups start here and finish at the provider's checkout."""
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_htmx import make_response
 from flask_login import current_user, login_required
 
@@ -49,7 +50,9 @@ def _topup_refused(error):
 
 @bp.post("/wallet/topups")
 @login_required
-@limiter.limit(configured("RATELIMIT_TOPUP"), key_func=user_or_address, error_message="Too many top-ups started.")
+@limiter.limit(
+    configured("RATELIMIT_TOPUP"), key_func=user_or_address, error_message=lambda: gettext("Too many top-ups started.")
+)
 @refusal(_topup_refused)
 def topup():
     form = TopupForm()

@@ -3,6 +3,8 @@ audit trail (who, what, when, before and after) in the same transaction as the c
 
 from datetime import timedelta
 
+from flask_babel import gettext
+
 from ...extensions import db
 from ...models import (
     AstrologerProfile,
@@ -45,9 +47,9 @@ def audit(actor_id, action, object_type, object_id, before, after, now):
 def _reason(reason):
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("reason", "Say why (the user and the astrologer can ask).")
+        raise ValidationFailed("reason", gettext("Say why (the user and the astrologer can ask)."))
     if len(reason) > REASON_MAX:
-        raise ValidationFailed("reason", f"Use at most {REASON_MAX} characters.")
+        raise ValidationFailed("reason", gettext("Use at most %(reason_max)s characters.", reason_max=REASON_MAX))
     return reason
 
 
@@ -91,7 +93,7 @@ def refund_from_minute(session_id, minute, *, admin_id, number, reason=None, now
     if session is None:
         raise SessionNotFound()
     if not charged[1]:
-        raise ValidationFailed("minute", f"Minute {minute} was not charged.")
+        raise ValidationFailed("minute", gettext("Minute %(minute)s was not charged.", minute=minute))
     amount = min(charged[0], session.total_cost)
     if amount <= 0:
         raise NothingToRefund()
@@ -141,11 +143,11 @@ def set_user_status(user_id, status, *, admin_id, now=None):
     now = now or utcnow()
     user = db.session.get(User, user_id)
     if user is None:
-        raise SessionNotFound("There is no such account.")
+        raise SessionNotFound(gettext("There is no such account."))
     if status not in (UserStatus.ACTIVE, UserStatus.SUSPENDED):
-        raise ValidationFailed("status", "Choose active or suspended.")
+        raise ValidationFailed("status", gettext("Choose active or suspended."))
     if user.type in (UserType.ADMIN, UserType.SYSTEM) or user.status == UserStatus.DELETED:
-        raise NotAllowed("This account's status cannot be changed here.")
+        raise NotAllowed(gettext("This account's status cannot be changed here."))
     before = {"status": user.status.value}
     if account_status.change(user, status, now):
         if status == UserStatus.SUSPENDED:
@@ -162,7 +164,7 @@ def approve_astrologer(astrologer_id, *, admin_id, now=None):
         db.select(AstrologerProfile).filter_by(astrologer_id=astrologer_id)
     ).scalar_one_or_none()
     if profile is None:
-        raise SessionNotFound("There is no such astrologer.")
+        raise SessionNotFound(gettext("There is no such astrologer."))
     if not profile.is_approved:
         profile.is_approved = True
         profile.updated_at = now
@@ -178,9 +180,11 @@ REFERENCE_MAX = 100
 def _reference(reference, required=False):
     reference = (reference or "").strip() or None
     if reference is None and required:
-        raise ValidationFailed("reference", "Enter the bank's reference of the transfer (the UTR).")
+        raise ValidationFailed("reference", gettext("Enter the bank's reference of the transfer (the UTR)."))
     if reference and len(reference) > REFERENCE_MAX:
-        raise ValidationFailed("reference", f"Use at most {REFERENCE_MAX} characters.")
+        raise ValidationFailed(
+            "reference", gettext("Use at most %(reference_max)s characters.", reference_max=REFERENCE_MAX)
+        )
     return reference
 
 
@@ -192,7 +196,7 @@ def _audited_payout_step(action, payout_id, admin_id, now, step):
     """Run `step` (a services/money/payouts.py call) and audit it when it changed the payout."""
     existing = db.session.get(Payout, payout_id)
     if existing is None:
-        raise SessionNotFound("There is no such payout.")
+        raise SessionNotFound(gettext("There is no such payout."))
     before = _payout_state(existing)
     result = step()
     if result.changed:

@@ -5,6 +5,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from ...extensions import db
 from ...models import AuditEntry, User
 from .. import paging
@@ -13,27 +15,27 @@ PER_PAGE = 50
 
 #: What each action is, in words.
 ACTIONS = {
-    "refund": "Refunded a session",
-    "user.status": "Changed an account's status",
-    "astrologer.approve": "Approved an astrologer",
-    "payout.approve": "Approved a payout",
-    "payout.paid": "Recorded a payout as paid",
-    "payout.reject": "Rejected a payout",
-    "session.read": "Read a conversation",
-    "flag.decide": "Decided on a safety flag",
+    "refund": _l("Refunded a session"),
+    "user.status": _l("Changed an account's status"),
+    "astrologer.approve": _l("Approved an astrologer"),
+    "payout.approve": _l("Approved a payout"),
+    "payout.paid": _l("Recorded a payout as paid"),
+    "payout.reject": _l("Rejected a payout"),
+    "session.read": _l("Read a conversation"),
+    "flag.decide": _l("Decided on a safety flag"),
 }
 #: Field names in the entries' details, in words.
 FIELDS = {
-    "status": "Status",
-    "total_cost": "Total cost",
-    "amount": "Amount",
-    "reason": "Reason",
-    "refund_id": "Refund",
-    "is_approved": "Approved",
-    "reference": "Bank reference",
-    "from_minute": "From minute",
-    "messages": "Messages",
-    "note": "Note",
+    "status": _l("Status"),
+    "total_cost": _l("Total cost"),
+    "amount": _l("Amount"),
+    "reason": _l("Reason"),
+    "refund_id": _l("Refund"),
+    "is_approved": _l("Approved"),
+    "reference": _l("Bank reference"),
+    "from_minute": _l("From minute"),
+    "messages": _l("Messages"),
+    "note": _l("Note"),
 }
 TARGETS = ("user", "session", "payout", "flag")
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from ...extensions import db
 from ...models import (
@@ -30,7 +31,9 @@ from ...models import (
     WalletTransaction,
     WalletTransactionType,
 )
+from ...models.enums import label_of
 from .. import paging
+from ..money.amounts import format_money
 
 PER_PAGE = 50
 ZERO = Decimal("0.00")
@@ -319,11 +322,11 @@ def people_page(q="", type=None, status=None, page=1, per_page=PER_PAGE):
 
 def session_timeline(session):
     """(when, what) events of a session: requested, offered, accepted, each charge and refund, ended."""
-    events = [(session.requested_at, "Requested")]
+    events = [(session.requested_at, gettext("Requested"))]
     if session.offered_at:
-        events.append((session.offered_at, "Offered to the astrologer"))
+        events.append((session.offered_at, gettext("Offered to the astrologer")))
     if session.started_at:
-        events.append((session.started_at, "Accepted"))
+        events.append((session.started_at, gettext("Accepted")))
     for t in db.session.execute(
         db.select(BillingTransaction)
         .where(
@@ -334,15 +337,18 @@ def session_timeline(session):
         )
         .order_by(BillingTransaction.created_at, BillingTransaction.minute)
     ).scalars():
-        label = {
-            BillingKind.CHARGE: f"Minute {t.minute} charged",
-            BillingKind.REFUND: f"Refunded ({(t.details or {}).get('reason') or 'no reason given'})",
-            BillingKind.HOLD: "Held",
-            BillingKind.RELEASE: "Hold released",
-        }[t.kind]
-        events.append((t.created_at, f"{label}: {t.amount}"))
+        if t.kind == BillingKind.CHARGE:
+            label = gettext("Minute %(minute)s charged", minute=t.minute)
+        elif t.kind == BillingKind.REFUND:
+            label = gettext(
+                "Refunded (%(reason)s)", reason=(t.details or {}).get("reason") or gettext("no reason given")
+            )
+        else:
+            label = gettext("Held") if t.kind == BillingKind.HOLD else gettext("Hold released")
+        events.append((t.created_at, f"{label}: {format_money(t.amount)}"))
     if session.ended_at:
-        events.append((session.ended_at, f"Ended ({session.end_reason.value if session.end_reason else 'unknown'})"))
+        ended = label_of(session.end_reason) if session.end_reason else gettext("unknown")
+        events.append((session.ended_at, gettext("Ended (%(reason)s)", reason=ended)))
     return sorted(events, key=lambda item: item[0])
 
 

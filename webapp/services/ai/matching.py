@@ -13,6 +13,9 @@ were candidates, and so available, can come back; anything else the model names 
 import json
 import uuid
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 from ...extensions import db
 from ...models import ConcernMatch, utcnow
 from .. import jobs
@@ -38,7 +41,7 @@ when nobody fits."""
 class MatchNotFound(DomainError):
     code = "not_found"
     status = 404
-    message = "There is no such match."
+    message = _l("There is no such match.")
 
 
 def _candidates():
@@ -70,8 +73,17 @@ def request(user_id, concern, *, consent=False, now=None):
         raise MatchNotFound()
     concern = message_text.mask(" ".join((concern or "").split()))
     if not CONCERN_MIN <= len(concern) <= CONCERN_MAX:
-        raise ValidationFailed("concern", f"Describe your concern in {CONCERN_MIN} to {CONCERN_MAX} characters.")
-    ai.require_consent(user_id, consent, now, "Agree to send your words to the AI to find astrologers for you.")
+        raise ValidationFailed(
+            "concern",
+            gettext(
+                "Describe your concern in %(concern_min)s to %(concern_max)s characters.",
+                concern_min=CONCERN_MIN,
+                concern_max=CONCERN_MAX,
+            ),
+        )
+    ai.require_consent(
+        user_id, consent, now, gettext("Agree to send your words to the AI to find astrologers for you.")
+    )
     match = ConcernMatch(user_id=user_id, concern=concern, status="pending", created_at=now)
     db.session.add(match)
     db.session.flush()

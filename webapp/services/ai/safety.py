@@ -29,6 +29,9 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+
 from ...extensions import db
 from ...models import ConsultationSession, Message, MessageType, SafetyFlag, User, utcnow
 from .. import jobs, locks, paging, signals
@@ -47,7 +50,8 @@ VIEWS = ("open", "confirmed", "dismissed", "all")
 @dataclass(frozen=True)
 class Rule:
     name: str
-    reason: str
+    title: str  #: what the admin's filter calls it (lazy: in the reader's language)
+    reason: str  #: why a passage was flagged (lazy; stored in English, shown in the reader's)
     patterns: tuple
 
     def match(self, text):
@@ -68,7 +72,8 @@ def _any(*expressions, flags=re.IGNORECASE):
 RULES = (
     Rule(
         "payment_outside",
-        "Asks for payment outside the platform (UPI, bank transfer or another app).",
+        _l("Payment outside"),
+        _l("Asks for payment outside the platform (UPI, bank transfer or another app)."),
         _any(
             r"\b[\w.\-]{2,64}@(?:upi|ybl|ibl|axl|paytm|apl|okaxis|oksbi|okhdfcbank|okicici|ptyes|ptsbi|icici|sbi"
             r"|hdfcbank|axisbank|kotak|yesbank|freecharge|airtel|jio)\b",  # a UPI id (no dot: not masked as e-mail)
@@ -85,7 +90,8 @@ RULES = (
     ),
     Rule(
         "contact_outside",
-        "Moves the user to contact outside the platform (a number, WhatsApp, another app, a meeting).",
+        _l("Contact outside"),
+        _l("Moves the user to contact outside the platform (a number, WhatsApp, another app, a meeting)."),
         _any(
             r"\bwhats\s?app\b|\btelegram\b|\binstagram\b|\binsta\s+id\b|\bsnapchat\b",
             r"\b(?:call|message|text|ping|dm|contact)\s+me\s+(?:on|at|directly|personally|outside|privately)\b",
@@ -99,7 +105,8 @@ RULES = (
     ),
     Rule(
         "fear_selling",
-        "Uses fear (danger, death, black magic, ruin) where remedies are sold.",
+        _l("Fear selling"),
+        _l("Uses fear (danger, death, black magic, ruin) where remedies are sold."),
         _any(
             r"\b(?:your|the|ur)\s+(?:family|husband|wife|son|daughter|child|children|kids|life|marriage|business"
             r"|career|health|parents?)\s+(?:is|are|will\s+be)\s+(?:in\s+(?:great\s+|grave\s+)?danger|ruined"
@@ -114,7 +121,8 @@ RULES = (
     ),
     Rule(
         "guaranteed_results",
-        "Promises guaranteed results to sell a remedy.",
+        _l("Guaranteed results"),
+        _l("Promises guaranteed results to sell a remedy."),
         _any(
             r"\b100\s*%\s*(?:guarantee|guaranteed|result|sure|success|cure)",
             r"\bhundred\s+percent\s+(?:guarantee|sure|result)",
@@ -125,6 +133,7 @@ RULES = (
         ),
     ),
 )
+RULES_BY_NAME = {rule.name: rule for rule in RULES}
 RULE_NAMES = tuple(rule.name for rule in RULES)
 
 
@@ -174,7 +183,7 @@ def review(session, now=None):
             astrologer_id=session.astrologer_id,
             source="rules",
             rule=rule.name,
-            reason=rule.reason,
+            reason=english(rule.reason),
             passages=found,
             status="open",
             created_at=now,
@@ -299,10 +308,27 @@ def of_session(session_id):
 # ---------------------------------------------------------------- the admins' queue
 
 
+def english(text):
+    with force_locale("en"):
+        return str(text)
+
+
+def reason_of(flag):
+    """Why `flag` was raised, in the reader's language (a rule's reason; a model's as it wrote it)."""
+    rule = RULES_BY_NAME.get(flag.rule) if flag.source == "rules" else None
+    return str(rule.reason) if rule is not None else flag.reason
+
+
+def title_of(flag):
+    """What kind of flag it is, in the reader's language."""
+    rule = RULES_BY_NAME.get(flag.rule)
+    return str(rule.title) if rule is not None else flag.rule.replace("_", " ").capitalize()
+
+
 class FlagNotFound(DomainError):
     code = "flag_not_found"
     status = 404
-    message = "There is no such flag."
+    message = _l("There is no such flag.")
 
 
 @dataclass(frozen=True)
@@ -358,10 +384,10 @@ def decide(flag_id, *, admin_id, action, note=None, now=None):
     Returns (flag, before) for the audit trail. The astrologer's counts are recomputed."""
     now = now or utcnow()
     if action not in ACTIONS:
-        raise ValidationFailed("action", "Choose confirm or dismiss.")
+        raise ValidationFailed("action", gettext("Choose confirm or dismiss."))
     note = (note or "").strip() or None
     if note and len(note) > NOTE_MAX:
-        raise ValidationFailed("note", f"Use at most {NOTE_MAX} characters.")
+        raise ValidationFailed("note", gettext("Use at most %(note_max)s characters.", note_max=NOTE_MAX))
     astrologer_id = db.session.execute(db.select(SafetyFlag.astrologer_id).filter_by(id=flag_id)).scalar_one_or_none()
     if astrologer_id is None:
         raise FlagNotFound()

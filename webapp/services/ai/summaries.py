@@ -12,6 +12,8 @@ model is asked in a job (channel ai_summary); the summary page shows it when it 
 import json
 import uuid
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
@@ -38,13 +40,13 @@ class SummaryNotAvailable(DomainError):
 
     code = "not_found"
     status = 404
-    message = "There is no such summary."
+    message = _l("There is no such summary.")
 
 
 class SummaryExists(DomainError):
     code = "summary_exists"
     status = 409
-    message = "You already have a summary of this consultation; delete it to ask for a new one."
+    message = _l("You already have a summary of this consultation; delete it to ask for a new one.")
 
 
 def language_of(profile):
@@ -79,7 +81,7 @@ def request(session_id, user_id, *, consent=False, now=None):
     now = now or utcnow()
     session = _session_of(session_id, user_id)
     profile = ai.require_consent(
-        user_id, consent, now, "Agree to send this conversation's messages to the AI to get a summary."
+        user_id, consent, now, gettext("Agree to send this conversation's messages to the AI to get a summary.")
     )
     summary = db.session.execute(db.select(ConsultationSummary).filter_by(session_id=session.id)).scalar_one_or_none()
     if summary is not None and summary.status != "failed":

@@ -6,6 +6,8 @@ time). Any change that alters the derived availability is announced.
 
 from decimal import Decimal
 
+from flask_babel import gettext
+
 from ...extensions import db
 from ...models import AstrologerProfile, Availability, Channel, to_money, utcnow
 from ..errors import ValidationFailed
@@ -25,7 +27,9 @@ def set_availability(astrologer_id, channel, status, now=None):
     try:
         channel, status = Channel(channel), Availability(status)
     except ValueError:
-        raise ValidationFailed("status", "Choose available, unavailable or offline for chat, call or video.") from None
+        raise ValidationFailed(
+            "status", gettext("Choose available, unavailable or offline for chat, call or video.")
+        ) from None
     profile = profile_of(astrologer_id)
     before = marketplace.availability(astrologer_id)
     setattr(profile, f"{channel.value}_availability", status)
@@ -59,16 +63,30 @@ def update_profile(
     }
     for field, rate in rates.items():
         if not RATE_MIN <= rate <= RATE_MAX or rate != to_money(rate):
-            raise ValidationFailed(field, f"Use an amount from {RATE_MIN} to {RATE_MAX} with at most 2 decimals.")
+            raise ValidationFailed(
+                field,
+                gettext(
+                    "Use an amount from %(rate_min)s to %(rate_max)s with at most 2 decimals.",
+                    rate_min=RATE_MIN,
+                    rate_max=RATE_MAX,
+                ),
+            )
     if not CAPACITY_MIN <= max_concurrent_sessions <= CAPACITY_MAX:
-        raise ValidationFailed("max_concurrent_sessions", f"Use a number from {CAPACITY_MIN} to {CAPACITY_MAX}.")
+        raise ValidationFailed(
+            "max_concurrent_sessions",
+            gettext(
+                "Use a number from %(capacity_min)s to %(capacity_max)s.",
+                capacity_min=CAPACITY_MIN,
+                capacity_max=CAPACITY_MAX,
+            ),
+        )
     unknown = set(languages) - set(marketplace.LANGUAGES)
     if unknown or not languages:
-        raise ValidationFailed("languages", "Choose at least one language from the list.")
+        raise ValidationFailed("languages", gettext("Choose at least one language from the list."))
     if set(specializations) - set(marketplace.SPECIALIZATIONS) or not specializations:
-        raise ValidationFailed("specializations", "Choose at least one specialization from the list.")
+        raise ValidationFailed("specializations", gettext("Choose at least one specialization from the list."))
     if about and len(about) > ABOUT_MAX:
-        raise ValidationFailed("about", f"Use at most {ABOUT_MAX} characters.")
+        raise ValidationFailed("about", gettext("Use at most %(about_max)s characters.", about_max=ABOUT_MAX))
     before = marketplace.availability(astrologer_id)
     for field, rate in rates.items():
         setattr(profile, field, to_money(rate))

@@ -9,11 +9,13 @@ in the transaction of the notification). services/astrologers/marketplace.py rep
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 
 from ...extensions import db
 from ...models import AstrologerProfile, Availability, ConsultationAvailability, Follow, User, UserType, utcnow
 from .. import signals
 from ..errors import AstrologerNotFound, NotAllowed
+from ..messaging.system_lines import N_, line
 from ..notifications import inbox as notifications
 from .marketplace import CHANNELS
 
@@ -27,7 +29,7 @@ def _astrologer(astrologer_id):
 
 def _as_user(user, astrologer_id):
     if user.type != UserType.USER:
-        raise NotAllowed("Astrologers are followed from a user account.")
+        raise NotAllowed(gettext("Astrologers are followed from a user account."))
     return _astrologer(astrologer_id)
 
 
@@ -64,9 +66,6 @@ def followed(user_id):
     ).all()
 
 
-CHANNEL_WORDS = {"chat": "chat", "call": "calls", "video": "video calls"}
-
-
 def became_available(astrologer_id, channels, now=None):
     """The astrologer's `channels` (of "chat", "call", "video") just became available: tell the followers not
     told within the debounce window. Returns how many were told."""
@@ -92,13 +91,11 @@ def became_available(astrologer_id, channels, now=None):
     if not due:
         return 0
     astrologer = db.session.get(User, astrologer_id)
-    words = [CHANNEL_WORDS[channel] for channel in channels]
-    what = " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
     notifications.tell(
         due,
         "followed_available",
-        f"{astrologer.name} is available",
-        f"{astrologer.name.split()[0]} is taking {what} now.",
+        line(N_("%(name)s is available"), name=astrologer.name),
+        line(N_("%(name)s is taking %(channels)s now."), name=astrologer.name.split()[0], channels=list(channels)),
         f"/astrologers/{astrologer_id}",  # no url_for: the billing loop ends sessions outside any request
         f"available:{astrologer_id}:{now.isoformat()}",
         now,

@@ -21,14 +21,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 from ...extensions import db
 from ...models import UserProfile, utcnow
 from ..errors import ValidationFailed
 from . import kundli, places
 
-STYLES = {"north": "North Indian", "south": "South Indian"}
-AYANAMSAS = {"lahiri": "Lahiri (Chitrapaksha)", "raman": "Raman", "krishnamurti": "Krishnamurti (KP)"}
-NODES = {"mean": "Mean node", "true": "True node"}
+STYLES = {"north": _l("North Indian"), "south": _l("South Indian")}
+AYANAMSAS = {"lahiri": _l("Lahiri (Chitrapaksha)"), "raman": _l("Raman"), "krishnamurti": _l("Krishnamurti (KP)")}
+NODES = {"mean": _l("Mean node"), "true": _l("True node")}
 DEFAULTS = {"chart_style": "north", "chart_ayanamsa": "lahiri", "chart_node": "mean"}
 CHOICES = {"chart_style": STYLES, "chart_ayanamsa": AYANAMSAS, "chart_node": NODES}
 SHARED = "chart_shared_at"
@@ -50,7 +53,7 @@ def locate(label):
     place = places.resolve(label)
     if place is None:
         raise ValidationFailed(
-            "birth_place", "Choose your place of birth from the list: type the first letters of the town."
+            "birth_place", gettext("Choose your place of birth from the list: type the first letters of the town.")
         )
     return place
 
@@ -106,7 +109,7 @@ def save_settings(user_id, *, style, ayanamsa, node, shared, now=None):
     chosen = {"chart_style": style, "chart_ayanamsa": ayanamsa, "chart_node": node}
     for key, value in chosen.items():
         if value not in CHOICES[key]:
-            raise ValidationFailed(key, "Choose one of the options.")
+            raise ValidationFailed(key, gettext("Choose one of the options."))
     preferences = {**(profile.preferences or {}), **chosen}
     if shared:
         preferences.setdefault(SHARED, (now or utcnow()).isoformat())

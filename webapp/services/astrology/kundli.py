@@ -63,6 +63,8 @@ DASHA = (
 DASHA_YEARS = 120
 YEAR_DAYS = 365.25
 PLANETS = ("Sun", "Moon", "Mars", "Mercury", "Jupiter", "Venus", "Saturn", "Rahu", "Ketu")
+#: The lunar nodes: always retrograde, so never marked (R).
+NODE_NAMES = ("Rahu", "Ketu")
 _BODIES = {name: getattr(astronomy.Body, name) for name in PLANETS[:7]}
 #: Ayanamsa systems: (zero point as a Julian date (TT), the ayanamsa there in degrees).
 AYANAMSAS = {

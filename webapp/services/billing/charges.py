@@ -4,6 +4,8 @@ profile (its total_earnings is written), the session, then the three wallets."""
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from ...extensions import db
 from ...models import BillingKind, BillingTransaction, utcnow
 from .. import locks, wallet
@@ -37,7 +39,7 @@ def charge_minute(session_id, minute, *, commission_percent, now=None):
         )
     rate = session.rate_per_minute
     if rate <= 0:
-        raise InvalidAmount("A session's rate must be more than zero to charge it.")
+        raise InvalidAmount(gettext("A session's rate must be more than zero to charge it."))
     payer, astrologer, house = (
         wallet.wallet_of(session.user_id),
         wallet.wallet_of(session.astrologer_id),

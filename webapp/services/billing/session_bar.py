@@ -6,8 +6,8 @@ from flask import current_app
 from ...extensions import db
 from ...models import ConsultationSession, utcnow
 from .. import signals, wallet
-from ..messaging import chat
-from ..money.amounts import format_money
+from ..messaging import chat, system_lines
+from ..messaging.system_lines import N_, NN_
 from ..notifications import notifier, rooms
 
 
@@ -85,7 +85,13 @@ def warn_if_low(session, now):
         )
         chat.post_system_message(
             session,
-            f"Low balance: {left} more minute{'s' if left != 1 else ''} can be paid. Top up to keep talking.",
+            system_lines.line(
+                NN_(
+                    "Low balance: %(num)d more minute can be paid. Top up to keep talking.",
+                    "Low balance: %(num)d more minutes can be paid. Top up to keep talking.",
+                ),
+                num=left,
+            ),
             now,
             kind="low_balance",
             to=session.user_id,
@@ -99,7 +105,11 @@ def note_topup(session, amount, now=None):
     if session is None:
         return None
     chat.post_system_message(
-        session, f"Top-up of {format_money(amount)} received.", now, kind="topup", to=session.user_id
+        session,
+        system_lines.line(N_("Top-up of %(amount)s received."), amount=amount),
+        now,
+        kind="topup",
+        to=session.user_id,
     )
     announce_tick(session, now)
     return session

@@ -13,6 +13,9 @@ the other side is told why it sees no picture. Camera changes never
 renegotiate and never touch billing: the session and its rate go on.
 """
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 from ...extensions import db
 from ...models import Channel, SessionType, utcnow
 from .. import locks
@@ -32,7 +35,7 @@ MAX_MID = 64
 class NotACall(DomainError):
     code = "not_a_call"
     status = 409
-    message = "This consultation is a chat, not a call."
+    message = _l("This consultation is a chat, not a call.")
 
 
 def clean_signal(session, kind, data):
@@ -46,7 +49,7 @@ def clean_signal(session, kind, data):
     if session.session_type != SessionType.CALL:
         raise NotACall()
     if kind not in KINDS:
-        raise ValidationFailed("kind", "kind must be ready, offer, answer, ice or media.")
+        raise ValidationFailed("kind", gettext("kind must be ready, offer, answer, ice or media."))
     if kind == "ready":
         return {"kind": kind, "data": None}
     if kind == "ice":
@@ -54,10 +57,12 @@ def clean_signal(session, kind, data):
     if kind == "media":
         return {"kind": kind, "data": _camera(session, data)}
     if not isinstance(data, dict) or data.get("type") != kind:
-        raise ValidationFailed("data", f"An {kind} needs data with type {kind!r} and an sdp.")
+        raise ValidationFailed(
+            "data", gettext("An %(kind)s needs data with type %(kind)s and an sdp.", kind=repr(kind))
+        )
     sdp = data.get("sdp")
     if not isinstance(sdp, str) or not 1 <= len(sdp) <= MAX_SDP:
-        raise ValidationFailed("data", f"sdp must be text of 1 to {MAX_SDP} characters.")
+        raise ValidationFailed("data", gettext("sdp must be text of 1 to %(max_sdp)s characters.", max_sdp=MAX_SDP))
     return {"kind": kind, "data": {"type": kind, "sdp": sdp}}
 
 
@@ -65,25 +70,28 @@ def _candidate(data):
     if data is None:
         return None  # the sender has gathered every candidate
     if not isinstance(data, dict):
-        raise ValidationFailed("data", "An ICE candidate must be an object or null.")
+        raise ValidationFailed("data", gettext("An ICE candidate must be an object or null."))
     candidate, mid, index = data.get("candidate"), data.get("sdpMid"), data.get("sdpMLineIndex")
     if not isinstance(candidate, str) or len(candidate) > MAX_CANDIDATE:
-        raise ValidationFailed("data", f"candidate must be text of at most {MAX_CANDIDATE} characters.")
+        raise ValidationFailed(
+            "data",
+            gettext("candidate must be text of at most %(max_candidate)s characters.", max_candidate=MAX_CANDIDATE),
+        )
     if mid is not None and (not isinstance(mid, str) or len(mid) > MAX_MID):
-        raise ValidationFailed("data", "sdpMid must be short text or null.")
+        raise ValidationFailed("data", gettext("sdpMid must be short text or null."))
     if index is not None and (not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 64):
-        raise ValidationFailed("data", "sdpMLineIndex must be a small whole number or null.")
+        raise ValidationFailed("data", gettext("sdpMLineIndex must be a small whole number or null."))
     return {"candidate": candidate, "sdpMid": mid, "sdpMLineIndex": index}
 
 
 def _camera(session, data):
     if session.channel != Channel.VIDEO:
-        raise ValidationFailed("kind", "media signals are for video calls.")
+        raise ValidationFailed("kind", gettext("media signals are for video calls."))
     if not isinstance(data, dict) or not isinstance(data.get("video"), bool):
-        raise ValidationFailed("data", "media data needs video: true or false.")
+        raise ValidationFailed("data", gettext("media data needs video: true or false."))
     reason = data.get("reason")
     if data["video"] and reason is not None:
-        raise ValidationFailed("data", "A camera that sends has no reason.")
+        raise ValidationFailed("data", gettext("A camera that sends has no reason."))
     if not data["video"] and reason not in CAMERA_REASONS:
         raise ValidationFailed("data", "reason must be one of " + ", ".join(CAMERA_REASONS) + ".")
     return {"video": data["video"], "reason": reason}
@@ -102,7 +110,7 @@ def media_state(session, user_id, state, now=None):
     if session.session_type != SessionType.CALL:
         raise NotACall()
     if state not in MEDIA_STATES:
-        raise ValidationFailed("state", "state must be connected or failed.")
+        raise ValidationFailed("state", gettext("state must be connected or failed."))
     session = locks.session(session.id)  # session_metadata is also written by the end of the session
     participant = chat.participant_of(session.id, user_id)
     call = (session.session_metadata or {}).get("call", {})

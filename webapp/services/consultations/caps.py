@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 
 from ...extensions import db
 from ...models import SessionStatus, utcnow
 from .. import locks, signals
 from ..errors import InvalidAmount, NotAllowed, SessionNotActive, ValidationFailed
-from ..messaging import chat
+from ..messaging import chat, system_lines
+from ..messaging.system_lines import N_, NN_
 from ..money.amounts import format_money, parse_amount
 from .lookup import get_for_participant
 
@@ -50,30 +52,41 @@ def minutes_for(kind, value, rate):
     no cap; ValidationFailed("cap", ...) says what is wrong."""
     kind = (kind or "none").strip() if isinstance(kind, str) else kind
     if kind not in KINDS:
-        raise ValidationFailed("cap", "Choose no limit, a number of minutes or an amount.")
+        raise ValidationFailed("cap", gettext("Choose no limit, a number of minutes or an amount."))
     if kind == "none":
         return None
     text = str(value or "").strip()
     if kind == "minutes":
         if not text.isdigit() or not 1 <= int(text) <= MAX_MINUTES:
-            raise ValidationFailed("cap", f"Enter whole minutes from 1 to {MAX_MINUTES}.")
+            raise ValidationFailed(
+                "cap", gettext("Enter whole minutes from 1 to %(max_minutes)s.", max_minutes=MAX_MINUTES)
+            )
         return int(text)
     try:
         amount = parse_amount(text)
     except InvalidAmount as error:
         raise ValidationFailed("cap", error.message) from None
     if rate <= 0:
-        raise ValidationFailed("cap", "This consultation is free: a limit in money does not apply.")
+        raise ValidationFailed("cap", gettext("This consultation is free: a limit in money does not apply."))
     minutes = int(amount // rate)
     if minutes < 1:
-        raise ValidationFailed("cap", f"{format_money(amount)} does not pay for one minute at {format_money(rate)}.")
+        raise ValidationFailed(
+            "cap",
+            gettext(
+                "%(amount)s does not pay for one minute at %(amount2)s.",
+                amount=format_money(amount),
+                amount2=format_money(rate),
+            ),
+        )
     return min(minutes, MAX_MINUTES)
 
 
 def describe(session):
-    """'10 minutes (₹200.00 at most)', for the chat lines and the session bar."""
-    most = session.rate_per_minute * session.cap_minutes
-    return f"{session.cap_minutes} minute{'s' if session.cap_minutes != 1 else ''} ({format_money(most)} at most)"
+    """'10 minutes (₹200 at most)', for the room's status line, in the reader's language."""
+    most = format_money(session.rate_per_minute * session.cap_minutes)
+    return ngettext(
+        "%(num)d minute (%(most)s at most)", "%(num)d minutes (%(most)s at most)", session.cap_minutes, most=most
+    )
 
 
 def change(session_id, user_id, kind, value, now=None):
@@ -82,21 +95,37 @@ def change(session_id, user_id, kind, value, now=None):
     now = now or utcnow()
     session = get_for_participant(session_id, user_id)
     if session.user_id != user_id:
-        raise NotAllowed("Only the user who pays sets a limit.")
+        raise NotAllowed(gettext("Only the user who pays sets a limit."))
     _, session = locks.session_and_profile(session_id)
     if session.status not in (SessionStatus.WAITING, SessionStatus.ACTIVE):
-        raise SessionNotActive("This consultation has ended.")
+        raise SessionNotActive(gettext("This consultation has ended."))
     minutes = minutes_for(kind, value, session.rate_per_minute)
     started = session.billed_minutes + session.free_minutes
     if minutes is not None and minutes <= started:
         raise ValidationFailed(
-            "cap", f"{started} minute{'s' if started != 1 else ''} have started already: choose more, or end now."
+            "cap",
+            ngettext(
+                "%(num)d minute has started already: choose more, or end now.",
+                "%(num)d minutes have started already: choose more, or end now.",
+                started,
+            ),
         )
     session.cap_minutes = minutes
     session.updated_at = now
     db.session.flush()
     if session.status == SessionStatus.ACTIVE:
-        text = f"Your limit is now {describe(session)}." if minutes else "Your limit is lifted."
+        text = (
+            system_lines.line(
+                NN_(
+                    "Your limit is now %(num)d minute (%(amount)s at most).",
+                    "Your limit is now %(num)d minutes (%(amount)s at most).",
+                ),
+                num=minutes,
+                amount=session.rate_per_minute * minutes,
+            )
+            if minutes
+            else system_lines.line(N_("Your limit is lifted."))
+        )
         chat.post_system_message(session, text, now, kind="cap", to=session.user_id)
         from ..billing import session_bar
 
@@ -110,8 +139,13 @@ def warn_last_minute(session, *, due_at, **_):
     if session.cap_minutes and session.billed_minutes + session.free_minutes == session.cap_minutes:
         chat.post_system_message(
             session,
-            f"One minute left: this consultation ends at the limit of {session.cap_minutes} "
-            f"minute{'s' if session.cap_minutes != 1 else ''} set for it.",
+            system_lines.line(
+                NN_(
+                    "One minute left: this consultation ends at the limit of %(num)d minute set for it.",
+                    "One minute left: this consultation ends at the limit of %(num)d minutes set for it.",
+                ),
+                num=session.cap_minutes,
+            ),
             due_at,
             kind="cap_soon",
         )

@@ -19,6 +19,8 @@ import enum
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
@@ -38,6 +40,7 @@ from ...models import (
     UserType,
     utcnow,
 )
+from ...models.enums import label_of
 from .. import locks, signals, wallet
 from ..astrologers import marketplace, performance
 from ..billing import charges, session_bar
@@ -52,9 +55,9 @@ from ..errors import (
     SessionNotFound,
     ValidationFailed,
 )
-from ..messaging import chat
+from ..messaging import chat, system_lines
+from ..messaging.system_lines import N_
 from ..money import holds, refunds
-from ..money.amounts import format_money
 from ..notifications import rooms
 from . import caps, notices, queue, records
 from .lookup import open_session_of
@@ -78,10 +81,10 @@ TRANSITIONS = {
 }
 
 _REFUSALS = {
-    SessionStatus.WAITING: "This request has not been accepted yet.",
-    SessionStatus.ACTIVE: "This consultation has already started.",
-    SessionStatus.COMPLETED: "This consultation has already ended.",
-    SessionStatus.CANCELLED: "This request was already cancelled.",
+    SessionStatus.WAITING: _l("This request has not been accepted yet."),
+    SessionStatus.ACTIVE: _l("This consultation has already started."),
+    SessionStatus.COMPLETED: _l("This consultation has already ended."),
+    SessionStatus.CANCELLED: _l("This request was already cancelled."),
 }
 
 
@@ -123,18 +126,24 @@ def request(user_id, astrologer_id, session_type=Channel.CHAT, now=None, *, cap=
     try:
         channel = Channel(session_type)
     except ValueError:
-        raise ValidationFailed("session_type", "Choose chat, call or video.") from None
+        raise ValidationFailed("session_type", gettext("Choose chat, call or video.")) from None
     user = db.session.get(User, user_id)
     if user is None or user.status != UserStatus.ACTIVE:
         raise AccountSuspended()
     if user.type != UserType.USER:
-        raise NotAllowed("Consultations are started from a user account.")
+        raise NotAllowed(gettext("Consultations are started from a user account."))
     profile = locks.astrologer_profile(astrologer_id)
     astrologer = db.session.get(User, astrologer_id) if profile else None
     if profile is None or not profile.is_approved or astrologer.status != UserStatus.ACTIVE:
         raise AstrologerNotFound()
     if marketplace.choice(profile, channel) != Availability.AVAILABLE:
-        raise AstrologerUnavailable(f"{astrologer.name} is not taking {channel.value} requests right now.")
+        raise AstrologerUnavailable(
+            gettext(
+                "%(name)s is not taking %(channel)s requests right now.",
+                name=astrologer.name,
+                channel=label_of(channel),
+            )
+        )
     existing = open_session_of(user_id)
     if existing is not None:
         raise AlreadyInSession(session_id=str(existing.id))
@@ -195,7 +204,7 @@ def accept(session_id, astrologer_id, now=None):
         raise SessionNotFound()
     next_status(session.status, Transition.ACCEPT)  # refuse a cancelled or already accepted request first
     if session.offered_at is None:
-        raise IllegalTransition("This request is still in the queue; accept the ones offered to you first.")
+        raise IllegalTransition(gettext("This request is still in the queue; accept the ones offered to you first."))
     active = marketplace.active_session_count(astrologer_id)
     if active >= profile.max_concurrent_sessions:
         raise AstrologerFull()
@@ -213,7 +222,7 @@ def accept(session_id, astrologer_id, now=None):
         chat.post_system_message(session, details, now, kind="birth_details")
     chat.post_system_message(
         session,
-        f"Session started at {format_money(session.rate_per_minute)} per minute.",
+        system_lines.line(N_("Session started at %(rate)s per minute."), rate=session.rate_per_minute),
         now,
         kind="started",
     )

@@ -9,6 +9,7 @@ so an astrologer with no dashboard open hears of a request, and a user of its an
 
 from ...extensions import db
 from ...models import User, utcnow
+from ..messaging.system_lines import N_, line
 from ..notifications import inbox as notifications
 
 DASHBOARD = "/dashboard#requests-panel"
@@ -19,39 +20,47 @@ def _name(user_id):
 
 
 def request_incoming(session, position, now=None):
-    who, what = _name(session.user_id), session.channel.label.lower()
-    body = "Accept it from your dashboard." if position == 0 else f"Queued: number {position} in line."
+    who, channel = _name(session.user_id), session.channel.value
+    body = (
+        line(N_("Accept it from your dashboard."))
+        if position == 0
+        else line(N_("Queued: number %(position)s in line."), position=position)
+    )
     notifications.tell(
         [session.astrologer_id],
         "request_incoming",
-        f"{who} asks for a {what}",
+        line(N_("%(name)s asks for a %(channel)s"), name=who, channel=channel),
         body,
         DASHBOARD,
         f"request:{session.id}:{'offered' if position == 0 else 'queued'}",
         now or utcnow(),
         actions=[
-            {"action": "accept", "title": "Accept", "url": DASHBOARD},
-            {"action": "decline", "title": "Decline", "url": DASHBOARD},
+            {"action": "accept", "title": N_("Accept"), "url": DASHBOARD},
+            {"action": "decline", "title": N_("Decline"), "url": DASHBOARD},
         ],
     )
 
 
 ANSWERS = {
-    "accepted": ("{name} accepted", "Your {what} has started: open it now.", "/consultations/{id}"),
-    "declined": ("{name} declined", "Nothing was charged. Other astrologers are free now.", "/astrologers"),
-    "timed_out": ("{name} did not answer", "Nothing was charged. Other astrologers are free now.", "/astrologers"),
+    "accepted": (N_("%(name)s accepted"), N_("Your %(channel)s has started: open it now."), "/consultations/{id}"),
+    "declined": (N_("%(name)s declined"), N_("Nothing was charged. Other astrologers are free now."), "/astrologers"),
+    "timed_out": (
+        N_("%(name)s did not answer"),
+        N_("Nothing was charged. Other astrologers are free now."),
+        "/astrologers",
+    ),
 }
 
 
 def request_answered(session, answer, now=None):
     title, body, url = ANSWERS[answer]
-    words = {"name": _name(session.astrologer_id).split()[0], "what": session.channel.label.lower(), "id": session.id}
+    name = _name(session.astrologer_id).split()[0]
     notifications.tell(
         [session.user_id],
         "request_answered",
-        title.format(**words),
-        body.format(**words),
-        url.format(**words),
+        line(title, name=name),
+        line(body, channel=session.channel.value) if "%(channel)s" in body else line(body),
+        url.format(id=session.id),
         f"request:{session.id}:{answer}",
         now or utcnow(),
     )
@@ -62,8 +71,8 @@ def queue_offer(session, now=None):
     notifications.tell(
         [session.user_id],
         "queue_offer",
-        f"You are next with {name}",
-        f"Your request is with {name} now; keep this page near.",
+        line(N_("You are next with %(name)s"), name=name),
+        line(N_("Your request is with %(name)s now; keep this page near."), name=name),
         f"/consultations/{session.id}",
         f"request:{session.id}:offered",
         now or utcnow(),

@@ -4,6 +4,8 @@ user once, privately (the user's profile figures, which only admins see)."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import gettext
+
 from ...extensions import db
 from ...models import SessionStatus, utcnow
 from .. import locks
@@ -16,7 +18,7 @@ REVIEW_MAX = 1000
 
 def _stars(rating):
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
-        raise ValidationFailed("rating", "Choose 1 to 5 stars.")
+        raise ValidationFailed("rating", gettext("Choose 1 to 5 stars."))
     return rating
 
 
@@ -31,18 +33,18 @@ def rate(session_id, user_id, rating, review=None, now=None):
     now = now or utcnow()
     session = get_for_participant(session_id, user_id)
     if session.user_id != user_id:
-        raise NotAllowed("Only the user who took the consultation can rate it.")
+        raise NotAllowed(gettext("Only the user who took the consultation can rate it."))
     rating = _stars(rating)
     review = (review or "").strip() or None
     if review and len(review) > REVIEW_MAX:
-        raise ValidationFailed("review", f"Use at most {REVIEW_MAX} characters.")
+        raise ValidationFailed("review", gettext("Use at most %(review_max)s characters.", review_max=REVIEW_MAX))
     profile, session = locks.session_and_profile(session_id)
     if session.status != SessionStatus.COMPLETED:
-        raise RatingNotAllowed("Only a finished consultation can be rated.")
+        raise RatingNotAllowed(gettext("Only a finished consultation can be rated."))
     if session.billed_minutes < 1 or session.total_cost <= 0:
-        raise RatingNotAllowed("Only consultations with at least one paid minute can be rated.")
+        raise RatingNotAllowed(gettext("Only consultations with at least one paid minute can be rated."))
     if session.astrologer_rating is not None:
-        raise RatingNotAllowed("You have already rated this consultation.")
+        raise RatingNotAllowed(gettext("You have already rated this consultation."))
     session.astrologer_rating, session.review_text, session.rated_at = Decimal(rating), review, now
     profile.rating_count, profile.rating_average = _with_rating(profile.rating_count, profile.rating_average, rating)
     db.session.flush()
@@ -56,13 +58,13 @@ def rate_user(session_id, astrologer_id, rating, now=None):
     now = now or utcnow()
     session = get_for_participant(session_id, astrologer_id)
     if session.astrologer_id != astrologer_id:
-        raise NotAllowed("Only the astrologer of a consultation rates its user.")
+        raise NotAllowed(gettext("Only the astrologer of a consultation rates its user."))
     rating = _stars(rating)
     profile, session = locks.session_and_profile(session_id)
     if session.status != SessionStatus.COMPLETED:
-        raise RatingNotAllowed("Only a finished consultation can be rated.")
+        raise RatingNotAllowed(gettext("Only a finished consultation can be rated."))
     if session.user_rating is not None:
-        raise RatingNotAllowed("You have already rated this user for this consultation.")
+        raise RatingNotAllowed(gettext("You have already rated this user for this consultation."))
     session.user_rating = Decimal(rating)
     session.updated_at = now
     user_profile = locks.user_profile(session.user_id)

@@ -30,7 +30,8 @@ from ...models import (
     UserType,
 )
 from .. import wallet
-from ..money.amounts import format_money
+from ..messaging import system_lines
+from ..messaging.system_lines import N_
 from ..notifications import notifier
 
 #: Who ended a session for each end reason (session_metadata.end.by); anything else: "system".
@@ -44,13 +45,15 @@ ENDED_BY = {
 
 #: The chat's last line for each end reason.
 _ENDED = {
-    EndReason.USER_ENDED: "The user ended the session.",
-    EndReason.ASTROLOGER_ENDED: "The astrologer ended the session.",
-    EndReason.INSUFFICIENT_BALANCE: "The session ended: the balance does not cover another minute.",
-    EndReason.ASTROLOGER_NO_REPLY: "The session ended: the astrologer did not reply. Every charge is refunded.",
-    EndReason.SERVICE_INTERRUPTION: "The session ended after a service interruption. Only minutes before it were billed.",
-    EndReason.PARTICIPANT_DISCONNECTED: "The session ended: a participant was disconnected for too long.",
-    EndReason.CAP_REACHED: "The session ended at the limit set for it. Nothing was charged past it.",
+    EndReason.USER_ENDED: N_("The user ended the session."),
+    EndReason.ASTROLOGER_ENDED: N_("The astrologer ended the session."),
+    EndReason.INSUFFICIENT_BALANCE: N_("The session ended: the balance does not cover another minute."),
+    EndReason.ASTROLOGER_NO_REPLY: N_("The session ended: the astrologer did not reply. Every charge is refunded."),
+    EndReason.SERVICE_INTERRUPTION: N_(
+        "The session ended after a service interruption. Only minutes before it were billed."
+    ),
+    EndReason.PARTICIPANT_DISCONNECTED: N_("The session ended: a participant was disconnected for too long."),
+    EndReason.CAP_REACHED: N_("The session ended at the limit set for it. Nothing was charged past it."),
 }
 
 
@@ -106,10 +109,12 @@ def leave(session, now):
 
 def ended_text(reason, refunded=None):
     """The chat's last line; with `refunded` (the astrologer never replied), what was given back."""
-    text = _ENDED.get(reason, "The session ended.")
+    then = None
     if refunded and reason != EndReason.ASTROLOGER_NO_REPLY:
-        text += f" The astrologer never replied, so every charge ({format_money(refunded)}) is refunded."
-    return text
+        then = system_lines.line(
+            N_("The astrologer never replied, so every charge (%(refunded)s) is refunded."), refunded=refunded
+        )
+    return system_lines.line(_ENDED.get(reason, N_("The session ended.")), then=then)
 
 
 def end_facts(session, reason, now):

@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import puremagic
+from flask_babel import gettext
 from pypdf import PdfReader
 
 from ..errors import DecodersBusy, UnsupportedFile
@@ -105,7 +106,7 @@ def prepare(data, limits):
     few seconds of waiting but never the web process's CPU."""
     kind = sniff(data)
     if kind is None:
-        raise UnsupportedFile(f"This kind of file cannot be sent. Send {ACCEPTED}.")
+        raise UnsupportedFile(gettext("This kind of file cannot be sent. Send %(accepted)s.", accepted=ACCEPTED))
     if kind == PDF:
         return _pdf(data)
     return _photo(data, PHOTO_TYPES[kind], limits)
@@ -114,7 +115,9 @@ def prepare(data, limits):
 def _photo(data, expected_format, limits):
     if expected_format == "JPEG" and jpeg_scans(data) > MAX_JPEG_SCANS:
         raise UnsupportedFile(
-            "This photo is built in an unusual way and cannot be sent. Send it as a screenshot or another photo."
+            gettext(
+                "This photo is built in an unusual way and cannot be sent. Send it as a screenshot or another photo."
+            )
         )
     try:
         content_type, extension, stored, thumbnail, width, height = _photo_decoder.decode(
@@ -134,12 +137,13 @@ def _photo(data, expected_format, limits):
 
 
 _REFUSALS = {
-    "pixels": lambda most: (
-        f"This photo has too many pixels (at most {most / 1_000_000:g} megapixels). Send a smaller one."
+    "pixels": lambda most: gettext(
+        "This photo has too many pixels (at most %(megapixels)s megapixels). Send a smaller one.",
+        megapixels=format(most / 1_000_000, "g"),
     ),
-    "format": lambda most: f"This file is not the photo it looks like. Send {ACCEPTED}.",
-    "damaged": lambda most: "This photo could not be read; it may be damaged. Try another one.",
-    "limits": lambda most: "This photo takes too long to open. Send a smaller one or a screenshot of it.",
+    "format": lambda most: gettext("This file is not the photo it looks like. Send %(accepted)s.", accepted=ACCEPTED),
+    "damaged": lambda most: gettext("This photo could not be read; it may be damaged. Try another one."),
+    "limits": lambda most: gettext("This photo takes too long to open. Send a smaller one or a screenshot of it."),
 }
 
 #: A progressive JPEG from any camera or encoder has about ten scans; each scan costs a pass over every
@@ -179,19 +183,19 @@ def jpeg_scans(data):
 
 def _pdf(data):
     if not bytes(data[:1024]).lstrip().startswith(b"%PDF-"):
-        raise UnsupportedFile(f"This file is not a PDF. Send {ACCEPTED}.")
+        raise UnsupportedFile(gettext("This file is not a PDF. Send %(accepted)s.", accepted=ACCEPTED))
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            raise UnsupportedFile("This PDF is protected by a password. Send it without the password.")
+            raise UnsupportedFile(gettext("This PDF is protected by a password. Send it without the password."))
         pages = len(reader.pages)
         reader.trailer["/Root"]  # the catalogue the page tree hangs from
     except UnsupportedFile:
         raise
     except Exception as error:  # pypdf reports a damaged file in many ways; any of them is a refusal
-        raise UnsupportedFile("This PDF could not be read; it may be damaged. Try another one.") from error
+        raise UnsupportedFile(gettext("This PDF could not be read; it may be damaged. Try another one.")) from error
     if pages < 1:
-        raise UnsupportedFile("This PDF has no pages.")
+        raise UnsupportedFile(gettext("This PDF has no pages."))
     return Prepared(PDF, "pdf", bytes(data), None, pages=pages)
 
 

@@ -23,6 +23,7 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 
 from ...extensions import db
 from ...models import Attachment, ConsultationSession, Message, MessageType, SessionStatus, UserType
@@ -89,12 +90,19 @@ def _room_left(session_id, user_id, now):
     if day_left < min(per_file, session_left):
         return (
             day_left,
-            f"You have sent {size_words(per_day)} of files in the last 24 hours, the most a day allows. Send more later.",
+            gettext(
+                "You have sent %(size)s of files in the last 24 hours, the most a day allows. Send more later.",
+                size=size_words(per_day),
+            ),
         )
     if session_left < per_file:
         return (
             session_left,
-            f"This consultation has {size_words(session_left)} left for files (files together can have at most {size_words(per_session)}).",
+            gettext(
+                "This consultation has %(left)s left for files (files together can have at most %(most)s).",
+                left=size_words(session_left),
+                most=size_words(per_session),
+            ),
         )
     return per_file, f"A file can have at most {size_words(per_file)}."
 
@@ -119,19 +127,19 @@ def body_allowance(session_id, user, now):
 def _read_upload(upload, session_id, sender_id, now):
     """The upload's bytes, refused when it is empty or larger than the session or the sender's day has room for."""
     if upload is None or not getattr(upload, "filename", None):
-        raise ValidationFailed("file", "Choose a photo or a PDF to send.")
+        raise ValidationFailed("file", gettext("Choose a photo or a PDF to send."))
     left, refusal = _room_left(session_id, sender_id, now)
     data = upload.stream.read(left + 1)
     if len(data) > left:
         raise FileTooLarge(refusal)
     if not data:
-        raise ValidationFailed("file", "This file is empty.")
+        raise ValidationFailed("file", gettext("This file is empty."))
     return data
 
 
 def _still_active(session):
     if session.status != SessionStatus.ACTIVE:
-        raise SessionNotActive("This consultation has ended; files can no longer be sent.")
+        raise SessionNotActive(gettext("This consultation has ended; files can no longer be sent."))
     return session
 
 
@@ -171,7 +179,7 @@ def send(session_id, sender_id, client_id, upload, now):
     ):
         # Counted again under the session's lock (send_many took it): another upload took the room
         # meanwhile. Rolled back, its objects discarded.
-        raise FileTooLarge("Another file took the room left for files; this one was not sent.")
+        raise FileTooLarge(gettext("Another file took the room left for files; this one was not sent."))
     return message, created
 
 
@@ -243,13 +251,13 @@ def for_viewer(attachment_id, viewer):
 def open_object(attachment, thumbnail=False):
     """(a binary file to send, its content type); AttachmentNotFound for a thumbnail a PDF has not."""
     if thumbnail and attachment.thumbnail_key is None:
-        raise AttachmentNotFound("A document has no thumbnail.")
+        raise AttachmentNotFound(gettext("A document has no thumbnail."))
     key = attachment.thumbnail_key if thumbnail else attachment.storage_key
     try:
         return attachment_storage.storage().open(key), "image/jpeg" if thumbnail else attachment.content_type
     except attachment_storage.MissingObject:
         current_app.logger.error("attachment %s has no object under %s", attachment.id, key)
-        raise AttachmentRemoved("This file is no longer stored.") from None
+        raise AttachmentRemoved(gettext("This file is no longer stored.")) from None
 
 
 # ---------------------------------------------------------------- removal

@@ -30,6 +30,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import force_locale, gettext
+
 from ...extensions import db
 from ...models import (
     ConnectionStatus,
@@ -40,26 +42,31 @@ from ...models import (
     SessionParticipant,
     SessionStatus,
     User,
+    UserProfile,
     UserStatus,
     utcnow,
 )
 from .. import locks
 from ..errors import DomainError, NotAuthenticated, SessionNotActive, SessionNotFound, ValidationFailed
 from ..notifications import notifier, rooms
-from ..users import login_sessions
+from ..users import languages, login_sessions
+from . import system_lines
 from .message_text import clean_client_id, clean_content, masked
+from .system_lines import N_
 
 HISTORY_LIMIT = 500
 
 
 def serialize(message):
+    """A message as clients get it; a platform line in the current reader's language."""
+    system = message.message_type == MessageType.SYSTEM
     return {
         "id": str(message.id),
         "session_id": str(message.session_id),
         "seq": message.seq,
         "sender_id": str(message.sender_id) if message.sender_id else None,
         "message_type": message.message_type.value,
-        "content": message.content,
+        "content": system_lines.text_of(message) if system else message.content,
         "sent_at": message.sent_at.isoformat(),
         "client_id": message.client_message_id,
         "metadata": message.message_metadata,
@@ -80,22 +87,38 @@ def participant_of(session_id, user_id):
 
 
 def _announce(message):
+    """To the session's room; a platform line instead to each reader's own room, written in that
+    reader's language (a participant's private line: to that participant only)."""
+    if message.message_type == MessageType.SYSTEM and (message.message_metadata or {}).get("text"):
+        for reader, language in _readers(message):
+            with force_locale(language):
+                notifier.announce("message", serialize(message), room=rooms.of_user(reader))
+        return
     room = rooms.of_user(message.visible_to_id) if message.visible_to_id else rooms.of_session(message.session_id)
     notifier.announce("message", serialize(message), room=room)
 
 
-#: What the masking notice says, by what was hidden; sent to the sender once per session.
-HIDDEN_WORDS = {"phone": "a phone number", "email": "an email address", "link": "a link"}
-MASKING_NOTICE = (
-    "We hid {what} in your message. Contact details and links stay out of consultations: it keeps both "
+def _readers(message):
+    """(user id, language) of everyone a platform line is for."""
+    if message.visible_to_id:
+        ids = [message.visible_to_id]
+    else:
+        session = db.session.get(ConsultationSession, message.session_id)
+        ids = [session.user_id, session.astrologer_id]
+    profiles = db.session.execute(db.select(UserProfile).where(UserProfile.user_id.in_(ids))).scalars()
+    language = {profile.user_id: languages.of(profile) for profile in profiles}
+    return [(reader, language.get(reader) or languages.of(None)) for reader in ids]
+
+
+#: What the masking notice says (`what`: the kinds hidden); sent to the sender once per session.
+MASKING_NOTICE = N_(
+    "We hid %(what)s in your message. Contact details and links stay out of consultations: it keeps both "
     "of you safe from scams, and every minute stays billed here, where a refund can reach you."
 )
 
 
 def masking_notice(hidden):
-    words = [HIDDEN_WORDS[kind] for kind in sorted(hidden) if kind in HIDDEN_WORDS]
-    what = " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
-    return MASKING_NOTICE.format(what=what or "contact details")
+    return system_lines.line(MASKING_NOTICE, what=[kind for kind in hidden if kind in system_lines.HIDDEN_WORDS])
 
 
 @dataclass(frozen=True)
@@ -187,7 +210,7 @@ def send_many(drafts):
         elif d.client_id is not None and key in stored:
             outcomes.append((stored[key], False))
         elif session.status != SessionStatus.ACTIVE:
-            outcomes.append(SessionNotActive("This consultation has ended; messages can no longer be sent."))
+            outcomes.append(SessionNotActive(gettext("This consultation has ended; messages can no longer be sent.")))
         else:
             last_seq[d.session_id] = last_seq.get(d.session_id, 0) + 1
             message = Message.new(
@@ -261,23 +284,24 @@ def _masking_noticed(pairs):
     return {(session_id, to) for session_id, to, meta in rows if (meta or {}).get("kind") == "masked"}
 
 
-def _system_line(session_id, content, now, kind, seq, visible_to=None):
+def _system_line(session_id, text, now, kind, seq, visible_to=None):
+    """A platform line: `text` (system_lines.line) kept as its key and values, content in English."""
     return Message.new(
         session_id=session_id,
         message_type=MessageType.SYSTEM,
-        content=content,
-        message_metadata={"kind": kind},
+        content=system_lines.english(text),
+        message_metadata={"kind": kind, "text": text},
         seq=seq,
         visible_to_id=visible_to,
         sent_at=now,
     )
 
 
-def post_system_message(session, content, now=None, *, kind, to=None):
-    """A platform line in the conversation of `kind` (see messages.metadata above), announced; `to`
-    (a participant's id) makes it that participant's only."""
+def post_system_message(session, text, now=None, *, kind, to=None):
+    """A platform line (`text`: system_lines.line) in the conversation of `kind` (see messages.metadata
+    above), announced; `to` (a participant's id) makes it that participant's only."""
     now = now or utcnow()
-    message = _system_line(session.id, content, now, kind, next_seq(session.id), to)
+    message = _system_line(session.id, text, now, kind, next_seq(session.id), to)
     db.session.add(message)
     db.session.flush()
     _announce(message)
@@ -301,7 +325,7 @@ def history(session_id, after_seq=0, limit=HISTORY_LIMIT, *, viewer_id=None):
 def _receipt(session_id, user_id, up_to_seq):
     """(participant, up_to_seq within the session's messages) for a receipt, or the refusal."""
     if not isinstance(up_to_seq, int) or isinstance(up_to_seq, bool) or up_to_seq < 0:
-        raise ValidationFailed("up_to_seq", "up_to_seq must be a whole number.")
+        raise ValidationFailed("up_to_seq", gettext("up_to_seq must be a whole number."))
     participant = participant_of(session_id, user_id)
     if participant is None:
         raise SessionNotFound()
@@ -430,16 +454,21 @@ def read_state(session_id):
 
 def birth_details_text(profile):
     """The user's birth details as one line for the astrologer, or None when none are given."""
-    parts = []
-    if profile.birth_date:
-        parts.append(f"born {profile.birth_date:%d %B %Y}")
-    if profile.birth_time:
-        parts.append(f"at {profile.birth_time:%H:%M}")
-    if profile.birth_place:
-        parts.append(f"in {profile.birth_place}")
-    if not parts:
-        return None
-    return "Birth details: " + " ".join(parts) + "."
+    day, place = profile.birth_date, profile.birth_place
+    time = f"{profile.birth_time:%H:%M}" if profile.birth_time else None
+    if day and time and place:
+        return system_lines.line(
+            N_("Birth details: born %(date)s at %(time)s in %(place)s."), date=day, time=time, place=place
+        )
+    if day and place:
+        return system_lines.line(N_("Birth details: born %(date)s in %(place)s."), date=day, place=place)
+    if day and time:
+        return system_lines.line(N_("Birth details: born %(date)s at %(time)s."), date=day, time=time)
+    if day:
+        return system_lines.line(N_("Birth details: born %(date)s."), date=day)
+    if place:
+        return system_lines.line(N_("Birth details: born in %(place)s."), place=place)
+    return None
 
 
 def parse_session_id(value):

@@ -4,6 +4,8 @@ a message checked. No database."""
 
 import re
 
+from flask_babel import gettext
+
 from .. import payloads
 from ..errors import ValidationFailed
 
@@ -48,14 +50,16 @@ def masked(text):
 def clean_content(content):
     """Trimmed text of 1..2000 characters, or ValidationFailed with a reason a person can read."""
     if not isinstance(content, str):
-        raise ValidationFailed("content", "A message must be text.")
+        raise ValidationFailed("content", gettext("A message must be text."))
     content = content.strip()
     if not content:
-        raise ValidationFailed("content", "A message cannot be empty.")
+        raise ValidationFailed("content", gettext("A message cannot be empty."))
     if len(content) > MAX_LENGTH:
-        raise ValidationFailed("content", f"A message can have at most {MAX_LENGTH} characters.")
+        raise ValidationFailed(
+            "content", gettext("A message can have at most %(max_length)s characters.", max_length=MAX_LENGTH)
+        )
     if not payloads.storable_text(content):
-        raise ValidationFailed("content", "A message cannot contain NUL characters or broken Unicode.")
+        raise ValidationFailed("content", gettext("A message cannot contain NUL characters or broken Unicode."))
     return content
 
 
@@ -64,6 +68,10 @@ def clean_client_id(client_id):
         return None
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise ValidationFailed(
-            "client_id", f"client_id must be 1 to {CLIENT_ID_MAX} letters, digits, dots, colons, dashes or underscores."
+            "client_id",
+            gettext(
+                "client_id must be 1 to %(client_id_max)s letters, digits, dots, colons, dashes or underscores.",
+                client_id_max=CLIENT_ID_MAX,
+            ),
         )
     return client_id

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency
 from flask import current_app
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from ...models.types import PAISE
 from ..errors import InvalidAmount
@@ -58,22 +58,22 @@ def parse_amount(value):
     if not isinstance(value, Decimal | int):
         text = str(value).strip()
         if text.startswith("-") and TYPED_AMOUNT.match(text[1:]):
-            raise InvalidAmount("The amount must be more than zero.")
+            raise InvalidAmount(gettext("The amount must be more than zero."))
         if not TYPED_AMOUNT.match(text):
-            raise InvalidAmount("Enter an amount such as 500, 1,000 or 499.50.")
+            raise InvalidAmount(gettext("Enter an amount such as 500, 1,000 or 499.50."))
         value = text.replace(",", "")
     try:
         amount = Decimal(value)
     except (InvalidOperation, ValueError):
-        raise InvalidAmount("Enter an amount such as 500 or 499.50.") from None
+        raise InvalidAmount(gettext("Enter an amount such as 500 or 499.50.")) from None
     if not amount.is_finite():
-        raise InvalidAmount("Enter an amount such as 500 or 499.50.")
+        raise InvalidAmount(gettext("Enter an amount such as 500 or 499.50."))
     if amount <= 0:
-        raise InvalidAmount("The amount must be more than zero.")
+        raise InvalidAmount(gettext("The amount must be more than zero."))
     if amount >= Decimal("100000000"):  # before quantize, which cannot hold a thousand digits
-        raise InvalidAmount("The amount is too large.")
+        raise InvalidAmount(gettext("The amount is too large."))
     if amount != amount.quantize(PAISE):
-        raise InvalidAmount("The amount can have at most 2 decimal places (paise).")
+        raise InvalidAmount(gettext("The amount can have at most 2 decimal places (paise)."))
     return amount.quantize(PAISE)
 
 
@@ -82,7 +82,7 @@ def parse_topup_amount(value):
     amount = parse_amount(value)
     config = current_app.config
     if amount < config["TOPUP_MIN"]:
-        raise InvalidAmount(f"The minimum top-up is {format_money(config['TOPUP_MIN'])}.")
+        raise InvalidAmount(gettext("The minimum top-up is %(amount)s.", amount=format_money(config["TOPUP_MIN"])))
     if amount > config["TOPUP_MAX"]:
-        raise InvalidAmount(f"The maximum top-up is {format_money(config['TOPUP_MAX'])}.")
+        raise InvalidAmount(gettext("The maximum top-up is %(amount)s.", amount=format_money(config["TOPUP_MAX"])))
     return amount

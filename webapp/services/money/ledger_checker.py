@@ -30,6 +30,7 @@ from ...models import (
     WalletTransaction,
     utcnow,
 )
+from ..messaging.system_lines import N_
 from .amounts import ZERO, as_money
 
 
@@ -91,7 +92,7 @@ def _signed_entry_amount():
 
 
 def _wallet_balances():
-    check = Check(1, "Every wallet: current = available + held, none negative")
+    check = Check(1, N_("Every wallet: current = available + held, none negative"))
     for wallet in db.session.execute(db.select(Wallet)).scalars():
         balances = (wallet.current_balance, wallet.available_balance, wallet.held_balance)
         if wallet.current_balance != wallet.available_balance + wallet.held_balance or min(balances) < 0:
@@ -103,7 +104,7 @@ def _wallet_balances():
 
 
 def _wallet_entries():
-    check = Check(2, "Every wallet: current = sum of its entries, and each entry continues the previous one")
+    check = Check(2, N_("Every wallet: current = sum of its entries, and each entry continues the previous one"))
     sums = dict(
         db.session.execute(
             db.select(WalletTransaction.wallet_id, db.func.sum(_signed_entry_amount())).group_by(
@@ -151,7 +152,9 @@ def _wallet_entries():
 
 
 def _sessions():
-    check = Check(3, "Every session: debits = credits + commission, total_cost = debits - refunds, minutes = debits")
+    check = Check(
+        3, N_("Every session: debits = credits + commission, total_cost = debits - refunds, minutes = debits")
+    )
     amount = BillingTransaction.amount
 
     def total(type):
@@ -210,7 +213,7 @@ def _completed_sum(type):
 
 
 def _conservation():
-    check = Check(4, "Money is conserved: all wallets = completed top-ups - completed payouts")
+    check = Check(4, N_("Money is conserved: all wallets = completed top-ups - completed payouts"))
     wallets = db.session.execute(db.select(db.func.sum(Wallet.current_balance))).scalar() or ZERO
     topups, payouts = _completed_sum(BillingKind.TOPUP), _completed_sum(BillingKind.PAYOUT)
     if wallets != topups - payouts:
@@ -219,7 +222,7 @@ def _conservation():
 
 
 def _profile_mirror():
-    check = Check(5, "Every user profile mirrors its wallet: balance, totals credited and debited, last change")
+    check = Check(5, N_("Every user profile mirrors its wallet: balance, totals credited and debited, last change"))
     entries = WalletTransaction.amount
 
     def total(direction):
@@ -263,7 +266,7 @@ def _profile_mirror():
 
 
 def _held_amounts():
-    check = Check(6, "Every wallet: held = open holds + pending payouts")
+    check = Check(6, N_("Every wallet: held = open holds + pending payouts"))
     amount = BillingTransaction.amount
     signed = sa.case(
         (
@@ -290,7 +293,7 @@ def _held_amounts():
 
 
 def _seed_types():
-    check = Check(7, "Every ledger row carries the seed's transaction_type its kind maps to (models/enums.py)")
+    check = Check(7, N_("Every ledger row carries the seed's transaction_type its kind maps to (models/enums.py)"))
     billing = sa.case(
         *((BillingTransaction.kind == kind, seed.value) for kind, seed in BILLING_TRANSACTION_TYPES.items())
     )
@@ -345,7 +348,9 @@ PAYOUT_BILLING_STATUS = {
 
 
 def _payouts_within_earnings():
-    check = Check(8, "Every wallet: paid out + pending <= earned (earnings - reversals); every payout matches its row")
+    check = Check(
+        8, N_("Every wallet: paid out + pending <= earned (earnings - reversals); every payout matches its row")
+    )
     amount, kind, status = BillingTransaction.amount, BillingTransaction.kind, BillingTransaction.status
 
     def total(condition):

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...models import utcnow
@@ -39,13 +41,13 @@ METHODS = ("upi", "card", "netbanking", "wallet")
 class UnknownProvider(DomainError):
     code = "unknown_provider"
     status = 404
-    message = "There is no such payment provider."
+    message = _l("There is no such payment provider.")
 
 
 class BadWebhook(DomainError):
     code = "bad_webhook"
     status = 400
-    message = "The webhook payload is malformed."
+    message = _l("The webhook payload is malformed.")
 
 
 @dataclass(frozen=True)
@@ -115,15 +117,15 @@ class DemoProvider(PaymentProvider):
     def verify_webhook(self, body, headers, now):
         timestamp, signature = headers.get(self.TIMESTAMP_HEADER), headers.get(self.SIGNATURE_HEADER)
         if not timestamp or not signature:
-            raise InvalidSignature("The webhook is not signed.")
+            raise InvalidSignature(gettext("The webhook is not signed."))
         try:
             sent_at = int(timestamp)
         except ValueError:
-            raise InvalidSignature("The webhook timestamp is malformed.") from None
+            raise InvalidSignature(gettext("The webhook timestamp is malformed.")) from None
         if not hmac.compare_digest(self.sign(body, sent_at), signature):
-            raise InvalidSignature("The webhook signature does not match.")
+            raise InvalidSignature(gettext("The webhook signature does not match."))
         if abs(now.timestamp() - sent_at) > self.TOLERANCE_SECONDS:
-            raise InvalidSignature("The webhook is too old (or from the future): refusing a replay.")
+            raise InvalidSignature(gettext("The webhook is too old (or from the future): refusing a replay."))
         try:
             payload = payloads.loads(body)
             event = WebhookEvent(
@@ -136,9 +138,9 @@ class DemoProvider(PaymentProvider):
         except (ValueError, KeyError, TypeError, InvalidOperation):
             raise BadWebhook() from None
         if event.status not in (CAPTURED, FAILED):
-            raise BadWebhook(f"Unknown payment status {event.status!r}.")
+            raise BadWebhook(gettext("Unknown payment status %(status)s.", status=repr(event.status)))
         if event.method is not None and event.method not in METHODS:
-            raise BadWebhook(f"Unknown payment method {event.method!r}.")
+            raise BadWebhook(gettext("Unknown payment method %(method)s.", method=repr(event.method)))
         return event
 
 
@@ -216,7 +218,7 @@ def demo_checkout(order_id, outcome, user_id, method="upi", now=None):
     now = now or utcnow()
     transaction = order_for_user(DemoProvider.name, order_id, user_id)
     if method not in METHODS:
-        raise ValidationFailed("method", "Choose UPI, card, net banking or a wallet.")
+        raise ValidationFailed("method", gettext("Choose UPI, card, net banking or a wallet."))
     demo = provider(DemoProvider.name)
     outcome = CAPTURED if outcome == "pay" else FAILED
     body, headers = demo.webhook_for(order_id, outcome, transaction.amount, now, method=method)

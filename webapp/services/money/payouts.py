@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 
 from ...extensions import db
 from ...models import BillingKind, BillingStatus, Payout, PayoutStatus, UserType, utcnow
+from ...models.enums import label_of
 from .. import locks, wallet
 from ..errors import InvalidAmount, NotAllowed, PayoutClosed, PayoutTooSoon, UnknownOrder
 from ..notifications import receipts
@@ -66,18 +68,24 @@ def request_payout(wallet_id, amount, *, payout_id, now=None):
     amount = parse_amount(amount)
     target = locks.wallet(wallet_id)
     if target.user.type != UserType.ASTROLOGER:
-        raise NotAllowed("Only astrologers can request payouts.")
+        raise NotAllowed(gettext("Only astrologers can request payouts."))
     key = payout_key(payout_id)
     existing = wallet.replay(key, wallet_id=wallet_id, amount=amount)
     if existing is not None:
         return db.session.execute(db.select(Payout).filter_by(billing_transaction_id=existing.id)).scalar_one()
     if amount < minimum():
-        raise InvalidAmount(f"The minimum payout is {format_money(minimum(), target.currency)}.")
+        raise InvalidAmount(
+            gettext("The minimum payout is %(amount)s.", amount=format_money(minimum(), target.currency))
+        )
     allowed_from = next_request_at(wallet_id)
     if allowed_from is not None and now < allowed_from:
         days = current_app.config["PAYOUT_INTERVAL_DAYS"]
         raise PayoutTooSoon(
-            f"Payouts are once every {days} days; you can ask for the next one from {allowed_from:%d %b %Y, %H:%M} UTC.",
+            gettext(
+                "Payouts are once every %(days)s days; you can ask for the next one from %(allowed_from)s UTC.",
+                days=days,
+                allowed_from=format(allowed_from, "%d %b %Y, %H:%M"),
+            ),
             allowed_from=allowed_from,
         )
     wallet.ensure_can_withdraw(target, amount)
@@ -114,7 +122,7 @@ def lock(payout_id):
     """The payout and its wallet, locked and reloaded (UnknownOrder: there is none)."""
     payout = db.session.get(Payout, payout_id)
     if payout is None:
-        raise UnknownOrder("There is no such payout.")
+        raise UnknownOrder(gettext("There is no such payout."))
     target = locks.wallet(payout.wallet_id)
     db.session.refresh(payout)
     db.session.refresh(payout.transaction)
@@ -129,7 +137,9 @@ def approve(payout_id, *, actor_id, reference=None, now=None):
     if payout.status in (PayoutStatus.APPROVED, PayoutStatus.PAID):
         return Step(payout, False)
     if payout.status != PayoutStatus.REQUESTED:
-        raise PayoutClosed(f"This payout was {payout.status.value}; it cannot be approved now.")
+        raise PayoutClosed(
+            gettext("This payout was %(status)s; it cannot be approved now.", status=label_of(payout.status))
+        )
     provider = _payout_providers.configured()
     payout.status, payout.approved_at, payout.approved_by = PayoutStatus.APPROVED, now, actor_id
     payout.provider, payout.updated_at = provider.name, now
@@ -151,7 +161,11 @@ def mark_paid(payout_id, *, reference, now=None):
     if payout.status == PayoutStatus.PAID:
         return Step(payout, False)
     if payout.status != PayoutStatus.APPROVED:
-        raise PayoutClosed(f"Only an approved payout can be marked paid; this one is {payout.status.value}.")
+        raise PayoutClosed(
+            gettext(
+                "Only an approved payout can be marked paid; this one is %(status)s.", status=label_of(payout.status)
+            )
+        )
     _pay(payout, target, reference, now)
     db.session.flush()
     return Step(payout, True)
@@ -187,7 +201,13 @@ def _close(payout_id, status, from_statuses, reason, actor_id, now):
     if payout.status == status:
         return Step(payout, False)
     if payout.status not in from_statuses:
-        raise PayoutClosed(f"This payout is {payout.status.value}; it cannot be {status.value} now.")
+        raise PayoutClosed(
+            gettext(
+                "This payout is %(status)s; it cannot be %(wanted)s now.",
+                status=label_of(payout.status),
+                wanted=label_of(status),
+            )
+        )
     payout.status, payout.reason, payout.closed_at, payout.closed_by = status, reason, now, actor_id
     payout.updated_at = now
     transaction = payout.transaction

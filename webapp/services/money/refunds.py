@@ -5,6 +5,8 @@ platform's commission are reversed in proportion, each leg under its own key. Re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP
 
+from flask_babel import gettext
+
 from ...extensions import db
 from ...models import BillingKind, BillingStatus, BillingTransaction, utcnow
 from ...models.types import PAISE
@@ -71,7 +73,9 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
         raise NothingToRefund()
     amount = refundable if amount is None else parse_amount(amount)
     if amount > refundable:
-        raise RefundTooLarge(f"At most {format_money(refundable)} is left to refund for this session.")
+        raise RefundTooLarge(
+            gettext("At most %(amount)s is left to refund for this session.", amount=format_money(refundable))
+        )
 
     payer, astrologer, house = (
         wallet.wallet_of(session.user_id),
@@ -92,9 +96,11 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
     if withdrawable < astrologer_part:
         # Reversing more would take back earnings already paid out or asked for (paid + pending <= earned).
         raise InsufficientBalance(
-            f"The astrologer's earnings not yet paid out ({format_money(withdrawable)}) cannot "
-            f"cover the reversal of their share ({format_money(astrologer_part)}). Reject their pending payout "
-            "first, or refund less."
+            gettext(
+                "The astrologer's earnings not yet paid out (%(amount)s) cannot cover the reversal of their share (%(amount2)s). Reject their pending payout first, or refund less.",
+                amount=format_money(withdrawable),
+                amount2=format_money(astrologer_part),
+            )
         )
 
     details = {"reason": reason, "actor_id": str(actor_id) if actor_id else None}

@@ -2,6 +2,8 @@
 once) or a credit completed at once (demo funds, support's credits). services/money/payments.py speaks
 to the providers; this module books what they report."""
 
+from flask_babel import gettext
+
 from ...extensions import db
 from ...models import BillingKind, BillingStatus, UserStatus, UserType, Wallet, WalletStatus, utcnow
 from .. import locks, signals, wallet
@@ -55,11 +57,11 @@ def create_topup(wallet_id, amount, *, provider, order_id, now=None):
     if target.user.type != UserType.USER:
         # An astrologer's wallet holds earnings only: they book no consultations, and money paid in must
         # never become withdrawable (card in, bank out).
-        raise NotAllowed("Top-ups are for booking consultations; an astrologer's wallet holds their earnings.")
+        raise NotAllowed(gettext("Top-ups are for booking consultations; an astrologer's wallet holds their earnings."))
     if target.user.status != UserStatus.ACTIVE or target.status == WalletStatus.SUSPENDED:
         raise AccountSuspended()
     if target.status == WalletStatus.FROZEN:
-        raise WalletFrozen("This wallet is frozen, so it cannot be topped up. Contact support.")
+        raise WalletFrozen(gettext("This wallet is frozen, so it cannot be topped up. Contact support."))
     key = topup_key(provider, order_id)
     existing = wallet.replay(key, wallet_id=wallet_id, amount=amount)
     if existing is not None:
@@ -94,11 +96,15 @@ def complete_topup(provider, order_id, *, payment_id, amount, method=None, now=N
     if transaction.status == BillingStatus.COMPLETED:
         if transaction.external_transaction_id == payment_id:
             return transaction, False  # the provider delivered the same event again
-        raise OrderClosed("This order was already paid by another payment.")
+        raise OrderClosed(gettext("This order was already paid by another payment."))
     if transaction.status != BillingStatus.PENDING:
         raise OrderClosed()
     if parse_amount(amount) != transaction.amount:
-        raise PaymentMismatch(f"The payment is for {amount}, the order for {transaction.amount}.")
+        raise PaymentMismatch(
+            gettext(
+                "The payment is for %(amount)s, the order for %(amount2)s.", amount=amount, amount2=transaction.amount
+            )
+        )
     transaction.status = BillingStatus.COMPLETED
     transaction.external_transaction_id = payment_id
     transaction.payment_method = method

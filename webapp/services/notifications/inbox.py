@@ -4,11 +4,17 @@
 retried job or a second report writes nothing), and after the commit sends `notification` {id,
 kind, title, body, url, created_at} and the new unread count to the person's sockets (user:<id>).
 The notification centre (GET /notifications) lists them newest first; reading marks them read.
+Title and body are written in each person's own language when they are told (issue 41): the row,
+the live event and the push all say it the same way.
 """
 
+from flask_babel import force_locale
+
 from ...extensions import db
-from ...models import Notification, utcnow
+from ...models import Notification, UserProfile, utcnow
 from .. import paging
+from ..messaging import system_lines
+from ..users import languages
 from . import notifier, push, rooms
 
 PER_PAGE = 20
@@ -27,7 +33,9 @@ def serialize(notification):
 
 def tell(user_ids, kind, title, body, url, key, now=None, actions=None):
     """Tell each of `user_ids` once about the happening `key`, in the site and by Web Push on every
-    device they subscribed (services/notifications/push.py; `actions`: the push's buttons); returns the rows written."""
+    device they subscribed (services/notifications/push.py; `actions`: the push's buttons, their
+    titles message keys); returns the rows written. `title` and `body` are system_lines.line()s,
+    written in each person's language."""
     now = now or utcnow()
     user_ids = list(dict.fromkeys(user_ids))
     if not user_ids:
@@ -37,16 +45,18 @@ def tell(user_ids, kind, title, body, url, key, now=None, actions=None):
             db.select(Notification.user_id).where(Notification.user_id.in_(user_ids), Notification.dedupe_key == key)
         ).scalars()
     )
-    written = [
-        Notification(user_id=user_id, kind=kind, title=title, body=body, url=url, dedupe_key=key, created_at=now)
-        for user_id in user_ids
-        if user_id not in already
-    ]
+    fresh = [user_id for user_id in user_ids if user_id not in already]
+    language = _languages_of(fresh)
+    written = []
+    for user_id in fresh:
+        with force_locale(language[user_id]):
+            said = {"title": system_lines.render(title)[:120], "body": system_lines.render(body)[:300]}
+        written.append(Notification(user_id=user_id, kind=kind, url=url, dedupe_key=key, created_at=now, **said))
     db.session.add_all(written)
     db.session.flush()
     counts = unread_counts([n.user_id for n in written])
     if written:
-        push.push_for(written, actions)
+        push.push_for(written, actions, language)
     for notification in written:
         room = rooms.of_user(notification.user_id)
         notifier.announce("notification", serialize(notification), room=room)
@@ -54,6 +64,12 @@ def tell(user_ids, kind, title, body, url, key, now=None, actions=None):
             "notifications_unread", {"unread": counts.get(notification.user_id, 0)}, room=room, latest=("unread", room)
         )
     return written
+
+
+def _languages_of(user_ids):
+    profiles = db.session.execute(db.select(UserProfile).where(UserProfile.user_id.in_(user_ids))).scalars()
+    found = {profile.user_id: languages.of(profile) for profile in profiles}
+    return {user_id: found.get(user_id) or languages.of(None) for user_id in user_ids}
 
 
 def unread_counts(user_ids):

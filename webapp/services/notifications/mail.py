@@ -25,16 +25,18 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ...extensions import db
 from ...models import UserProfile
-from ..users import time_zones
+from ..users import languages, time_zones
 
 CATEGORIES = {
-    "receipts": "Receipts for top-ups and consultations",
-    "payouts": "Your payouts: requested, approved, paid or refused",
-    "earnings": "A weekly summary of your earnings",
+    "receipts": _l("Receipts for top-ups and consultations"),
+    "payouts": _l("Your payouts: requested, approved, paid or refused"),
+    "earnings": _l("A weekly summary of your earnings"),
 }
 OFF = "email_off"
 
@@ -105,12 +107,18 @@ def wanted_by(user, category):
 def send(user, category, template, contents):
     """Render templates/email/<template>.* for `user` with `contents` (what the message reports) and
     send it over SMTP; SMTP errors propagate (the job retries)."""
+    with force_locale(languages.of(user.profile)):  # written in the receiver's language, not the job's
+        message = _message(user, category, template, contents)
+    _smtp_send(message)
+
+
+def _message(user, category, template, contents):
     context = {
         **contents,
         "person": user,
         "zone": time_zones.name_of(user.profile),
         "unsubscribe_url": site_url(f"/auth/email/unsubscribe/{unsubscribe_token(user.id, category)}"),
-        "category_name": CATEGORIES[category],
+        "category_name": str(CATEGORIES[category]),
         "site_url": site_url,
     }
     subject, text, html = render(template, context)
@@ -123,7 +131,7 @@ def send(user, category, template, contents):
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058: the link takes a POST
     message.set_content(text)
     message.add_alternative(html, subtype="html")
-    _smtp_send(message)
+    return message
 
 
 def render(template, context):

@@ -32,11 +32,13 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
+from flask_babel import force_locale, gettext
 
 from ...extensions import db
 from ...models import PushSubscription, utcnow
 from .. import jobs
 from ..errors import ValidationFailed
+from ..users import languages
 
 TTL_SECONDS = 3600  # a request no one saw within the hour is news no more
 GONE = (404, 410)
@@ -177,7 +179,7 @@ def _destination(endpoint):
 def _checked(data):
     """(endpoint, p256dh, auth) of a PushSubscription's JSON, or ValidationFailed."""
     if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
-        raise ValidationFailed("subscription", "Send the browser's PushSubscription (endpoint and keys).")
+        raise ValidationFailed("subscription", gettext("Send the browser's PushSubscription (endpoint and keys)."))
     endpoint, keys = data.get("endpoint"), data["keys"]
     try:
         if not isinstance(endpoint, str) or len(endpoint) > 1000:
@@ -185,18 +187,18 @@ def _checked(data):
         _destination(endpoint)
     except EndpointRefused:
         raise ValidationFailed(
-            "endpoint", "Notifications from this browser's push service are not supported."
+            "endpoint", gettext("Notifications from this browser's push service are not supported.")
         ) from None
     try:
         p256dh, auth = _unb64(keys.get("p256dh")), _unb64(keys.get("auth"))
     except (ValueError, TypeError):
-        raise ValidationFailed("keys", "The subscription's keys are not base64url.") from None
+        raise ValidationFailed("keys", gettext("The subscription's keys are not base64url.")) from None
     try:
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), p256dh)  # a point on the curve, or no key
     except ValueError:
         p256dh = b""
     if len(p256dh) != 65 or len(auth) != 16:
-        raise ValidationFailed("keys", "The subscription's keys are not a P-256 key and a 16-byte secret.")
+        raise ValidationFailed("keys", gettext("The subscription's keys are not a P-256 key and a 16-byte secret."))
     return endpoint, _b64(p256dh), _b64(auth)
 
 
@@ -248,9 +250,10 @@ def unsubscribe(user_id, endpoint):
 # ---------------------------------------------------------------- sending
 
 
-def push_for(written, actions=None):
+def push_for(written, actions=None, language=None):
     """Ask for each notification of `written` to be pushed to every device of its person (a job each,
-    after commit); one query for all their devices."""
+    after commit); one query for all their devices. `actions` titles are message keys, said in each
+    person's `language` ({user id: code})."""
     devices = {}
     for subscription in db.session.execute(
         db.select(PushSubscription).where(PushSubscription.user_id.in_({n.user_id for n in written}))
@@ -263,7 +266,7 @@ def push_for(written, actions=None):
             "title": notification.title,
             "body": notification.body,
             "url": notification.url,
-            "actions": actions or [],
+            "actions": _actions_in((language or {}).get(notification.user_id), actions or []),
         }
         for subscription in devices.get(notification.user_id, ()):
             jobs.deliver(
@@ -272,6 +275,11 @@ def push_for(written, actions=None):
                 {"subscription_id": str(subscription.id), "message": message},
                 notification.created_at,
             )
+
+
+def _actions_in(code, actions):
+    with force_locale(code or languages.of(None)):
+        return [{**action, "title": gettext(key)} for action in actions for key in (action["title"],)]
 
 
 @jobs.channel("push")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
@@ -58,7 +59,7 @@ def normalize_phone(phone):
     if re.fullmatch(r"\d{10}", compact):
         compact = "+91" + compact
     if not re.fullmatch(r"\+[1-9]\d{7,14}", compact):
-        raise ValidationFailed("phone", "Enter a phone number with country code, e.g. +91 98123 45678.")
+        raise ValidationFailed("phone", gettext("Enter a phone number with country code, e.g. +91 98123 45678."))
     return compact
 
 
@@ -102,7 +103,7 @@ def create_user(
     """
     now = now or utcnow()
     if UNSAFE_IN_NAME.search(name or ""):
-        raise ValidationFailed("name", "Use letters, spaces and punctuation only.")
+        raise ValidationFailed("name", gettext("Use letters, spaces and punctuation only."))
     email = normalize_email(email)
     phone = normalize_phone(phone)
     if not identifiers_checked:
@@ -227,9 +228,9 @@ def update_details(user_id, *, birth_date, birth_time, birth_place, bio=None, la
     must be a gazetteer label (services/astrology/places.py): its coordinates and zone are stored with it."""
     bio = (bio or "").strip() or None
     if bio and len(bio) > BIO_MAX:
-        raise ValidationFailed("bio", f"Use at most {BIO_MAX} characters.")
+        raise ValidationFailed("bio", gettext("Use at most %(bio_max)s characters.", bio_max=BIO_MAX))
     if language and language not in marketplace.LANGUAGES:
-        raise ValidationFailed("language", "Choose a language from the list.")
+        raise ValidationFailed("language", gettext("Choose a language from the list."))
     place = birth_chart.locate(birth_place) if birth_place else None
     profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
     profile.birth_date, profile.birth_time = birth_date, birth_time

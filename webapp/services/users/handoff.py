@@ -3,6 +3,8 @@ accepted once. Returns the user to log in, or HandoffRefused with the reason."""
 
 import jwt
 from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
@@ -15,7 +17,7 @@ MAX_LIFETIME_SECONDS = 300
 class HandoffRefused(DomainError):
     code = "handoff_refused"
     status = 403
-    message = "This sign-in link is not valid. Open AstroConsult again from the app you came from."
+    message = _l("This sign-in link is not valid. Open AstroConsult again from the app you came from.")
 
 
 def redeem(token, now=None):
@@ -23,7 +25,7 @@ def redeem(token, now=None):
     now = now or utcnow()
     secret = current_app.config.get("HANDOFF_JWT_SECRET")
     if not secret:
-        raise HandoffRefused("Sign-in from the main app is not enabled here.")
+        raise HandoffRefused(gettext("Sign-in from the main app is not enabled here."))
     try:
         claims = jwt.decode(
             token or "",
@@ -34,22 +36,22 @@ def redeem(token, now=None):
         )
     except jwt.ExpiredSignatureError:
         raise HandoffRefused(
-            "This sign-in link has expired. Open AstroConsult again from the app you came from."
+            gettext("This sign-in link has expired. Open AstroConsult again from the app you came from.")
         ) from None
     except jwt.InvalidTokenError:
         raise HandoffRefused() from None
     if claims["exp"] - claims["iat"] > MAX_LIFETIME_SECONDS:
-        raise HandoffRefused("This sign-in link lives too long to be accepted.")
+        raise HandoffRefused(gettext("This sign-in link lives too long to be accepted."))
     if not all(
         isinstance(claims[c], str) and 0 < len(claims[c]) <= 128 and "\x00" not in claims[c] for c in ("sub", "jti")
     ):
         raise HandoffRefused()
     user = db.session.execute(db.select(User).filter_by(external_id=claims["sub"])).scalar_one_or_none()
     if user is None or user.status != UserStatus.ACTIVE:
-        raise HandoffRefused("This account cannot sign in here.")
+        raise HandoffRefused(gettext("This account cannot sign in here."))
     db.session.add(UsedHandoffToken(jti=claims["jti"], external_id=user.external_id, used_at=now))
     try:
         db.session.flush()
     except IntegrityError:
-        raise HandoffRefused("This sign-in link was already used.") from None
+        raise HandoffRefused(gettext("This sign-in link was already used.")) from None
     return user

@@ -6,6 +6,7 @@ Never stores or logs a password; the policy for new passwords lives here too.
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from flask_babel import gettext
 
 from ...concurrency import run_cpu_bound
 
@@ -60,13 +61,13 @@ def password_problem(password, *, email=None, name=None):
     and the personal-information check, and no composition rule (OWASP ASVS 2.1.9: a passphrase such
     as "correct horse battery staple" is a good password)."""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+        return gettext("Use at least %(min_length)s characters.", min_length=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return gettext("Use at most %(max_length)s characters.", max_length=MAX_LENGTH)
     lowered = password.lower()
     if lowered in COMMON or len(set(lowered)) < 4:
-        return "This password is too easy to guess."
+        return gettext("This password is too easy to guess.")
     for personal in (email.split("@")[0] if email else None, name):
         if personal and len(personal) >= 4 and personal.lower().replace(" ", "") in lowered:
-            return "Do not use your name or email in the password."
+            return gettext("Do not use your name or email in the password.")
     return None

@@ -7,6 +7,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app
+from flask_babel import gettext
 
 from ...extensions import db
 from ...models import UserProfile, utcnow
@@ -54,7 +55,7 @@ def set_zone(user_id, name, now=None):
     """Store `name` as the account's zone; ValidationFailed for anything but an IANA zone name."""
     name = (name or "").strip() if isinstance(name, str) else name
     if not is_valid(name):
-        raise ValidationFailed("time_zone", "Choose a time zone from the list, such as Asia/Kolkata.")
+        raise ValidationFailed("time_zone", gettext("Choose a time zone from the list, such as Asia/Kolkata."))
     return _store(_profile(user_id), name, now)
 
 
