@@ -9,7 +9,7 @@ import time
 
 from flask import current_app, g, jsonify, render_template, request
 from flask.globals import request_ctx
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -70,9 +70,8 @@ def _seconds_until_reset(error):
 
 def _in_words(seconds):
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = -(-seconds // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    return ngettext("%(num)d minute", "%(num)d minutes", -(-seconds // 60))
 
 
 LAST_RESORT_BODY = b"Something went wrong on our side. Nothing was charged; please try again.\n"
@@ -126,7 +125,11 @@ def register(app):
             wait = _seconds_until_reset(error)
             if wait is not None:
                 headers["Retry-After"] = str(wait)
-                description = f"{description or MESSAGES[429][1]} Please try again in {_in_words(wait)}."
+                description = gettext(
+                    "%(refusal)s Please try again in %(wait)s.",
+                    refusal=description or MESSAGES[429][1],
+                    wait=_in_words(wait),
+                )
         code = None
         if error.code == 413 and description is None and g.get("too_large_message"):
             description, code = g.too_large_message, "file_too_large"  # an upload's own limit (security.body_limit)

@@ -11,7 +11,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from flask import has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from .config import ConfigError
@@ -81,6 +81,25 @@ def format_moment(value, format):
     if hasattr(value, "hour"):
         return format_datetime(value, "".join(pattern), tzinfo=value.tzinfo, locale=locale)
     return format_date(value, "".join(pattern), locale=locale)
+
+
+#: A sentence of the scripts: t("...") in webapp/static/js (what `pybabel extract -k t` finds too).
+_SCRIPT_SENTENCE = re.compile(r'\bt\("((?:[^"\\]|\\.)*)"')
+_SCRIPTS = Path(__file__).parent / "static" / "js"
+_script_catalogs = {}
+
+
+def js_catalog():
+    """{sentence: its translation} of every t("...") of the scripts, in the current language: what
+    base.html embeds for static/js/app.js's window.astro.t (none for English, the scripts' own)."""
+    language = current_language()
+    if language not in _script_catalogs:
+        sentences = sorted(
+            {match for path in sorted(_SCRIPTS.glob("*.js")) for match in _SCRIPT_SENTENCE.findall(path.read_text())}
+        )
+        translations = get_translations()
+        _script_catalogs[language] = {sentence: translations.gettext(sentence) for sentence in sentences}
+    return _script_catalogs[language]
 
 
 def language_name(name):

@@ -108,6 +108,7 @@ def register(app):
         birth_chart=birth_chart,
         mail_categories_for=mail.categories_for,
         push_public_key=push.public_key,
+        js_catalog=i18n.js_catalog,
     )
 
     @app.context_processor

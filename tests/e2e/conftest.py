@@ -317,11 +317,12 @@ def in_viewport(locator):
 
 @pytest.fixture
 def phone(browser, request, product_server):
-    """person() on a phone: 390x844, touch, in `zone` (a browser zone; India's by default)."""
+    """person() on a phone: 390x844, touch, in `zone` (a browser zone; India's by default), asking for
+    `locale`'s language (en-IN by default; hi-IN asks for Hindi)."""
     pages = []
 
-    def open_phone(zone="Asia/Kolkata"):
-        return _open_page(browser, product_server, pages, **PHONE, timezone_id=zone, locale="en-IN")
+    def open_phone(zone="Asia/Kolkata", locale="en-IN"):
+        return _open_page(browser, product_server, pages, **PHONE, timezone_id=zone, locale=locale)
 
     yield open_phone
     _keep_artifacts(request, pages)
@@ -334,7 +335,7 @@ def log_in(page, email, password=PASSWORD):
     page.goto("/auth/login")
     page.fill("#identifier", email)
     page.fill("#password", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # not the header's language switcher
     page.wait_for_load_state()
 
 

@@ -64,7 +64,7 @@ def test_visitor_filters_registers_and_tops_up(person):
     page.fill("#phone", f"+9198{page.evaluate('Date.now()') % 100000000:08d}")
     page.fill("#password", "stars4ever1")
     audit(page)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # not the header's language switcher
     expect(page.locator(".start-panel")).to_contain_text("Recharge")  # back on the profile, told the balance is short
     page.click(".start-panel >> text=Recharge")
     page.evaluate("window.__sameDocument = true")

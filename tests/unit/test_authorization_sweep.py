@@ -9,9 +9,7 @@ login, a form or state error); "login" is the redirect to the login page; "forbi
 """
 
 import io
-import re
 import uuid
-from html import unescape
 
 import pytest
 from PIL import Image
@@ -26,6 +24,7 @@ from webapp.services.messaging import attachments
 from webapp.services.money import payments, payouts
 
 from ..conftest import AuthActions
+from ..hindi import english_left
 
 ACTORS = ("anonymous", "user", "other_user", "astrologer", "other_astrologer", "admin")
 OK, LOGIN, FORBIDDEN, HIDDEN, UNSIGNED = "ok", "login", "forbidden", "hidden", "unsigned"
@@ -285,30 +284,6 @@ def test_socket_events_answer_participants_only(app, world, event, actor):
         assert ack.get("ok") is True, ack
     else:
         assert ack == {"ok": False, "error": "session_not_found", "message": ack["message"]}
-
-
-#: What may stay in Latin letters on a Hindi page: names and codes. A run of three or more ASCII
-#: words left anywhere else is an English sentence nobody translated.
-HINDI_ALLOWED = re.compile(
-    r"AstroConsult|Person \d+|[\w.+-]+@[\w.-]+|https?://\S+|Asia/\w+|[A-Z][a-z]+/[A-Z]\w+|flask ledger verify"
-    r"|GeoNames|CC BY 4\.0|JOB_BACKOFF_SECONDS|order_\w+|pay_\w+"
-)
-ENGLISH_RUN = re.compile(r"\b[A-Za-z][A-Za-z'’]*(?:[ ,;:]+[A-Za-z][A-Za-z'’]*){2,}")
-
-
-def english_left(html):
-    """Runs of three or more ASCII words in what a person reads on the page (text and the attributes
-    people read), after the allowed names and codes are taken out."""
-    html = re.sub(r"<(script|style|template|code)\b.*?</\1>", " ", html, flags=re.S)
-    # The time zone list is IANA identifiers (Asia/Kolkata, America/Port_of_Spain): codes, not prose.
-    html = re.sub(r'<select[^>]*name="time_zone".*?</select>', " ", html, flags=re.S)
-    readable = re.findall(r'(?:aria-label|title|placeholder|alt|hx-confirm)="([^"]*)"', html)
-    text = re.sub(r"<[^>]+>", " ", html)
-    found = []
-    for part in [text, *readable]:
-        part = HINDI_ALLOWED.sub(" ", unescape(part))
-        found += [match.group(0) for match in ENGLISH_RUN.finditer(part)]
-    return found
 
 
 PAGES = [(method, endpoint, rule) for method, endpoint, rule in ROUTES if method == "GET" and endpoint != "static"]

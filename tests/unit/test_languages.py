@@ -1,6 +1,7 @@
 """The product's language (issue 41): chosen from the account, a visitor's switch, the browser's
 Accept-Language, else the default; Hindi pages, refusals, money and dates; English unchanged."""
 
+import json
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -47,6 +48,8 @@ def test_a_visitor_gets_the_best_offered_language_their_browser_asks_for(app):
     assert locale_for(app, "hi-IN,hi;q=0.9,en;q=0.8") == "hi"
     assert locale_for(app, "ta-IN,en;q=0.5") == "en"  # Tamil is not offered: the next choice
     assert locale_for(app, "fr") == "en"  # nothing offered: the default
+    assert locale_for(app, "en-IN,hi;q=0.9") == "en"  # as Chromium asks in India: English first
+    assert locale_for(app, "hi;q=0.5,en-GB;q=0.8") == "en"  # by quality, not by the order written
     assert locale_for(app) == "en"
 
 
@@ -191,3 +194,12 @@ def test_dates_have_hindi_month_and_weekday_names(app):
             assert i18n.format_moment(date(2026, 3, 1), "%d %b") == "01 मार्च"
         with force_locale("en"):
             assert i18n.format_moment(moment, "%d %b %Y, %H:%M %Z") == "07 Dec 2026, 14:05 UTC"
+
+
+def test_a_hindi_page_carries_the_scripts_sentences_and_an_english_one_none(client):
+    hindi = client.get("/astrologers", headers=HINDI).get_data(as_text=True)
+    catalog = re.search(r'<script type="application/json" id="i18n-catalog">(.*?)</script>', hindi).group(1)
+    sentences = json.loads(catalog)
+    assert sentences["Connection lost; reconnecting…"] == "कनेक्शन टूट गया; फिर से जुड़ रहे हैं…"
+    assert sentences["Stops after %(minutes)s min: at most %(most)s."].startswith("%(minutes)s मिनट")
+    assert "i18n-catalog" not in client.get("/astrologers", headers=ENGLISH).get_data(as_text=True)

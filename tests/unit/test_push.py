@@ -315,3 +315,25 @@ def test_a_person_keeps_at_most_push_max_subscriptions_devices_the_newest(app, s
         db.session.commit()
     kept = db.session.execute(db.select(PushSubscription.endpoint).filter_by(user_id=user.id)).scalars().all()
     assert sorted(kept) == [f"{endpoint.origin}/push/device-{n}" for n in (2, 3, 4)]
+
+
+def test_a_push_is_written_in_the_language_its_person_chose(app, subscribed, endpoint, device, queued, consult, fund):
+    """Issue 41: the notification, its push and the push's buttons, in the person's own language."""
+    from webapp.services.consultations import notices
+    from webapp.services.users import languages
+
+    user, _ = subscribed
+    languages.store(user.id, "hi")
+    fund(user)
+    astrologer = consult.astrologer(name="Kavya Rao")
+    session = consult.request(user, astrologer)
+    queued.clear()
+    notices.request_answered(session, "accepted")
+    db.session.commit()
+    (delivery_id,) = queued
+    assert jobs.perform(delivery_id).status == "sent"
+    ((_, body),) = endpoint.received
+    key, _, secret = device
+    message = json.loads(http_ece.decrypt(body, private_key=key, auth_secret=unb64(secret), version="aes128gcm"))
+    assert message["title"] == "Kavya ने स्वीकार किया"
+    assert message["body"] == "आपकी चैट शुरू हो गई है: अभी खोलें।"

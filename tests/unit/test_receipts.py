@@ -226,3 +226,25 @@ def test_the_weekly_summary_goes_out_once_the_week_is_over(app, inbox, queued, c
     assert to == ["weekly@example.com"] and message["Subject"] == "Your week on AstroConsult: ₹300 earned"
     text, _ = parts(message)
     assert "30 Nov – 06 Dec 2026" in text and "Minutes: 1" in text
+
+
+def test_a_receipt_is_written_in_the_language_the_receiver_chose(app, inbox, queued, consult):
+    """Issue 41: the job writes in the account's language, whatever language the request that asked
+    for it was in; an English account keeps English."""
+    from webapp.services.users import languages
+
+    hindi = consult.user(balance=None, email="hindi@example.com")
+    languages.store(hindi.id, "hi")
+    english = consult.user(balance=None, email="english@example.com")
+    db.session.commit()
+    top_up(hindi)
+    top_up(english)
+    for delivery_id in queued:
+        assert jobs.perform(delivery_id).status == "sent"
+    by_address = {to[0]: message for to, message in inbox.messages}
+    message = by_address["hindi@example.com"]
+    assert message["Subject"] == "रसीद: आपके AstroConsult वॉलेट में ₹500 जोड़े गए"
+    text, html = parts(message)
+    assert "नमस्ते" in text and "इन्हें बंद करें" in text
+    assert '<html lang="hi">' in html and "आपके वॉलेट में ₹500 जुड़ गए" in html
+    assert by_address["english@example.com"]["Subject"] == "Receipt: ₹500 added to your AstroConsult wallet"

@@ -121,7 +121,7 @@ def lock_transaction(transaction_id):
     return transaction
 
 
-def ensure_can_pay(wallet, amount, what="this"):
+def ensure_can_pay(wallet, amount, what=None):
     """WalletFrozen, WalletSuspended or InsufficientBalance unless `wallet` can spend `amount` now."""
     if wallet.status == WalletStatus.FROZEN:
         raise WalletFrozen()
@@ -132,7 +132,7 @@ def ensure_can_pay(wallet, amount, what="this"):
             gettext(
                 "Your available balance (%(amount)s) does not cover %(what)s (%(amount2)s).",
                 amount=format_money(wallet.available_balance, wallet.currency),
-                what=what,
+                what=what or gettext("this"),
                 amount2=format_money(amount, wallet.currency),
             ),
             needed=amount,

@@ -12,6 +12,7 @@ from flask_login import current_user
 from ...boundary import form_again, refusal
 from ...csv_export import csv_response
 from ...models import Channel, UserType, utcnow
+from ...models.enums import label_of
 from ...services import wallet
 from ...services.astrologers import astrologer_profile, marketplace, performance
 from ...services.consultations import lifecycle, lookup, queue
@@ -142,7 +143,11 @@ def availability():
         flash(CHOOSE_AVAILABILITY, "error")
         return redirect(url_for("dashboard.index"))
     astrologer_profile.set_availability(current_user.id, form.channel.data, form.status.data)
-    message = f"{Channel(form.channel.data).label}: you are now {form.status.data}."
+    message = gettext(
+        "%(channel)s: you are now %(status)s.",
+        channel=Channel(form.channel.data).label,
+        status=label_of(form.status.data),
+    )
     if wants_partial():
         return _availability_panel(("success", message))
     flash(message, "success")

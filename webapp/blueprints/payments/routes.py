@@ -54,7 +54,10 @@ def demo_checkout_submit(order_id):
     )
     _count_settled(transaction, changed)
     if transaction.status == BillingStatus.COMPLETED:
-        message, category = f"{format_money(transaction.amount)} was added to your wallet.", "success"
+        message, category = (
+            gettext("%(amount)s was added to your wallet.", amount=format_money(transaction.amount)),
+            "success",
+        )
     else:
         message, category = gettext("The payment failed, so nothing was charged or added."), "error"
     if wants_partial():

@@ -46,7 +46,7 @@ def charge_minute(session_id, minute, *, commission_percent, now=None):
         wallet.platform_wallet(),
     )
     wallets = locks.wallets(payer.id, astrologer.id, house.id)
-    wallet.ensure_can_pay(wallets[payer.id], rate, f"minute {minute}")
+    wallet.ensure_can_pay(wallets[payer.id], rate, gettext("minute %(minute)s", minute=minute))
     posted = {
         leg.kind: wallet.post_leg(wallets[leg.wallet_id], leg)
         for leg in minutes.legs(

@@ -104,7 +104,7 @@ def _room_left(session_id, user_id, now):
                 most=size_words(per_session),
             ),
         )
-    return per_file, f"A file can have at most {size_words(per_file)}."
+    return per_file, gettext("A file can have at most %(size)s.", size=size_words(per_file))
 
 
 def body_allowance(session_id, user, now):
@@ -119,7 +119,7 @@ def body_allowance(session_id, user, now):
         or user.id not in (session.user_id, session.astrologer_id)
         or session.status != SessionStatus.ACTIVE
     ):
-        return per_file + FORM_OVERHEAD, f"A file can have at most {size_words(per_file)}."
+        return per_file + FORM_OVERHEAD, gettext("A file can have at most %(size)s.", size=size_words(per_file))
     left, refusal = _room_left(session_id, user.id, now)
     return left + FORM_OVERHEAD, refusal
 

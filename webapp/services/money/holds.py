@@ -4,6 +4,8 @@ A consultation request holds MIN_START_MINUTES at its rate until it is accepted,
 cancelled or times out. Holds change no current_balance, so they have a billing row and no
 wallet entry."""
 
+from flask_babel import gettext
+
 from ...extensions import db
 from ...models import BillingKind, utcnow
 from .. import locks, wallet
@@ -20,7 +22,7 @@ def hold(
     existing = wallet.replay(idempotency_key, wallet_id=wallet_id, amount=amount, kind=BillingKind.HOLD)
     if existing is not None:
         return existing
-    wallet.ensure_can_pay(target, amount, "the amount to hold")
+    wallet.ensure_can_pay(target, amount, gettext("the amount to hold"))
     transaction = wallet.new_transaction(
         target, BillingKind.HOLD, amount, idempotency_key, now, session_id=session_id, description=description
     )

@@ -53,4 +53,10 @@ def choose(stored, accept_languages, chosen_here=None):
     for choice in (stored, chosen_here):
         if choice in offered():
             return choice
-    return accept_languages.best_match(offered()) or offered()[0]
+    # In the browser's order of preference, each tag by its language (en-IN is English): werkzeug's
+    # best_match would take an exact "hi" of lower quality over "en-IN", the browser's first choice.
+    for tag, _quality in accept_languages:
+        language = tag.replace("_", "-").split("-")[0].lower()
+        if language in offered():
+            return language
+    return offered()[0]

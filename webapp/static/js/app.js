@@ -43,14 +43,34 @@ document.addEventListener("DOMContentLoaded", function () {
   }).then(function () { delete body.dataset.zoneUrl; });
 });
 
-/* Money as the server writes it (amounts.format_money: ₹1,234.50, India's grouping), and the one
-   live balance: every [data-balance] element (the header badge, the wallet page, the session bar)
-   shows the `balance` event the server sends after each change to the account's wallet. */
+/* Money as the server writes it (amounts.format_money: ₹50, ₹1,00,000, ₹12.50: India's grouping, paise
+   only when there are some), and the one live balance: every [data-balance] element (the header badge,
+   the wallet page, the session bar) shows the `balance` event the server sends after each change to
+   the account's wallet. */
 window.astro = window.astro || {};
 window.astro.money = function (value) {
   var currency = document.body.dataset.currency || "INR";
-  return new Intl.NumberFormat("en-IN", { style: "currency", currency: currency }).format(Number(value));
+  var amount = Number(value);
+  var digits = Number.isInteger(amount) ? 0 : 2;
+  return new Intl.NumberFormat((document.documentElement.lang || "en") + "-IN", {
+    style: "currency", currency: currency, minimumFractionDigits: digits, maximumFractionDigits: digits,
+  }).format(amount);
 };
+
+/* The scripts' sentences in the page's language (issue 41): base.html embeds the catalog of every
+   t("...") string of static/js in <script type="application/json" id="i18n-catalog"> on a page that
+   is not in English; t() says a sentence from it (else as written) and fills %(name)s from `values`. */
+window.astro.t = function (message, values) {
+  var catalog = window.astro.catalog;
+  if (!catalog) {
+    var data = document.getElementById("i18n-catalog");
+    catalog = window.astro.catalog = data ? JSON.parse(data.textContent) : {};
+  }
+  return (catalog[message] || message).replace(/%\((\w+)\)[sd]/g, function (_, name) {
+    return values && name in values ? values[name] : "";
+  }).replace(/%%/g, "%");
+};
+var t = window.astro.t;
 window.astro.followBalance = function (socket) {
   socket.on("balance", function (event) {
     document.querySelectorAll("[data-balance]").forEach(function (element) {
@@ -64,7 +84,7 @@ window.astro.followBalance = function (socket) {
     document.querySelectorAll("[data-unread]").forEach(function (bell) {
       bell.querySelector("[data-unread-count]").textContent = event.unread;
       bell.classList.toggle("has-unread", event.unread > 0);
-      bell.setAttribute("aria-label", "Notifications, " + event.unread + " unread");
+      bell.setAttribute("aria-label", t("Notifications, %(count)s unread", { count: event.unread }));
     });
   });
 };
@@ -105,14 +125,19 @@ function quoteCap(event) {
   if (kind === "amount" && /^\d+(\.\d{1,2})?$/.test(value) && rate > 0) minutes = Math.floor(Number(value) / rate);
   var inRoom = "inRoom" in box.dataset; // the hold is behind a session in progress
   if (kind === "none") {
-    text.textContent = money(rate) + " per minute" + (inRoom ? ", no limit." : "; " + money(rate * start) + " held to start, returned when it ends.");
+    text.textContent = inRoom
+      ? t("%(rate)s per minute, no limit.", { rate: money(rate) })
+      : t("%(rate)s per minute; %(held)s held to start, returned when it ends.", { rate: money(rate), held: money(rate * start) });
   } else if (minutes === null) {
-    text.textContent = kind === "minutes" ? "Enter whole minutes." : "Enter an amount such as 200.";
+    text.textContent = kind === "minutes" ? t("Enter whole minutes.") : t("Enter an amount such as 200.");
   } else if (minutes < 1) {
-    text.textContent = "That does not pay for one minute at " + money(rate) + ".";
+    text.textContent = t("That does not pay for one minute at %(rate)s.", { rate: money(rate) });
+  } else if (inRoom) {
+    text.textContent = t("Stops after %(minutes)s min: at most %(most)s.", { minutes: minutes, most: money(rate * minutes) });
   } else {
-    text.textContent = "Stops after " + minutes + " min: at most " + money(rate * minutes) +
-      (inRoom ? "." : "; " + money(rate * Math.min(start, minutes)) + " held to start.");
+    text.textContent = t("Stops after %(minutes)s min: at most %(most)s; %(held)s held to start.", {
+      minutes: minutes, most: money(rate * minutes), held: money(rate * Math.min(start, minutes)),
+    });
   }
 }
 
@@ -135,7 +160,7 @@ document.addEventListener("DOMContentLoaded", function () {
   var on = box.querySelector("[data-push-on]");
   var off = box.querySelector("[data-push-off]");
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
-    state.textContent = "This browser cannot show notifications when the site is closed.";
+    state.textContent = t("This browser cannot show notifications when the site is closed.");
     return;
   }
   var token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
@@ -159,23 +184,23 @@ document.addEventListener("DOMContentLoaded", function () {
     return navigator.serviceWorker.ready;
   });
   ready.then(function (registration) { return registration.pushManager.getSubscription(); }).then(function (current) {
-    if (Notification.permission === "denied") show(false, "Notifications are blocked for this site in the browser's settings.");
-    else show(!!current, current ? "On: you are told even when no tab is open." : "Off on this device.");
+    if (Notification.permission === "denied") show(false, t("Notifications are blocked for this site in the browser's settings."));
+    else show(!!current, current ? t("On: you are told even when no tab is open.") : t("Off on this device."));
   });
   on.addEventListener("click", function () {
     Notification.requestPermission().then(function (permission) {
-      if (permission !== "granted") { show(false, "The browser did not allow notifications."); return null; }
+      if (permission !== "granted") { show(false, t("The browser did not allow notifications.")); return null; }
       return ready.then(function (registration) {
         return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key() });
       }).then(function (subscription) { return send("POST", subscription.toJSON()); })
-        .then(function () { show(true, "On: you are told even when no tab is open."); });
-    }).catch(function () { show(false, "Notifications could not be turned on here."); });
+        .then(function () { show(true, t("On: you are told even when no tab is open.")); });
+    }).catch(function () { show(false, t("Notifications could not be turned on here.")); });
   });
   off.addEventListener("click", function () {
     ready.then(function (registration) { return registration.pushManager.getSubscription(); }).then(function (current) {
       if (!current) return null;
       return send("DELETE", { endpoint: current.endpoint }).then(function () { return current.unsubscribe(); });
-    }).then(function () { show(false, "Off on this device."); });
+    }).then(function () { show(false, t("Off on this device.")); });
   });
 });
 
@@ -192,7 +217,7 @@ document.addEventListener("DOMContentLoaded", function () {
       var on = followed.has(button.dataset.followCard);
       button.hidden = false;
       button.setAttribute("aria-pressed", String(on));
-      button.firstChild.textContent = on ? "Following" : "Follow";
+      button.firstChild.textContent = on ? t("Following") : t("Follow");
     });
   }
   document.addEventListener("DOMContentLoaded", paint);

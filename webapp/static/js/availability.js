@@ -2,8 +2,9 @@
    `availability` broadcasts of the public /marketplace Socket.IO namespace. */
 (function () {
   "use strict";
+  var t = window.astro.t;
   if (!window.io) return;
-  var labels = { available: "Available", busy: "Busy", unavailable: "Unavailable", offline: "Offline" };
+  var labels = { available: t("Available"), busy: t("Busy"), unavailable: t("Unavailable"), offline: t("Offline") };
   var socket = window.io("/marketplace");
   socket.on("availability", function (event) {
     var selector = '[data-availability-for="' + event.astrologer_id + '"]';

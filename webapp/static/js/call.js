@@ -13,21 +13,22 @@
    loss, frames per second) offers "audio only"; none of this touches the session or its billing. */
 (function () {
   "use strict";
+  var t = window.astro.t;
   var room = document.querySelector("[data-live-page=room]");
   var panel = room && room.querySelector("[data-call]");
   if (!panel) return;
   var video = panel.dataset.video === "true";
-  var otherName = panel.dataset.otherName || "The other side";
+  var otherName = panel.dataset.otherName || t("The other side");
   var labels = {
-    starting: "Starting the call…",
-    microphone: video ? "Allow the camera and microphone to start the call." : "Allow the microphone to start the call.",
-    calling: "Calling… waiting for the other side to join.",
-    connecting: "Connecting…",
-    connected: "Connected",
-    reconnecting: "Connection lost; reconnecting…",
-    ended: "The call has ended.",
-    "no-microphone": "The microphone is off or blocked; allow it in the browser to talk. The chat still works.",
-    unsupported: "This browser cannot make calls; the chat still works.",
+    starting: t("Starting the call…"),
+    microphone: video ? t("Allow the camera and microphone to start the call.") : t("Allow the microphone to start the call."),
+    calling: t("Calling… waiting for the other side to join."),
+    connecting: t("Connecting…"),
+    connected: t("Connected"),
+    reconnecting: t("Connection lost; reconnecting…"),
+    ended: t("The call has ended."),
+    "no-microphone": t("The microphone is off or blocked; allow it in the browser to talk. The chat still works."),
+    unsupported: t("This browser cannot make calls; the chat still works."),
   };
   var stateLine = panel.querySelector("[data-call-state]");
   function show(name) {
@@ -195,7 +196,7 @@
     var muted = muteButton.getAttribute("aria-pressed") !== "true";
     local.getAudioTracks().forEach(function (track) { track.enabled = !muted; });
     muteButton.setAttribute("aria-pressed", String(muted));
-    muteButton.textContent = muted ? "Unmute" : "Mute";
+    muteButton.textContent = muted ? t("Unmute") : t("Mute");
   });
 
   // The other side's loudness as the meter and data-level (0..1): the audio level WebRTC reports for

@@ -9,6 +9,7 @@
    with mark_delivered), blue ✓✓ read. This client acknowledges what it receives the same way. */
 (function () {
   "use strict";
+  var t = window.astro.t;
   var room = document.querySelector("[data-live-page=room]");
   var socket = room && window.astro && window.astro.roomSocket(); // room_socket.js owns the connection
   if (!socket) return;
@@ -153,7 +154,7 @@
 
   function setTicks(ticks, state) {
     ticks.textContent = { sending: "…", stored: "✓", delivered: "✓✓", read: "✓✓", failed: "!" }[state];
-    ticks.setAttribute("aria-label", { sending: "Sending", stored: "Sent", delivered: "Delivered", read: "Read", failed: "Not sent" }[state]);
+    ticks.setAttribute("aria-label", { sending: t("Sending"), stored: t("Sent"), delivered: t("Delivered"), read: t("Read"), failed: t("Not sent") }[state]);
     ticks.dataset.state = state;
   }
 
@@ -199,7 +200,7 @@
 
   function attach(file) {
     if (ended) return;
-    if (file.size > maxBytes) { showError("This file is too large: a file can have at most " + sizeWords(maxBytes) + "."); return; }
+    if (file.size > maxBytes) { showError(t("This file is too large: a file can have at most %(size)s.", { size: sizeWords(maxBytes) })); return; }
     showError(null);
     var clientId = newClientId();
     var item = build({ session_id: sessionId, sender_id: me, message_type: "text", content: file.name, client_id: clientId });
@@ -208,7 +209,7 @@
     bar.className = "upload-progress";
     bar.max = 100;
     bar.value = 0;
-    bar.setAttribute("aria-label", "Sending " + file.name);
+    bar.setAttribute("aria-label", t("Sending %(name)s", { name: file.name }));
     item.insertBefore(bar, item.querySelector(".msg-meta"));
     list.appendChild(item);
     item.scrollIntoView({ block: "end" });
@@ -248,7 +249,7 @@
       entry.bar.remove();
       entry.item.classList.add("msg-failed");
       setTicks(entry.item.querySelector(".ticks"), "failed");
-      showError((answer && answer.message) || "This file could not be sent.");
+      showError((answer && answer.message) || t("This file could not be sent."));
     });
     request.send(body);
   }

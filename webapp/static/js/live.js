@@ -4,6 +4,7 @@
    The server is the source of truth: on a change the page re-reads it (reload or htmx refresh). */
 (function () {
   "use strict";
+  var t = window.astro.t;
   if (!window.io) return;
   var page = document.querySelector("[data-live-page]");
   if (!page) return;
@@ -50,8 +51,8 @@
   function announce(event) {
     beep();
     if ("Notification" in window && Notification.permission === "granted") {
-      var what = { chat: "chat", call: "call", video: "video call" }[event.channel] || event.session_type;
-      new Notification("New " + what + " request", { body: event.user_name + " wants to talk to you." });
+      var title = { chat: t("New chat request"), call: t("New call request"), video: t("New video call request") }[event.channel];
+      new Notification(title || t("New request"), { body: t("%(name)s wants to talk to you.", { name: event.user_name }) });
     }
   }
 

@@ -9,6 +9,7 @@
    sends this side's camera state as a "media" signal; heard(data) shows the other side's. */
 (function () {
   "use strict";
+  var t = window.astro.t;
   window.astro = window.astro || {};
 
   var POOR = { rtt: 0.5, loss: 0.08, fps: 8 };    // any of these: video cannot be sustained
@@ -49,16 +50,16 @@
     };
 
     var OWN_NOTES = {
-      camera_off: "Your camera is off. " + name + " hears you but does not see you.",
-      no_camera: "No camera was found here: the call goes on as audio.",
-      camera_refused: "The camera is not allowed in this browser: the call goes on as audio. Allow it in the site settings to be seen.",
-      audio_only: "Audio only: the connection is too weak for video. Turn your camera on to try video again.",
+      camera_off: t("Your camera is off. %(name)s hears you but does not see you.", { name: name }),
+      no_camera: t("No camera was found here: the call goes on as audio."),
+      camera_refused: t("The camera is not allowed in this browser: the call goes on as audio. Allow it in the site settings to be seen."),
+      audio_only: t("Audio only: the connection is too weak for video. Turn your camera on to try video again."),
     };
     var REMOTE_NOTES = {
-      camera_off: name + " turned the camera off.",
-      no_camera: name + " has no camera: the call goes on as audio.",
-      camera_refused: name + " did not allow the camera: the call goes on as audio.",
-      audio_only: name + " switched to audio only: the connection is too weak for video.",
+      camera_off: t("%(name)s turned the camera off.", { name: name }),
+      no_camera: t("%(name)s has no camera: the call goes on as audio.", { name: name }),
+      camera_refused: t("%(name)s did not allow the camera: the call goes on as audio.", { name: name }),
+      audio_only: t("%(name)s switched to audio only: the connection is too weak for video.", { name: name }),
     };
 
     function cameraTrack() {
@@ -83,7 +84,7 @@
       selfView.classList.toggle("is-off", !on);
       selfView.classList.toggle("is-mirrored", facing === "user"); // a selfie reads as a mirror; the back camera does not
       cameraButton.setAttribute("aria-pressed", String(!on));
-      cameraButton.textContent = on ? "Camera off" : "Camera on";
+      cameraButton.textContent = on ? t("Camera off") : t("Camera on");
       cameraButton.disabled = busy || ended;
       audioOnlyButton.disabled = busy || ended || (!on && !remoteOn);
       cameraNote.hidden = on;
@@ -230,9 +231,9 @@
       quality.dataset.loss = (loss * 100).toFixed(1);
       quality.dataset.fps = fps === null ? "" : String(Math.round(fps));
       panel.dataset.framesDecoded = String(sample.frames);
-      var parts = [{ good: "Good connection", fair: "Fair connection", poor: "Weak connection" }[level]];
+      var parts = [{ good: t("Good connection"), fair: t("Fair connection"), poor: t("Weak connection") }[level]];
       if (sample.rtt !== null) parts.push(quality.dataset.rtt + " ms");
-      parts.push(Math.round(loss * 100) + "% loss");
+      parts.push(t("%(percent)s%% loss", { percent: Math.round(loss * 100) }));
       if (fps !== null) parts.push(quality.dataset.fps + " fps");
       qualityText.textContent = parts.join(" · ");
       var videoFlows = remoteOn || (reason === null && !!cameraTrack());
@@ -309,7 +310,7 @@
       localVideo.srcObject = null;
       audioOffer.hidden = true;
       quality.dataset.quality = "ended";
-      qualityText.textContent = "Call ended";
+      qualityText.textContent = t("Call ended");
       showOwn();
     }
 
