@@ -25,7 +25,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 # committed and reviewed; the compiled .mo beside each is built from it here (a second or less, by
 # `make run` and `make test`, so a .mo can never be older than its .po) and never committed.
 CATALOGS := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
-EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_ngettext:1,2 -k NN_:1,2 -k t --no-location --sort-output
+EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_ngettext:1,2 -k NN_:1,2 -k t -k pgettext:1c,2 --no-location --sort-output
 
 %.mo: %.po $(VENV)/.runtime
 	$(BIN)/pybabel -q compile --statistics -i $< -o $@ 2>&1 | grep -v "^compiling" || true

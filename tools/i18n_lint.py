@@ -149,7 +149,7 @@ def catalog_problems():
         template = Path(scratch) / "messages.pot"
         subprocess.run(
             [str(Path(sys.executable).parent / "pybabel"), "-q", "extract", "-F", "babel.cfg", "-k", "_l",
-             "-k", "lazy_ngettext:1,2", "-k", "NN_:1,2", "-k", "t",
+             "-k", "lazy_ngettext:1,2", "-k", "NN_:1,2", "-k", "t", "-k", "pgettext:1c,2",
              "-o", str(template), "webapp"],
             cwd=ROOT, check=True,
         )  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from flask import has_request_context, request
+from flask import has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
@@ -22,12 +22,19 @@ from .services.users import languages
 def select_locale():
     if len(languages.offered()) == 1 or not has_request_context():  # a job renders for its receiver
         return languages.offered()[0]
+    if getattr(request, "sid", None) is not None and SOCKET_KEY in session:
+        return session[SOCKET_KEY]  # a socket event: chosen once for its connection, no query per event
     stored = None
     if current_user and current_user.is_authenticated and current_user.profile is not None:
         stored = languages.stored_in(current_user.profile.preferences)
-    return languages.choose(stored, request.accept_languages, request.cookies.get(COOKIE))
+    chosen = languages.choose(stored, request.accept_languages, request.cookies.get(COOKIE))
+    if getattr(request, "sid", None) is not None:
+        session[SOCKET_KEY] = chosen  # Flask-SocketIO's session of this connection, never the cookie
+    return chosen
 
 
+#: Where a Socket.IO connection keeps its language: a flooding socket's refusals cost no query.
+SOCKET_KEY = "_socket_language"
 #: A visitor's choice from the switcher, kept a year (a signed-in person's is on their account).
 COOKIE = "language"
 COOKIE_SECONDS = 365 * 24 * 3600

@@ -6,6 +6,7 @@ the end when the balance runs out. axe-core checks both pages.
 """
 
 import re
+from decimal import Decimal  # ₹40, as the site writes a whole amount
 
 from playwright.sync_api import expect
 
@@ -38,7 +39,9 @@ def in_a_video_call(caller, people, name, balance, video_rate="40.00", astro_scr
     go_available(astro, "video")
     log_in(user, user_email)
     user.goto("/astrologers?q=" + name.split()[0])
-    expect(user.locator(".astrologer-card").first).to_contain_text(f"Video ₹{video_rate}/min")
+    expect(user.locator(".astrologer-card").first).to_contain_text(
+        f"Video call ₹{Decimal(video_rate).normalize():f}/min"
+    )
     user.click(f"text={name}")
     user.locator(".start-option:has(#start-video) form button").click()
     expect(user.locator("body")).to_contain_text(f"Waiting for {name}")

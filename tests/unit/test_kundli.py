@@ -302,10 +302,37 @@ def test_the_south_indian_drawing_fixes_the_signs_and_marks_the_rising_one(app, 
 def test_my_kundli_as_json(app, born_in_delhi, client):
     data = client.get("/account/kundli.json").get_json()
     assert set(data) >= {"ayanamsa", "ascendant", "planets", "dasha", "moon_sign", "birth_nakshatra"}
-    assert data["ascendant"]["sign"] == "Gemini" and set(data["ascendant"]) == {"longitude", "sign", "degree"}
+    assert data["ascendant"]["sign"] == "Gemini" and set(data["ascendant"]) == {
+        "longitude",
+        "sign",
+        "sign_name",
+        "degree",
+    }
     assert set(data["planets"]) == set(kundli.PLANETS)
-    assert set(data["planets"]["Moon"]) == {"longitude", "sign", "degree", "retrograde", "nakshatra", "pada", "house"}
-    assert {"lord", "start", "end", "antardashas"} <= set(data["dasha"][0])
+    assert set(data["planets"]["Moon"]) == {
+        "longitude", "sign", "degree", "retrograde", "nakshatra", "pada", "house", "name", "sign_name", "nakshatra_name"
+    }  # fmt: skip
+    assert {"lord", "lord_name", "start", "end", "antardashas"} <= set(data["dasha"][0])
+    assert data["planets"]["Moon"]["name"] == "Moon" and data["ascendant"]["sign_name"] == "Gemini"
+
+
+def test_the_kundli_in_hindi_names_rashis_grahas_and_nakshatras_in_the_table_the_json_and_both_drawings(
+    app, born_in_delhi, client
+):
+    hindi = {"Accept-Language": "hi"}
+    data = client.get("/account/kundli.json", headers=hindi).get_json()
+    assert data["ascendant"]["sign"] == "Gemini" and data["ascendant"]["sign_name"] == "मिथुन"  # the field stays
+    assert data["planets"]["Sun"]["name"] == "सूर्य" and data["dasha"][0]["lord_name"] in {
+        "केतु", "शुक्र", "सूर्य", "चंद्र", "मंगल", "राहु", "गुरु", "शनि", "बुध"
+    }  # fmt: skip
+    page = client.get("/account/kundli", headers=hindi).get_data(as_text=True)
+    assert "<dd>मिथुन" in page and '<th scope="row">सूर्य' in page and "विंशोत्तरी दशा" in page
+    assert re.search(r'class="kundli-planet">सू \d', page)  # the drawing's grahas, by their Hindi letters
+    assert "Gemini" not in page and "Sun " not in page
+    client.post("/account/kundli", data={"csrf_token": AuthActions(client).csrf_token(), "chart_style": "south",
+                                         "chart_ayanamsa": "lahiri", "chart_node": "mean"})  # fmt: skip
+    south = client.get("/account/kundli", headers=hindi).get_data(as_text=True)
+    assert 'text-anchor="start">मिथुन</text>' in south and 'data-cell="मिथुन"' in south
 
 
 def test_without_birth_details_the_page_says_how_and_the_json_is_a_404(app, make_user, client):

@@ -9,13 +9,30 @@ North Indian chart takes the Moon's sign as its first house (chandra lagna) and 
 
 from dataclasses import dataclass
 
+from flask_babel import get_locale, gettext, pgettext
+
 from . import kundli
 
 SIZE, MARGIN = 320, 10
+#: Each graha's two letters in a cell, in the reader's language (pgettext: "Ma" the planet, nothing else).
 ABBREVIATIONS = {
-    "Sun": "Su", "Moon": "Mo", "Mars": "Ma", "Mercury": "Me", "Jupiter": "Ju",
-    "Venus": "Ve", "Saturn": "Sa", "Rahu": "Ra", "Ketu": "Ke",
+    "Sun": lambda: pgettext("planet", "Su"), "Moon": lambda: pgettext("planet", "Mo"),
+    "Mars": lambda: pgettext("planet", "Ma"), "Mercury": lambda: pgettext("planet", "Me"),
+    "Jupiter": lambda: pgettext("planet", "Ju"), "Venus": lambda: pgettext("planet", "Ve"),
+    "Saturn": lambda: pgettext("planet", "Sa"), "Rahu": lambda: pgettext("planet", "Ra"),
+    "Ketu": lambda: pgettext("planet", "Ke"),
 }  # fmt: skip
+
+
+def _sign_in_cell(sign):
+    """A South Indian cell's sign: English's three letters (Ari), a Hindi name whole (मेष is as short)."""
+    name = kundli.sign_name(sign)
+    return name[:3] if str(get_locale() or "en") == "en" else name
+
+
+def _rising(degree):
+    return pgettext("chart", "Asc %(degree)s", degree=kundli.dms(degree))
+
 
 _A, _B, _C = MARGIN, SIZE / 2, SIZE - MARGIN  # the square's near edge, middle and far edge
 _Q = (MARGIN + SIZE / 2) / 2  # where a diagonal meets the inner diamond, near corner side
@@ -49,7 +66,8 @@ class Cell:
 
 
 def planet_line(name, position):
-    return f"{ABBREVIATIONS[name]} {kundli.dms(position.degree)}{' R' if position.retrograde and name not in ('Rahu', 'Ketu') else ''}"
+    retrograde = f" {pgettext('chart', 'R')}" if position.retrograde and name not in kundli.NODE_NAMES else ""
+    return f"{ABBREVIATIONS[name]()} {kundli.dms(position.degree)}{retrograde}"
 
 
 def _points(outline):
@@ -78,7 +96,7 @@ def north(chart):
         number_x, number_y = _toward((x, y), inner, 0.62)
         lines = [planet_line(name, p) for name, p in chart.planets.items() if p.sign == sign]
         if house == 1 and chart.ascendant is not None:
-            lines.insert(0, f"Asc {kundli.dms(chart.ascendant % 30)}")
+            lines.insert(0, _rising(chart.ascendant % 30))
         cells.append(
             Cell(
                 _points(outline),
@@ -88,7 +106,7 @@ def north(chart):
                 number_x,
                 number_y,
                 tuple(lines),
-                label=f"House {house}, {kundli.SIGNS[sign][0]}",
+                label=gettext("House %(house)s, %(sign)s", house=house, sign=kundli.sign_name(sign)),
             )
         )
     return cells
@@ -102,18 +120,18 @@ def south(chart):
         outline = ((left, top), (left + CELL, top), (left + CELL, top + CELL), (left, top + CELL))
         lines = [planet_line(name, p) for name, p in chart.planets.items() if p.sign == sign]
         if sign == rising:
-            lines.insert(0, f"Asc {kundli.dms(chart.ascendant % 30)}")
+            lines.insert(0, _rising(chart.ascendant % 30))
         cells.append(
             Cell(
                 _points(outline),
                 left + CELL / 2,
                 top + CELL / 2 + 4,
-                kundli.SIGNS[sign][0][:3],
+                _sign_in_cell(sign),
                 left + 5,
                 top + 12,
                 tuple(lines),
                 marked=sign == rising,
-                label=kundli.SIGNS[sign][0],
+                label=kundli.sign_name(sign),
             )
         )
     return cells

@@ -32,26 +32,31 @@ from functools import lru_cache
 
 import astronomy
 from astronomy.astronomy import _e_tilt  # IAU 2000B nutation: see _tilt
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from ..messaging.system_lines import N_
 
 SIGNS = (
-    ("Aries", "Mesha"),
-    ("Taurus", "Vrishabha"),
-    ("Gemini", "Mithuna"),
-    ("Cancer", "Karka"),
-    ("Leo", "Simha"),
-    ("Virgo", "Kanya"),
-    ("Libra", "Tula"),
-    ("Scorpio", "Vrishchika"),
-    ("Sagittarius", "Dhanu"),
-    ("Capricorn", "Makara"),
-    ("Aquarius", "Kumbha"),
-    ("Pisces", "Meena"),
+    (N_("Aries"), "Mesha"),
+    (N_("Taurus"), "Vrishabha"),
+    (N_("Gemini"), "Mithuna"),
+    (N_("Cancer"), "Karka"),
+    (N_("Leo"), "Simha"),
+    (N_("Virgo"), "Kanya"),
+    (N_("Libra"), "Tula"),
+    (N_("Scorpio"), "Vrishchika"),
+    (N_("Sagittarius"), "Dhanu"),
+    (N_("Capricorn"), "Makara"),
+    (N_("Aquarius"), "Kumbha"),
+    (N_("Pisces"), "Meena"),
 )
 NAKSHATRAS = (
-    "Ashwini", "Bharani", "Krittika", "Rohini", "Mrigashira", "Ardra", "Punarvasu", "Pushya", "Ashlesha",
-    "Magha", "Purva Phalguni", "Uttara Phalguni", "Hasta", "Chitra", "Swati", "Vishakha", "Anuradha",
-    "Jyeshtha", "Mula", "Purva Ashadha", "Uttara Ashadha", "Shravana", "Dhanishta", "Shatabhisha",
-    "Purva Bhadrapada", "Uttara Bhadrapada", "Revati",
+    N_("Ashwini"), N_("Bharani"), N_("Krittika"), N_("Rohini"), N_("Mrigashira"), N_("Ardra"), N_("Punarvasu"),
+    N_("Pushya"), N_("Ashlesha"), N_("Magha"), N_("Purva Phalguni"), N_("Uttara Phalguni"), N_("Hasta"),
+    N_("Chitra"), N_("Swati"), N_("Vishakha"), N_("Anuradha"), N_("Jyeshtha"), N_("Mula"), N_("Purva Ashadha"),
+    N_("Uttara Ashadha"), N_("Shravana"), N_("Dhanishta"), N_("Shatabhisha"), N_("Purva Bhadrapada"),
+    N_("Uttara Bhadrapada"), N_("Revati"),
 )  # fmt: skip
 NAKSHATRA_SPAN = 360 / 27
 PADA_SPAN = NAKSHATRA_SPAN / 4
@@ -62,7 +67,9 @@ DASHA = (
 )  # fmt: skip
 DASHA_YEARS = 120
 YEAR_DAYS = 365.25
-PLANETS = ("Sun", "Moon", "Mars", "Mercury", "Jupiter", "Venus", "Saturn", "Rahu", "Ketu")
+PLANETS = (
+    N_("Sun"), N_("Moon"), N_("Mars"), N_("Mercury"), N_("Jupiter"), N_("Venus"), N_("Saturn"), N_("Rahu"), N_("Ketu"),
+)  # fmt: skip
 #: The lunar nodes: always retrograde, so never marked (R).
 NODE_NAMES = ("Rahu", "Ketu")
 _BODIES = {name: getattr(astronomy.Body, name) for name in PLANETS[:7]}
@@ -72,7 +79,7 @@ AYANAMSAS = {
     "raman": (2415020.0, 21.01444),
     "krishnamurti": (2415020.0, 22.363889),
 }
-AYANAMSA_NAMES = {"lahiri": "Lahiri", "raman": "Raman", "krishnamurti": "Krishnamurti"}
+AYANAMSA_NAMES = {"lahiri": _l("Lahiri"), "raman": _l("Raman"), "krishnamurti": _l("Krishnamurti")}
 NODES = ("mean", "true")
 J2000 = 2451545.0
 
@@ -317,6 +324,25 @@ def _compute(moment, latitude, longitude, ayanamsa_system, node, time_known):
     )
 
 
+# ---------------------------------------------------------------- names as people read them
+# The names above are message keys (N_): English (and the Sanskrit beside each sign) in the data and
+# the JSON's fields, the reader's language where a person reads them (issue 41).
+
+
+def sign_name(index):
+    """A sign by its name in the reader's language: Aries, मेष."""
+    return gettext(SIGNS[index][0])
+
+
+def planet_name(name):
+    """A graha by its name in the reader's language: Sun, सूर्य (dasha lords too)."""
+    return gettext(name)
+
+
+def nakshatra_name(index):
+    return gettext(NAKSHATRAS[index])
+
+
 # ---------------------------------------------------------------- as JSON
 
 
@@ -327,6 +353,7 @@ def _when(moment):
 def _period_json(period, now):
     return {
         "lord": period.lord,
+        "lord_name": planet_name(period.lord),
         "start": _when(period.start),
         "end": _when(period.end),
         "current": period.contains(now),
@@ -340,6 +367,7 @@ def as_json(chart, now):
         ascendant = {
             "longitude": round(chart.ascendant, 6),
             "sign": SIGNS[sign_of(chart.ascendant)][0],
+            "sign_name": sign_name(sign_of(chart.ascendant)),
             "degree": round(chart.ascendant % 30, 6),
         }
     return {
@@ -353,17 +381,22 @@ def as_json(chart, now):
         "planets": {
             name: {
                 "longitude": round(p.longitude, 6),
+                "name": planet_name(name),
                 "sign": SIGNS[p.sign][0],
+                "sign_name": sign_name(p.sign),
                 "degree": round(p.degree, 6),
                 "retrograde": p.retrograde,
                 "nakshatra": NAKSHATRAS[p.nakshatra],
+                "nakshatra_name": nakshatra_name(p.nakshatra),
                 "pada": p.pada,
                 "house": p.house,
             }
             for name, p in chart.planets.items()
         },
         "moon_sign": SIGNS[chart.moon_sign][0],
+        "moon_sign_name": sign_name(chart.moon_sign),
         "birth_nakshatra": NAKSHATRAS[chart.birth_nakshatra],
+        "birth_nakshatra_name": nakshatra_name(chart.birth_nakshatra),
         "dasha": [
             {**_period_json(period, now), "antardashas": [_period_json(sub, now) for sub in period.antardashas]}
             for period in chart.dasha
