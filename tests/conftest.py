@@ -200,7 +200,9 @@ def make_user(app):
     """make_user(email=..., type=UserType.USER, password=...) -> a committed user with profile and wallet."""
     counter = iter(range(1, 10_000))
 
-    def make(name=None, email=None, phone=None, password=DEMO_PASSWORD, type=UserType.USER, **astrologer):
+    def make(
+        name=None, email=None, phone=None, password=DEMO_PASSWORD, type=UserType.USER, verified=True, **astrologer
+    ):
         n = next(counter)
         user = accounts.create_user(
             name=name or f"Person {n}",
@@ -209,6 +211,7 @@ def make_user(app):
             password=password,
             type=type,
             astrologer=astrologer or None,
+            email_verified=verified,  # an established account; tests/unit/test_account_recovery.py makes new ones
         )
         _db.session.commit()
         return user

@@ -175,6 +175,15 @@ class Config:
     RATELIMIT_REGISTER = "10 per hour"
     #: Sign-ups refused because the e-mail or phone already has an account (each tells that much).
     RATELIMIT_REGISTER_TAKEN = "5 per hour"
+    #: Password reset mails: per address asking, and per e-mail address asked for.
+    RATELIMIT_FORGOT = "10 per hour"
+    RATELIMIT_FORGOT_PER_EMAIL = "3 per hour"
+    #: SMS codes asked for, and codes tried, per client address (services/users/phone_codes.py adds the
+    #: per-number limits and SMS_DAILY_PER_NUMBER / SMS_DAILY_PER_IP).
+    RATELIMIT_PHONE_CODES = "5 per minute;20 per hour"
+    RATELIMIT_PHONE_VERIFY = "20 per minute;100 per hour"
+    #: Account changes that check a password or send a mail (e-mail, password, deletion, export).
+    RATELIMIT_ACCOUNT_CHANGES = "10 per hour"
     RATELIMIT_TOPUP = "20 per hour"
     RATELIMIT_CONSULTATION_REQUEST = "10 per minute;60 per hour"
     RATELIMIT_SYNC = "120 per minute"
@@ -291,6 +300,7 @@ class Config:
         self.FORCE_HTTPS = env.bool("FORCE_HTTPS", production)
         self.SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", self.FORCE_HTTPS)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self._accounts(env, production)
 
     def _mail_and_jobs(self, env):
         """E-mail over SMTP (Flask-Mail's setting names; services/notifications/mail.py) and the background jobs that
@@ -326,6 +336,31 @@ class Config:
             raise ConfigError(f"JOB_BACKOFF_SECONDS must be whole seconds separated by commas, got {raw!r}") from None
         if any(wait < 0 for wait in self.JOB_BACKOFF_SECONDS) or len(self.JOB_BACKOFF_SECONDS) > 10:
             raise ConfigError("JOB_BACKOFF_SECONDS: at most 10 waits, none negative")
+
+    def _accounts(self, env, production):
+        """One-time codes by SMS (services/notifications/sms.py): `console` writes them to the log (development
+        only), `msg91` sends them through MSG91's Flow API. Leaving (services/users/erasure.py)."""
+        self.SMS_PROVIDER = env.choice("SMS_PROVIDER", "console", ("console", "msg91"))
+        if self.SMS_PROVIDER == "console" and production:
+            raise ConfigError(
+                "SMS_PROVIDER=console writes codes to the log: set SMS_PROVIDER=msg91 when APP_ENV=production"
+            )
+        self.MSG91_API_BASE = env.str("MSG91_API_BASE", "https://control.msg91.com")
+        if not self.MSG91_API_BASE.startswith(("https://", "http://")):
+            raise ConfigError(f"MSG91_API_BASE must be an http(s) URL, got {self.MSG91_API_BASE!r}")
+        self.MSG91_AUTH_KEY = env.str("MSG91_AUTH_KEY")
+        self.MSG91_TEMPLATE_ID = env.str("MSG91_TEMPLATE_ID")  # the DLT-approved template with the variable ##otp##
+        if self.SMS_PROVIDER == "msg91" and not (self.MSG91_AUTH_KEY and self.MSG91_TEMPLATE_ID):
+            raise ConfigError("SMS_PROVIDER=msg91 needs MSG91_AUTH_KEY and MSG91_TEMPLATE_ID")
+        self.SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+        self.SMS_DAILY_PER_NUMBER = env.int("SMS_DAILY_PER_NUMBER", 10, minimum=1, maximum=1000)
+        # Mobile networks in India put many people behind one address (CGNAT): this is a ceiling, not a habit.
+        self.SMS_DAILY_PER_IP = env.int("SMS_DAILY_PER_IP", 50, minimum=1, maximum=100_000)
+        # Leaving: the days before a deletion is carried out (signing in cancels
+        # it) and what becomes of money left in the wallet: `forfeit` moves it to the platform's wallet
+        # (said before confirming), `block` refuses the deletion until the wallet is empty.
+        self.DELETION_GRACE_DAYS = env.int("DELETION_GRACE_DAYS", 7, minimum=0, maximum=90)
+        self.DELETION_BALANCE_POLICY = env.choice("DELETION_BALANCE_POLICY", "forfeit", ("forfeit", "block"))
 
     def _ai(self, env):
         """A language model behind an OpenAI-compatible API (services/ai/language_model.py): off unless AI_MODEL is set."""

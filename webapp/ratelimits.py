@@ -126,3 +126,13 @@ class SocketWindows:
 
     def forget(self, sid):
         self._sent.pop(sid, None)
+
+
+def forgot_address():
+    """Key of a password-reset request: the address asked for, normalized (so case and spaces share a count)."""
+    return "forgot:" + (accounts.normalize_email(request.form.get("email") or "") or "")
+
+
+def phone_number():
+    """Key of a code asked for or tried: the number, as typed with its spaces and dashes removed."""
+    return "phone:" + "".join(ch for ch in (request.form.get("phone") or "")[:40] if ch.isdigit())

@@ -17,7 +17,7 @@ from .services.astrology import birth_chart, chart_drawing, kundli
 from .services.messaging import attachments, system_lines
 from .services.money.amounts import format_money
 from .services.notifications import mail, push
-from .services.users import accounts, languages, time_zones
+from .services.users import accounts, languages, login_sessions, time_zones
 
 
 def wants_partial():
@@ -107,6 +107,7 @@ def register(app):
         drawing=chart_drawing,
         birth_chart=birth_chart,
         mail_categories_for=mail.categories_for,
+        device_name=login_sessions.device_name,
         push_public_key=push.public_key,
         js_catalog=i18n.js_catalog,
     )

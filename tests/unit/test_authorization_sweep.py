@@ -63,6 +63,26 @@ RULES = {
     ("POST", "auth.onboarding_done"): LOGGED_IN,
     ("GET", "kundli.mine"): LOGGED_IN,
     ("POST", "auth.email_preferences"): LOGGED_IN,
+    # Getting back in: the links' tokens are the authority (a bad one is 410 for everyone).
+    ("GET", "auth.forgot"): EVERYONE,
+    ("POST", "auth.forgot"): EVERYONE,
+    ("GET", "auth.reset"): EVERYONE,
+    ("POST", "auth.reset"): EVERYONE,
+    ("GET", "auth.confirm_email"): EVERYONE,
+    ("POST", "auth.confirm_email"): EVERYONE,
+    ("GET", "auth.not_me"): EVERYONE,
+    ("POST", "auth.not_me"): EVERYONE,
+    ("POST", "auth.resend_verification"): LOGGED_IN,
+    ("GET", "auth.phone"): EVERYONE,
+    ("POST", "auth.phone"): EVERYONE,
+    ("POST", "auth.phone_verify"): EVERYONE,
+    ("GET", "auth.phone_dev_codes"): EVERYONE,  # development only (the sweep's APP_ENV); 404 in production
+    ("GET", "auth.security"): LOGGED_IN,
+    ("POST", "auth.change_name"): LOGGED_IN,
+    ("POST", "auth.change_password"): LOGGED_IN,
+    ("POST", "auth.change_email"): LOGGED_IN,
+    ("POST", "auth.change_phone"): LOGGED_IN,
+    ("POST", "auth.end_device"): LOGGED_IN,  # another's device, or none, changes nothing
     ("POST", "auth.withdraw_ai_consent"): LOGGED_IN,
     # The signed token is the authority, not a login: without a valid one, 404 for everyone.
     ("GET", "auth.email_unsubscribe"): dict.fromkeys(ACTORS, HIDDEN),
@@ -195,6 +215,7 @@ def world(app, consult, make_user, earn, monkeypatch):
         provider_name="demo",
         filename="css/app.css",
         token="not-a-signed-token",
+        login_id=uuid.uuid4(),
     )
 
 

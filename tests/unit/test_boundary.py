@@ -177,6 +177,7 @@ TRANSACTION_OWNERS = {
     "error_pages:abandon_transaction": "the 500 handler drops what the failed request wrote",
     "realtime.writer:ChatWriter._store": "the chat writer: a batch of messages, acknowledged after its commit",
     "services.messaging.attachments:send": "ends an upload's read-only transaction before the photo decode",
+    "services.users.phone_codes:check": "a wrong code's spent try is kept though the request is refused",
     # the periodic loop and the pass it runs: each charge and each end in a transaction of its own
     "scheduler:run_pass": "the periodic loop",
     "scheduler:verify_ledger_if_due": "the periodic loop's nightly ledger check",

@@ -74,6 +74,16 @@ def test_values_are_parsed_from_the_environment():
         ({"APP_ENV": "production"}, "SECRET_KEY"),
         ({"APP_ENV": "production", "SECRET_KEY": "k"}, "PAYMENT_WEBHOOK_SECRET"),
         ({"APP_ENV": "production", "SECRET_KEY": "k", "PAYMENT_WEBHOOK_SECRET": "w"}, "PUBLIC_URL"),
+        (
+            {
+                "APP_ENV": "production",
+                "SECRET_KEY": "k",
+                "PAYMENT_WEBHOOK_SECRET": "w",
+                "PUBLIC_URL": "https://a.example",
+            },
+            "SMS_PROVIDER",
+        ),
+        ({"SMS_PROVIDER": "msg91", "MSG91_AUTH_KEY": "k"}, "MSG91_TEMPLATE_ID"),
         ({"PUBLIC_URL": "astro.example.com"}, "PUBLIC_URL"),
         ({"PUBLIC_URL": "https://astro.example.com/app"}, "PUBLIC_URL"),
     ],
@@ -85,7 +95,15 @@ def test_bad_values_fail_at_start_naming_the_variable(environ, names):
 
 def test_production_marks_cookies_secure():
     config = Config(
-        {"APP_ENV": "production", "SECRET_KEY": "k", "PAYMENT_WEBHOOK_SECRET": "w", "PUBLIC_URL": "https://a.example"}
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "k",
+            "PAYMENT_WEBHOOK_SECRET": "w",
+            "PUBLIC_URL": "https://a.example",
+            "SMS_PROVIDER": "msg91",
+            "MSG91_AUTH_KEY": "k",
+            "MSG91_TEMPLATE_ID": "t",
+        }
     )
     assert config.SESSION_COOKIE_SECURE is True and config.REMEMBER_COOKIE_SECURE is True
     assert Config({}).SESSION_COOKIE_SECURE is False

@@ -53,8 +53,8 @@ def test_logout_closes_the_open_socket_and_the_old_cookie_cannot_open_another(ap
 def test_log_out_everywhere_ends_every_login_session_of_the_account(app, make_user):
     make_user(email="many@example.com")
     phone, laptop = _logged_in(app, "many@example.com"), _logged_in(app, "many@example.com")
-    page = laptop.get("/auth/account").get_data(as_text=True)
-    assert page.count("since") == 2 and "this device" in page
+    page = laptop.get("/auth/account/security").get_data(as_text=True)
+    assert page.count('class="device-name"') == 2 and "This device" in page and page.count(">Sign out<") == 1
     phone.post("/auth/logout-everywhere", data={"csrf_token": AuthActions(phone).csrf_token()})
     assert laptop.get("/wallet").status_code == 302
 

@@ -5,6 +5,7 @@ user.py (people), consultation.py (sessions and chat), ledger.py (money), attach
 chat), notification.py (what people were told, who follows whom).
 """
 
+from .account import AccountToken, PhoneCode
 from .ai_call import AICall
 from .attachment import Attachment
 from .audit import AuditEntry
@@ -47,6 +48,8 @@ from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
 __all__ = [
+    "AccountToken",
+    "PhoneCode",
     "AICall",
     "Attachment",
     "AuditEntry",

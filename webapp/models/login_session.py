@@ -26,5 +26,8 @@ class LoginSession(IdMixin, db.Model):
     #: What the person sees in their list of signed-in devices.
     user_agent: Mapped[str | None] = mapped_column(sa.String(200))
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    #: Addition (migration 0024): the last request made with it, kept to within LAST_SEEN_STEP
+    #: (services/users/login_sessions.py), so a page view costs no write.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.Index("ix_login_sessions_user_id_revoked_at", "user_id", "revoked_at"),)

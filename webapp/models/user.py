@@ -117,6 +117,16 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     sync_metadata: Mapped[dict | None] = mapped_column(JSONType)
     #: Soft delete: set together with status `deleted`; rows are never removed.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Addition (migration 0024): when the person proved the address in `email` is theirs (a link sent
+    #: to it, a password reset through it, or the main backend that sent it); NULL: not proven, and
+    #: nothing but that proof is sent there (services/users/email_addresses.py).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Addition (migration 0024): set by "this wasn't me" from an e-mail: every login ended, the password
+    #: unusable until reset through the (restored) address, which clears it.
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Addition (migration 0024): the person asked to leave; at this moment their personal data is erased
+    #: (services/users/erasure.py). Signing in before it clears it.
+    deletion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     profile: Mapped["UserProfile"] = relationship(back_populates="user", uselist=False)
     astrologer_profile: Mapped["AstrologerProfile | None"] = relationship(back_populates="user", uselist=False)
@@ -125,6 +135,7 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("email IS NOT NULL OR phone IS NOT NULL OR external_id IS NOT NULL", name="identifiable"),
         sa.CheckConstraint("(status = 'deleted') = (deleted_at IS NOT NULL)", name="deleted_status_matches_deleted_at"),
+        sa.Index("ix_users_deletion_due_at", "deletion_due_at"),
     )
 
     @property

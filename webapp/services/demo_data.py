@@ -184,7 +184,14 @@ def _ensure(email, name, phone, type, password, now, astrologer=None):
     user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
     if user is None:
         user = accounts.create_user(
-            name=name, email=email, phone=phone, password=password, type=type, now=now, astrologer=astrologer
+            name=name,
+            email=email,
+            phone=phone,
+            password=password,
+            type=type,
+            now=now,
+            astrologer=astrologer,
+            email_verified=True,
         )
     return user
 
@@ -207,6 +214,7 @@ def _ensure_catalogue_astrologer(index, now):
         email=email,
         type=UserType.ASTROLOGER,
         now=now,
+        email_verified=True,
         astrologer=dict(
             specializations=specializations,
             languages=languages,

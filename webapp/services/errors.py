@@ -254,3 +254,54 @@ class AttachmentRemoved(DomainError):
     code = "attachment_removed"
     status = 410
     message = _l("This file was removed.")
+
+
+class AccountLocked(DomainError):
+    code = "account_locked"
+    status = 403
+    message = _l("This account is locked. Choose a new password with “Forgot password?” to open it again.")
+
+
+class LinkInvalid(DomainError):
+    code = "link_invalid"
+    status = 410
+    message = _l("This link has expired or has already been used. Ask for a new one.")
+
+
+class CodeInvalid(ValidationFailed):
+    code = "code_invalid"
+    status = 422
+
+    def __init__(self, message=None):
+        super().__init__("code", message or gettext("That code is not right, or it has expired. Ask for a new one."))
+
+
+class CodeTooSoon(ValidationFailed):
+    code = "code_too_soon"
+    status = 429
+
+    def __init__(self, seconds):
+        super().__init__(
+            "phone", gettext("A code was just sent. You can ask for another in %(seconds)s seconds.", seconds=seconds)
+        )
+        self.seconds = seconds
+
+
+class CodeLimit(ValidationFailed):
+    code = "code_limit"
+    status = 429
+
+    def __init__(self):
+        super().__init__("phone", gettext("Too many codes for this number today. Try again tomorrow."))
+
+
+class SmsUnavailable(DomainError):
+    code = "sms_unavailable"
+    status = 503
+    message = _l("We could not send a text message just now. Please try again in a minute.")
+
+
+class DeletionBlocked(DomainError):
+    code = "deletion_blocked"
+    status = 409
+    message = _l("Your account cannot be deleted yet.")

@@ -167,3 +167,112 @@ class TimeZoneForm(Form):
     """The browser's own zone, sent once by static/js/app.js when the account has none stored."""
 
     time_zone = StringField(_l("Time zone"), validators=[DataRequired(_l("Send a time zone.")), Length(max=64)])
+
+
+def _password_field(label, required_message):
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(required_message),
+            Length(max=MAX_LENGTH, message=_l("Use at most %(max_length)s characters.", max_length=MAX_LENGTH)),
+        ],
+    )
+
+
+def _email_field(label):
+    return EmailField(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("Use at most 254 characters.")),
+            Email(_l("Enter a valid email address, like name@example.com."), check_deliverability=False),
+        ],
+    )
+
+
+class _NewPassword:
+    """A new password typed twice, checked by the policy (services/users/passwords.py)."""
+
+    def validate_password(self, field):
+        problem = password_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError(gettext("The two passwords are not the same."))
+
+
+class ForgotForm(Form):
+    email = _email_field(_l("Email"))
+
+
+class ResetForm(_NewPassword, Form):
+    password = _password_field(_l("New password"), _l("Choose a password."))
+    confirm = _password_field(_l("New password again"), _l("Type the password again."))
+
+
+class PhoneForm(Form):
+    phone = TelField(
+        _l("Mobile number"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Enter your mobile number.")),
+            Length(max=20, message=_l("Use at most 20 characters.")),
+        ],
+    )
+    next = HiddenField()
+    time_zone = HiddenField(validators=[Optional(), Length(max=64)])  # as on RegisterForm
+
+
+class PhoneVerifyForm(PhoneForm):
+    code = StringField(
+        _l("Code"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=10, message=_l("Enter the 6-digit code."))],
+    )
+    name = StringField(
+        _l("Your name, if you are new here"),
+        filters=[_strip],
+        validators=[Optional(), Length(2, 120, _l("Use 2 to 120 characters."))],
+    )
+
+
+class NameForm(Form):
+    name = StringField(
+        _l("Full name"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Enter your name.")), Length(2, 120, _l("Use 2 to 120 characters."))],
+    )
+
+
+class ChangePasswordForm(_NewPassword, Form):
+    current = PasswordField(_l("Current password"), validators=[Length(max=MAX_LENGTH)])
+    password = _password_field(_l("New password"), _l("Choose a password."))
+    confirm = _password_field(_l("New password again"), _l("Type the password again."))
+
+
+class EmailChangeForm(Form):
+    email = _email_field(_l("New email address"))
+    password = PasswordField(_l("Current password"), validators=[Length(max=MAX_LENGTH)])
+
+
+class PhoneChangeVerifyForm(Form):
+    phone = TelField(
+        _l("New mobile number"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Enter your mobile number.")), Length(max=20)],
+    )
+    code = StringField(
+        _l("Code"), filters=[_strip], validators=[Optional(), Length(max=10, message=_l("Enter the 6-digit code."))]
+    )
+
+
+class DeleteAccountForm(Form):
+    """Leaving: the password again, or (an account without one) a code sent to its phone."""
+
+    password = PasswordField(_l("Your password"), validators=[Length(max=MAX_LENGTH)])
+    code = StringField(
+        _l("Code"), filters=[_strip], validators=[Optional(), Length(max=10, message=_l("Enter the 6-digit code."))]
+    )

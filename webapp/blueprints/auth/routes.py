@@ -36,7 +36,7 @@ from ...services.ai import language_model as ai
 from ...services.astrology import birth_chart
 from ...services.errors import ValidationFailed
 from ...services.notifications import mail
-from ...services.users import accounts, languages, login_sessions, onboarding, time_zones
+from ...services.users import accounts, email_addresses, erasure, languages, login_sessions, onboarding, time_zones
 from ...templating import wants_partial
 from . import bp
 from .forms import BirthDetailsForm, LanguageForm, LoginForm, RegisterForm, TimeZoneForm
@@ -58,6 +58,8 @@ def sign_in(user):
     g.pop("csrf_token", None)
     login_user(user)
     session["login_id"] = str(login.id)
+    if erasure.cancel(user.id):
+        flash(gettext("Welcome back: your account will not be deleted."), "success")
 
     @after_this_request
     def remember_device(response):
@@ -135,6 +137,7 @@ def register():
         sign_in(user)
         time_zones.adopt_browser_zone(user.id, form.time_zone.data)
         languages.store(user.id, form.locale.data)
+        email_addresses.send_verification(user)
         if form.share_chart.data:
             birth_chart.share(user.id)
         flash(gettext("Welcome, %(name)s! Your account is ready.", name=user.name), "success")

@@ -100,35 +100,40 @@ def unsubscribe(user_id, category):
 
 
 def wanted_by(user, category):
-    """Whether `user` has an address and receives `category`."""
-    return user is not None and bool(user.email) and category not in turned_off(user.profile)
+    """Whether `user` has a proven address and receives `category` (an address nobody proved gets
+    nothing but the link that proves it: services/users/email_addresses.py)."""
+    return (
+        user is not None
+        and bool(user.email)
+        and user.email_verified_at is not None
+        and category not in turned_off(user.profile)
+    )
 
 
-def send(user, category, template, contents):
+def send(user, category, template, contents, *, to=None):
     """Render templates/email/<template>.* for `user` with `contents` (what the message reports) and
-    send it over SMTP; SMTP errors propagate (the job retries)."""
+    send it over SMTP to `to` (the account's address by default); SMTP errors propagate (the job
+    retries). `category` None is a message about the account itself (services/notifications/account_mail.py):
+    it cannot be turned off and carries no unsubscribe link."""
     with force_locale(languages.of(user.profile)):  # written in the receiver's language, not the job's
-        message = _message(user, category, template, contents)
+        message = _message(user, category, template, contents, to or user.email)
     _smtp_send(message)
 
 
-def _message(user, category, template, contents):
-    context = {
-        **contents,
-        "person": user,
-        "zone": time_zones.name_of(user.profile),
-        "unsubscribe_url": site_url(f"/auth/email/unsubscribe/{unsubscribe_token(user.id, category)}"),
-        "category_name": str(CATEGORIES[category]),
-        "site_url": site_url,
-    }
+def _message(user, category, template, contents, to):
+    context = {**contents, "person": user, "zone": time_zones.name_of(user.profile), "site_url": site_url}
+    if category is not None:
+        context["unsubscribe_url"] = site_url(f"/auth/email/unsubscribe/{unsubscribe_token(user.id, category)}")
+        context["category_name"] = str(CATEGORIES[category])
     subject, text, html = render(template, context)
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = user.email
+    message["To"] = to
     message["Message-ID"] = make_msgid(domain="astroconsult")
-    message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058: the link takes a POST
+    if category is not None:
+        message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058: the link takes a POST
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

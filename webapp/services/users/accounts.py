@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+import phonenumbers
 from flask import current_app
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ from ..astrology import birth_chart
 from ..errors import (
     AccountDeleted,
     AccountInactive,
+    AccountLocked,
     AccountSuspended,
     EmailTaken,
     InvalidCredentials,
@@ -42,7 +44,7 @@ from ..messaging.message_text import DISPLAY_CONTROLS
 from . import passwords, time_zones
 
 PLATFORM_EMAIL = "platform@astroconsult.invalid"
-_PHONE_CHARS = re.compile(r"[\s\-().]")
+DEFAULT_REGION = "IN"
 
 
 def normalize_email(email):
@@ -50,17 +52,17 @@ def normalize_email(email):
 
 
 def normalize_phone(phone):
-    """E.164: '+919812345678'. A bare 10-digit number is an Indian mobile (+91)."""
+    """E.164 ('+919812345678') of a number as typed, parsed by phonenumbers; a number without a
+    country code is Indian. None for nothing typed; ValidationFailed for anything but a valid number."""
     if not phone or not phone.strip():
         return None
-    compact = _PHONE_CHARS.sub("", phone.strip())
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if re.fullmatch(r"\d{10}", compact):
-        compact = "+91" + compact
-    if not re.fullmatch(r"\+[1-9]\d{7,14}", compact):
+    try:
+        number = phonenumbers.parse(phone.strip()[:40], DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
         raise ValidationFailed("phone", gettext("Enter a phone number with country code, e.g. +91 98123 45678."))
-    return compact
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_identifier(identifier):
@@ -95,6 +97,7 @@ def create_user(
     now=None,
     astrologer=None,
     identifiers_checked=False,
+    email_verified=False,
 ):
     """A user with profile and wallet (and astrologer profile when `astrologer` gives one's fields).
 
@@ -113,7 +116,7 @@ def create_user(
             raise PhoneTaken()
     user = new_user(
         name=name, email=email, phone=phone, password=password, type=type, external_id=external_id, now=now,
-        astrologer=astrologer,
+        astrologer=astrologer, email_verified=email_verified,
     )  # fmt: skip
     db.session.add(user)
     try:
@@ -132,7 +135,7 @@ def create_user(
 UNSAFE_IN_NAME = re.compile(f"[\x00-\x1f{DISPLAY_CONTROLS}]")
 
 
-def new_user(*, name, email, phone, type, now, password=None, external_id=None, astrologer=None):
+def new_user(*, name, email, phone, type, now, password=None, external_id=None, astrologer=None, email_verified=False):
     """The unsaved User with profile, wallet (and astrologer profile); identifiers already normalized
     and checked. create_user saves one; the batch sync adds many and flushes them together."""
     user = User(
@@ -143,6 +146,7 @@ def new_user(*, name, email, phone, type, now, password=None, external_id=None, 
         status=UserStatus.ACTIVE,
         external_id=external_id,
         password_hash=passwords.hash_password(password) if password else None,
+        email_verified_at=now if email and email_verified else None,
         created_at=now,
         updated_at=now,
     )
@@ -200,6 +204,8 @@ def authenticate(identifier, password, now=None):
         raise AccountInactive()
     if user.status == UserStatus.DELETED:
         raise AccountDeleted()
+    if user.locked_at is not None:
+        raise AccountLocked()
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = now or utcnow()

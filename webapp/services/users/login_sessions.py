@@ -8,8 +8,12 @@ realtime sink does). Old rows stay, revoked, as the account's sign-in history.
 """
 
 import uuid
+from datetime import timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
+import ua_parser
+from flask_babel import gettext
 
 from ...extensions import db
 from ...models import LoginSession, User, UserStatus, utcnow
@@ -17,6 +21,8 @@ from ..notifications import notifier, rooms
 
 USER_AGENT_MAX = 200
 LIST_LIMIT = 20
+#: login_sessions.last_seen_at is kept to within this: a request writes it only when it is older.
+LAST_SEEN_STEP = timedelta(minutes=5)
 
 
 def start(user_id, *, user_agent=None, ip_address=None, now=None):
@@ -26,6 +32,7 @@ def start(user_id, *, user_agent=None, ip_address=None, now=None):
         id=uuid.uuid4(),
         user_id=user_id,
         created_at=now,
+        last_seen_at=now,
         user_agent=(user_agent or "")[:USER_AGENT_MAX] or None,
         ip_address=(ip_address or "")[:45] or None,
     )
@@ -41,21 +48,40 @@ def parse_id(value):
         return None
 
 
-def live_user(user_id, login_id):
-    """The active user `user_id` if `login_id` is one of their live login sessions, else None (one query)."""
+def live_user(user_id, login_id, now=None):
+    """The active user `user_id` if `login_id` is one of their live login sessions, else None (one query;
+    a second, to mark the device seen, at most once per LAST_SEEN_STEP)."""
     user_id, login_id = parse_id(user_id), parse_id(login_id)
     if user_id is None or login_id is None:
         return None
-    return db.session.execute(
-        sa.select(User)
+    row = db.session.execute(
+        sa.select(User, LoginSession.last_seen_at)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             User.id == user_id,
             User.status == UserStatus.ACTIVE,
+            User.locked_at.is_(None),
             LoginSession.id == login_id,
             LoginSession.revoked_at.is_(None),
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
+    if row is None:
+        return None
+    now = now or utcnow()
+    if row.last_seen_at is None or now - row.last_seen_at >= LAST_SEEN_STEP:
+        _seen(login_id, now)
+    return row.User
+
+
+def _seen(login_id, now):
+    """Written on a connection of its own, committed at once: the request's own transaction may be a
+    read that is never committed, or a use case's that must not be committed early. Best effort: a
+    database busy with a write (SQLite) leaves it for the next request."""
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(sa.update(LoginSession).where(LoginSession.id == login_id).values(last_seen_at=now))
+    except sa.exc.OperationalError:
+        pass
 
 
 def _revoke(query, now):
@@ -81,6 +107,41 @@ def end(login_id, now=None):
 def end_all(user_id, now=None):
     """Sign out every login session of the person (log out everywhere; the account left `active`)."""
     return _revoke(LoginSession.user_id == user_id, now or utcnow())
+
+
+def end_others(user_id, keep_login_id, now=None):
+    """Sign out every login session of the person but `keep_login_id` (a changed password)."""
+    keep = parse_id(keep_login_id)
+    query = LoginSession.user_id == user_id
+    return _revoke(query if keep is None else sa.and_(query, LoginSession.id != keep), now or utcnow())
+
+
+def end_own(user_id, login_id, now=None):
+    """Sign out one of the person's own devices (the account page's "Sign out" beside it); [] when
+    `login_id` is not theirs or already ended."""
+    login_id = parse_id(login_id)
+    if login_id is None:
+        return []
+    return _revoke(sa.and_(LoginSession.id == login_id, LoginSession.user_id == user_id), now or utcnow())
+
+
+@lru_cache(maxsize=512)
+def _browser_and_system(user_agent):
+    result = ua_parser.parse(user_agent or "")
+    browser = result.user_agent.family if result.user_agent and result.user_agent.family != "Other" else None
+    system = result.os.family if result.os and result.os.family != "Other" else None
+    if browser:
+        browser = " ".join(word for word in browser.split() if word != "Mobile") or browser  # Chrome Mobile: Chrome
+    return browser, system
+
+
+def device_name(user_agent):
+    """ "Chrome on Android", "Safari on iOS", from a well-kept user-agent parser (ua-parser); the browser
+    alone, or "Unknown browser", when that is all the string tells."""
+    browser, system = _browser_and_system(user_agent)
+    if browser and system:
+        return gettext("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or gettext("Unknown browser")
 
 
 def live_for(user_id):

@@ -262,6 +262,7 @@ def _account(values, now):
         external_id=values["external_id"],
         now=now,
         astrologer=astrologer,
+        email_verified=True,  # the main backend owns this person's identity and vouches for the address
     )
 
 

@@ -1,0 +1,176 @@
+"""Phone numbers proven with a six-digit code by SMS: signing in (a new number makes an account), changing
+the account's number, confirming a deletion.
+
+Numbers are parsed by phonenumbers (a bare ten-digit number is Indian) and stored in E.164. A code is
+valid for 10 minutes and 5 tries, stored as an HMAC under the site's secret (models/account.py); a newer
+one replaces it; another can be asked for after 30 seconds; a number gets at most SMS_DAILY_PER_NUMBER
+codes a day and an address SMS_DAILY_PER_IP (the routes add Flask-Limiter's per-address limits). No code
+is logged but by the development console provider (services/notifications/sms.py).
+"""
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext
+
+from ...extensions import db
+from ...models import PhoneCode, User, UserStatus, UserType, utcnow
+from ..errors import (
+    AccountDeleted,
+    AccountInactive,
+    AccountLocked,
+    AccountSuspended,
+    CodeInvalid,
+    CodeLimit,
+    CodeTooSoon,
+    PhoneTaken,
+    ValidationFailed,
+)
+from ..notifications import sms
+from . import accounts
+
+LIFETIME = timedelta(minutes=10)
+RESEND_AFTER = timedelta(seconds=30)
+TRIES = 5
+DAY = timedelta(days=1)
+
+
+def parse(text):
+    """E.164 of a number a person typed ("98123 45678", "+91 98123-45678"); ValidationFailed otherwise."""
+    phone = accounts.normalize_phone(text)
+    if phone is None:
+        raise ValidationFailed("phone", gettext("Enter your mobile number."))
+    return phone
+
+
+def masked(phone):
+    """ "+91 ••••• •5678": what a page may show of a number."""
+    return f"{phone[:3]} ••••• •{phone[-4:]}" if phone and len(phone) > 7 else phone
+
+
+def _digest(code_id, code):
+    key = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
+    return hmac.new(key, f"phone-code:{code_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _latest(phone, purpose, user_id=None):
+    query = sa.select(PhoneCode).where(PhoneCode.phone == phone, PhoneCode.purpose == purpose)
+    if user_id is not None:
+        query = query.where(PhoneCode.user_id == user_id)
+    return db.session.execute(query.order_by(PhoneCode.created_at.desc()).limit(1)).scalar_one_or_none()
+
+
+def send(phone, purpose, *, user_id=None, ip_address=None, now=None):
+    """Text a new code to `phone` (typed or E.164); returns the number in E.164. CodeTooSoon within 30 s of
+    the last, CodeLimit past the day's limits, SmsUnavailable when the provider fails (nothing kept)."""
+    now = now or utcnow()
+    phone = parse(phone)
+    last = _latest(phone, purpose, user_id)
+    if last is not None and now - last.created_at < RESEND_AFTER:
+        raise CodeTooSoon(int((RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1)
+    config = current_app.config
+    sent_to_number = db.session.execute(
+        sa.select(sa.func.count(PhoneCode.id)).where(PhoneCode.phone == phone, PhoneCode.created_at > now - DAY)
+    ).scalar_one()
+    sent_to_address = (
+        ip_address
+        and db.session.execute(
+            sa.select(sa.func.count(PhoneCode.id)).where(
+                PhoneCode.ip_address == ip_address, PhoneCode.created_at > now - DAY
+            )
+        ).scalar_one()
+    )
+    if sent_to_number >= config["SMS_DAILY_PER_NUMBER"] or (sent_to_address or 0) >= config["SMS_DAILY_PER_IP"]:
+        raise CodeLimit()
+    _spend_live(phone, purpose, now)
+    code = f"{secrets.randbelow(10**6):06d}"
+    row = PhoneCode(id=uuid.uuid4(), phone=phone, purpose=purpose, user_id=user_id, ip_address=(ip_address or "")[:45] or None,
+                    created_at=now, expires_at=now + LIFETIME, attempts=0)  # fmt: skip
+    row.code_hash = _digest(row.id, code)
+    db.session.add(row)
+    db.session.flush()
+    sms.send_code(phone, code)
+    return phone
+
+
+def _spend_live(phone, purpose, now):
+    db.session.execute(
+        sa.update(PhoneCode)
+        .where(PhoneCode.phone == phone, PhoneCode.purpose == purpose, PhoneCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def check(phone, purpose, code, *, user_id=None, now=None, spend=True):
+    """The live code `code` for `phone` and `purpose`, spent (unless `spend` is False). A wrong code spends a
+    try, committed at once (the request that tried is refused and rolled back, its try is not); past 5 tries,
+    10 minutes or a newer code: CodeInvalid."""
+    now = now or utcnow()
+    phone = parse(phone)
+    code = "".join((code or "").split())
+    row = _latest(phone, purpose, user_id)
+    if row is None or row.used_at is not None or row.expires_at <= now or row.attempts >= TRIES:
+        raise CodeInvalid()
+    if not (code.isdigit() and len(code) == 6 and hmac.compare_digest(row.code_hash, _digest(row.id, code))):
+        row.attempts += 1
+        left = TRIES - row.attempts
+        db.session.commit()
+        if left <= 0:
+            raise CodeInvalid(gettext("Too many wrong codes. Ask for a new one."))
+        raise CodeInvalid(gettext("That code is not right. %(left)s tries left.", left=left))
+    if spend:
+        row.used_at = now
+        db.session.flush()
+    return row
+
+
+def _refuse_closed(user):
+    if user.type == UserType.SYSTEM:
+        raise CodeInvalid()
+    if user.status == UserStatus.SUSPENDED:
+        raise AccountSuspended()
+    if user.status == UserStatus.INACTIVE:
+        raise AccountInactive()
+    if user.status == UserStatus.DELETED:
+        raise AccountDeleted()
+    if user.locked_at is not None:
+        raise AccountLocked()
+
+
+def sign_in(phone, code, *, name=None, now=None):
+    """ "Continue with phone": the account with this number, or a new one (it needs a name, asked for only
+    once the code is right, which keeps the code for the second try). Returns (user, created)."""
+    now = now or utcnow()
+    phone = parse(phone)
+    row = check(phone, "sign_in", code, now=now, spend=False)
+    user = db.session.execute(sa.select(User).filter_by(phone=phone)).scalar_one_or_none()
+    if user is not None:
+        _refuse_closed(user)
+    elif not " ".join((name or "").split()):
+        raise ValidationFailed("name", gettext("You are new here: tell us your name."))
+    row.used_at = now
+    created = user is None
+    if created:
+        user = accounts.create_user(name=" ".join(name.split())[:100], phone=phone, now=now)
+    user.last_login_at = now
+    db.session.flush()
+    return user, created
+
+
+def change_phone(user_id, phone, code, now=None):
+    """The account's new number, proven by the code sent to it."""
+    now = now or utcnow()
+    phone = parse(phone)
+    check(phone, "change_phone", code, user_id=user_id, now=now)
+    if db.session.execute(sa.select(User.id).where(User.phone == phone, User.id != user_id)).first():
+        raise PhoneTaken()
+    user = db.session.get(User, user_id)
+    user.phone, user.updated_at = phone, now
+    db.session.flush()
+    return user
