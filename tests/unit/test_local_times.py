@@ -89,7 +89,7 @@ def test_the_account_page_changes_the_zone(client, auth, make_user):
     user = make_user(email="priya@example.com")
     auth.login("priya@example.com")
     page = client.get("/auth/account").get_data(as_text=True)
-    assert '<option selected value="Asia/Kolkata">Asia/Kolkata</option>' in page
+    assert '<option selected value="Asia/Kolkata">India Time (UTC+05:30)</option>' in page
     response = client.post(
         "/auth/account", data={"csrf_token": auth.csrf_token(), "time_zone": "Europe/London", "language": ""}
     )

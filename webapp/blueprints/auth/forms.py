@@ -151,9 +151,13 @@ class BirthDetailsForm(Form):
 
     time_zone = SelectField(_l("Time zone"), validate_choice=True)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, current_zone=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.time_zone.choices = [SelectChoice(name, name.replace("_", " ")) for name in time_zones.names()]
+        groups = dict(time_zones.grouped_choices())  # optgroups: the reader's country first
+        offered = {name for choices in groups.values() for name, _ in choices}
+        if current_zone and current_zone not in offered:  # stored before the list was canonical (Etc/GMT+5)
+            groups[gettext("Your current zone")] = [(current_zone, current_zone)]
+        self.time_zone.choices = groups
         self.language.choices = [SelectChoice("", gettext("No preference"))] + [
             SelectChoice(language, language_name(language)) for language in marketplace.LANGUAGES
         ]

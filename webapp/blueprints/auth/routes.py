@@ -210,6 +210,7 @@ def _details_form():
         obj=profile,
         language=(profile.preferences or {}).get("language", ""),
         time_zone=time_zones.name_of(profile),
+        current_zone=time_zones.name_of(profile),
     )
 
 
