@@ -149,6 +149,7 @@ def register_features():
     from .services.billing import session_bar  # noqa: F401  minute(s)_charged
     from .services.consultations import caps, queue  # noqa: F401  minute_charged, session_ended
     from .services.notifications import account_mail, push, receipts  # noqa: F401  jobs; receipts: signals
+    from .services.users import data_export  # noqa: F401  the data_export job
 
 
 def register_realtime(app):

@@ -5,7 +5,8 @@ Revises: 0023
 Create Date: 2026-12-07
 
 account_tokens and phone_codes (webapp/models/account.py); users.email_verified_at, locked_at and
-deletion_due_at; login_sessions.last_seen_at. Accounts made before this have no proven address
+deletion_due_at; login_sessions.last_seen_at; billing_transactions.kind gains forfeit and unclaimed (a
+deleted account's balance kept by the platform, DELETION_BALANCE_POLICY=forfeit). Accounts made before this have no proven address
 (email_verified_at NULL): nothing says they were proven, so they are asked, as new ones are.
 Not in the seed schema.
 """
@@ -13,6 +14,8 @@ Not in the seed schema.
 import sqlalchemy as sa
 from alembic import op
 
+KINDS = ("topup", "hold", "release", "charge", "earning", "commission", "refund", "reversal", "payout")
+NEW_KINDS = ("forfeit", "unclaimed")
 revision = "0024"
 down_revision = "0023"
 branch_labels = None
@@ -69,9 +72,19 @@ def upgrade():
     op.create_index("ix_users_deletion_due_at", "users", ["deletion_due_at"])
     with op.batch_alter_table("login_sessions") as batch:
         batch.add_column(sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True))
+    _kinds(KINDS + NEW_KINDS)
+
+
+def _kinds(kinds):
+    with op.batch_alter_table("billing_transactions") as batch:
+        batch.drop_constraint(op.f("ck_billing_transactions_billing_kind"), type_="check")
+        batch.create_check_constraint(
+            op.f("ck_billing_transactions_billing_kind"), f"kind IN ({', '.join(repr(kind) for kind in kinds)})"
+        )
 
 
 def downgrade():
+    _kinds(KINDS)  # fails while a forfeit is stored: a downgrade would have to lose money movements
     with op.batch_alter_table("login_sessions") as batch:
         batch.drop_column("last_seen_at")
     op.drop_index("ix_users_deletion_due_at", table_name="users")

@@ -83,6 +83,9 @@ RULES = {
     ("POST", "auth.change_email"): LOGGED_IN,
     ("POST", "auth.change_phone"): LOGGED_IN,
     ("POST", "auth.end_device"): LOGGED_IN,  # another's device, or none, changes nothing
+    ("POST", "auth.delete_account"): LOGGED_IN,  # without the password: a form error
+    ("POST", "auth.export_data"): LOGGED_IN,
+    ("GET", "auth.download_export"): {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN},  # nobody's copy
     ("POST", "auth.withdraw_ai_consent"): LOGGED_IN,
     # The signed token is the authority, not a login: without a valid one, 404 for everyone.
     ("GET", "auth.email_unsubscribe"): dict.fromkeys(ACTORS, HIDDEN),

@@ -178,6 +178,10 @@ class BillingKind(enum.StrEnum):
     REFUND = "refund"  #: + user: a charge given back
     REVERSAL = "reversal"  #: - astrologer or platform: their share of a refunded charge
     PAYOUT = "payout"  #: - astrologer: earnings paid out
+    FORFEIT = (
+        "forfeit"  #: - user: a deleted account's balance, given up (DELETION_BALANCE_POLICY=forfeit; migration 0024)
+    )
+    UNCLAIMED = "unclaimed"  #: + platform: that balance, kept by the platform
 
 
 class PayoutStatus(enum.StrEnum):
@@ -238,6 +242,8 @@ BILLING_TRANSACTION_TYPES = {
     BillingKind.CHARGE: BillingTransactionType.DEBIT,
     BillingKind.REVERSAL: BillingTransactionType.DEBIT,
     BillingKind.PAYOUT: BillingTransactionType.DEBIT,
+    BillingKind.FORFEIT: BillingTransactionType.DEBIT,
+    BillingKind.UNCLAIMED: BillingTransactionType.CREDIT,
     BillingKind.REFUND: BillingTransactionType.REFUND,
     BillingKind.HOLD: BillingTransactionType.HOLD,
     BillingKind.RELEASE: BillingTransactionType.RELEASE,
@@ -253,6 +259,8 @@ WALLET_ENTRY_TYPES = {
     BillingKind.REFUND: (WalletDirection.CREDIT, WalletTransactionType.REFUND),
     BillingKind.REVERSAL: (WalletDirection.DEBIT, WalletTransactionType.REFUND),
     BillingKind.PAYOUT: (WalletDirection.DEBIT, WalletTransactionType.WITHDRAWAL),
+    BillingKind.FORFEIT: (WalletDirection.DEBIT, WalletTransactionType.TRANSFER),
+    BillingKind.UNCLAIMED: (WalletDirection.CREDIT, WalletTransactionType.TRANSFER),
 }
 
 
@@ -318,6 +326,8 @@ VALUE_LABELS = {
     "refund": _l("refund"),
     "reversal": _l("reversal"),
     "payout": _l("payout"),
+    "forfeit": _l("balance given up at deletion"),
+    "unclaimed": _l("balance of a deleted account"),
     "requested": _l("requested"),
     "approved": _l("approved"),
     "paid": _l("paid"),

@@ -1,5 +1,8 @@
 """Row locks (SELECT ... FOR UPDATE): the one place they are taken, in the one order every path follows.
 
+    0. account_tokens         an e-mailed link being used, by its hash; phone_codes: the code being
+       phone_codes            tried, by number (a use case proving who someone is locks the proof first,
+                              and then at most its own account's rows, which hold no lock)
     1. astrologer_profiles    by astrologer id (a use case about a session takes its astrologer's
                               profile first: ending a session writes its figures, a charge or refund
                               its total_earnings)
@@ -23,21 +26,39 @@ The ORM helpers return rows reloaded under the lock (or None); the batch helpers
 from ..extensions import db
 from ..models import (
     OPEN_SESSION_STATUSES,
+    AccountToken,
     AstrologerProfile,
     ConsultationSession,
     Delivery,
+    PhoneCode,
     SessionStatus,
     UserProfile,
     Wallet,
 )
 
 #: The tables in lock order (see the module docstring).
-ORDER = ("astrologer_profiles", "consultation_sessions", "wallets", "user_profiles", "deliveries")
+ORDER = (
+    "account_tokens", "phone_codes", "astrologer_profiles", "consultation_sessions", "wallets", "user_profiles",
+    "deliveries",
+)  # fmt: skip
 
 
 def _locked(query, skip_locked=False):
     query = query.with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True)
     return db.session.execute(query).scalar_one_or_none()
+
+
+# ---------------------------------------------------------------- 0. proofs
+
+
+def account_token(token_hash):
+    return _locked(db.select(AccountToken).filter_by(token_hash=token_hash))
+
+
+def latest_phone_code(query):
+    """The newest code `query` (a select of PhoneCode) finds, locked: two tries of one code take turns, so
+    none of them is lost."""
+    return _locked(query.order_by(PhoneCode.created_at.desc()).limit(1))
 
 
 # ---------------------------------------------------------------- 1. astrologer profiles

@@ -1,6 +1,7 @@
 """One pass of the periodic loop (webapp/scheduler.py runs it every BILLING_POLL_SECONDS):
 expire unanswered requests, apply the end rules, charge every due minute, and remove the files of
-sessions past ATTACHMENT_RETENTION_DAYS, and ask for the astrologers' weekly summaries once a week is over.
+sessions past ATTACHMENT_RETENTION_DAYS, ask for the astrologers' weekly summaries once a week is over,
+delete data exports past their day, and carry out the account deletions that are due.
 
 The lifecycle's rules (services/consultations/) and billing (services/billing/) meet here and
 nowhere else, so neither imports the other's pass. Entry point: every unit of work commits on its
@@ -13,6 +14,7 @@ from .billing import due
 from .consultations import end_rules, lifecycle
 from .messaging import attachments
 from .notifications import receipts
+from .users import data_export, erasure
 
 
 def run_due(now=None):
@@ -24,5 +26,8 @@ def run_due(now=None):
     charged, unpaid = due.charge_due(now, end=end_rules.end_for)
     removed = attachments.remove_expired(now)
     receipts.weekly_summaries(now)
+    data_export.remove_expired(now)
     db.session.commit()
-    return {"expired_requests": expired, "charged": charged, "ended": ended + unpaid, "attachments_removed": removed}
+    erased = erasure.erase_due(now)
+    return {"expired_requests": expired, "charged": charged, "ended": ended + unpaid, "attachments_removed": removed,
+            "accounts_erased": erased}  # fmt: skip

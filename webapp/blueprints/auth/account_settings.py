@@ -2,14 +2,15 @@
 the devices signed in, the copy of one's data, and leaving. Each form posts to its own route and comes
 back to the page, its refusal shown under its field."""
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from ...boundary import flash_back, form_again, refusal
 from ...extensions import limiter
+from ...models import utcnow
 from ...ratelimits import configured
-from ...services.users import credentials, email_addresses, login_sessions, phone_codes
+from ...services.users import credentials, data_export, email_addresses, erasure, login_sessions, phone_codes
 from . import bp
 from .forms import ChangePasswordForm, DeleteAccountForm, EmailChangeForm, NameForm, PhoneChangeVerifyForm
 
@@ -35,6 +36,8 @@ def _page(**forms):
         logins=login_sessions.live_for(user.id),
         this_login=session.get("login_id"),
         masked_phone=phone_codes.masked(user.phone),
+        leaving=erasure.leaving(user),
+        export=data_export.latest(user.id),
         **forms,
     )
 
@@ -120,3 +123,45 @@ def end_device(login_id):
     if login_sessions.end_own(current_user.id, login_id):
         flash(gettext("That device is signed out."), "success")
     return redirect(url_for("auth.security"), code=303)
+
+
+@bp.post("/account/delete")
+@login_required
+@_changes_limited
+@refusal(_again("delete_form", DeleteAccountForm))
+def delete_account():
+    """Leaving. An account without a password asks for a code first (`send_code`), then sends it."""
+    form = DeleteAccountForm()
+    if not form.validate_on_submit():
+        return _page(delete_form=form), 422
+    if request.form.get("send_code"):
+        number = erasure.send_code(current_user, ip_address=request.remote_addr)
+        return _page(delete_code_sent=phone_codes.masked(number))
+    due = erasure.request(current_user.id, password=form.password.data, code=form.code.data)
+    logout_user()
+    session.clear()
+    return render_template("auth/deletion_scheduled.html", due=due)
+
+
+@bp.post("/account/export")
+@login_required
+@_changes_limited
+def export_data():
+    data_export.request_export(current_user)
+    if current_user.email and current_user.email_verified_at:
+        flash(gettext("We are preparing your data. We will e-mail %(address)s a link when it is ready.",
+                      address=current_user.email), "success")  # fmt: skip
+    else:
+        flash(gettext("We are preparing your data. The download appears on this page when it is ready."), "success")
+    return redirect(url_for("auth.security") + "#export-title", code=303)
+
+
+@bp.get("/account/export/<token>")
+@login_required
+def download_export(token):
+    """The ZIP, to its owner only (anyone else, or a used link: 404)."""
+    found = data_export.open_export(token, current_user.id)
+    if found is None:
+        abort(404)
+    name = f"astroconsult-data-{utcnow():%Y-%m-%d}.zip"
+    return send_file(found, mimetype="application/zip", as_attachment=True, download_name=name, max_age=0)

@@ -19,6 +19,9 @@ messages.metadata (the model's message_metadata) holds, by key:
             ("account_deleted", "retention") once the file is gone
     kind    a platform line's kind: "birth_details", "started", "low_balance", "topup", "ended",
             "masked"
+    text    a platform line as a message key with its values (services/messaging/system_lines.py), and
+            "Message removed" on a text message whose sender deleted their account
+    removed "account_deleted" on such a message (services/users/erasure.py)
 
 A platform line can be for one participant only (messages.visible_to_id): the wallet events
 (low_balance, topup) are the paying user's business and the masking notice the sender's. They take
@@ -59,14 +62,13 @@ HISTORY_LIMIT = 500
 
 def serialize(message):
     """A message as clients get it; a platform line in the current reader's language."""
-    system = message.message_type == MessageType.SYSTEM
     return {
         "id": str(message.id),
         "session_id": str(message.session_id),
         "seq": message.seq,
         "sender_id": str(message.sender_id) if message.sender_id else None,
         "message_type": message.message_type.value,
-        "content": system_lines.text_of(message) if system else message.content,
+        "content": system_lines.text_of(message),  # a platform line, or a removed message, in the reader's language
         "sent_at": message.sent_at.isoformat(),
         "client_id": message.client_message_id,
         "metadata": message.message_metadata,

@@ -17,6 +17,7 @@ from flask import current_app
 
 from ...extensions import db
 from ...models import AccountToken, utcnow
+from .. import locks
 
 LIFETIMES = {
     "reset_password": timedelta(minutes=30),
@@ -67,12 +68,7 @@ def find(token, purpose, now=None):
     """The live row `token` names for `purpose`, locked for this transaction, or None."""
     if not isinstance(token, str) or not token or len(token) > TOKEN_MAX:
         return None
-    row = db.session.execute(
-        sa.select(AccountToken)
-        .where(AccountToken.token_hash == _hash(token))
-        .with_for_update()
-        .execution_options(populate_existing=True)  # as stored now, not as this session last saw it
-    ).scalar_one_or_none()
+    row = locks.account_token(_hash(token))  # reloaded: as stored now, not as this session last saw it
     if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at <= (now or utcnow()):
         return None
     return row

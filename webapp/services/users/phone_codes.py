@@ -20,6 +20,7 @@ from flask_babel import gettext
 
 from ...extensions import db
 from ...models import PhoneCode, User, UserStatus, UserType, utcnow
+from .. import locks
 from ..errors import (
     AccountDeleted,
     AccountInactive,
@@ -58,10 +59,12 @@ def _digest(code_id, code):
     return hmac.new(key, f"phone-code:{code_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _latest(phone, purpose, user_id=None):
+def _latest(phone, purpose, user_id=None, *, locked=False):
     query = sa.select(PhoneCode).where(PhoneCode.phone == phone, PhoneCode.purpose == purpose)
     if user_id is not None:
         query = query.where(PhoneCode.user_id == user_id)
+    if locked:
+        return locks.latest_phone_code(query)
     return db.session.execute(query.order_by(PhoneCode.created_at.desc()).limit(1)).scalar_one_or_none()
 
 
@@ -114,7 +117,7 @@ def check(phone, purpose, code, *, user_id=None, now=None, spend=True):
     now = now or utcnow()
     phone = parse(phone)
     code = "".join((code or "").split())
-    row = _latest(phone, purpose, user_id)
+    row = _latest(phone, purpose, user_id, locked=True)
     if row is None or row.used_at is not None or row.expires_at <= now or row.attempts >= TRIES:
         raise CodeInvalid()
     if not (code.isdigit() and len(code) == 6 and hmac.compare_digest(row.code_hash, _digest(row.id, code))):
