@@ -158,7 +158,8 @@ def people(e2e_app):
         def user(self, balance="0.00", name=None):
             with e2e_app.app_context():
                 email = f"u-{uuid.uuid4().hex[:8]}@example.com"
-                person = accounts.create_user(name=name or "Uma Tester", email=email, password=PASSWORD)
+                person = accounts.create_user(name=name or "Uma Tester", email=email, password=PASSWORD,
+                                              email_verified=True)  # fmt: skip
                 if balance != "0.00":
                     topups.deposit(person.wallet.id, balance, idempotency_key=f"topup:e2e:{uuid.uuid4().hex}")
                 _db.session.commit()
@@ -171,6 +172,7 @@ def people(e2e_app):
                     name=name or f"Astro {uuid.uuid4().hex[:4]}",
                     email=email,
                     password=PASSWORD,
+                    email_verified=True,
                     type=UserType.ASTROLOGER,
                     astrologer=dict(
                         chat_rate_per_minute=rate,

@@ -31,14 +31,19 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class RegisterForm(Form):
-    name = StringField(
-        _l("Full name"),
-        filters=[_strip],
-        validators=[DataRequired(_l("Enter your name.")), Length(2, 120, _l("Use 2 to 120 characters."))],
+def _password_field(label, required_message):
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(required_message),
+            Length(max=MAX_LENGTH, message=_l("Use at most %(max_length)s characters.", max_length=MAX_LENGTH)),
+        ],
     )
-    email = EmailField(
-        _l("Email"),
+
+
+def _email_field(label):
+    return EmailField(
+        label,
         filters=[_strip],
         validators=[
             DataRequired(_l("Enter your email address.")),
@@ -46,6 +51,15 @@ class RegisterForm(Form):
             Email(_l("Enter a valid email address, like name@example.com."), check_deliverability=False),
         ],
     )
+
+
+class RegisterForm(Form):
+    name = StringField(
+        _l("Full name"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Enter your name.")), Length(2, 120, _l("Use 2 to 120 characters."))],
+    )
+    email = _email_field(_l("Email"))
     phone = TelField(
         _l("Mobile number"),
         filters=[_strip],
@@ -54,13 +68,7 @@ class RegisterForm(Form):
             Length(max=20, message=_l("Use at most 20 characters.")),
         ],
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(_l("Choose a password.")),
-            Length(max=MAX_LENGTH, message=_l("Use at most %(max_length)s characters.", max_length=MAX_LENGTH)),
-        ],
-    )
+    password = _password_field(_l("Password"), _l("Choose a password."))
 
     # The browser's zone (static/js/app.js fills it): where this person reads times; a hint, never an error.
     time_zone = HiddenField(validators=[Optional(), Length(max=64)])
@@ -111,13 +119,7 @@ class LoginForm(Form):
             Length(max=254, message=_l("Use at most 254 characters.")),
         ],
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(_l("Enter your password.")),
-            Length(max=MAX_LENGTH, message=_l("Use at most %(max_length)s characters.", max_length=MAX_LENGTH)),
-        ],
-    )
+    password = _password_field(_l("Password"), _l("Enter your password."))
     next = HiddenField()
     time_zone = HiddenField(validators=[Optional(), Length(max=64)])  # as on RegisterForm
 
@@ -171,28 +173,6 @@ class TimeZoneForm(Form):
     """The browser's own zone, sent once by static/js/app.js when the account has none stored."""
 
     time_zone = StringField(_l("Time zone"), validators=[DataRequired(_l("Send a time zone.")), Length(max=64)])
-
-
-def _password_field(label, required_message):
-    return PasswordField(
-        label,
-        validators=[
-            DataRequired(required_message),
-            Length(max=MAX_LENGTH, message=_l("Use at most %(max_length)s characters.", max_length=MAX_LENGTH)),
-        ],
-    )
-
-
-def _email_field(label):
-    return EmailField(
-        label,
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Enter your email address.")),
-            Length(max=254, message=_l("Use at most 254 characters.")),
-            Email(_l("Enter a valid email address, like name@example.com."), check_deliverability=False),
-        ],
-    )
 
 
 class _NewPassword:

@@ -197,7 +197,16 @@ def authenticate(identifier, password, now=None):
         raise InvalidCredentials()
     if not passwords.verify_password(user.password_hash, password):
         raise InvalidCredentials()
-    # Status is told only to someone who proved the password.
+    refuse_closed(user)  # status is told only to someone who proved the password
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = now or utcnow()
+    db.session.flush()
+    return user
+
+
+def refuse_closed(user):
+    """Refuse to sign in to an account that is not open: suspended, inactive, deleted or locked."""
     if user.status == UserStatus.SUSPENDED:
         raise AccountSuspended()
     if user.status == UserStatus.INACTIVE:
@@ -206,11 +215,6 @@ def authenticate(identifier, password, now=None):
         raise AccountDeleted()
     if user.locked_at is not None:
         raise AccountLocked()
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
-    user.last_login_at = now or utcnow()
-    db.session.flush()
-    return user
 
 
 def platform_user(now=None):

@@ -19,13 +19,9 @@ from flask import current_app
 from flask_babel import gettext
 
 from ...extensions import db
-from ...models import PhoneCode, User, UserStatus, UserType, utcnow
+from ...models import PhoneCode, User, UserType, utcnow
 from .. import locks
 from ..errors import (
-    AccountDeleted,
-    AccountInactive,
-    AccountLocked,
-    AccountSuspended,
     CodeInvalid,
     CodeLimit,
     CodeTooSoon,
@@ -133,19 +129,6 @@ def check(phone, purpose, code, *, user_id=None, now=None, spend=True):
     return row
 
 
-def _refuse_closed(user):
-    if user.type == UserType.SYSTEM:
-        raise CodeInvalid()
-    if user.status == UserStatus.SUSPENDED:
-        raise AccountSuspended()
-    if user.status == UserStatus.INACTIVE:
-        raise AccountInactive()
-    if user.status == UserStatus.DELETED:
-        raise AccountDeleted()
-    if user.locked_at is not None:
-        raise AccountLocked()
-
-
 def sign_in(phone, code, *, name=None, now=None):
     """ "Continue with phone": the account with this number, or a new one (it needs a name, asked for only
     once the code is right, which keeps the code for the second try). Returns (user, created)."""
@@ -154,7 +137,9 @@ def sign_in(phone, code, *, name=None, now=None):
     row = check(phone, "sign_in", code, now=now, spend=False)
     user = db.session.execute(sa.select(User).filter_by(phone=phone)).scalar_one_or_none()
     if user is not None:
-        _refuse_closed(user)
+        if user.type == UserType.SYSTEM:
+            raise CodeInvalid()
+        accounts.refuse_closed(user)
     elif not " ".join((name or "").split()):
         raise ValidationFailed("name", gettext("You are new here: tell us your name."))
     row.used_at = now
