@@ -212,6 +212,7 @@ def make_user(app):
             type=type,
             astrologer=astrologer or None,
             email_verified=verified,  # an established account; tests/unit/test_account_recovery.py makes new ones
+            phone_verified=verified,
         )
         _db.session.commit()
         return user

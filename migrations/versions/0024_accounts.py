@@ -5,9 +5,10 @@ Revises: 0023
 Create Date: 2026-12-07
 
 account_tokens and phone_codes (webapp/models/account.py); users.email_verified_at, locked_at and
-deletion_due_at; login_sessions.last_seen_at; billing_transactions.kind gains forfeit and unclaimed (a
+deletion_due_at, phone_verified_at; login_sessions.last_seen_at; billing_transactions.kind gains forfeit and unclaimed (a
 deleted account's balance kept by the platform, DELETION_BALANCE_POLICY=forfeit). Accounts made before this have no proven address
-(email_verified_at NULL): nothing says they were proven, so they are asked, as new ones are.
+(email_verified_at, phone_verified_at NULL): nothing says they were proven, so they are asked, as new
+ones are; accounts the main backend sent are marked proven (it vouches for its people).
 Not in the seed schema.
 """
 
@@ -67,8 +68,13 @@ def upgrade():
     op.create_index("ix_phone_codes_ip_address_created_at", "phone_codes", ["ip_address", "created_at"])
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("phone_verified_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("locked_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("deletion_due_at", sa.DateTime(timezone=True), nullable=True))
+    for column, identifier in (("email_verified_at", "email"), ("phone_verified_at", "phone")):
+        op.execute(
+            f"UPDATE users SET {column} = updated_at WHERE external_id IS NOT NULL AND {identifier} IS NOT NULL"
+        )
     op.create_index("ix_users_deletion_due_at", "users", ["deletion_due_at"])
     with op.batch_alter_table("login_sessions") as batch:
         batch.add_column(sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True))
@@ -91,6 +97,7 @@ def downgrade():
     with op.batch_alter_table("users") as batch:
         batch.drop_column("deletion_due_at")
         batch.drop_column("locked_at")
+        batch.drop_column("phone_verified_at")
         batch.drop_column("email_verified_at")
     op.drop_index("ix_phone_codes_ip_address_created_at", table_name="phone_codes")
     op.drop_index("ix_phone_codes_phone_created_at", table_name="phone_codes")

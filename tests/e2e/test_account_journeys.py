@@ -84,7 +84,7 @@ def test_continue_with_phone_makes_an_account_from_a_code(phone):
     page.locator("main form[action$='/auth/phone/verify'] button[type=submit]").tap()
     expect(page.locator(".flash-success")).to_contain_text("Welcome, Gopal Verma! Your account is ready.")
     page.goto("/auth/account/security")
-    expect(page.locator("#phone-title + .security-facts")).to_have_text(f"+91 ••••• •{number[-4:]}")
+    expect(page.locator("#phone-title + .security-facts")).to_have_text(f"+91 ••••• •{number[-4:]} · confirmed")
     audit(page)
 
 

@@ -42,6 +42,9 @@ LOST = {
     ("user_profiles", "birth_latitude"),  # 0014: where the birth place is (below 0014 only its name)
     ("user_profiles", "birth_longitude"),
     ("user_profiles", "birth_time_zone"),
+    ("users", "email_verified_at"),  # 0024: when an address or number was proven (a synced account's is
+    ("users", "phone_verified_at"),  # taken to be its last change when 0024 runs again)
+    ("login_sessions", "last_seen_at"),  # 0024: a device's last request
 }
 #: (table, column): keys of a JSON value that only a later schema can hold (0020: the safety review's counts).
 LOST_KEYS = {("astrologer_profiles", "performance_metrics"): {"safety_flags", "safety_flags_confirmed"}}

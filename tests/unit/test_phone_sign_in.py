@@ -17,6 +17,9 @@ from webapp.services.notifications import sms
 from webapp.services.users import phone_codes
 
 from ..conftest import AuthActions
+from . import test_receipts
+
+inbox = test_receipts.inbox  # the SMTP server the receipts' tests start, as a fixture here too
 
 
 def _post(client, path, **data):
@@ -174,3 +177,40 @@ def test_a_provider_refusal_is_said_plainly_and_keeps_nothing(app, client, msg91
     assert refused.status_code == 503 and "could not send a text message" in refused.get_data(as_text=True)
     assert "authkey" not in refused.get_data(as_text=True)
     assert db.session.execute(db.select(db.func.count(PhoneCode.id))).scalar_one() == 0
+
+
+def test_a_number_typed_at_someone_elses_sign_up_goes_to_whoever_proves_it(app, make_user, inbox, queued):
+    squatter = make_user(email="squatter@example.com", phone="+919800004444", verified=False)
+    squatter.email_verified_at = utcnow()  # their address is theirs; the number never was
+    db.session.commit()
+    client = app.test_client()
+    _post(client, "/auth/phone", phone="+91 98000 04444")
+    done = _post(client, "/auth/phone/verify", phone="+919800004444", code=_last_code(app, "+919800004444"),
+                 name="Real Owner")  # fmt: skip
+    assert done.status_code == 303
+    db.session.expire_all()
+    owner = db.session.execute(db.select(User).filter_by(phone="+919800004444")).scalar_one()
+    assert owner.name == "Real Owner" and owner.phone_verified_at is not None
+    assert db.session.get(User, squatter.id).phone is None  # nobody keeps a number by typing it first
+    from webapp.services import jobs
+
+    for delivery_id in queued:
+        jobs.perform(delivery_id)
+    ((to, message),) = inbox.messages
+    assert to == ["squatter@example.com"] and "removed from your AstroConsult account" in message["Subject"]
+
+
+def test_a_proven_number_signs_in_to_its_account_and_a_sign_up_number_is_confirmed_from_the_page(app, make_user):
+    keeper = make_user(email="keeper@example.com", phone="+919800005555", verified=False)
+    client = app.test_client()
+    AuthActions(client).login("keeper@example.com")
+    page = client.get("/auth/account/security").get_data(as_text=True)
+    assert "not confirmed yet: confirm it with a code below" in page and 'value="+919800005555"' in page
+    _post(client, "/auth/account/phone", phone="+919800005555")
+    assert _post(client, "/auth/account/phone", phone="+919800005555",
+                 code=_last_code(app, "+919800005555")).status_code == 303  # fmt: skip
+    assert db.session.get(User, keeper.id).phone_verified_at is not None
+    other = app.test_client()
+    _post(other, "/auth/phone", phone="+919800005555")
+    _post(other, "/auth/phone/verify", phone="+919800005555", code=_last_code(app, "+919800005555"))
+    assert "keeper@example.com" in other.get("/auth/account/security").get_data(as_text=True)

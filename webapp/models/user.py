@@ -121,6 +121,10 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     #: to it, a password reset through it, or the main backend that sent it); NULL: not proven, and
     #: nothing but that proof is sent there (services/users/email_addresses.py).
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Addition (migration 0024): when a code texted to `phone` proved it is the person's (phone sign-in, a
+    #: new number, or the main backend that sent it); NULL: typed at sign-up and not yet proven, and then
+    #: the first person to prove the number by phone sign-in gets it (services/users/phone_codes.py).
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Addition (migration 0024): set by "this wasn't me" from an e-mail: every login ended, the password
     #: unusable until reset through the (restored) address, which clears it.
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -26,7 +26,8 @@ def _page(**forms):
     forms = {
         "name_form": NameForm(formdata=None, name=user.name),
         "email_form": EmailChangeForm(formdata=None),
-        "phone_form": PhoneChangeVerifyForm(formdata=None),
+        # A number not yet proven is offered for its code; otherwise the form asks for a new one.
+        "phone_form": PhoneChangeVerifyForm(formdata=None, phone=None if user.phone_verified_at else user.phone),
         "password_form": ChangePasswordForm(formdata=None),
         "delete_form": DeleteAccountForm(formdata=None),
         **forms,

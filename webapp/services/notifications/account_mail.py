@@ -105,6 +105,20 @@ def _deletion(token, args):
     }
 
 
+def _released(token, args):
+    return {
+        "subject": gettext("Your mobile number was removed from your AstroConsult account"),
+        "paragraphs": [
+            gettext(
+                "The mobile number on your account had not been confirmed, and someone has now proved with a code that it is theirs. It is no longer on your account."
+            ),
+            gettext("Your wallet and consultations are safe. You can sign in with your e-mail address."),
+        ],
+        "button": (gettext("Add a mobile number"), _link("/auth/account/security")),
+        "after": gettext("If the number is yours, add it again: we will text it a code."),
+    }
+
+
 MESSAGES = {
     "reset_password": _reset,
     "verify_email": _verify,
@@ -112,6 +126,7 @@ MESSAGES = {
     "email_changing": _changing,
     "export": _export,
     "deletion": _deletion,
+    "phone_released": _released,
 }
 
 

@@ -98,6 +98,7 @@ def create_user(
     astrologer=None,
     identifiers_checked=False,
     email_verified=False,
+    phone_verified=False,
 ):
     """A user with profile and wallet (and astrologer profile when `astrologer` gives one's fields).
 
@@ -116,7 +117,7 @@ def create_user(
             raise PhoneTaken()
     user = new_user(
         name=name, email=email, phone=phone, password=password, type=type, external_id=external_id, now=now,
-        astrologer=astrologer, email_verified=email_verified,
+        astrologer=astrologer, email_verified=email_verified, phone_verified=phone_verified,
     )  # fmt: skip
     db.session.add(user)
     try:
@@ -135,7 +136,10 @@ def create_user(
 UNSAFE_IN_NAME = re.compile(f"[\x00-\x1f{DISPLAY_CONTROLS}]")
 
 
-def new_user(*, name, email, phone, type, now, password=None, external_id=None, astrologer=None, email_verified=False):
+def new_user(
+    *, name, email, phone, type, now, password=None, external_id=None, astrologer=None, email_verified=False,
+    phone_verified=False,
+):  # fmt: skip
     """The unsaved User with profile, wallet (and astrologer profile); identifiers already normalized
     and checked. create_user saves one; the batch sync adds many and flushes them together."""
     user = User(
@@ -147,6 +151,7 @@ def new_user(*, name, email, phone, type, now, password=None, external_id=None, 
         external_id=external_id,
         password_hash=passwords.hash_password(password) if password else None,
         email_verified_at=now if email and email_verified else None,
+        phone_verified_at=now if phone and phone_verified else None,
         created_at=now,
         updated_at=now,
     )

@@ -196,7 +196,7 @@ def _scrub_account(user, now):
     user.phone = None
     user.password_hash = None
     user.sync_metadata = None
-    user.email_verified_at = user.locked_at = user.deletion_due_at = None
+    user.email_verified_at = user.phone_verified_at = user.locked_at = user.deletion_due_at = None
     user.updated_at = now
     profile = user.profile
     profile.bio = profile.avatar_url = profile.preferences = profile.gender = None

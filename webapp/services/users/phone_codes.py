@@ -1,6 +1,8 @@
 """Phone numbers proven with a six-digit code by SMS: signing in (a new number makes an account), changing
 the account's number, confirming a deletion.
 
+A number typed at sign-up is not proven (users.phone_verified_at NULL) until a code proves it; whoever
+proves a number with a code gets it, so nobody can hold someone else's number by typing it first.
 Numbers are parsed by phonenumbers (a bare ten-digit number is Indian) and stored in E.164. A code is
 valid for 10 minutes and 5 tries, stored as an HMAC under the site's secret (models/account.py); a newer
 one replaces it; another can be asked for after 30 seconds; a number gets at most SMS_DAILY_PER_NUMBER
@@ -28,7 +30,7 @@ from ..errors import (
     PhoneTaken,
     ValidationFailed,
 )
-from ..notifications import sms
+from ..notifications import account_mail, sms
 from . import accounts
 
 LIFETIME = timedelta(minutes=10)
@@ -131,11 +133,14 @@ def check(phone, purpose, code, *, user_id=None, now=None, spend=True):
 
 def sign_in(phone, code, *, name=None, now=None):
     """ "Continue with phone": the account with this number, or a new one (it needs a name, asked for only
-    once the code is right, which keeps the code for the second try). Returns (user, created)."""
+    once the code is right, which keeps the code for the second try). A number typed at another account's
+    sign-up and never proven goes to the person who proves it (`_release`). Returns (user, created)."""
     now = now or utcnow()
     phone = parse(phone)
     row = check(phone, "sign_in", code, now=now, spend=False)
     user = db.session.execute(sa.select(User).filter_by(phone=phone)).scalar_one_or_none()
+    holder = user if user is not None and _releasable(user) else None
+    user = None if holder is not None else user
     if user is not None:
         if user.type == UserType.SYSTEM:
             raise CodeInvalid()
@@ -143,22 +148,42 @@ def sign_in(phone, code, *, name=None, now=None):
     elif not " ".join((name or "").split()):
         raise ValidationFailed("name", gettext("You are new here: tell us your name."))
     row.used_at = now
+    if holder is not None:
+        _release(holder, now)
     created = user is None
     if created:
-        user = accounts.create_user(name=" ".join(name.split())[:100], phone=phone, now=now)
+        user = accounts.create_user(name=" ".join(name.split())[:100], phone=phone, now=now, phone_verified=True)
+    user.phone_verified_at = user.phone_verified_at or now
     user.last_login_at = now
     db.session.flush()
     return user, created
 
 
+def _releasable(holder):
+    """A number on an account that never proved it, which can do without it (it has another identifier):
+    whoever proves the number with a code gets it, not whoever typed it first."""
+    return holder.phone_verified_at is None and bool(holder.email or holder.external_id)
+
+
+def _release(holder, now):
+    """The number leaves the account that typed it; its owner hears so at a proven address."""
+    holder.phone, holder.updated_at = None, now
+    db.session.flush()
+    if holder.email and holder.email_verified_at is not None:
+        account_mail.ask("phone_released", holder, now=now)
+
+
 def change_phone(user_id, phone, code, now=None):
-    """The account's new number, proven by the code sent to it."""
+    """The account's number, new or the same one now proven, by the code sent to it."""
     now = now or utcnow()
     phone = parse(phone)
     check(phone, "change_phone", code, user_id=user_id, now=now)
-    if db.session.execute(sa.select(User.id).where(User.phone == phone, User.id != user_id)).first():
+    holder = db.session.execute(sa.select(User).where(User.phone == phone, User.id != user_id)).scalar_one_or_none()
+    if holder is not None and not _releasable(holder):
         raise PhoneTaken()
+    if holder is not None:
+        _release(holder, now)
     user = db.session.get(User, user_id)
-    user.phone, user.updated_at = phone, now
+    user.phone, user.phone_verified_at, user.updated_at = phone, now, now
     db.session.flush()
     return user

@@ -262,7 +262,8 @@ def _account(values, now):
         external_id=values["external_id"],
         now=now,
         astrologer=astrologer,
-        email_verified=True,  # the main backend owns this person's identity and vouches for the address
+        email_verified=True,  # the main backend owns this person's identity and vouches for both
+        phone_verified=True,
     )
 
 
