@@ -69,6 +69,7 @@
     var start = video ? camera.start() : navigator.mediaDevices.getUserMedia({ audio: true, video: false });
     return start.then(function (stream) {
       local = stream;
+      if (video) camera.started();
       muteButton.disabled = false;
       return stream;
     });

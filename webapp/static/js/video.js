@@ -39,6 +39,7 @@
     var facing = "user";
     var reason = null;         // why this side's camera does not send; null while it does
     var remoteOn = false;
+    var heardOnce = false;     // the other side has told its camera state at least once
     var poorSamples = 0;
     var last = null;           // the previous stats sample, for loss over the last second
     var busy = false;          // a camera change is under way
@@ -176,6 +177,9 @@
 
     // The other side's camera state. Audio only is for the whole call: this side's camera goes off too.
     function heard(data) {
+      // The first word from the other side is answered with this side's state: if the one this side
+      // sent when it connected was lost (sent before the other was listening), the other hears it now.
+      if (!heardOnce) { heardOnce = true; tell(); }
       remoteOn = !!(data && data.video);
       panel.dataset.remoteVideo = remoteOn ? "on" : "off";
       remoteNote.textContent = remoteOn ? "" : REMOTE_NOTES[data && data.reason] || REMOTE_NOTES.camera_off;
@@ -314,6 +318,9 @@
       showOwn();
     }
 
-    return { start: start, tell: tell, heard: heard, stop: stop };
+    // The stream is the call's once start() has given it: the preview and the buttons say so.
+    function started() { showOwn(); }
+
+    return { start: start, started: started, tell: tell, heard: heard, stop: stop };
   };
 })();
