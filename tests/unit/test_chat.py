@@ -384,7 +384,7 @@ def test_the_sender_of_a_masked_message_is_told_why_once(live):
     send(live.user_socket, live.session, "or mail priya@example.com")
     own = join(live.user_socket, live.session)["messages"]
     notices = [m["content"] for m in own if (m["metadata"] or {}).get("kind") == "masked"]
-    assert notices == [system_lines.english(chat.masking_notice(("phone",)))]
+    assert notices == [system_lines.english(system_lines.masking_notice(("phone",)))]
     assert "a phone number" in notices[0] and "stay out of consultations" in notices[0]
     theirs = join(live.astro_socket, live.session)["messages"]
     assert [m["content"] for m in theirs if m["message_type"] == "text"] == [

@@ -215,7 +215,7 @@ def accept(session_id, astrologer_id, now=None):
     performance.request_answered(profile, accepted=True, now=now)
     _release_hold(session, now)
     charges.start(session, now)  # charges minute 1 at acceptance
-    details = chat.birth_details_text(
+    details = system_lines.birth_details_text(
         db.session.execute(db.select(UserProfile).filter_by(user_id=session.user_id)).scalar_one()
     )
     if details:

@@ -45,7 +45,6 @@ from ...models import (
     SessionParticipant,
     SessionStatus,
     User,
-    UserProfile,
     UserStatus,
     utcnow,
 )
@@ -55,7 +54,6 @@ from ..notifications import notifier, rooms
 from ..users import languages, login_sessions
 from . import system_lines
 from .message_text import clean_client_id, clean_content, masked
-from .system_lines import N_
 
 HISTORY_LIMIT = 500
 
@@ -107,20 +105,8 @@ def _readers(message):
     else:
         session = db.session.get(ConsultationSession, message.session_id)
         ids = [session.user_id, session.astrologer_id]
-    profiles = db.session.execute(db.select(UserProfile).where(UserProfile.user_id.in_(ids))).scalars()
-    language = {profile.user_id: languages.of(profile) for profile in profiles}
-    return [(reader, language.get(reader) or languages.of(None)) for reader in ids]
-
-
-#: What the masking notice says (`what`: the kinds hidden); sent to the sender once per session.
-MASKING_NOTICE = N_(
-    "We hid %(what)s in your message. Contact details and links stay out of consultations: it keeps both "
-    "of you safe from scams, and every minute stays billed here, where a refund can reach you."
-)
-
-
-def masking_notice(hidden):
-    return system_lines.line(MASKING_NOTICE, what=[kind for kind in hidden if kind in system_lines.HIDDEN_WORDS])
+    language = languages.of_users(ids)
+    return [(reader, language[reader]) for reader in ids]
 
 
 @dataclass(frozen=True)
@@ -237,7 +223,12 @@ def send_many(drafts):
                 last_seq[d.session_id] += 1
                 created.append(
                     _system_line(
-                        d.session_id, masking_notice(d.hidden), d.now, "masked", last_seq[d.session_id], d.sender_id
+                        d.session_id,
+                        system_lines.masking_notice(d.hidden),
+                        d.now,
+                        "masked",
+                        last_seq[d.session_id],
+                        d.sender_id,
                     )
                 )
     _insert(created)
@@ -452,25 +443,6 @@ def read_state(session_id):
         db.select(SessionParticipant.user_id, SessionParticipant.last_read_seq).filter_by(session_id=session_id)
     ).all()
     return {str(user_id): seq for user_id, seq in rows}
-
-
-def birth_details_text(profile):
-    """The user's birth details as one line for the astrologer, or None when none are given."""
-    day, place = profile.birth_date, profile.birth_place
-    time = f"{profile.birth_time:%H:%M}" if profile.birth_time else None
-    if day and time and place:
-        return system_lines.line(
-            N_("Birth details: born %(date)s at %(time)s in %(place)s."), date=day, time=time, place=place
-        )
-    if day and place:
-        return system_lines.line(N_("Birth details: born %(date)s in %(place)s."), date=day, place=place)
-    if day and time:
-        return system_lines.line(N_("Birth details: born %(date)s at %(time)s."), date=day, time=time)
-    if day:
-        return system_lines.line(N_("Birth details: born %(date)s."), date=day)
-    if place:
-        return system_lines.line(N_("Birth details: born in %(place)s."), place=place)
-    return None
 
 
 def parse_session_id(value):

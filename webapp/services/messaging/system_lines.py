@@ -100,3 +100,31 @@ def text_of(message):
 def in_language_of(message, language):
     with force_locale(language):
         return text_of(message)
+
+
+#: What the masking notice says (`what`: the kinds hidden); sent to the sender once per session.
+MASKING_NOTICE = N_(
+    "We hid %(what)s in your message. Contact details and links stay out of consultations: it keeps both "
+    "of you safe from scams, and every minute stays billed here, where a refund can reach you."
+)
+
+
+def masking_notice(hidden):
+    return line(MASKING_NOTICE, what=[kind for kind in hidden if kind in HIDDEN_WORDS])
+
+
+def birth_details_text(profile):
+    """The user's birth details as one line for the astrologer, or None when none are given."""
+    day, place = profile.birth_date, profile.birth_place
+    time = f"{profile.birth_time:%H:%M}" if profile.birth_time else None
+    if day and time and place:
+        return line(N_("Birth details: born %(date)s at %(time)s in %(place)s."), date=day, time=time, place=place)
+    if day and place:
+        return line(N_("Birth details: born %(date)s in %(place)s."), date=day, place=place)
+    if day and time:
+        return line(N_("Birth details: born %(date)s at %(time)s."), date=day, time=time)
+    if day:
+        return line(N_("Birth details: born %(date)s."), date=day)
+    if place:
+        return line(N_("Birth details: born in %(place)s."), place=place)
+    return None

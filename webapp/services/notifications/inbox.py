@@ -11,7 +11,7 @@ the live event and the push all say it the same way.
 from flask_babel import force_locale
 
 from ...extensions import db
-from ...models import Notification, UserProfile, utcnow
+from ...models import Notification, utcnow
 from .. import paging
 from ..messaging import system_lines
 from ..users import languages
@@ -46,7 +46,7 @@ def tell(user_ids, kind, title, body, url, key, now=None, actions=None):
         ).scalars()
     )
     fresh = [user_id for user_id in user_ids if user_id not in already]
-    language = _languages_of(fresh)
+    language = languages.of_users(fresh)
     written = []
     for user_id in fresh:
         with force_locale(language[user_id]):
@@ -64,12 +64,6 @@ def tell(user_ids, kind, title, body, url, key, now=None, actions=None):
             "notifications_unread", {"unread": counts.get(notification.user_id, 0)}, room=room, latest=("unread", room)
         )
     return written
-
-
-def _languages_of(user_ids):
-    profiles = db.session.execute(db.select(UserProfile).where(UserProfile.user_id.in_(user_ids))).scalars()
-    found = {profile.user_id: languages.of(profile) for profile in profiles}
-    return {user_id: found.get(user_id) or languages.of(None) for user_id in user_ids}
 
 
 def unread_counts(user_ids):

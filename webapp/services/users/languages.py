@@ -46,6 +46,15 @@ def of(profile):
     return stored_in(profile.preferences if profile is not None else None) or offered()[0]
 
 
+def of_users(user_ids):
+    """{user id: the language to write to them in} for many people, in one query (notifications, chat lines)."""
+    profiles = db.session.execute(
+        db.select(UserProfile.user_id, UserProfile.preferences).where(UserProfile.user_id.in_(list(user_ids)))
+    ).all()
+    found = {user_id: stored_in(preferences) for user_id, preferences in profiles}
+    return {user_id: found.get(user_id) or offered()[0] for user_id in user_ids}
+
+
 def choose(stored, accept_languages, chosen_here=None):
     """`stored` (the account's, or None) if offered; else `chosen_here` (a visitor's switch, kept in a
     cookie) if offered; else the browser's best match; else the default.
