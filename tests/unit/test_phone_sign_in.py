@@ -185,8 +185,12 @@ def test_a_number_typed_at_someone_elses_sign_up_goes_to_whoever_proves_it(app, 
     db.session.commit()
     client = app.test_client()
     _post(client, "/auth/phone", phone="+91 98000 04444")
-    done = _post(client, "/auth/phone/verify", phone="+919800004444", code=_last_code(app, "+919800004444"),
-                 name="Real Owner")  # fmt: skip
+    code = _last_code(app, "+919800004444")
+    told = _post(client, "/auth/phone/verify", phone="+919800004444", code=code, name="Real Owner")
+    page = told.get_data(as_text=True)
+    assert told.status_code == 422 and "never confirmed it. If that account is yours, log in" in page
+    assert 'name="claim"' in page and db.session.get(User, squatter.id).phone == "+919800004444"  # nothing yet
+    done = _post(client, "/auth/phone/verify", phone="+919800004444", code=code, name="Real Owner", claim="y")
     assert done.status_code == 303
     db.session.expire_all()
     owner = db.session.execute(db.select(User).filter_by(phone="+919800004444")).scalar_one()

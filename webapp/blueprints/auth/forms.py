@@ -216,6 +216,7 @@ class PhoneVerifyForm(PhoneForm):
         filters=[_strip],
         validators=[DataRequired(_l("Enter the 6-digit code.")), Length(max=10, message=_l("Enter the 6-digit code."))],
     )
+    claim = BooleanField(_l("This number is mine: make a new account with it"))
     name = StringField(
         _l("Your name, if you are new here"),
         filters=[_strip],

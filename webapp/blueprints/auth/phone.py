@@ -67,7 +67,7 @@ def phone_verify():
     form = PhoneVerifyForm()
     if not form.validate_on_submit():
         return _verify_page(form), 422
-    user, created = phone_codes.sign_in(form.phone.data, form.code.data, name=form.name.data)
+    user, created = phone_codes.sign_in(form.phone.data, form.code.data, name=form.name.data, claim=form.claim.data)
     sign_in(user)
     time_zones.adopt_browser_zone(user.id, form.time_zone.data)
     if created:

@@ -131,15 +131,23 @@ def check(phone, purpose, code, *, user_id=None, now=None, spend=True):
     return row
 
 
-def sign_in(phone, code, *, name=None, now=None):
+def sign_in(phone, code, *, name=None, claim=False, now=None):
     """ "Continue with phone": the account with this number, or a new one (it needs a name, asked for only
     once the code is right, which keeps the code for the second try). A number typed at another account's
-    sign-up and never proven goes to the person who proves it (`_release`). Returns (user, created)."""
+    sign-up and never proven is not signed in to: the prover is told so (it may be their own account, to
+    open with its password) and may `claim` the number for a new account instead (`_release`).
+    Returns (user, created)."""
     now = now or utcnow()
     phone = parse(phone)
     row = check(phone, "sign_in", code, now=now, spend=False)
     user = db.session.execute(sa.select(User).filter_by(phone=phone)).scalar_one_or_none()
     holder = user if user is not None and _releasable(user) else None
+    if holder is not None and not claim:
+        raise ValidationFailed("claim", gettext(
+            "This number is on an account that never confirmed it. If that account is yours, log in with its "
+            "e-mail and password and confirm the number under Sign-in and security. If not, tick the box to "
+            "make a new account with your number."
+        ))  # fmt: skip
     user = None if holder is not None else user
     if user is not None:
         if user.type == UserType.SYSTEM:
