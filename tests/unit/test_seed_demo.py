@@ -102,3 +102,14 @@ def test_seed_demo_if_empty_loads_an_empty_database(app):
     result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0 and "Demo data ready" in result.output
     assert db.session.query(User).filter_by(email="user@example.com").count() == 1
+
+
+def test_demo_people_have_proven_addresses_and_numbers(app):
+    """No demo login meets the "confirm your address" banner or an unproven number."""
+    from webapp.models import User
+    from webapp.services import demo_data
+
+    demo_data.seed_demo()
+    db.session.commit()
+    demo = db.session.execute(db.select(User).filter_by(email=demo_data.DEMO_USER_EMAIL)).scalar_one()
+    assert demo.email_verified_at is not None and demo.phone_verified_at is not None

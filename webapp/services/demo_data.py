@@ -192,6 +192,7 @@ def _ensure(email, name, phone, type, password, now, astrologer=None):
             now=now,
             astrologer=astrologer,
             email_verified=True,
+            phone_verified=True,  # demo people: their numbers are theirs
         )
     return user
 
