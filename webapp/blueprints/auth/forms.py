@@ -53,6 +53,17 @@ def _email_field(label):
     )
 
 
+def _phone_field(label):
+    return TelField(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Enter your mobile number.")),
+            Length(max=20, message=_l("Use at most 20 characters.")),
+        ],
+    )
+
+
 class RegisterForm(Form):
     name = StringField(
         _l("Full name"),
@@ -60,14 +71,7 @@ class RegisterForm(Form):
         validators=[DataRequired(_l("Enter your name.")), Length(2, 120, _l("Use 2 to 120 characters."))],
     )
     email = _email_field(_l("Email"))
-    phone = TelField(
-        _l("Mobile number"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Enter your mobile number.")),
-            Length(max=20, message=_l("Use at most 20 characters.")),
-        ],
-    )
+    phone = _phone_field(_l("Mobile number"))
     password = _password_field(_l("Password"), _l("Choose a password."))
 
     # The browser's zone (static/js/app.js fills it): where this person reads times; a hint, never an error.
@@ -198,14 +202,7 @@ class ResetForm(_NewPassword, Form):
 
 
 class PhoneForm(Form):
-    phone = TelField(
-        _l("Mobile number"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Enter your mobile number.")),
-            Length(max=20, message=_l("Use at most 20 characters.")),
-        ],
-    )
+    phone = _phone_field(_l("Mobile number"))
     next = HiddenField()
     time_zone = HiddenField(validators=[Optional(), Length(max=64)])  # as on RegisterForm
 

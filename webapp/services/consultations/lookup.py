@@ -7,6 +7,16 @@ from .. import paging
 from ..errors import SessionNotFound
 
 
+def taking_part(user_id):
+    """The condition that `user_id` takes part in a session: its user or its astrologer."""
+    return (ConsultationSession.user_id == user_id) | (ConsultationSession.astrologer_id == user_id)
+
+
+def session_ids_of(user_id):
+    """A select of the ids of every session `user_id` takes part in (for IN clauses)."""
+    return db.select(ConsultationSession.id).where(taking_part(user_id))
+
+
 def get_for_participant(session_id, user_id):
     """The session if `user_id` takes part in it; SessionNotFound otherwise (never reveal others')."""
     session = db.session.get(ConsultationSession, session_id)

@@ -33,6 +33,7 @@ from .. import wallet
 from ..messaging import system_lines
 from ..messaging.system_lines import N_
 from ..notifications import notifier
+from .lookup import taking_part
 
 #: Who ended a session for each end reason (session_metadata.end.by); anything else: "system".
 ENDED_BY = {
@@ -86,7 +87,7 @@ def refresh_presence(*user_ids):
         statuses = set(
             db.session.execute(
                 db.select(ConsultationSession.status).where(
-                    (ConsultationSession.user_id == user_id) | (ConsultationSession.astrologer_id == user_id),
+                    taking_part(user_id),
                     ConsultationSession.status.in_(OPEN_SESSION_STATUSES),
                 )
             ).scalars()

@@ -29,10 +29,14 @@ LIFETIMES = {
 TOKEN_MAX = 100  # a token is 43 characters; anything longer is not one
 
 
-def token_of(token_id):
+def keyed(message):
+    """HMAC-SHA256 of `message` under the site's secret (SECRET_KEY): what links and codes are made of."""
     key = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
-    digest = hmac.new(key, f"account-token:{token_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+
+
+def token_of(token_id):
+    return base64.urlsafe_b64encode(keyed(f"account-token:{token_id}")).rstrip(b"=").decode()
 
 
 def _hash(token):

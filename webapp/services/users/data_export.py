@@ -23,8 +23,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ...extensions import db
-from ...models import AccountToken, Attachment, ConsultationSession, Delivery, User, Wallet, utcnow
+from ...models import AccountToken, Attachment, Delivery, User, Wallet, utcnow
 from .. import jobs
+from ..consultations import lookup
 from ..messaging import attachment_storage
 from ..notifications import account_mail
 from . import account_tokens
@@ -139,9 +140,7 @@ def _conditions(table, user_id, sessions, wallet_ids):
 
 def tables_of(user_id):
     """{table name: [row dicts]} of everything the person appears in."""
-    sessions = sa.select(ConsultationSession.id).where(
-        sa.or_(ConsultationSession.user_id == user_id, ConsultationSession.astrologer_id == user_id)
-    )
+    sessions = lookup.session_ids_of(user_id)
     wallet_ids = sa.select(Wallet.id).where(Wallet.user_id == user_id)
     found = {}
     for table in db.metadata.sorted_tables:
@@ -179,9 +178,7 @@ def build(user_id, now=None):
 
 
 def _files(archive, user_id):
-    sessions = sa.select(ConsultationSession.id).where(
-        sa.or_(ConsultationSession.user_id == user_id, ConsultationSession.astrologer_id == user_id)
-    )
+    sessions = lookup.session_ids_of(user_id)
     found = db.session.execute(
         sa.select(Attachment).where(Attachment.session_id.in_(sessions), Attachment.removed_at.is_(None))
     ).scalars()

@@ -56,6 +56,7 @@ from ...models import (
     utcnow,
 )
 from .. import wallet
+from ..consultations import lookup
 from ..errors import DeletionBlocked, ValidationFailed
 from ..messaging import system_lines
 from ..messaging.system_lines import N_
@@ -95,8 +96,7 @@ def blockers(user):
     found = []
     open_sessions = db.session.execute(
         sa.select(sa.func.count(ConsultationSession.id)).where(
-            sa.or_(ConsultationSession.user_id == user.id, ConsultationSession.astrologer_id == user.id),
-            ConsultationSession.status.in_(OPEN_SESSION_STATUSES),
+            lookup.taking_part(user.id), ConsultationSession.status.in_(OPEN_SESSION_STATUSES)
         )
     ).scalar_one()
     if open_sessions:
@@ -219,12 +219,6 @@ def _scrub_account(user, now):
     )
 
 
-def _their_sessions(user):
-    return sa.select(ConsultationSession.id).where(
-        sa.or_(ConsultationSession.user_id == user.id, ConsultationSession.astrologer_id == user.id)
-    )
-
-
 def _scrub_messages(user, now):
     """Their words become "Message removed" (files are already removed by account_status); so does the
     birth-details line posted for them."""
@@ -264,7 +258,7 @@ def _scrub_around(user, name, email, phone, now):
                 Notification.created_at >= user.created_at,
             )
         ).scalars()  # fmt: skip
-        sessions = {str(session_id) for session_id in db.session.execute(_their_sessions(user)).scalars()}
+        sessions = {str(session_id) for session_id in db.session.execute(lookup.session_ids_of(user.id)).scalars()}
         for notification in around:
             about = f"{notification.url} {notification.dedupe_key}"  # a request's key names its session
             if str(user.id) in about or any(session_id in about for session_id in sessions):

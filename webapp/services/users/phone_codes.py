@@ -10,7 +10,6 @@ codes a day and an address SMS_DAILY_PER_IP (the routes add Flask-Limiter's per-
 is logged but by the development console provider (services/notifications/sms.py).
 """
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -31,7 +30,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..notifications import account_mail, sms
-from . import accounts
+from . import account_tokens, accounts
 
 LIFETIME = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=30)
@@ -53,8 +52,7 @@ def masked(phone):
 
 
 def _digest(code_id, code):
-    key = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
-    return hmac.new(key, f"phone-code:{code_id}:{code}".encode(), hashlib.sha256).hexdigest()
+    return account_tokens.keyed(f"phone-code:{code_id}:{code}").hex()
 
 
 def _latest(phone, purpose, user_id=None, *, locked=False):
