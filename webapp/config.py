@@ -8,10 +8,13 @@ the test suite.
 
 import json
 import os
+import re
 import secrets
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from stdnum.in_ import gstin
 
 
 class ConfigError(RuntimeError):
@@ -21,6 +24,14 @@ class ConfigError(RuntimeError):
 DEV_WEBHOOK_SECRET = "dev-webhook-secret"
 ASYNC_MODES = ("eventlet", "gevent", "threading")  # gevent: measured beside eventlet (bench/RESULTS.md)
 APP_ENVS = ("development", "production")
+#: The payment gateways (services/money/payments.py): `demo` pays inside this app, for development.
+PAYMENT_PROVIDERS = ("demo", "razorpay", "stripe")
+#: The made-up seller on a development server's tax invoices (a GSTIN of Karnataka with a valid check digit).
+DEMO_SELLER = {
+    "name": "AstroConsult Demo Private Limited",
+    "address": "12 MG Road, Bengaluru, Karnataka 560001",
+    "gstin": "29AABCA1234C1ZB",
+}
 #: The browsers' push services (PUSH_SERVICES' default): Chrome, Opera, Samsung Internet and Brave use
 #: Firebase Cloud Messaging, Edge the Windows Push Notification Services, Firefox Mozilla's autopush,
 #: Safari Apple's.
@@ -149,6 +160,12 @@ def _public_url(url):
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _http_url(name, url):
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError(f"{name} must be an http(s) URL, got {url!r}")
+    return url.rstrip("/")
+
+
 def _database_url(url):
     # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
     if url and url.startswith("postgres://"):
@@ -257,7 +274,6 @@ class Config:
         if self.TOPUP_MIN > self.TOPUP_MAX:
             raise ConfigError(f"TOPUP_MIN ({self.TOPUP_MIN}) must not exceed TOPUP_MAX ({self.TOPUP_MAX})")
 
-        self.PAYMENT_PROVIDER = env.choice("PAYMENT_PROVIDER", "demo", ("demo",))
         # Payouts (services/money/payouts.py): who sends them, the smallest one, and at most one request per
         # PAYOUT_INTERVAL_DAYS (0: any time).
         self.PAYOUT_PROVIDER = env.choice("PAYOUT_PROVIDER", "demo", ("demo", "manual"))
@@ -265,10 +281,8 @@ class Config:
         self.PAYOUT_INTERVAL_DAYS = env.int("PAYOUT_INTERVAL_DAYS", 7, minimum=0, maximum=90)
         # The periodic loop verifies the whole ledger this often (0: only `flask ledger verify`, e.g. from cron).
         self.LEDGER_VERIFY_SECONDS = env.int("LEDGER_VERIFY_SECONDS", 3600, minimum=0)
-        webhook_secret = env.str("PAYMENT_WEBHOOK_SECRET")
-        if webhook_secret is None and production:
-            raise ConfigError("PAYMENT_WEBHOOK_SECRET is required when APP_ENV=production")
-        self.PAYMENT_WEBHOOK_SECRET = webhook_secret or DEV_WEBHOOK_SECRET
+        # The demo provider's webhook secret (development only: production refuses the demo provider).
+        self.PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET") or DEV_WEBHOOK_SECRET
         self.SYNC_SECRET = env.str("SYNC_SECRET")  # None: the sync API answers 503
         self.HANDOFF_JWT_SECRET = env.str("HANDOFF_JWT_SECRET")  # None: hand-off is off
         if self.HANDOFF_JWT_SECRET is not None and len(self.HANDOFF_JWT_SECRET) < 32:
@@ -301,6 +315,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", self.FORCE_HTTPS)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self._accounts(env, production)
+        self._payments(env, production)
 
     def _mail_and_jobs(self, env):
         """E-mail over SMTP (Flask-Mail's setting names; services/notifications/mail.py) and the background jobs that
@@ -361,6 +376,75 @@ class Config:
         # (said before confirming), `block` refuses the deletion until the wallet is empty.
         self.DELETION_GRACE_DAYS = env.int("DELETION_GRACE_DAYS", 7, minimum=0, maximum=90)
         self.DELETION_BALANCE_POLICY = env.choice("DELETION_BALANCE_POLICY", "forfeit", ("forfeit", "block"))
+
+    def _payments(self, env, production):
+        """Money in (services/money/payments.py, taxes.py, invoices.py): the gateways, the tax added to a
+        top-up, and the seller named on its tax invoice."""
+        self.PAYMENT_PROVIDER = env.choice("PAYMENT_PROVIDER", "demo", PAYMENT_PROVIDERS)
+        # Every gateway the top-up form offers (the payer chooses when there are several); the first is the default.
+        raw = env.str("PAYMENT_PROVIDERS", self.PAYMENT_PROVIDER)
+        self.PAYMENT_PROVIDERS = tuple(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
+        if not self.PAYMENT_PROVIDERS or not set(self.PAYMENT_PROVIDERS) <= set(PAYMENT_PROVIDERS):
+            raise ConfigError(f"PAYMENT_PROVIDERS must name some of {', '.join(PAYMENT_PROVIDERS)}, got {raw!r}")
+        self.RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID")
+        self.RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET")
+        self.RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET")
+        self.RAZORPAY_API_BASE = _http_url(
+            "RAZORPAY_API_BASE", env.str("RAZORPAY_API_BASE", "https://api.razorpay.com")
+        )
+        self.RAZORPAY_CHECKOUT_JS = _http_url(
+            "RAZORPAY_CHECKOUT_JS", env.str("RAZORPAY_CHECKOUT_JS", "https://checkout.razorpay.com/v1/checkout.js")
+        )
+        if "razorpay" in self.PAYMENT_PROVIDERS and not (
+            self.RAZORPAY_KEY_ID and self.RAZORPAY_KEY_SECRET and self.RAZORPAY_WEBHOOK_SECRET
+        ):
+            raise ConfigError("PAYMENT_PROVIDERS with razorpay needs RAZORPAY_KEY_ID, _KEY_SECRET and _WEBHOOK_SECRET")
+        self.STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY")
+        self.STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET")
+        self.STRIPE_API_BASE = _http_url("STRIPE_API_BASE", env.str("STRIPE_API_BASE", "https://api.stripe.com"))
+        if "stripe" in self.PAYMENT_PROVIDERS and not (self.STRIPE_SECRET_KEY and self.STRIPE_WEBHOOK_SECRET):
+            raise ConfigError("PAYMENT_PROVIDERS with stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET")
+        self.PAYMENT_TIMEOUT_SECONDS = env.int("PAYMENT_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+        # The periodic loop asks the gateway about a top-up still pending after this long, and gives up on
+        # an order nobody paid after PAYMENT_EXPIRY_MINUTES (the gateway is asked first).
+        self.PAYMENT_RECONCILE_MINUTES = env.int("PAYMENT_RECONCILE_MINUTES", 15, minimum=1, maximum=1440)
+        self.PAYMENT_EXPIRY_MINUTES = env.int("PAYMENT_EXPIRY_MINUTES", 24 * 60, minimum=30, maximum=30 * 24 * 60)
+        # Tax on a top-up (GST in India): added to what the payer pays, or (TOPUP_TAX_INCLUSIVE) inside it.
+        default_percent = "18" if self.CURRENCY == "INR" else "0"
+        self.TOPUP_TAX_PERCENT = env.decimal(
+            "TOPUP_TAX_PERCENT", default_percent, minimum=Decimal(0), maximum=Decimal(50)
+        )
+        self.TOPUP_TAX_NAME = env.str("TOPUP_TAX_NAME", "GST")
+        self.TOPUP_TAX_INCLUSIVE = env.bool("TOPUP_TAX_INCLUSIVE", False)
+        # The seller on every tax invoice; its state is the GSTIN's first two digits (CGST + SGST inside
+        # it, IGST elsewhere). Development has a made-up seller; production must name the real one.
+        self.SELLER_NAME = env.str("SELLER_NAME")
+        self.SELLER_ADDRESS = env.str("SELLER_ADDRESS")
+        self.SELLER_GSTIN = env.str("SELLER_GSTIN")
+        if production:
+            if "demo" in self.PAYMENT_PROVIDERS:
+                raise ConfigError(
+                    "PAYMENT_PROVIDERS: the demo provider credits wallets for nothing; name razorpay or stripe"
+                    " when APP_ENV=production"
+                )
+            if self.TOPUP_TAX_PERCENT and not (self.SELLER_NAME and self.SELLER_ADDRESS and self.SELLER_GSTIN):
+                raise ConfigError(
+                    "tax invoices need SELLER_NAME, SELLER_ADDRESS and SELLER_GSTIN when APP_ENV=production"
+                )
+        self.SELLER_NAME = self.SELLER_NAME or DEMO_SELLER["name"]
+        self.SELLER_ADDRESS = self.SELLER_ADDRESS or DEMO_SELLER["address"]
+        self.SELLER_GSTIN = (self.SELLER_GSTIN or DEMO_SELLER["gstin"]).strip().upper()
+        if not gstin.is_valid(self.SELLER_GSTIN):
+            raise ConfigError(
+                f"SELLER_GSTIN is not a valid GSTIN (15 characters with its check digit): {self.SELLER_GSTIN!r}"
+            )
+        self.INVOICE_PREFIX = env.str("INVOICE_PREFIX", "AC")
+        if not re.fullmatch(r"[A-Z0-9]{1,4}", self.INVOICE_PREFIX):
+            raise ConfigError(f"INVOICE_PREFIX must be 1 to 4 capital letters or digits, got {self.INVOICE_PREFIX!r}")
+        # Services Accounting Code on the invoice (999799: other services not elsewhere classified).
+        self.INVOICE_SAC_CODE = env.str("INVOICE_SAC_CODE", "999799")
+        if not re.fullmatch(r"\d{6}", self.INVOICE_SAC_CODE):
+            raise ConfigError(f"INVOICE_SAC_CODE must be 6 digits, got {self.INVOICE_SAC_CODE!r}")
 
     def _ai(self, env):
         """A language model behind an OpenAI-compatible API (services/ai/language_model.py): off unless AI_MODEL is set."""

@@ -15,6 +15,8 @@ allowance's refusal. An uploaded file is served with `@uploaded_file`: a CSP tha
 nothing (default-src 'none'; sandbox) instead of the pages' policy.
 """
 
+from urllib.parse import urlsplit
+
 from flask import abort, current_app, g, request
 from flask_babel import gettext
 from flask_talisman import Talisman
@@ -34,6 +36,26 @@ UPLOADED_FILE_CSP = {"default-src": "'none'", "sandbox": "", "frame-ancestors": 
 PERMISSIONS = {"camera": "(self)", "geolocation": "()", "microphone": "(self)", "payment": "()"}
 
 
+def _origin(url):
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(config):
+    """CSP, opened for Razorpay's Standard Checkout only while Razorpay is on: its script (from
+    RAZORPAY_CHECKOUT_JS's origin) and its payment window (a frame from its API's origin and the
+    checkout's), as Razorpay's integration guide lists them."""
+    policy = dict(CSP)
+    if "razorpay" in config["PAYMENT_PROVIDERS"]:
+        checkout, api = _origin(config["RAZORPAY_CHECKOUT_JS"]), _origin(config["RAZORPAY_API_BASE"])
+        origins = " ".join(dict.fromkeys((checkout, api)))
+        policy["script-src"] = f"'self' {checkout}"
+        policy["frame-src"] = f"'self' {origins}"
+        policy["connect-src"] = f"'self' {origins}"
+        policy["img-src"] = f"{CSP['img-src']} {origins}"
+    return policy
+
+
 def init_app(app):
     """Call before any extension whose hooks read the request body (CSRFProtect)."""
     app.before_request(apply_body_limit)
@@ -41,7 +63,7 @@ def init_app(app):
     # last app built decide for every other.
     app.extensions["talisman"] = Talisman(
         app,
-        content_security_policy=CSP,
+        content_security_policy=content_security_policy(app.config),
         permissions_policy=PERMISSIONS,
         frame_options="DENY",
         referrer_policy="strict-origin-when-cross-origin",

@@ -41,7 +41,8 @@ def test_a_hindi_phone_from_sign_up_to_the_statement(phone, person, people):
 
     user.goto("/wallet")
     reads_hindi(user)
-    user.click("#topup-panel form:has(input[value='100']) button")
+    user.select_option("#topup-panel select[name=state]", "09")  # Uttar Pradesh
+    user.click("#topup-panel button[name=preset][value='100']")
     reads_hindi(user)  # the checkout
     user.click("#topup-panel button[value=pay]")
     expect(user.locator("#topup-panel")).to_contain_text("आपके वॉलेट में ₹100 जोड़े गए")

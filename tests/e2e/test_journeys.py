@@ -68,7 +68,10 @@ def test_visitor_filters_registers_and_tops_up(person):
     expect(page.locator(".start-panel")).to_contain_text("Recharge")  # back on the profile, told the balance is short
     page.click(".start-panel >> text=Recharge")
     page.evaluate("window.__sameDocument = true")
-    page.click("#topup-panel form:has(input[value='500']) button")
+    page.select_option("#topup-panel select[name=state]", "27")  # Maharashtra: another state than the seller's
+    page.click("#topup-panel button[name=preset][value='500']")
+    expect(page.locator("#topup-panel")).to_contain_text("₹590")  # ₹500 + GST 18% ₹90, before paying
+    audit(page)
     page.click("#topup-panel button[value=pay]")
     expect(page.locator("#topup-panel")).to_contain_text("₹500 was added to your wallet.")
     expect(page.locator("#wallet-balance")).to_have_text("₹500")

@@ -77,7 +77,9 @@ def test_a_top_up_paid_over_http_is_receipted_by_the_worker_once(deployment, con
     token = csrf_token(http, f"{deployment.url}/wallet")
     inbox.refuse = 1  # the worker's first attempt is refused; its retry sends it
     checkout = http.post(
-        f"{deployment.url}/wallet/topups", data={"amount": "250", "csrf_token": token}, allow_redirects=False
+        f"{deployment.url}/wallet/topups",
+        data={"amount": "250", "state": "29", "csrf_token": token},
+        allow_redirects=False,
     )
     order = checkout.headers["Location"]
     paid = http.post(
@@ -98,7 +100,9 @@ def test_a_delivery_that_always_fails_ends_dead_with_its_reason(deployment, cons
     token = csrf_token(http, f"{deployment.url}/wallet")
     inbox.reject = True  # every attempt refused for good
     checkout = http.post(
-        f"{deployment.url}/wallet/topups", data={"amount": "120", "csrf_token": token}, allow_redirects=False
+        f"{deployment.url}/wallet/topups",
+        data={"amount": "120", "state": "29", "csrf_token": token},
+        allow_redirects=False,
     )
     http.post(
         deployment.url + checkout.headers["Location"],

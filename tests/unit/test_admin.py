@@ -298,7 +298,7 @@ def test_rejecting_a_payout_needs_a_reason_and_returns_the_money(app, admin_clie
 
 def test_verify_page_reports(admin_client, finished):
     response = admin_client.get("/admin/ledger/verify")
-    assert response.status_code == 200 and response.get_data(as_text=True).count("<strong>OK</strong>") == 8
+    assert response.status_code == 200 and response.get_data(as_text=True).count("<strong>OK</strong>") == 9
 
 
 def test_status_date_and_order_filters_and_totals_match_the_csv(admin_client, finished, consult):

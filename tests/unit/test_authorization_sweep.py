@@ -112,8 +112,12 @@ RULES = {
     ("GET", "wallet.balance"): LOGGED_IN,
     ("GET", "wallet.transactions"): LOGGED_IN,
     ("POST", "wallet.topup"): LOGGED_IN,
-    ("GET", "payments.demo_checkout"): THE_USER,
+    ("GET", "payments.checkout"): THE_USER,
     ("POST", "payments.demo_checkout_submit"): THE_USER,
+    # Razorpay's handler posts its signed fields (none here: a 400 for anyone signed in); Stripe sends the
+    # payer back with its session id (none here: nothing to show anyone).
+    ("POST", "payments.razorpay_callback"): LOGGED_IN,
+    ("GET", "payments.stripe_return"): {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN},
     ("POST", "consultations.create"): END_USERS,
     ("GET", "consultations.history"): LOGGED_IN,
     ("GET", "consultations.show"): PARTICIPANTS,

@@ -179,6 +179,7 @@ TRANSACTION_OWNERS = {
     "services.messaging.attachments:send": "ends an upload's read-only transaction before the photo decode",
     "services.users.phone_codes:check": "a wrong code's spent try is kept though the request is refused",
     "services.users.erasure:erase_due": "the periodic pass: each account's erasure in a transaction of its own",
+    "services.money.reconciliation:reconcile_due": "the periodic pass: gateways asked outside any transaction, each top-up settled in its own",
     # the periodic loop and the pass it runs: each charge and each end in a transaction of its own
     "scheduler:run_pass": "the periodic loop",
     "scheduler:verify_ledger_if_due": "the periodic loop's nightly ledger check",

@@ -51,6 +51,24 @@ def test_values_are_parsed_from_the_environment():
     assert config.SYNC_SECRET == "s"
 
 
+#: The smallest complete production settings: a real gateway and SMS provider, the seller on invoices.
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "k",
+    "PUBLIC_URL": "https://a.example",
+    "SMS_PROVIDER": "msg91",
+    "MSG91_AUTH_KEY": "k",
+    "MSG91_TEMPLATE_ID": "t",
+    "PAYMENT_PROVIDER": "razorpay",
+    "RAZORPAY_KEY_ID": "rzp_live_x",
+    "RAZORPAY_KEY_SECRET": "s",
+    "RAZORPAY_WEBHOOK_SECRET": "w",
+    "SELLER_NAME": "AstroConsult Private Limited",
+    "SELLER_ADDRESS": "1 Residency Road, Bengaluru 560025",
+    "SELLER_GSTIN": "29AABCA1234C1ZB",
+}
+
+
 @pytest.mark.parametrize(
     "environ, names",
     [
@@ -72,17 +90,15 @@ def test_values_are_parsed_from_the_environment():
         ({"ICE_SERVERS": '[{"urls": []}]'}, "ICE_SERVERS"),
         ({"ICE_SERVERS": '[{"urls": "turn:x", "credential": 5}]'}, "ICE_SERVERS"),
         ({"APP_ENV": "production"}, "SECRET_KEY"),
-        ({"APP_ENV": "production", "SECRET_KEY": "k"}, "PAYMENT_WEBHOOK_SECRET"),
-        ({"APP_ENV": "production", "SECRET_KEY": "k", "PAYMENT_WEBHOOK_SECRET": "w"}, "PUBLIC_URL"),
-        (
-            {
-                "APP_ENV": "production",
-                "SECRET_KEY": "k",
-                "PAYMENT_WEBHOOK_SECRET": "w",
-                "PUBLIC_URL": "https://a.example",
-            },
-            "SMS_PROVIDER",
-        ),
+        ({"APP_ENV": "production", "SECRET_KEY": "k"}, "PUBLIC_URL"),
+        ({"APP_ENV": "production", "SECRET_KEY": "k", "PUBLIC_URL": "https://a.example"}, "SMS_PROVIDER"),
+        ({**PRODUCTION, "PAYMENT_PROVIDER": "demo"}, "PAYMENT_PROVIDERS: the demo provider"),
+        ({**PRODUCTION, "SELLER_GSTIN": ""}, "SELLER_NAME, SELLER_ADDRESS and SELLER_GSTIN"),
+        ({**PRODUCTION, "RAZORPAY_WEBHOOK_SECRET": ""}, "RAZORPAY_KEY_ID, _KEY_SECRET and _WEBHOOK_SECRET"),
+        ({"PAYMENT_PROVIDERS": "demo,paypal"}, "PAYMENT_PROVIDERS"),
+        ({"SELLER_GSTIN": "29AABCA1234C1ZA"}, "SELLER_GSTIN"),  # a wrong check digit
+        ({"INVOICE_PREFIX": "ASTRO"}, "INVOICE_PREFIX"),
+        ({"RAZORPAY_API_BASE": "api.razorpay.com"}, "RAZORPAY_API_BASE"),
         ({"SMS_PROVIDER": "msg91", "MSG91_AUTH_KEY": "k"}, "MSG91_TEMPLATE_ID"),
         ({"PUBLIC_URL": "astro.example.com"}, "PUBLIC_URL"),
         ({"PUBLIC_URL": "https://astro.example.com/app"}, "PUBLIC_URL"),
@@ -94,17 +110,7 @@ def test_bad_values_fail_at_start_naming_the_variable(environ, names):
 
 
 def test_production_marks_cookies_secure():
-    config = Config(
-        {
-            "APP_ENV": "production",
-            "SECRET_KEY": "k",
-            "PAYMENT_WEBHOOK_SECRET": "w",
-            "PUBLIC_URL": "https://a.example",
-            "SMS_PROVIDER": "msg91",
-            "MSG91_AUTH_KEY": "k",
-            "MSG91_TEMPLATE_ID": "t",
-        }
-    )
+    config = Config(PRODUCTION)
     assert config.SESSION_COOKIE_SECURE is True and config.REMEMBER_COOKIE_SECURE is True
     assert Config({}).SESSION_COOKIE_SECURE is False
 

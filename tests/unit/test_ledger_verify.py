@@ -40,7 +40,7 @@ def test_verify_is_clean_on_honest_history(app, history):
     result = _verify(app)
     assert result.exit_code == 0, result.output
     assert "Ledger is consistent." in result.output
-    assert result.output.count("[ok]") == 8
+    assert result.output.count("[ok]") == 9
 
 
 def _corrupt(sql, **params):

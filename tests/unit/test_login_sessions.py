@@ -34,7 +34,7 @@ def test_a_cookie_copied_before_logout_is_refused_after_it(app, make_user, fund)
     AuthActions(owner).logout()
     wallet = thief.get("/wallet")
     assert wallet.status_code == 302 and "/auth/login" in wallet.headers["Location"]
-    topup = thief.post("/wallet/topups", data={"amount": "500", "csrf_token": token})
+    topup = thief.post("/wallet/topups", data={"amount": "500", "state": "29", "csrf_token": token})
     assert topup.status_code == 302 and "/auth/login" in topup.headers["Location"]
     assert db.session.query(LoginSession).filter(LoginSession.revoked_at.is_(None)).count() == 0
 

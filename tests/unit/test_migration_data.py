@@ -15,7 +15,16 @@ from flask_migrate import downgrade, upgrade
 from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db
-from webapp.models import AstrologerProfile, Availability, UserType, utcnow
+from webapp.models import (
+    AstrologerProfile,
+    Availability,
+    BillingKind,
+    BillingTransaction,
+    InvoiceCounter,
+    TaxInvoice,
+    UserType,
+    utcnow,
+)
 from webapp.services import periodic, wallet
 from webapp.services.admin import actions as admin
 from webapp.services.billing import minutes
@@ -74,6 +83,29 @@ def scratch():
     drop()
 
 
+def _as_before_invoices():
+    """Top-ups as they were before 0025: no invoice and no price in their details. Invoices are documents
+    the law keeps, so 0025's downgrade refuses while any exist (tested below)."""
+    db.session.query(TaxInvoice).delete()
+    db.session.query(InvoiceCounter).delete()
+    table = BillingTransaction.__table__
+    for topup in db.session.query(BillingTransaction).filter_by(kind=BillingKind.TOPUP):
+        kept = {key: value for key, value in topup.details.items() if key in ("provider", "order_id")}
+        db.session.execute(
+            table.update().where(table.c.id == topup.id).values(details=kept, updated_at=table.c.updated_at)
+        )
+
+
+def test_0025_downgrade_refuses_while_invoices_exist(scratch):
+    user = accounts.create_user(name="Invoiced", email="invoiced@example.com")
+    _, checkout = payments.start_topup(user.id, "100")
+    payments.demo_checkout(checkout.order_id, "pay", user.id)
+    db.session.commit()
+    with pytest.raises(SystemExit):  # Flask-Migrate logs the migration's refusal and exits
+        downgrade(revision="0024")
+    assert db.session.query(TaxInvoice).count() == 1
+
+
 def _history(app):
     """A user's consultations (paid and rated, cancelled, unanswered and refunded), top-ups that
     succeeded, failed and wait, an astrologer's payout, read and masked messages."""
@@ -92,10 +124,13 @@ def _history(app):
     topups.deposit(
         wallet.wallet_of(user.id).id, "500", idempotency_key="topup:test:round", external_transaction_id="r1"
     )
+    # Without tax: a tax leg (0025) is a money movement no earlier schema can hold, so it refuses a downgrade.
+    app.config["TOPUP_TAX_PERCENT"] = Decimal(0)
     for outcome in ("pay", "fail"):
         _, checkout = payments.start_topup(user.id, "100")
         payments.demo_checkout(checkout.order_id, outcome, user.id, method="card")
     payments.start_topup(user.id, "200")  # left pending
+    _as_before_invoices()
     db.session.commit()
     accounts.update_details(
         user.id, birth_date=None, birth_time=None, birth_place="Pune, India", bio="Career", language="Hindi"

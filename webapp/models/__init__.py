@@ -38,6 +38,7 @@ from .enums import (
     WalletTransactionType,
 )
 from .handoff import UsedHandoffToken
+from .invoice import InvoiceCounter, InvoiceKind, TaxInvoice
 from .ledger import BillingTransaction, Wallet, WalletTransaction
 from .login_session import LoginSession
 from .notification import Follow, Notification, PushSubscription
@@ -48,6 +49,9 @@ from .types import to_money, utcnow
 from .user import AstrologerProfile, User, UserProfile
 
 __all__ = [
+    "InvoiceCounter",
+    "InvoiceKind",
+    "TaxInvoice",
     "AccountToken",
     "PhoneCode",
     "AICall",

@@ -182,6 +182,9 @@ class BillingKind(enum.StrEnum):
         "forfeit"  #: - user: a deleted account's balance, given up (DELETION_BALANCE_POLICY=forfeit; migration 0024)
     )
     UNCLAIMED = "unclaimed"  #: + platform: that balance, kept by the platform
+    TAX = "tax"  #: + tax account: the tax paid with a top-up, owed to the government (migration 0025)
+    TOPUP_REFUND = "topup_refund"  #: - user: a top-up paid back through its gateway (migration 0025)
+    TAX_REFUND = "tax_refund"  #: - tax account: that top-up's tax, given back with a credit note
 
 
 class PayoutStatus(enum.StrEnum):
@@ -244,6 +247,9 @@ BILLING_TRANSACTION_TYPES = {
     BillingKind.PAYOUT: BillingTransactionType.DEBIT,
     BillingKind.FORFEIT: BillingTransactionType.DEBIT,
     BillingKind.UNCLAIMED: BillingTransactionType.CREDIT,
+    BillingKind.TAX: BillingTransactionType.CREDIT,
+    BillingKind.TOPUP_REFUND: BillingTransactionType.DEBIT,
+    BillingKind.TAX_REFUND: BillingTransactionType.DEBIT,
     BillingKind.REFUND: BillingTransactionType.REFUND,
     BillingKind.HOLD: BillingTransactionType.HOLD,
     BillingKind.RELEASE: BillingTransactionType.RELEASE,
@@ -261,6 +267,9 @@ WALLET_ENTRY_TYPES = {
     BillingKind.PAYOUT: (WalletDirection.DEBIT, WalletTransactionType.WITHDRAWAL),
     BillingKind.FORFEIT: (WalletDirection.DEBIT, WalletTransactionType.TRANSFER),
     BillingKind.UNCLAIMED: (WalletDirection.CREDIT, WalletTransactionType.TRANSFER),
+    BillingKind.TAX: (WalletDirection.CREDIT, WalletTransactionType.DEPOSIT),
+    BillingKind.TOPUP_REFUND: (WalletDirection.DEBIT, WalletTransactionType.WITHDRAWAL),
+    BillingKind.TAX_REFUND: (WalletDirection.DEBIT, WalletTransactionType.WITHDRAWAL),
 }
 
 

@@ -156,6 +156,13 @@ class BillingTransaction(OrderedIdMixin, TimestampMixin, db.Model):
         ),
         #: An astrologer's earnings, reversals and payouts are summed under the wallet lock (services/earnings.position).
         sa.Index("ix_billing_transactions_wallet_kind", "wallet_id", "kind", "status"),
+        #: Top-ups waiting for their gateway, oldest first (services/money/reconciliation.py; migration 0025).
+        sa.Index(
+            "ix_billing_transactions_pending_topups",
+            "created_at",
+            postgresql_where=sa.text("kind = 'topup' AND status = 'pending'"),
+            sqlite_where=sa.text("kind = 'topup' AND status = 'pending'"),
+        ),
     )
 
 

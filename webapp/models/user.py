@@ -192,6 +192,9 @@ class UserProfile(IdMixin, TimestampMixin, db.Model):
     birth_latitude: Mapped[float | None] = mapped_column(sa.Float)
     birth_longitude: Mapped[float | None] = mapped_column(sa.Float)
     birth_time_zone: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Not in the seed (migration 0025): the state the person named for their tax invoices (a GST state
+    #: code, services/money/taxes.STATES), the place of supply of their top-ups; asked at the first one.
+    billing_state: Mapped[str | None] = mapped_column(sa.String(2))
     #: Consultations this person requested as the consulting user (every outcome); services/consultations/.
     total_consultations: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     #: Of those, the ones that were accepted and ended (status completed).

@@ -9,7 +9,9 @@
     2. consultation_sessions  by session id
     3. wallets                in ascending wallet id
     4. user_profiles          a user's rating figures (the astrologer's private rating of a user)
-    5. deliveries             one delivery a job is sending (skipped when another worker holds it; a job's
+    5. invoice_counters       the next number of an invoice series, taken by an upsert that holds the row
+                              until the commit (services/money/invoices.py), after the top-up's wallets
+    6. deliveries             one delivery a job is sending (skipped when another worker holds it; a job's
                               transaction locks nothing else)
 
 A path may skip a rank but never go back to an earlier one in the same transaction: two
@@ -39,7 +41,7 @@ from ..models import (
 #: The tables in lock order (see the module docstring).
 ORDER = (
     "account_tokens", "phone_codes", "astrologer_profiles", "consultation_sessions", "wallets", "user_profiles",
-    "deliveries",
+    "invoice_counters", "deliveries",
 )  # fmt: skip
 
 

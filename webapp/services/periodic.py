@@ -1,7 +1,8 @@
 """One pass of the periodic loop (webapp/scheduler.py runs it every BILLING_POLL_SECONDS):
 expire unanswered requests, apply the end rules, charge every due minute, and remove the files of
 sessions past ATTACHMENT_RETENTION_DAYS, ask for the astrologers' weekly summaries once a week is over,
-delete data exports past their day, and carry out the account deletions that are due.
+delete data exports past their day, carry out the account deletions that are due, and ask the payment
+gateways about top-ups whose webhook has not come (services/money/reconciliation.py).
 
 The lifecycle's rules (services/consultations/) and billing (services/billing/) meet here and
 nowhere else, so neither imports the other's pass. Entry point: every unit of work commits on its
@@ -13,6 +14,7 @@ from ..models import utcnow
 from .billing import due
 from .consultations import end_rules, lifecycle
 from .messaging import attachments
+from .money import reconciliation
 from .notifications import receipts
 from .users import data_export, erasure
 
@@ -29,5 +31,6 @@ def run_due(now=None):
     data_export.remove_expired(now)
     db.session.commit()
     erased = erasure.erase_due(now)
+    reconciliation.reconcile_due(now)
     return {"expired_requests": expired, "charged": charged, "ended": ended + unpaid, "attachments_removed": removed,
             "accounts_erased": erased}  # fmt: skip

@@ -94,6 +94,11 @@ def platform_wallet():
     return wallet_of(accounts.platform_user().id)
 
 
+def tax_wallet():
+    """The wallet that holds the tax paid with top-ups until it is paid to the government."""
+    return wallet_of(accounts.tax_user().id)
+
+
 def replay(idempotency_key, **expected):
     """The transaction already stored under `idempotency_key` (None: the first time), checked
     against what is asked now."""
@@ -188,7 +193,7 @@ def new_transaction(
 ):
     """A billing_transactions row for `wallet` (added, not posted: `post` or `move` changes balances)."""
     transaction = BillingTransaction(
-        id=new_ordered_uuid(),  # known before the flush: the wallet entry refers to it
+        id=fields.pop("id", None) or new_ordered_uuid(),  # known before the flush: the wallet entry refers to it
         user_id=wallet.user_id,
         wallet_id=wallet.id,
         session_id=session_id,

@@ -30,7 +30,7 @@ from ...services.errors import (
 from ...services.messaging import attachments, chat, transcripts
 from ...services.money import earnings
 from ...templating import page_or_partial, viewer_zone_name, wants_partial
-from ..wallet.forms import PRESETS, TopupForm
+from ..wallet.forms import PRESETS, topup_form
 from . import bp
 from .forms import CapForm, RatingForm, RequestForm, UserRatingForm
 
@@ -141,7 +141,7 @@ def show(session_id):
             client_chart=None if is_user else birth_chart.for_astrologer(session.user.profile, current_user.profile),
             state_now=utcnow(),
             state=session_bar.session_state(session, current_user.id),
-            form=TopupForm(formdata=None),
+            form=topup_form(formdata=None),
             presets=PRESETS,
             specimens=_message_specimens(session),
             **conversation,

@@ -2,7 +2,6 @@
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_htmx import make_response
 from flask_login import current_user, login_required
 
 from ...boundary import refusal
@@ -11,8 +10,9 @@ from ...ratelimits import configured, user_or_address
 from ...services import wallet
 from ...services.money import payments, statements
 from ...templating import wants_partial
+from ..payments.routes import render_checkout
 from . import bp
-from .forms import PRESETS, TopupForm
+from .forms import PRESETS, topup_form
 
 
 def _statement():
@@ -24,7 +24,7 @@ def _page(form=None, status=200):
         "wallet/index.html",
         wallet=wallet.wallet_of(current_user.id),
         statement=_statement(),
-        form=form or TopupForm(),
+        form=form or topup_form(),
         presets=PRESETS,
     ), status
 
@@ -43,7 +43,7 @@ def _form_again(form):
 
 
 def _topup_refused(error):
-    form = TopupForm()
+    form = topup_form()
     form.amount.errors = [error.message]
     return _form_again(form)
 
@@ -55,16 +55,17 @@ def _topup_refused(error):
 )
 @refusal(_topup_refused)
 def topup():
-    form = TopupForm()
+    form = topup_form()
     if not form.validate_on_submit():
         return _form_again(form)
-    order, checkout = payments.start_topup(current_user.id, form.amount.parsed)
-    if wants_partial() and checkout.embedded:
-        # The demo checkout opens in place, so the page (or a chat) is never left.
-        return render_template("payments/_demo_checkout.html", order=order)
+    order, checkout = payments.start_topup(
+        current_user.id, form.amount.parsed, buyer_state=form.state.data, provider_name=form.provider.data
+    )
     if wants_partial():
-        return make_response("", redirect=checkout.url)
-    return redirect(checkout.url, code=303)
+        return render_checkout(order)  # in place, so the page (or a chat) is never left
+    return redirect(
+        url_for("payments.checkout", provider_name=order.details["provider"], order_id=checkout.order_id), code=303
+    )
 
 
 @bp.get("/wallet/transactions")

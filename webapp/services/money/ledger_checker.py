@@ -9,6 +9,7 @@ Decimal here.
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -21,9 +22,11 @@ from ...models import (
     BillingStatus,
     BillingTransaction,
     ConsultationSession,
+    InvoiceKind,
     LedgerCheck,
     Payout,
     PayoutStatus,
+    TaxInvoice,
     UserProfile,
     Wallet,
     WalletDirection,
@@ -77,6 +80,7 @@ def verify():
             _held_amounts(),
             _seed_types(),
             _payouts_within_earnings(),
+            _paid_topups(),
         ]
     )
     if not report.ok:
@@ -213,11 +217,72 @@ def _completed_sum(type):
 
 
 def _conservation():
-    check = Check(4, N_("Money is conserved: all wallets = completed top-ups - completed payouts"))
+    check = Check(
+        4, N_("Money is conserved: all wallets = completed top-ups + their tax - top-ups paid back - payouts")
+    )
     wallets = db.session.execute(db.select(db.func.sum(Wallet.current_balance))).scalar() or ZERO
-    topups, payouts = _completed_sum(BillingKind.TOPUP), _completed_sum(BillingKind.PAYOUT)
-    if wallets != topups - payouts:
-        check.breaches.append(f"wallets hold {wallets}, but top-ups {topups} - payouts {payouts} = {topups - payouts}")
+    paid_in = _completed_sum(BillingKind.TOPUP) + _completed_sum(BillingKind.TAX)
+    paid_out = sum(
+        _completed_sum(kind) for kind in (BillingKind.PAYOUT, BillingKind.TOPUP_REFUND, BillingKind.TAX_REFUND)
+    )
+    if wallets != paid_in - paid_out:
+        check.breaches.append(
+            f"wallets hold {wallets}, but paid in {paid_in} - paid out {paid_out} = {paid_in - paid_out}"
+        )
+    return check
+
+
+def _paid_topups():
+    check = Check(
+        9,
+        N_(
+            "Every paid top-up: its wallet credit + its tax = what the gateway captured, with one invoice that says so; invoice numbers have no gap"
+        ),
+    )
+    topups = db.session.execute(
+        db.select(BillingTransaction).where(
+            BillingTransaction.kind == BillingKind.TOPUP,
+            BillingTransaction.status == BillingStatus.COMPLETED,
+            BillingTransaction.details["order_id"].is_not(None),
+        )
+    ).scalars()
+    taxes = dict(
+        db.session.execute(
+            db.select(BillingTransaction.idempotency_key, BillingTransaction.amount).where(
+                BillingTransaction.kind == BillingKind.TAX, BillingTransaction.status == BillingStatus.COMPLETED
+            )
+        ).all()
+    )
+    invoices = {
+        row.billing_transaction_id: row
+        for row in db.session.execute(db.select(TaxInvoice).filter_by(kind=InvoiceKind.INVOICE)).scalars()
+    }
+    for topup in topups:
+        if "total" not in topup.details:
+            continue  # paid before tax and invoices (migration 0025)
+        captured = as_money(Decimal(topup.details["total"]))
+        tax = taxes.get(f"{topup.idempotency_key}:tax", ZERO)
+        if topup.amount + tax != captured:
+            check.breaches.append(f"top-up {topup.id}: credit {topup.amount} + tax {tax} != captured {captured}")
+        invoice = invoices.get(topup.id)
+        if invoice is None:
+            check.breaches.append(f"top-up {topup.id}: paid without a tax invoice")
+        elif (invoice.taxable_value, invoice.cgst + invoice.sgst + invoice.igst, invoice.total) != (
+            topup.amount,
+            tax,
+            captured,
+        ):
+            check.breaches.append(
+                f"invoice {invoice.number}: {invoice.taxable_value} + tax != the top-up's {topup.amount} + {tax}"
+            )
+    series = db.session.execute(
+        db.select(TaxInvoice.kind, TaxInvoice.financial_year, db.func.count(), db.func.max(TaxInvoice.seq)).group_by(
+            TaxInvoice.kind, TaxInvoice.financial_year
+        )
+    )
+    for kind, year, count, last in series:
+        if count != last:
+            check.breaches.append(f"{kind.value} numbers of {year}: {count} issued, the last is {last} (a gap)")
     return check
 
 

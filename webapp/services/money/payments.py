@@ -16,70 +16,43 @@ PAYMENT_WEBHOOK_SECRET and hands it to the same `handle_webhook` that
 import hashlib
 import hmac
 import json
+import logging
 import uuid
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
-from ...models import utcnow
+from ...models import BillingStatus, User, utcnow
+from ...models.types import new_ordered_uuid
 from .. import locks, payloads, wallet
 from ..billing import session_bar
-from ..errors import DomainError, InvalidSignature, UnknownOrder, ValidationFailed
-from . import amounts, topups
+from ..errors import InvalidSignature, UnknownOrder, ValidationFailed
+from ..users import accounts
+from . import amounts, taxes, topups
+from ._gateway import (
+    CAPTURED,
+    EXPIRED,
+    FAILED,
+    BadWebhook,
+    Checkout,
+    GatewayUnavailable,
+    OrderFor,
+    PaymentProvider,
+    UnknownProvider,
+    WebhookEvent,
+    _identifier,
+)
+from ._razorpay import RazorpayProvider
+from ._stripe import StripeProvider
 
-CAPTURED = "captured"
-FAILED = "failed"
+__all__ = ["CAPTURED", "FAILED", "BadWebhook", "Checkout", "GatewayUnavailable", "OrderFor", "UnknownProvider"]
+
+log = logging.getLogger(__name__)
+
 #: How a payer can pay at the demo checkout (what real Indian providers report as the method).
 METHODS = ("upi", "card", "netbanking", "wallet")
-
-
-class UnknownProvider(DomainError):
-    code = "unknown_provider"
-    status = 404
-    message = _l("There is no such payment provider.")
-
-
-class BadWebhook(DomainError):
-    code = "bad_webhook"
-    status = 400
-    message = _l("The webhook payload is malformed.")
-
-
-@dataclass(frozen=True)
-class Checkout:
-    """Where to send the payer: `embedded` checkouts may render inside our own pages."""
-
-    order_id: str
-    url: str
-    embedded: bool
-
-
-@dataclass(frozen=True)
-class WebhookEvent:
-    order_id: str
-    payment_id: str
-    status: str  # CAPTURED or FAILED
-    amount: Decimal
-    method: str | None = None  # how the payer paid (billing_transactions.payment_method), if the provider says
-
-
-class PaymentProvider(ABC):
-    """The interface a provider implements."""
-
-    name = None
-
-    @abstractmethod
-    def create_order(self, transaction_amount):
-        """A new order for `transaction_amount`: return its Checkout."""
-
-    @abstractmethod
-    def verify_webhook(self, body, headers, now):
-        """The WebhookEvent in a signed request, or InvalidSignature / BadWebhook."""
 
 
 class DemoProvider(PaymentProvider):
@@ -93,7 +66,7 @@ class DemoProvider(PaymentProvider):
     def __init__(self, secret):
         self.secret = secret.encode()
 
-    def create_order(self, transaction_amount):
+    def create_order(self, total, order_for):
         order_id = f"order_demo_{uuid.uuid4().hex}"
         return Checkout(order_id=order_id, url=f"/payments/demo/checkout/{order_id}", embedded=True)
 
@@ -144,39 +117,49 @@ class DemoProvider(PaymentProvider):
         return event
 
 
-IDENTIFIER_MAX = 255  # billing_transactions.external_transaction_id
-
-
-def _identifier(value):
-    """A provider's order or payment id: storable text of 1..IDENTIFIER_MAX characters (ValueError)."""
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise ValueError("an id must be text")
-    text = str(value)
-    if not 1 <= len(text) <= IDENTIFIER_MAX or not payloads.storable_text(text):
-        raise ValueError("an id must be 1 to 255 storable characters")
-    return text
-
-
-PROVIDERS = {"demo": lambda config: DemoProvider(config["PAYMENT_WEBHOOK_SECRET"])}
+PROVIDERS = {
+    "demo": lambda config: DemoProvider(config["PAYMENT_WEBHOOK_SECRET"]),
+    "razorpay": RazorpayProvider,
+    "stripe": StripeProvider,
+}
 
 
 def provider(name=None):
-    """The provider called `name` (default: PAYMENT_PROVIDER)."""
+    """The provider called `name` (default: PAYMENT_PROVIDER), if PAYMENT_PROVIDERS has it on."""
     name = name or current_app.config["PAYMENT_PROVIDER"]
     factory = PROVIDERS.get(name)
-    if factory is None:
+    if factory is None or name not in current_app.config["PAYMENT_PROVIDERS"]:
         raise UnknownProvider()
     return factory(current_app.config)
 
 
-def start_topup(user_id, amount, now=None):
-    """A pending top-up of `amount` for the user and the checkout to pay it: (transaction, Checkout)."""
+def start_topup(user_id, amount, buyer_state=None, provider_name=None, now=None):
+    """A pending top-up of `amount` (the wallet amount picked; TOPUP_TAX_INCLUSIVE: the amount paid) for
+    the user, through `provider_name` (default PAYMENT_PROVIDER), and the checkout to pay its total:
+    (transaction, Checkout). `buyer_state` (a GST state code) is the invoice's place of supply and is
+    remembered for the next top-up."""
     now = now or utcnow()
-    chosen = provider()
-    amount = amounts.parse_topup_amount(amount)
-    checkout = chosen.create_order(amount)
+    if provider_name is not None and provider_name not in current_app.config["PAYMENT_PROVIDERS"]:
+        raise UnknownProvider()
+    chosen = provider(provider_name)
+    price = taxes.topup_price(amounts.parse_topup_amount(amount))
+    if buyer_state is not None:
+        if buyer_state not in taxes.STATES:
+            raise ValidationFailed("state", gettext("Choose your state from the list."))
+        accounts.remember_billing_state(user_id, buyer_state)
+    own = wallet.wallet_of(user_id)
+    topups.ensure_can_top_up(own)  # before the gateway hears of it
+    reference = new_ordered_uuid()
+    checkout = chosen.create_order(price.total, OrderFor(user_id, price, own.currency, reference))
     transaction = topups.create_topup(
-        wallet.wallet_of(user_id).id, amount, provider=chosen.name, order_id=checkout.order_id, now=now
+        own.id,
+        amount,
+        provider=chosen.name,
+        order_id=checkout.order_id,
+        buyer_state=buyer_state,
+        transaction_id=reference,
+        checkout_url=None if checkout.embedded else checkout.url,
+        now=now,
     )
     return transaction, checkout
 
@@ -187,7 +170,33 @@ def handle_webhook(provider_name, body, headers, now=None):
     Refuses (InvalidSignature, BadWebhook, UnknownOrder, PaymentMismatch, OrderClosed) with nothing changed.
     """
     now = now or utcnow()
-    event = provider(provider_name).verify_webhook(body, headers, now)
+    gateway = provider(provider_name)
+    event = gateway.verify_webhook(body, headers, now)
+    if event is None:
+        return None, False  # an event that settles nothing (acknowledged)
+    return settle(provider_name, event, now, delivery=gateway.event_id(headers, body))
+
+
+#: How many webhook delivery ids a top-up remembers (a gateway redelivers one event a few times).
+DELIVERIES_KEPT = 20
+
+
+def settle(provider_name, event, now, delivery=None):
+    """Book what a provider reports about an order (a webhook's event, its `delivery` id if the gateway
+    names one, or, from reconciliation, what its API answered): complete or fail its top-up, once.
+    Returns (transaction, changed)."""
+    if delivery is not None and delivery in topups.find_topup(provider_name, event.order_id).details.get(
+        "deliveries", ()
+    ):
+        return topups.find_topup(provider_name, event.order_id), False  # this delivery was applied already
+    transaction, changed = _settle(provider_name, event, now)
+    if changed and delivery is not None:
+        kept = [*transaction.details.get("deliveries", ()), delivery][-DELIVERIES_KEPT:]
+        transaction.details = {**transaction.details, "deliveries": kept}
+    return transaction, changed
+
+
+def _settle(provider_name, event, now):
     if event.status == CAPTURED:
         session = locks.active_session_of(topups.find_topup(provider_name, event.order_id).user_id)  # before the wallet
         transaction, changed = topups.complete_topup(
@@ -195,12 +204,20 @@ def handle_webhook(provider_name, body, headers, now=None):
             event.order_id,
             payment_id=event.payment_id,
             amount=event.amount,
+            currency=event.currency,
             method=event.method,
             now=now,
         )
-        if changed:
+        if changed and transaction.status == BillingStatus.COMPLETED:
             session_bar.note_topup(session, transaction.amount, now)
+        elif changed:
+            log.warning(
+                "payment %s for %s order %s does not match it: %s",
+                event.payment_id, provider_name, event.order_id, topups.mismatch_of(transaction).message,
+            )  # fmt: skip
         return transaction, changed
+    if event.status == EXPIRED:
+        return topups.expire_topup(provider_name, event.order_id, now=now)
     return topups.fail_topup(provider_name, event.order_id, payment_id=event.payment_id, method=event.method, now=now)
 
 
@@ -221,7 +238,38 @@ def demo_checkout(order_id, outcome, user_id, method="upi", now=None):
         raise ValidationFailed("method", gettext("Choose UPI, card, net banking or a wallet."))
     demo = provider(DemoProvider.name)
     outcome = CAPTURED if outcome == "pay" else FAILED
-    body, headers = demo.webhook_for(order_id, outcome, transaction.amount, now, method=method)
+    total, _ = topups.price_of(transaction)
+    body, headers = demo.webhook_for(order_id, outcome, total, now, method=method)
     result = handle_webhook(DemoProvider.name, body, headers, now=now)
     db.session.flush()
     return result
+
+
+def checkout_options(order, user_id):
+    """What a gateway's part of our checkout panel needs: Razorpay's Standard Checkout options, Stripe's
+    page (`url`), nothing for the demo."""
+    gateway = provider(order.details["provider"])
+    if isinstance(gateway, StripeProvider):
+        return {"url": order.details.get("checkout_url")}
+    if not isinstance(gateway, RazorpayProvider):
+        return None
+    total, _ = topups.price_of(order)
+    return gateway.checkout_options(order, db.session.get(User, user_id), total, gettext("Wallet top-up"))
+
+
+def razorpay_paid(user_id, order_id, payment_id, signature, now=None):
+    """Razorpay's checkout handed the page a payment: its signature is checked (InvalidSignature), then
+    the gateway is asked about the order and what it says is settled as a webhook would (the webhook
+    may come before or after; either way the wallet is credited once). Returns the top-up."""
+    now = now or utcnow()
+    transaction = order_for_user(RazorpayProvider.name, order_id, user_id)
+    gateway = provider(RazorpayProvider.name)
+    gateway.verify_payment(order_id, payment_id, signature)
+    if transaction.status == BillingStatus.PENDING:
+        try:
+            event = gateway.look_up(order_id, now)
+        except GatewayUnavailable:
+            event = None  # the webhook or the next reconciliation settles it
+        if event is not None:
+            transaction, _ = settle(RazorpayProvider.name, event, now)
+    return transaction

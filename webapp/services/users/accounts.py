@@ -44,6 +44,8 @@ from ..messaging.message_text import DISPLAY_CONTROLS
 from . import passwords, time_zones
 
 PLATFORM_EMAIL = "platform@astroconsult.invalid"
+#: The tax account: tax paid with top-ups, owed to the government (services/money/invoices.py).
+TAX_EMAIL = "tax@astroconsult.invalid"
 DEFAULT_REGION = "IN"
 
 
@@ -226,11 +228,25 @@ def platform_user(now=None):
     """The system user whose wallet receives the platform's commission; created on first use. Found
     by its reserved e-mail (users.email is unique, so indexed): users.type has no index, and at a
     million users a scan of it cost 0.8 s, once per billing batch and per charge (bench/PROFILES.md)."""
-    user = db.session.execute(
-        db.select(User).filter_by(email=PLATFORM_EMAIL, type=UserType.SYSTEM)
-    ).scalar_one_or_none()
+    return _system_user(PLATFORM_EMAIL, "AstroConsult platform", now)
+
+
+def tax_user(now=None):
+    """The system user whose wallet holds the tax collected with top-ups (tax payable); created on first use."""
+    return _system_user(TAX_EMAIL, "Tax payable", now)
+
+
+def _system_user(email, name, now):
+    """A system account, made by the first use that needs it: concurrent first uses (twenty copies of a
+    webhook) race to insert it, and the losers' savepoints roll back to read the winner's."""
+    query = db.select(User).filter_by(email=email, type=UserType.SYSTEM)
+    user = db.session.execute(query).scalar_one_or_none()
     if user is None:
-        user = create_user(name="AstroConsult platform", email=PLATFORM_EMAIL, type=UserType.SYSTEM, now=now)
+        try:
+            with db.session.begin_nested():
+                user = create_user(name=name, email=email, type=UserType.SYSTEM, now=now)
+        except EmailTaken:
+            user = db.session.execute(query).scalar_one()
     return user
 
 
@@ -287,3 +303,13 @@ def shell_of(user):
         unread=row[1],
         time_zone=time_zones.stored_in(row[2]),
     )
+
+
+def remember_billing_state(user_id, state):
+    """The state a person named for their tax invoices (their place of supply), asked again next time as its default."""
+    profile = db.session.execute(db.select(UserProfile).filter_by(user_id=user_id)).scalar_one()
+    profile.billing_state = state
+
+
+def billing_state_of(user_id):
+    return db.session.execute(db.select(UserProfile.billing_state).filter_by(user_id=user_id)).scalar()
