@@ -42,7 +42,8 @@ CHECKOUT_JS = r"""
       "&email=" + encodeURIComponent((self.options.prefill || {}).email || "");
     frame.title = "Razorpay Checkout";
     frame.className = "standin-razorpay-frame";
-    frame.setAttribute("style", "position:fixed;inset:0;width:100%;height:100%;border:0;background:#fff;z-index:1000");
+    var look = {position: "fixed", inset: "0", width: "100%", height: "100%", border: "0", background: "#fff", zIndex: "1000"};
+    Object.keys(look).forEach(function (name) { frame.style[name] = look[name]; });  // CSSOM: no inline style attribute
     window.addEventListener("message", function listen(event) {
       if (event.source !== frame.contentWindow) return;
       window.removeEventListener("message", listen);

@@ -7,7 +7,7 @@ from html import unescape
 #: words left anywhere else is an English sentence nobody translated.
 HINDI_ALLOWED = re.compile(
     r"AstroConsult|Person \d+|[\w.+-]+@[\w.-]+|https?://\S+|Asia/\w+|[A-Z][a-z]+/[A-Z]\w+|flask ledger verify"
-    r"|GeoNames|CC BY 4\.0|JOB_BACKOFF_SECONDS|order_\w+|pay_\w+"
+    r"|GeoNames|CC BY 4\.0|JOB_BACKOFF_SECONDS|order_\w+|pay_\w+|\b[CSI]?GST(?:IN)?\b"
 )
 ENGLISH_RUN = re.compile(r"\b[A-Za-z][A-Za-z'’]*(?:[ ,;:]+[A-Za-z][A-Za-z'’]*){2,}")
 

@@ -152,7 +152,8 @@ def e2e_app(e2e_database_url, product_server):
 
 @pytest.fixture
 def people(e2e_app):
-    """people.user(balance) / people.astrologer(rate, capacity): fresh accounts with password PASSWORD."""
+    """people.user(balance) / people.astrologer(rate, capacity): fresh accounts with password PASSWORD (a
+    user has named their state for invoices before, as anyone who has topped up has)."""
 
     class People:
         def user(self, balance="0.00", name=None):
@@ -160,6 +161,7 @@ def people(e2e_app):
                 email = f"u-{uuid.uuid4().hex[:8]}@example.com"
                 person = accounts.create_user(name=name or "Uma Tester", email=email, password=PASSWORD,
                                               email_verified=True)  # fmt: skip
+                accounts.remember_billing_state(person.id, "29")  # named at an earlier top-up
                 if balance != "0.00":
                     topups.deposit(person.wallet.id, balance, idempotency_key=f"topup:e2e:{uuid.uuid4().hex}")
                 _db.session.commit()

@@ -128,7 +128,7 @@ def test_billing_ticks_warns_tops_up_and_ends_at_zero(person, people):
     expect(user.locator(".low-balance")).to_be_visible(timeout=MINUTE_SECONDS * 4000)
     expect(user.locator("[data-room-topup]")).to_be_visible()  # the sheet opens by itself
     room_url = user.url
-    user.click("[data-room-topup] form:has(input[value='100']) button")
+    user.click("[data-room-topup] button[name=preset][value='100']")
     user.click("[data-room-topup] button[value=pay]")
     expect(user.locator(".msg-system").last).to_contain_text("Top-up of ₹100 received.")
     expect(user.locator("[data-room-topup]")).to_be_hidden()  # and closes when the payment lands

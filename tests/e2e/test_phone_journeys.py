@@ -102,7 +102,7 @@ def test_a_consultation_on_a_phone_from_the_listing_to_the_rating(phone, person,
     controls_in_view(user)
     audit(user)
     room_url = user.url
-    sheet.locator("form:has(input[value='100']) button").tap()
+    sheet.locator("button[name=preset][value='100']").tap()
     sheet.locator("button[value=pay]").tap()
     expect(sheet).to_be_hidden()  # closed by itself when the payment landed
     assert user.url == room_url

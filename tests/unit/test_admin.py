@@ -55,6 +55,7 @@ ADMIN_ROUTES = [
     ("get", "/admin/ledger/billing"),
     ("get", "/admin/ledger/wallet"),
     ("get", "/admin/ledger/verify"),
+    ("get", "/admin/tax"),
     ("get", "/admin/sessions/{session}"),
     ("post", "/admin/sessions/{session}/refund"),
     ("post", "/admin/sessions/{session}/refund-from/1"),

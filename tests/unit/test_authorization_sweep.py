@@ -21,7 +21,7 @@ from webapp.extensions import db, socketio
 from webapp.models import SafetyFlag, UserType, utcnow
 from webapp.services import wallet
 from webapp.services.messaging import attachments
-from webapp.services.money import payments, payouts
+from webapp.services.money import invoices, payments, payouts
 
 from ..conftest import AuthActions
 from ..hindi import english_left
@@ -117,6 +117,8 @@ RULES = {
     # Razorpay's handler posts its signed fields (none here: a 400 for anyone signed in); Stripe sends the
     # payer back with its session id (none here: nothing to show anyone).
     ("POST", "payments.razorpay_callback"): LOGGED_IN,
+    ("GET", "wallet.invoice"): {**THE_USER, "admin": OK},  # the buyer's tax invoice; admins read every one
+    ("GET", "admin.tax"): ADMIN_ONLY,
     ("GET", "payments.stripe_return"): {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN},
     ("POST", "consultations.create"): END_USERS,
     ("GET", "consultations.history"): LOGGED_IN,
@@ -193,6 +195,8 @@ def world(app, consult, make_user, earn, monkeypatch):
     consult.user(email="other-user@example.com")
     make_user(email="admin@example.com", type=UserType.ADMIN)
     session = consult.accept(consult.request(user, astrologer))
+    paid, paid_checkout = payments.start_topup(user.id, "100")
+    payments.demo_checkout(paid_checkout.order_id, "pay", user.id)  # its tax invoice is the user's
     _, checkout = payments.start_topup(user.id, "100")
     earn(astrologer, "600.00")
     payout = payouts.request_payout(wallet.wallet_of(astrologer.id).id, "500", payout_id=uuid.uuid4())
@@ -220,6 +224,7 @@ def world(app, consult, make_user, earn, monkeypatch):
         minute=1,
         order_id=checkout.order_id,
         provider_name="demo",
+        invoice_id=invoices.invoice_of(paid.id).id,
         filename="css/app.css",
         token="not-a-signed-token",
         login_id=uuid.uuid4(),

@@ -15,11 +15,12 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from webapp.extensions import db
-from webapp.models import BillingKind, BillingTransaction, Message, User, UserStatus, utcnow
+from webapp.models import BillingKind, BillingTransaction, Message, TaxInvoice, User, UserStatus, utcnow
 from webapp.services import jobs, periodic
 from webapp.services.astrology import birth_chart
 from webapp.services.consultations import lifecycle, ratings
 from webapp.services.messaging import attachments, chat
+from webapp.services.money import payments
 from webapp.services.users import accounts, data_export, erasure, login_sessions
 from webapp.services.users.email_addresses import send_verification
 
@@ -42,6 +43,9 @@ def person(app, consult, queued):
     accounts.update_details(user.id, birth_date=date(1990, 5, 17), birth_time=time(6, 30),
                             birth_place=None, bio="Zephyrine, asking about work")  # fmt: skip
     birth_chart.share(user.id)
+    db.session.commit()
+    _, checkout = payments.start_topup(user.id, "100", buyer_state="27")  # a tax invoice in their name
+    payments.demo_checkout(checkout.order_id, "pay", user.id)
     db.session.commit()
     session = consult.accept(consult.request(user, astrologer))
     chat.send(session.id, user.id, "c-1", "Namaste, I am Zephyrine Quasimodo from Pune.")
@@ -162,6 +166,14 @@ def test_a_deletion_erases_the_person_and_keeps_the_ledger_whole(app, person, qu
     ).scalar_one()
     assert forfeit.user_id == user_id and forfeit.amount > Decimal("0")
     assert gone.wallet.current_balance == 0
+    # The tax invoice is kept, its figures and place of supply whole, naming nobody.
+    invoice = db.session.execute(sa.select(TaxInvoice).where(TaxInvoice.user_id == user_id)).scalar_one()
+    assert (invoice.buyer_name, invoice.buyer_email, invoice.buyer_state, invoice.total) == (
+        "Deleted user",
+        None,
+        "27",
+        Decimal("118.00"),
+    )
     # The astrologer reads "Message removed" where the person's words were.
     words = [m.content for m in db.session.execute(
         sa.select(Message).where(Message.session_id == session.id)).scalars()]  # fmt: skip

@@ -3,6 +3,7 @@ what arrives, once; retries; dead deliveries; the unsubscribe link that needs no
 
 import email
 import email.policy
+import io
 import re
 import socket
 import uuid
@@ -11,9 +12,10 @@ from decimal import Decimal
 
 import pytest
 from aiosmtpd.controller import Controller
+from pypdf import PdfReader
 
 from webapp.extensions import db
-from webapp.models import Delivery, UserType
+from webapp.models import Delivery, TaxInvoice, UserType
 from webapp.services import jobs
 from webapp.services.money import payments
 from webapp.services.notifications import receipts
@@ -82,6 +84,13 @@ def test_a_top_up_is_receipted_once_in_text_and_html(app, inbox, queued, consult
     text, html = parts(message)
     assert "₹500 was added to your AstroConsult wallet (upi)" in text and "IST" in text
     assert "₹500 added to your wallet" in html
+    # What was paid with its GST, and the tax invoice attached as a PDF.
+    invoice = db.session.query(TaxInvoice).one()
+    assert "You paid: ₹590 (GST ₹90 included)" in text and f"Tax invoice: {invoice.number} (attached)" in text
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == invoice.number.replace("/", "-") + ".pdf"
+    assert invoice.number in PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text()
     assert message["List-Unsubscribe"].startswith("<http") and message["List-Unsubscribe-Post"]
     # The same top-up reported again asks for nothing more.
     receipts.topup_completed(payments.order_for_user("demo", checkout.order_id, user.id))

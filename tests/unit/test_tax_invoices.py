@@ -2,11 +2,13 @@
 numbers without gaps per financial year (also under concurrency), and `ledger verify` holding the tax
 leg to what the gateway captured."""
 
+import io
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
 from webapp.extensions import db
 from webapp.models import BillingKind, BillingTransaction, InvoiceKind, TaxInvoice
@@ -117,3 +119,56 @@ def test_twenty_top_ups_paid_at_once_get_twenty_numbers_without_gap_or_duplicate
     seqs = sorted(db.session.execute(db.select(TaxInvoice.seq).filter_by(kind=InvoiceKind.INVOICE)).scalars())
     assert seqs == list(range(1, 21))
     assert wallet.tax_wallet().current_balance == D("360.00")  # 20 × ₹18
+
+
+def test_the_buyer_downloads_the_invoice_pdf_from_the_statement_and_nobody_else_can(app, client, auth, make_user):
+    user = make_user(name="कविता शर्मा", email="kavita@example.com")
+    invoice = _paid(user, "500", state="09")
+    auth.login(user.email)
+    statement = client.get("/wallet").get_data(as_text=True)
+    link = f"/wallet/invoices/{invoice.id}.pdf"
+    assert link in statement and "Tax invoice AC/2627/000001 (PDF)" in statement.replace(
+        str(invoice.number), "AC/2627/000001"
+    )
+    assert "You paid ₹590, with GST ₹90" in statement
+    response = client.get(link)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{invoice.number.replace("/", "-")}.pdf"'
+    text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+    # (Shaped Devanagari is drawn as joined glyphs; text extraction gets each syllable, not the whole name.)
+    for expected in ("Tax invoice", invoice.number, "29AABCA1234C1ZB", "कवि", "शर्मा", "Uttar Pradesh (09)", "999799",
+                     "IGST at 18", "₹90", "₹590", "Rupees Five Hundred and Ninety Only"):  # fmt: skip
+        assert expected in text, (expected, text)
+    auth.logout()
+    auth.login(make_user().email)
+    assert client.get(link).status_code == 404
+
+
+def test_admins_get_the_months_invoices_and_a_csv_for_the_accountant(app, make_user, admin_client):
+    inside, outside = make_user(name="Asha Rao"), make_user(name="=HYPERLINK(x)")
+    april = datetime(2027, 4, 10, 6, 0, tzinfo=UTC)
+    first = _paid(inside, "500", state="29", now=april)
+    second = _paid(outside, "1000", state="07", now=april)
+    _paid(inside, "200", state="29", now=datetime(2027, 5, 2, 6, 0, tzinfo=UTC))  # another month
+    page = admin_client.get("/admin/tax?month=2027-04").get_data(as_text=True)
+    assert first.number in page and second.number in page and "AC/2728/000003" not in page
+    assert "₹1,770" in page  # 590 + 1,180
+    response = admin_client.get("/admin/tax?month=2027-04&format=csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "invoice number,date,buyer,state,taxable value,CGST,SGST,IGST,total,document"
+    assert lines[1] == f"{first.number},2027-04-10,Asha Rao,29 Karnataka,500.00,45.00,45.00,0.00,590.00,invoice"
+    assert lines[2] == f"{second.number},2027-04-10,'=HYPERLINK(x),07 Delhi,1000.00,0.00,0.00,180.00,1180.00,invoice"
+    assert len(lines) == 3
+
+
+def test_a_payment_that_did_not_match_is_listed_for_admins(app, make_user, admin_client):
+    user = make_user(name="Mismatched Payer")
+    transaction, checkout = payments.start_topup(user.id, "500", buyer_state="29")
+    body, headers = payments.provider("demo").webhook_for(
+        checkout.order_id, payments.CAPTURED, D("500.00"), transaction.created_at
+    )
+    payments.handle_webhook("demo", body, headers, now=transaction.created_at)
+    db.session.commit()
+    page = admin_client.get("/admin/tax").get_data(as_text=True)
+    assert "Mismatched Payer" in page and "Paid 500.00 INR for an order of 590.00 INR" in page

@@ -29,7 +29,7 @@ from ...services.admin import audit_trail, reports
 from ...services.ai import safety
 from ...services.errors import ValidationFailed
 from ...services.messaging import attachments
-from ...services.money import earnings, ledger_checker, refunds
+from ...services.money import earnings, ledger_checker, refunds, tax_report, taxes
 from ...services.money.amounts import format_money
 from ...templating import page_or_partial, wants_partial
 from ..auth.guards import role_required
@@ -97,6 +97,25 @@ def verify():
     """Verify the whole ledger now (on demand; the overview shows the last result)."""
     report = ledger_checker.record("admin")
     return render_template("admin/verify.html", report=report), 200 if report.ok else 409
+
+
+@bp.get("/tax")
+@role_required(ADMIN)
+def tax():
+    """The month's tax invoices and credit notes (?month=YYYY-MM, India's calendar; ?format=csv for the
+    accountant), and payments that did not match their order."""
+    first = tax_report.month_of(request.args.get("month"), utcnow().astimezone(earnings.zone()).date())
+    if request.args.get("format") == "csv":
+        return csv_response(tax_report.csv_rows(first), f"tax-{first:%Y-%m}.csv")
+    rows = tax_report.documents(first)
+    return render_template(
+        "admin/tax.html",
+        month=first,
+        rows=rows,
+        totals=tax_report.totals(rows),
+        problems=tax_report.mismatched_payments(),
+        state_name=taxes.state_name,
+    )
 
 
 @bp.get("/sessions/<uuid:session_id>")

@@ -1,6 +1,6 @@
 """Wallet pages. Top-ups start here and finish at the provider's checkout."""
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -8,7 +8,7 @@ from ...boundary import refusal
 from ...extensions import limiter
 from ...ratelimits import configured, user_or_address
 from ...services import wallet
-from ...services.money import payments, statements
+from ...services.money import invoices, payments, statements
 from ...templating import wants_partial
 from ..payments.routes import render_checkout
 from . import bp
@@ -82,3 +82,18 @@ def balance():
     return render_template(
         "wallet/_balance_badge.html", nav_balance=wallet.wallet_of(current_user.id).available_balance
     )
+
+
+@bp.get("/wallet/invoices/<uuid:invoice_id>.pdf")
+@login_required
+def invoice(invoice_id):
+    """A top-up's tax invoice (or a credit note), for its buyer (and admins)."""
+    found = invoices.document(invoice_id, current_user)
+    if found is None:
+        abort(404)
+    document, pdf = found
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.number.replace("/", "-")}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

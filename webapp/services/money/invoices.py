@@ -15,8 +15,8 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ...extensions import db
-from ...models import InvoiceCounter, InvoiceKind, TaxInvoice, User
-from . import taxes
+from ...models import InvoiceCounter, InvoiceKind, TaxInvoice, User, UserType
+from . import invoice_pdf, taxes
 from .amounts import ZERO
 from .earnings import zone
 
@@ -128,3 +128,13 @@ def invoices_of(transaction_ids):
 
 def tax_of(invoice):
     return invoice.cgst + invoice.sgst + invoice.igst if invoice is not None else ZERO
+
+
+def document(invoice_id, reader):
+    """(the invoice or credit note, its PDF's bytes) for its buyer or an admin; None for anyone else
+    (no peeking: the same answer as no such invoice)."""
+    invoice = db.session.get(TaxInvoice, invoice_id)
+    if invoice is None or (invoice.user_id != reader.id and reader.type != UserType.ADMIN):
+        return None
+    original = db.session.get(TaxInvoice, invoice.invoice_id) if invoice.invoice_id else None
+    return invoice, invoice_pdf.render(invoice, original)

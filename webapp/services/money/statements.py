@@ -14,6 +14,7 @@ from decimal import Decimal
 from ...extensions import db
 from ...models import BillingKind, BillingStatus, BillingTransaction, ConsultationSession, User, WalletTransaction
 from .. import paging
+from . import invoices
 from .amounts import ZERO
 
 #: The kinds that pay for (or are paid by) a consultation's minutes, in the owner's wallet.
@@ -25,6 +26,13 @@ REFUND_KINDS = (BillingKind.REFUND, BillingKind.REVERSAL)
 class StatementLine:
     transaction: BillingTransaction
     balance_after: Decimal | None  # None when current_balance did not change (holds, pending)
+    invoice: object = None  # a paid top-up's tax invoice (models.TaxInvoice)
+
+    @property
+    def paid(self):
+        """What the payer paid for a top-up (its total with the tax), or None."""
+        total = (self.transaction.details or {}).get("total")
+        return Decimal(total) if total else None
 
     @property
     def reason(self):
@@ -100,10 +108,11 @@ def statement(wallet_id, page=1, per_page=20):
         .where(BillingTransaction.wallet_id == wallet_id, _key().in_(wanted))
         .order_by(BillingTransaction.created_at, BillingTransaction.id)
     ).all()
+    found = invoices.invoices_of([t.id for t, _ in rows if t.kind == BillingKind.TOPUP])
     by_key = {}
     for transaction, balance_after in rows:
         by_key.setdefault(transaction.session_id or transaction.id, []).append(
-            StatementLine(transaction, balance_after)
+            StatementLine(transaction, balance_after, found.get(transaction.id))
         )
     sessions = _sessions_with_names({k for k, lines in by_key.items() if lines[0].transaction.session_id})
     owner = rows[0][0].user_id if rows else None

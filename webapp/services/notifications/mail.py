@@ -110,13 +110,17 @@ def wanted_by(user, category):
     )
 
 
-def send(user, category, template, contents, *, to=None):
+def send(user, category, template, contents, *, to=None, attachments=None):
     """Render templates/email/<template>.* for `user` with `contents` (what the message reports) and
     send it over SMTP to `to` (the account's address by default); SMTP errors propagate (the job
     retries). `category` None is a message about the account itself (services/notifications/account_mail.py):
-    it cannot be turned off and carries no unsubscribe link."""
+    it cannot be turned off and carries no unsubscribe link. `attachments`: a function giving
+    [(filename, bytes, MIME type)], made in the receiver's language too (a tax invoice's PDF)."""
     with force_locale(languages.of(user.profile)):  # written in the receiver's language, not the job's
         message = _message(user, category, template, contents, to or user.email)
+        for filename, data, mime in attachments() if attachments else ():
+            maintype, _, subtype = mime.partition("/")
+            message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     _smtp_send(message)
 
 

@@ -17,7 +17,7 @@ from flask import current_app
 from ...extensions import db
 from ...models import BillingKind, BillingStatus, BillingTransaction, ConsultationSession, Payout, User, Wallet
 from .. import jobs, signals
-from ..money import earnings
+from ..money import earnings, invoices, topups
 from . import mail
 
 
@@ -95,7 +95,9 @@ def context(template, refs):
     if template == "payout_update":
         return {"payout": db.session.get(Payout, uuid.UUID(refs["payout_id"])), "step": refs["status"]}
     if template == "topup_receipt":
-        return {"topup": db.session.get(BillingTransaction, uuid.UUID(refs["transaction_id"]))}
+        topup = db.session.get(BillingTransaction, uuid.UUID(refs["transaction_id"]))
+        paid, tax = topups.price_of(topup)
+        return {"topup": topup, "paid": paid, "tax": tax, "invoice": invoices.invoice_of(topup.id)}
     session = db.session.get(ConsultationSession, uuid.UUID(refs["session_id"]))
     refunded = db.session.execute(
         db.select(db.func.coalesce(db.func.sum(BillingTransaction.amount), 0)).where(
@@ -122,5 +124,12 @@ def send_delivery(payload):
     if not mail.wanted_by(user, payload["category"]):
         return False
     contents = context(payload["template"], {**payload.get("context", {}), "astrologer_id": user.id})
-    mail.send(user, payload["category"], payload["template"], contents)
+    invoice = contents.get("invoice")
+    attachments = (lambda: [_invoice_attachment(invoice, user)]) if invoice is not None else None
+    mail.send(user, payload["category"], payload["template"], contents, attachments=attachments)
     return True
+
+
+def _invoice_attachment(invoice, user):
+    _, pdf = invoices.document(invoice.id, user)
+    return f"{invoice.number.replace('/', '-')}.pdf", pdf, "application/pdf"

@@ -233,7 +233,7 @@ def platform_user(now=None):
 
 def tax_user(now=None):
     """The system user whose wallet holds the tax collected with top-ups (tax payable); created on first use."""
-    return _system_user(TAX_EMAIL, "Tax payable", now)
+    return _system_user(TAX_EMAIL, "AstroConsult tax", now)
 
 
 def _system_user(email, name, now):

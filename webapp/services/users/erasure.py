@@ -17,8 +17,8 @@ and the person's data is erased or pseudonymised:
   subscriptions, AI summaries and concern searches, links and codes; mail payloads naming their address;
   their name in other people's notifications about their consultations.
 - kept, under the account's id alone (a pseudonym once nothing names it): the ledger (billing and wallet
-  rows, chained and verified), sessions' figures, payouts, invoices and audit entries, which tax and
-  accounting law require a business to keep.
+  rows, chained and verified), sessions' figures, payouts, invoices (their buyer named "Deleted user")
+  and audit entries, which tax and accounting law require a business to keep.
 
 With no e-mail, phone or main-backend id left, users.email holds `deleted-<id>@deleted.invalid` (the row
 must stay identifiable, CHECK identifiable), which names nobody.
@@ -49,6 +49,7 @@ from ...models import (
     Payout,
     PhoneCode,
     PushSubscription,
+    TaxInvoice,
     User,
     UserStatus,
     UserType,
@@ -216,6 +217,11 @@ def _scrub_account(user, now):
     )
     db.session.execute(
         sa.update(ConsultationSession).where(ConsultationSession.user_id == user.id).values(review_text=None)
+    )
+    # Tax invoices are kept (numbers, amounts, place of supply) without the buyer's name and address: an
+    # invoice to an unregistered buyer below ₹50,000 needs neither (CGST Rules, rule 46).
+    db.session.execute(
+        sa.update(TaxInvoice).where(TaxInvoice.user_id == user.id).values(buyer_name=PSEUDONYM, buyer_email=None)
     )
 
 
