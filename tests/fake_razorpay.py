@@ -20,10 +20,11 @@ import hmac
 import json
 import threading
 import time
-import urllib.request
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from .stand_in import StandIn
 
 KEY_ID = "rzp_test_standin"
 KEY_SECRET = "standin-key-secret"
@@ -75,15 +76,12 @@ def sign(secret, message):
     ).hexdigest()
 
 
-class FakeRazorpay:
+class FakeRazorpay(StandIn):
     def __init__(self):
         self.orders = {}
         self.payments = {}
-        self.webhooks = []
-        self.webhook_url = None
-        self.deliver = True
-        self.down = False
         self.requests = []
+        self.refunds = {}  # X-Refund-Idempotency -> the refund (a retried call refunds once)
         self.lock = threading.Lock()
         outer = self
 
@@ -152,6 +150,19 @@ class FakeRazorpay:
                     return self._send(500, {"error": {"code": "SERVER_ERROR", "description": "down"}})
                 if not self._authorized():
                     return self._send(401, {"error": {"code": "BAD_REQUEST_ERROR", "description": "auth"}})
+                parts = url.path.strip("/").split("/")
+                if len(parts) == 4 and parts[:2] == ["v1", "payments"] and parts[3] == "refund":
+                    payment = outer.payments.get(parts[2])
+                    data = json.loads(raw or b"{}")
+                    if payment is None or data.get("amount", payment["amount"]) > payment["amount"]:
+                        return self._send(400, {"error": {"code": "BAD_REQUEST_ERROR", "description": "refund"}})
+                    key = self.headers.get("X-Refund-Idempotency") or uuid.uuid4().hex
+                    refund = outer.refunds.setdefault(key, {
+                        "id": f"rfnd_{uuid.uuid4().hex[:14]}", "entity": "refund", "payment_id": payment["id"],
+                        "amount": data.get("amount", payment["amount"]), "currency": payment["currency"],
+                        "receipt": data.get("receipt"), "status": "processed",
+                    })  # fmt: skip
+                    return self._send(200, refund)
                 if url.path == "/v1/orders":
                     data = json.loads(raw)
                     if not isinstance(data.get("amount"), int) or data["amount"] < 100:
@@ -166,13 +177,7 @@ class FakeRazorpay:
                     return self._send(200, order)
                 return self._send(404, {"error": {"code": "BAD_REQUEST_ERROR", "description": "not found"}})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
     def pay(self, order_id, method="upi", amount=None, currency=None):
         """Capture a payment for the order as the checkout would: the handler's three fields. The
@@ -207,14 +212,7 @@ class FakeRazorpay:
             "X-Razorpay-Signature": sign(WEBHOOK_SECRET, body),
             "X-Razorpay-Event-Id": f"evt_{uuid.uuid4().hex[:14]}",
         }
-        self.webhooks.append((body, headers))
-        if self.deliver and self.webhook_url:
-            request = urllib.request.Request(self.webhook_url, data=body, headers=headers, method="POST")
-            try:
-                urllib.request.urlopen(request, timeout=10).read()
-            except OSError:
-                pass  # Razorpay would retry; reconciliation catches it
-        return body, headers
+        return self.send_webhook(body, headers)
 
 
 def configure(config, fake):

@@ -14,12 +14,12 @@ the official SDK, signing webhooks as Stripe does.
 import hashlib
 import hmac
 import json
-import threading
 import time
-import urllib.request
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from .stand_in import StandIn
 
 SECRET_KEY = "sk_test_standin"
 WEBHOOK_SECRET = "whsec_standin"
@@ -34,13 +34,10 @@ def signature(body, secret=WEBHOOK_SECRET, at=None):
     return f"t={at},v1={hmac.new(secret.encode(), f'{at}.'.encode() + body, hashlib.sha256).hexdigest()}"
 
 
-class FakeStripe:
+class FakeStripe(StandIn):
     def __init__(self):
         self.sessions = {}
-        self.webhooks = []
-        self.webhook_url = None
-        self.deliver = True
-        self.down = False
+        self.refunds = {}  # Idempotency-Key -> the refund (a retried call refunds once)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -87,6 +84,13 @@ class FakeStripe:
                     return self._send(303, "", "text/plain", location=url)
                 if self._api_refusal() is not None:
                     return
+                if path == "/v1/refunds":
+                    key = self.headers.get("Idempotency-Key") or uuid.uuid4().hex
+                    refund = outer.refunds.setdefault(key, {
+                        "id": f"re_{uuid.uuid4().hex[:20]}", "object": "refund", "amount": int(form["amount"]),
+                        "payment_intent": form["payment_intent"], "status": "succeeded",
+                    })  # fmt: skip
+                    return self._send(200, refund)
                 if path != "/v1/checkout/sessions":
                     return self._send(404, {"error": {"type": "invalid_request_error", "message": "not found"}})
                 items, n = [], 0
@@ -106,13 +110,7 @@ class FakeStripe:
                 }  # fmt: skip
                 self._send(200, outer.public(session_id))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
     def public(self, session_id):
         return {key: value for key, value in self.sessions[session_id].items() if not key.startswith("_")}
@@ -137,14 +135,7 @@ class FakeStripe:
             "data": {"object": self.public(session_id)},
         }).encode()  # fmt: skip
         headers = {"Content-Type": "application/json", "Stripe-Signature": signature(body)}
-        self.webhooks.append((body, headers))
-        if self.deliver and self.webhook_url:
-            request = urllib.request.Request(self.webhook_url, data=body, headers=headers, method="POST")
-            try:
-                urllib.request.urlopen(request, timeout=10).read()
-            except OSError:
-                pass
-        return body, headers
+        return self.send_webhook(body, headers)
 
 
 def configure(config, fake, *, alone=False):

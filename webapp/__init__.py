@@ -148,6 +148,7 @@ def register_features():
     from .services.astrologers import follows, marketplace, performance  # noqa: F401  signals
     from .services.billing import session_bar  # noqa: F401  minute(s)_charged
     from .services.consultations import caps, queue  # noqa: F401  minute_charged, session_ended
+    from .services.money import topup_refunds  # noqa: F401  the gateway_refund job (an outbox)
     from .services.notifications import account_mail, push, receipts  # noqa: F401  jobs; receipts: signals
     from .services.users import data_export  # noqa: F401  the data_export job
 

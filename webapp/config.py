@@ -202,6 +202,7 @@ class Config:
     #: Account changes that check a password or send a mail (e-mail, password, deletion, export).
     RATELIMIT_ACCOUNT_CHANGES = "10 per hour"
     RATELIMIT_TOPUP = "20 per hour"
+    RATELIMIT_PAYMENT_CALLBACK = "30 per hour"  # Razorpay's checkout handing the page a payment
     RATELIMIT_CONSULTATION_REQUEST = "10 per minute;60 per hour"
     RATELIMIT_SYNC = "120 per minute"
     RATELIMIT_CHAT_MESSAGES = "5/second;60/minute"  # per socket

@@ -56,6 +56,8 @@ ADMIN_ROUTES = [
     ("get", "/admin/ledger/wallet"),
     ("get", "/admin/ledger/verify"),
     ("get", "/admin/tax"),
+    ("get", "/admin/topups/{topup}/refund"),
+    ("post", "/admin/topups/{topup}/refund"),
     ("get", "/admin/sessions/{session}"),
     ("post", "/admin/sessions/{session}/refund"),
     ("post", "/admin/sessions/{session}/refund-from/1"),
@@ -77,7 +79,7 @@ ADMIN_ROUTES = [
 def test_every_admin_route_is_listed_here(app):
     routes = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")}
     listed = {path.replace("{session}", "<uuid:session_id>").replace("{user}", "<uuid:user_id>")
-              .replace("{astrologer}", "<uuid:astrologer_id>").replace("{payout}", "<uuid:payout_id>").replace("{flag}", "<uuid:flag_id>").replace("/1", "/<int:minute>") for _, path in ADMIN_ROUTES}  # fmt: skip
+              .replace("{astrologer}", "<uuid:astrologer_id>").replace("{payout}", "<uuid:payout_id>").replace("{flag}", "<uuid:flag_id>").replace("{topup}", "<uuid:topup_id>").replace("/1", "/<int:minute>") for _, path in ADMIN_ROUTES}  # fmt: skip
     assert routes == listed
 
 
@@ -86,7 +88,12 @@ def test_every_admin_route_is_listed_here(app):
 def test_non_admins_are_kept_out(app, make_user, finished, role, method, path):
     session, user, astrologer = finished
     url = path.format(
-        session=session.id, user=user.id, astrologer=astrologer.id, payout=uuid.uuid4(), flag=uuid.uuid4()
+        session=session.id,
+        user=user.id,
+        astrologer=astrologer.id,
+        payout=uuid.uuid4(),
+        flag=uuid.uuid4(),
+        topup=uuid.uuid4(),
     )
     client = app.test_client()
     token = {}

@@ -119,6 +119,8 @@ RULES = {
     ("POST", "payments.razorpay_callback"): LOGGED_IN,
     ("GET", "wallet.invoice"): {**THE_USER, "admin": OK},  # the buyer's tax invoice; admins read every one
     ("GET", "admin.tax"): ADMIN_ONLY,
+    ("GET", "admin.topup_refund"): ADMIN_ONLY,
+    ("POST", "admin.topup_refund_confirm"): ADMIN_ONLY,
     ("GET", "payments.stripe_return"): {**dict.fromkeys(ACTORS, HIDDEN), "anonymous": LOGIN},
     ("POST", "consultations.create"): END_USERS,
     ("GET", "consultations.history"): LOGGED_IN,
@@ -225,6 +227,7 @@ def world(app, consult, make_user, earn, monkeypatch):
         order_id=checkout.order_id,
         provider_name="demo",
         invoice_id=invoices.invoice_of(paid.id).id,
+        topup_id=paid.id,
         filename="css/app.css",
         token="not-a-signed-token",
         login_id=uuid.uuid4(),

@@ -113,4 +113,13 @@ def test_the_cycle_finder_finds_a_cycle_hidden_in_a_function():
 
 
 def test_every_job_channel_is_registered_by_the_app(app):
-    assert jobs.channels() == {"email", "push", "ai_review", "ai_summary", "ai_match", "account_email", "data_export"}
+    assert jobs.channels() == {
+        "email",
+        "push",
+        "ai_review",
+        "ai_summary",
+        "ai_match",
+        "account_email",
+        "data_export",
+        "gateway_refund",
+    }

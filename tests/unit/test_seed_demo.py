@@ -7,6 +7,7 @@ from webapp.models import (
     AstrologerProfile,
     BillingTransaction,
     ConsultationSession,
+    TaxInvoice,
     User,
     UserType,
     Wallet,
@@ -84,10 +85,13 @@ def test_seed_funds_the_demo_wallet_through_the_ledger(app):
     user = db.session.query(User).filter_by(email="user@example.com").one()
     entries = db.session.query(WalletTransaction).filter_by(wallet_id=user.wallet.id).all()
     assert [(e.seq, e.balance_before, e.amount, e.balance_after) for e in entries] == [
-        (1, Decimal("0.00"), Decimal("1000.00"), Decimal("1000.00"))
+        (1, Decimal("0.00"), Decimal("500.00"), Decimal("500.00")),
+        (2, Decimal("500.00"), Decimal("500.00"), Decimal("1000.00")),
     ]
-    topup = entries[0].billing_transaction
-    assert topup.idempotency_key.startswith("topup:") and topup.status == "completed"
+    paid, funds = (entry.billing_transaction for entry in entries)
+    assert paid.idempotency_key == "topup:demo:order_demo_seed_priya" and paid.details["total"] == "590.00"
+    assert db.session.query(TaxInvoice).filter_by(billing_transaction_id=paid.id).one().total == Decimal("590.00")
+    assert funds.idempotency_key.startswith("topup:") and funds.status == "completed"
 
 
 def test_seed_demo_if_empty_leaves_a_used_database_alone(app, make_user):

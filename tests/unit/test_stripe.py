@@ -113,3 +113,19 @@ def test_reconciliation_asks_stripe_about_a_session_whose_webhook_was_lost(clien
     assert wallet.wallet_of(payer.id).current_balance == D("1000.00")
     body, headers = gateway.webhooks[-1]
     assert _webhook(client, body, headers).json["status"] == "duplicate"
+
+
+def test_a_top_up_paid_back_is_refunded_at_stripe_once(app, client, gateway, payer, queued):
+    from webapp.models import Delivery
+    from webapp.services import jobs
+    from webapp.services.money import topup_refunds
+
+    _topup(client)
+    _webhook(client, *gateway.pay(next(iter(gateway.sessions))))
+    topup_refunds.refund_topup(_topup_row().id, reason="Card charged twice")
+    db.session.commit()
+    (job,) = [i for i in queued if db.session.get(Delivery, i).channel == "gateway_refund"]
+    assert jobs.perform(job).status == "sent" and jobs.perform(job).status == "sent"
+    ((key, refund),) = gateway.refunds.items()
+    assert key == f"refund-{_topup_row().id}" and refund["amount"] == 118000
+    assert refund["payment_intent"] == _topup_row().external_transaction_id

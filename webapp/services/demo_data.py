@@ -34,7 +34,8 @@ DEMO_PASSWORD = "demo12345"
 DEMO_USER_EMAIL = "user@example.com"
 DEMO_ASTROLOGER_EMAIL = "astro@example.com"
 DEMO_ADMIN_EMAIL = "admin@example.com"
-DEMO_USER_FUNDS = Decimal("1000.00")
+DEMO_USER_FUNDS = Decimal("1000.00")  # a ₹500 top-up paid with GST a week ago, and ₹500 of demo funds
+DEMO_USER_PAID = Decimal("500.00")
 DEMO_LOGINS = tuple((email, DEMO_PASSWORD) for email in (DEMO_USER_EMAIL, DEMO_ASTROLOGER_EMAIL, DEMO_ADMIN_EMAIL))
 ASTROLOGER_COUNT = 48
 
@@ -141,9 +142,10 @@ def seed_demo(now=None):
             now=now,
         )
         birth_chart.share(demo_user.id, now)  # the demo astrologers see her chart in the room
+    _paid_demo_topup(demo_user, now - timedelta(days=7))
     topups.deposit(
         demo_user.wallet.id,
-        DEMO_USER_FUNDS,
+        DEMO_USER_FUNDS - DEMO_USER_PAID,
         idempotency_key="topup:demo:seed-demo-user",
         external_transaction_id="seed-demo-user",
         description="Demo funds",
@@ -239,6 +241,18 @@ def catalogue_name(index):
     """The catalogue's `index`th name; unique for every index below len(FIRST_NAMES) * len(LAST_NAMES)."""
     first = FIRST_NAMES[index % len(FIRST_NAMES)]
     return f"{first} {LAST_NAMES[(index * 7 + index // len(FIRST_NAMES)) % len(LAST_NAMES)]}"
+
+
+def _paid_demo_topup(user, at):
+    """A top-up Priya paid a week ago through the demo gateway, by the steps a real one takes (the order
+    with GST on top, the capture, the tax leg, the tax invoice): once, whatever the runs of seed-demo."""
+    accounts.remember_billing_state(user.id, "27")  # Pune: Maharashtra, the place of supply
+    order_id = "order_demo_seed_priya"
+    order = topups.create_topup(
+        user.wallet.id, DEMO_USER_PAID, provider="demo", order_id=order_id, buyer_state="27", now=at
+    )
+    total, _ = topups.price_of(order)
+    topups.complete_topup("demo", order_id, payment_id="pay_demo_seed_priya", amount=total, method="upi", now=at)
 
 
 def _reviewers(now):

@@ -10,6 +10,7 @@ from ...csv_export import csv_response
 from ...extensions import db
 from ...models import (
     BillingKind,
+    BillingTransaction,
     BillingTransactionType,
     ConsultationSession,
     Payout,
@@ -29,7 +30,16 @@ from ...services.admin import audit_trail, reports
 from ...services.ai import safety
 from ...services.errors import ValidationFailed
 from ...services.messaging import attachments
-from ...services.money import earnings, ledger_checker, refunds, tax_report, taxes
+from ...services.money import (
+    earnings,
+    invoices,
+    ledger_checker,
+    refunds,
+    tax_report,
+    taxes,
+    topup_refunds,
+    topups,
+)
 from ...services.money.amounts import format_money
 from ...templating import page_or_partial, wants_partial
 from ..auth.guards import role_required
@@ -97,6 +107,56 @@ def verify():
     """Verify the whole ledger now (on demand; the overview shows the last result)."""
     report = ledger_checker.record("admin")
     return render_template("admin/verify.html", report=report), 200 if report.ok else 409
+
+
+def _topup_or_404(topup_id):
+    topup = db.session.get(BillingTransaction, topup_id)
+    if topup is None or topup.kind != BillingKind.TOPUP:
+        abort(404)
+    return topup
+
+
+def _topup_refund_page(topup, form=None, status=200):
+    total, tax = topups.price_of(topup)
+    return render_template(
+        "admin/topup_refund.html",
+        topup=topup,
+        person=db.session.get(User, topup.user_id),
+        total=total,
+        tax=tax,
+        invoice=invoices.invoice_of(topup.id),
+        refundable=topup_refunds.refundable(topup),
+        form=form or ReasonForm(formdata=None),
+    ), status
+
+
+@bp.get("/topups/<uuid:topup_id>/refund")
+@role_required(ADMIN)
+def topup_refund(topup_id):
+    """Asks first: who gets what back, through which gateway, and what the credit note says."""
+    return _topup_refund_page(_topup_or_404(topup_id))
+
+
+def _topup_refund_refused(error, topup_id):
+    form = ReasonForm()
+    form.reason.errors = [error.message]
+    return _topup_refund_page(_topup_or_404(topup_id), form, error.status)
+
+
+@bp.post("/topups/<uuid:topup_id>/refund")
+@role_required(ADMIN)
+@refusal(_topup_refund_refused)
+def topup_refund_confirm(topup_id):
+    topup = _topup_or_404(topup_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _topup_refund_page(topup, form, 422)
+    leg, note, _ = admin.refund_topup(topup_id, admin_id=current_user.id, reason=form.reason.data)
+    total, _ = topups.price_of(topup)
+    flash(gettext("%(amount)s is being paid back through %(gateway)s; credit note %(number)s issued.",
+                  amount=format_money(total), gateway=topup.details.get("provider"),
+                  number=note.number if note else "—"), "success")  # fmt: skip
+    return redirect(url_for("admin.user", user_id=leg.user_id), code=303)
 
 
 @bp.get("/tax")
@@ -229,6 +289,7 @@ def user(user_id):
         if (person.email or person.phone)
         else None,
         sessions=sessions,
+        paid_topups=reports.paid_topups(user_id),
         audit=audit_trail.history_of("user", user_id),
         payouts=reports.payouts_page("all", astrologer_id=user_id, per_page=20) if as_astrologer else None,
         position=earnings.position_of(user_id) if as_astrologer else None,

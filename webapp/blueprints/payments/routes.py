@@ -1,4 +1,5 @@
-"""The demo checkout (pay / fail) and the signed, idempotent provider webhooks."""
+"""A top-up's checkout for every gateway (the demo's pay / fail, Razorpay's signed handler, the return from
+Stripe's page) and the signed, idempotent gateway webhooks."""
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -7,8 +8,9 @@ from flask_login import current_user, login_required
 
 from ... import metrics
 from ...boundary import refusal
-from ...extensions import csrf
+from ...extensions import csrf, limiter
 from ...models import BillingStatus
+from ...ratelimits import configured, user_or_address
 from ...services.errors import InvalidSignature, UnknownOrder
 from ...services.money import payments, topups
 from ...services.money.amounts import format_money
@@ -92,6 +94,11 @@ def _razorpay_refused(error):
 
 @bp.post("/payments/razorpay/callback")
 @login_required
+@limiter.limit(
+    configured("RATELIMIT_PAYMENT_CALLBACK"),
+    key_func=user_or_address,
+    error_message=lambda: gettext("Too many payments checked. Please wait a little."),
+)
 @refusal(_razorpay_refused)
 def razorpay_callback():
     """Razorpay's Standard Checkout handed the page a payment (razorpay.js posts its three fields)."""

@@ -23,7 +23,7 @@ from .. import wallet
 from ..ai import safety
 from ..astrologers import marketplace
 from ..errors import NotAllowed, NothingToRefund, SessionNotFound, ValidationFailed
-from ..money import payouts, refunds
+from ..money import payouts, refunds, topup_refunds
 from ..notifications import notifier, rooms
 from ..users import account_status
 
@@ -99,6 +99,19 @@ def refund_from_minute(session_id, minute, *, admin_id, number, reason=None, now
         raise NothingToRefund()
     reason = (reason or "").strip() or f"Refund from minute {minute} ({charged[1]} minute(s))"
     return refund_session(session_id, admin_id=admin_id, reason=reason, number=number, amount=amount, now=now)
+
+
+def refund_topup(topup_id, *, admin_id, reason, now=None):
+    """Pay a top-up back through its gateway, with a credit note (services/money/topup_refunds.py); audited."""
+    now = now or utcnow()
+    reason = _reason(reason)
+    leg, note, changed = topup_refunds.refund_topup(topup_id, reason=reason, now=now)
+    if changed:
+        audit(admin_id, "topup.refund", "user", leg.user_id, {},
+              {"amount": str(leg.amount), "reason": reason, "refund_id": str(leg.id),
+               "credit_note": note.number if note else None}, now)  # fmt: skip
+    db.session.flush()
+    return leg, note, changed
 
 
 #: Reading a conversation again within this long is one audit entry.

@@ -16,6 +16,7 @@ PER_PAGE = 50
 #: What each action is, in words.
 ACTIONS = {
     "refund": _l("Refunded a session"),
+    "topup.refund": _l("Paid a top-up back"),
     "user.status": _l("Changed an account's status"),
     "astrologer.approve": _l("Approved an astrologer"),
     "payout.approve": _l("Approved a payout"),
@@ -36,6 +37,7 @@ FIELDS = {
     "from_minute": _l("From minute"),
     "messages": _l("Messages"),
     "note": _l("Note"),
+    "credit_note": _l("Credit note"),
 }
 TARGETS = ("user", "session", "payout", "flag")
 

@@ -33,6 +33,7 @@ from ...models import (
 )
 from ...models.enums import label_of
 from .. import paging
+from ..money import invoices
 from ..money.amounts import format_money
 
 PER_PAGE = 50
@@ -401,3 +402,31 @@ def open_payout_count():
     return db.session.execute(
         db.select(db.func.count(Payout.id)).where(Payout.status.in_(OPEN_PAYOUT_STATUSES))
     ).scalar_one()
+
+
+def paid_topups(user_id, limit=20):
+    """A person's last top-ups paid through a gateway, with their invoices: [(top-up, invoice, paid back)]."""
+    topups = (
+        db.session.execute(
+            db.select(BillingTransaction)
+            .where(
+                BillingTransaction.user_id == user_id,
+                BillingTransaction.kind == BillingKind.TOPUP,
+                BillingTransaction.status == BillingStatus.COMPLETED,
+                BillingTransaction.details["order_id"].as_string().is_not(None),
+            )
+            .order_by(BillingTransaction.created_at.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    found = invoices.invoices_of([t.id for t in topups])
+    paid_back = set(
+        db.session.execute(
+            db.select(BillingTransaction.idempotency_key).where(
+                BillingTransaction.kind == BillingKind.TOPUP_REFUND, BillingTransaction.user_id == user_id
+            )
+        ).scalars()
+    )
+    return [(t, found.get(t.id), f"{t.idempotency_key}:refund" in paid_back) for t in topups]

@@ -77,6 +77,12 @@ class PaymentProvider(ABC):
         paid yet). GatewayUnavailable when it does not answer."""
         return None
 
+    def refund(self, payment_id, amount, key):
+        """Give `amount` of a captured payment back to the payer, once per `key` (the gateway's
+        idempotency key); GatewayUnavailable when it does not answer (the job retries). The demo
+        gateway has no money to give back: nothing to ask."""
+        return None
+
     def event_id(self, headers, body):
         """The gateway's id of a webhook delivery (a redelivery has the same), or None."""
         return None

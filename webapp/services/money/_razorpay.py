@@ -54,9 +54,9 @@ class RazorpayProvider(PaymentProvider):
         self.webhook_secret = config["RAZORPAY_WEBHOOK_SECRET"]
         self.timeout = config["PAYMENT_TIMEOUT_SECONDS"]
 
-    def _call(self, operation, *args):
+    def _call(self, operation, *args, **options):
         try:
-            return operation(*args, timeout=self.timeout)
+            return operation(*args, timeout=self.timeout, **options)
         except (requests.RequestException, razorpay.errors.BadRequestError, razorpay.errors.ServerError,
                 razorpay.errors.GatewayError, ValueError) as error:  # fmt: skip
             log.warning("razorpay: %s failed: %s", getattr(operation, "__name__", "a call"), error)
@@ -129,6 +129,15 @@ class RazorpayProvider(PaymentProvider):
         except (KeyError, TypeError, ValueError):
             raise GatewayUnavailable() from None
         return None
+
+    def refund(self, payment_id, amount, key):
+        """POST /v1/payments/{id}/refund, with X-Refund-Idempotency: a retried job refunds once."""
+        self._call(
+            self.client.payment.refund,
+            payment_id,
+            {"amount": to_paise(amount), "receipt": key[:40]},
+            headers={"X-Refund-Idempotency": key},
+        )
 
     def checkout_options(self, order, buyer, total, description):
         """What Standard Checkout is opened with (razorpay.js reads it from the page)."""

@@ -124,6 +124,14 @@ class StripeProvider(PaymentProvider):
     def _paid(self, session):
         return self._event(session, CAPTURED)
 
+    def refund(self, payment_id, amount, key):
+        """A Refund of the session's PaymentIntent, with Stripe's Idempotency-Key: a retried job refunds once."""
+        self._call(
+            self.client.v1.refunds.create,
+            params={"payment_intent": payment_id, "amount": to_paise(amount)},
+            options={"idempotency_key": key},
+        )
+
     def look_up(self, order_id, now):
         session = self._call(self.client.v1.checkout.sessions.retrieve, order_id)
         try:

@@ -9,13 +9,14 @@ The seller (SELLER_NAME, SELLER_ADDRESS, SELLER_GSTIN) and the buyer are copied 
 issue. services/money/invoice_pdf.py draws it; admin/tax reports read it.
 """
 
+import uuid
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ...extensions import db
-from ...models import InvoiceCounter, InvoiceKind, TaxInvoice, User, UserType
+from ...models import BillingKind, InvoiceCounter, InvoiceKind, TaxInvoice, User, UserType
 from . import invoice_pdf, taxes
 from .amounts import ZERO
 from .earnings import zone
@@ -126,6 +127,17 @@ def invoices_of(transaction_ids):
     return {row.billing_transaction_id: row for row in rows}
 
 
+def documents_of(topup_ids, paid_back_ids):
+    """{(billing kind, top-up id as text): document}: the invoices of `topup_ids` (kind topup) and the
+    credit notes of `paid_back_ids` (kind topup_refund), for a statement's lines."""
+    wanted = [*topup_ids, *(uuid.UUID(str(i)) for i in paid_back_ids)]
+    if not wanted:
+        return {}
+    kinds = {InvoiceKind.INVOICE: BillingKind.TOPUP, InvoiceKind.CREDIT_NOTE: BillingKind.TOPUP_REFUND}
+    rows = db.session.execute(db.select(TaxInvoice).where(TaxInvoice.billing_transaction_id.in_(wanted))).scalars()
+    return {(kinds[row.kind], str(row.billing_transaction_id)): row for row in rows}
+
+
 def tax_of(invoice):
     return invoice.cgst + invoice.sgst + invoice.igst if invoice is not None else ZERO
 
@@ -138,3 +150,31 @@ def document(invoice_id, reader):
         return None
     original = db.session.get(TaxInvoice, invoice.invoice_id) if invoice.invoice_id else None
     return invoice, invoice_pdf.render(invoice, original)
+
+
+def credit_note_of(topup_id):
+    return db.session.execute(
+        db.select(TaxInvoice).filter_by(kind=InvoiceKind.CREDIT_NOTE, billing_transaction_id=topup_id)
+    ).scalar_one_or_none()
+
+
+def issue_credit_note(topup, now):
+    """The credit note of a top-up paid back: its invoice's figures, in the credit-note series."""
+    original = invoice_of(topup.id)
+    if original is None:
+        return None  # paid before invoices (migration 0025): nothing to credit
+    split = taxes.TaxSplit(original.cgst, original.sgst, original.igst)
+    buyer = db.session.get(User, topup.user_id)
+    return _issue(
+        InvoiceKind.CREDIT_NOTE,
+        topup,
+        now,
+        buyer=buyer,
+        buyer_state=original.buyer_state,
+        tax_name=original.tax_name,
+        percent=original.tax_percent,
+        taxable=original.taxable_value,
+        split=split,
+        total=original.total,
+        invoice=original,
+    )

@@ -8,6 +8,7 @@ wallet or session at fault. Sums are computed by the database, compared in
 Decimal here.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -236,7 +237,7 @@ def _paid_topups():
     check = Check(
         9,
         N_(
-            "Every paid top-up: its wallet credit + its tax = what the gateway captured, with one invoice that says so; invoice numbers have no gap"
+            "Every paid top-up: its wallet credit + its tax = what the gateway captured, with one invoice that says so (and one credit note when paid back); invoice numbers have no gap"
         ),
     )
     topups = db.session.execute(
@@ -250,6 +251,13 @@ def _paid_topups():
         db.session.execute(
             db.select(BillingTransaction.idempotency_key, BillingTransaction.amount).where(
                 BillingTransaction.kind == BillingKind.TAX, BillingTransaction.status == BillingStatus.COMPLETED
+            )
+        ).all()
+    )
+    taxes_back = dict(
+        db.session.execute(
+            db.select(BillingTransaction.idempotency_key, BillingTransaction.amount).where(
+                BillingTransaction.kind == BillingKind.TAX_REFUND, BillingTransaction.status == BillingStatus.COMPLETED
             )
         ).all()
     )
@@ -275,6 +283,26 @@ def _paid_topups():
             check.breaches.append(
                 f"invoice {invoice.number}: {invoice.taxable_value} + tax != the top-up's {topup.amount} + {tax}"
             )
+    credit_notes = {
+        row.billing_transaction_id: row
+        for row in db.session.execute(db.select(TaxInvoice).filter_by(kind=InvoiceKind.CREDIT_NOTE)).scalars()
+    }
+    given_back = db.session.execute(
+        db.select(BillingTransaction).where(
+            BillingTransaction.kind == BillingKind.TOPUP_REFUND, BillingTransaction.status == BillingStatus.COMPLETED
+        )
+    ).scalars()
+    for leg in given_back:
+        topup_id = uuid.UUID(leg.details["topup_id"])
+        tax = taxes.get(f"{leg.idempotency_key.removesuffix(':refund')}:tax", ZERO)
+        tax_back = taxes_back.get(f"{leg.idempotency_key}:tax", ZERO)
+        note = credit_notes.get(topup_id)
+        if tax_back != tax:
+            check.breaches.append(f"top-up {topup_id}: paid back with tax {tax_back}, its tax was {tax}")
+        if invoices.get(topup_id) is not None and (
+            note is None or (note.taxable_value, note.cgst + note.sgst + note.igst) != (leg.amount, tax_back)
+        ):
+            check.breaches.append(f"top-up {topup_id}: paid back without a credit note that says so")
     series = db.session.execute(
         db.select(TaxInvoice.kind, TaxInvoice.financial_year, db.func.count(), db.func.max(TaxInvoice.seq)).group_by(
             TaxInvoice.kind, TaxInvoice.financial_year

@@ -26,7 +26,7 @@ REFUND_KINDS = (BillingKind.REFUND, BillingKind.REVERSAL)
 class StatementLine:
     transaction: BillingTransaction
     balance_after: Decimal | None  # None when current_balance did not change (holds, pending)
-    invoice: object = None  # a paid top-up's tax invoice (models.TaxInvoice)
+    invoice: object = None  # a paid top-up's tax invoice, or a paid-back one's credit note (models.TaxInvoice)
 
     @property
     def paid(self):
@@ -108,11 +108,15 @@ def statement(wallet_id, page=1, per_page=20):
         .where(BillingTransaction.wallet_id == wallet_id, _key().in_(wanted))
         .order_by(BillingTransaction.created_at, BillingTransaction.id)
     ).all()
-    found = invoices.invoices_of([t.id for t, _ in rows if t.kind == BillingKind.TOPUP])
+    found = invoices.documents_of(
+        [t.id for t, _ in rows if t.kind == BillingKind.TOPUP],
+        [t.details["topup_id"] for t, _ in rows if t.kind == BillingKind.TOPUP_REFUND],
+    )
     by_key = {}
     for transaction, balance_after in rows:
+        document = found.get((transaction.kind, str((transaction.details or {}).get("topup_id", transaction.id))))
         by_key.setdefault(transaction.session_id or transaction.id, []).append(
-            StatementLine(transaction, balance_after, found.get(transaction.id))
+            StatementLine(transaction, balance_after, document)
         )
     sessions = _sessions_with_names({k for k, lines in by_key.items() if lines[0].transaction.session_id})
     owner = rows[0][0].user_id if rows else None
