@@ -1,11 +1,12 @@
-"""Top-ups through payment providers, behind one small interface.
+"""Top-ups through payment gateways, behind one small interface (_gateway.py): Razorpay (_razorpay.py),
+Stripe (_stripe.py) and the demo gateway below, those PAYMENT_PROVIDERS names on.
 
-A provider creates orders (an id and the URL of its checkout) and verifies
-the webhooks it sends (signature, freshness, payload). Money moves only in
-services/wallet.py: a top-up is a pending billing transaction until a
-verified webhook completes it (once, idempotent on the provider's payment
-id) or marks it failed. Adding a real provider means one new class in
-PROVIDERS.
+A gateway creates orders (an id and the URL of its checkout) for a top-up's total with its tax
+(taxes.py), verifies the webhooks it sends (signature, freshness, payload) and answers what became of
+an order. Money moves only in services/wallet.py: a top-up is a pending billing transaction until
+`settle` books what the gateway reports (a webhook, Razorpay's checkout callback, or reconciliation.py
+asking): completed once, idempotent on the gateway's payment id, with its tax leg and invoice
+(topups.py), or failed, or expired. Adding a gateway means one class in PROVIDERS.
 
 The built-in `demo` provider has its checkout inside this app
 (/payments/demo/checkout/<order_id>); its "server" signs a webhook with
