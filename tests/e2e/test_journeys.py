@@ -225,12 +225,22 @@ def test_admin_finds_yesterdays_session_refunds_half_and_downloads_the_csv(perso
     expect(conversation).to_contain_text("Saturn is strong in your chart this year.")
     expect(conversation).not_to_contain_text("9876543210")
     audit(admin)
+    admin.check("input[name=scope][value=part]")  # "everything left" is a choice of its own
     admin.fill("#amount", "20.00")
     admin.fill("#reason", "Half: the answer was cut short")
     admin.click("button:text-is('Refund')")
+    dialog = admin.locator("dialog#ask-first")  # asked first, in a native dialog: who and how much
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(f"Refund ₹20 to {user_name}?")
+    audit(admin)
+    dialog.locator("text=Cancel").click()
+    expect(dialog).to_be_hidden()
+    admin.click("button:text-is('Refund')")
+    dialog.locator("button:text-is('Refund ₹20')").click()
     expect(admin.locator("body")).to_contain_text("Refunded ₹20 to the user.")
     expect(timeline).to_contain_text("Refunded (Half: the answer was cut short)")
-    admin.click("button:has-text('Refund from minute 4')")  # one click: the last minute back too
+    admin.click("button:has-text('Refund from minute 4')")  # the last minute back too, once confirmed
+    dialog.locator("button:has-text('Refund from minute 4')").click()
     expect(admin.locator("body")).to_contain_text("Refunded ₹10 (minute 4 on) to the user.")
     admin.click("text=The whole audit trail of this session")
     expect(admin.locator("#ledger-rows")).to_contain_text("Read a conversation")

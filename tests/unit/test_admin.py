@@ -191,14 +191,37 @@ def test_session_page_and_refunds(admin_client, finished):
     token = _token(admin_client)
     over = admin_client.post(
         f"/admin/sessions/{session.id}/refund",
-        data={"amount": "30.01", "reason": "test", "number": "1", "csrf_token": token},
+        data={"scope": "part", "amount": "30.01", "reason": "test", "number": "1", "csrf_token": token},
     )
     assert over.status_code == 422 and "At most ₹30" in over.get_data(as_text=True)
     no_reason = admin_client.post(
-        f"/admin/sessions/{session.id}/refund", data={"amount": "5", "reason": "", "number": "1", "csrf_token": token}
+        f"/admin/sessions/{session.id}/refund",
+        data={"scope": "part", "amount": "5", "reason": "", "number": "1", "csrf_token": token},
     )
     assert no_reason.status_code == 422
-    data = {"amount": "15.00", "reason": "Half, the answer was cut short", "number": "1", "csrf_token": token}
+    # A blank amount no longer means "everything": the full refund is a choice of its own.
+    blank = admin_client.post(
+        f"/admin/sessions/{session.id}/refund",
+        data={"scope": "part", "amount": "", "reason": "x", "number": "1", "csrf_token": token},
+    )
+    assert blank.status_code == 422 and "Enter the amount to refund" in blank.get_data(as_text=True)
+    unchosen = admin_client.post(
+        f"/admin/sessions/{session.id}/refund", data={"amount": "", "reason": "x", "number": "1", "csrf_token": token}
+    )
+    assert unchosen.status_code == 422 and "Choose a full refund or an amount." in unchosen.get_data(as_text=True)
+    data = {"scope": "part", "amount": "15.00", "reason": "Half, the answer was cut short", "number": "1",
+            "csrf_token": token}  # fmt: skip
+    # Asked first: who gets how much back; nothing moves until the admin confirms.
+    asked = admin_client.post(f"/admin/sessions/{session.id}/refund", data=data)
+    question = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Refund ₹15 to Priya Ledger?" in question and 'value="yes"' in question
+    db.session.refresh(session)
+    assert session.total_cost == D("30.00")
+    dialog = admin_client.post(f"/admin/sessions/{session.id}/refund", data=data, headers={"X-Ask-First": "1"})
+    assert "Refund ₹15 to Priya Ledger?" in dialog.get_data(as_text=True) and "<html" not in dialog.get_data(
+        as_text=True
+    )
+    data["confirmed"] = "yes"
     assert admin_client.post(f"/admin/sessions/{session.id}/refund", data=data).status_code == 303
     assert admin_client.post(f"/admin/sessions/{session.id}/refund", data=data).status_code == 303  # double submit
     db.session.refresh(session)
@@ -226,9 +249,12 @@ def test_people_search_and_suspension_ends_open_sessions(app, admin_client, cons
     assert sock.is_connected()
     found = admin_client.get("/admin/users?q=suspect").get_data(as_text=True)
     assert "Sam Suspect" in found
-    response = admin_client.post(
-        f"/admin/users/{user.id}/status", data={"status": "suspended", "csrf_token": _token(admin_client)}
-    )
+    suspend = {"status": "suspended", "csrf_token": _token(admin_client)}
+    asked = admin_client.post(f"/admin/users/{user.id}/status", data=suspend).get_data(as_text=True)
+    assert "Suspend Sam Suspect?" in asked and "1 ends now and is billed to this minute" in asked
+    db.session.refresh(session)
+    assert session.status == SessionStatus.ACTIVE  # nothing until confirmed
+    response = admin_client.post(f"/admin/users/{user.id}/status", data={**suspend, "confirmed": "yes"})
     assert response.status_code == 303
     db.session.refresh(session), db.session.refresh(user)
     assert user.status == UserStatus.SUSPENDED
@@ -267,10 +293,12 @@ def test_payout_flow(app, admin_client, finished, earn, monkeypatch):
     payouts = db.session.query(BillingTransaction).filter_by(kind=BillingKind.PAYOUT).all()
     assert [(p.amount, p.status) for p in payouts] == [(D("600.00"), BillingStatus.PENDING)]
     assert "Acharya Ledger" in admin_client.get("/admin/payouts").get_data(as_text=True)
-    admin_client.post(
-        f"/admin/payouts/{payouts[0].id}/approve",
-        data={"reference": "UTR2026120212345", "csrf_token": _token(admin_client)},
-    )
+    approve = {"reference": "UTR2026120212345", "csrf_token": _token(admin_client)}
+    asked = admin_client.post(f"/admin/payouts/{payouts[0].id}/approve", data=approve).get_data(as_text=True)
+    assert "Approve a payout of ₹600 to Acharya Ledger?" in asked and "UTR2026120212345" in asked
+    db.session.refresh(payouts[0])
+    assert payouts[0].status == BillingStatus.PENDING
+    admin_client.post(f"/admin/payouts/{payouts[0].id}/approve", data={**approve, "confirmed": "yes"})
     db.session.refresh(payouts[0])
     assert payouts[0].status == BillingStatus.COMPLETED
     assert (payouts[0].payment_method, payouts[0].external_transaction_id) == ("bank_transfer", "UTR2026120212345")
@@ -295,7 +323,7 @@ def test_rejecting_a_payout_needs_a_reason_and_returns_the_money(app, admin_clie
     assert payout.status == PayoutStatus.REQUESTED
     admin_client.post(
         f"/admin/payouts/{payout.id}/reject",
-        data={"reason": "Bank details missing", "csrf_token": _token(admin_client)},
+        data={"reason": "Bank details missing", "csrf_token": _token(admin_client), "confirmed": "yes"},
     )
     db.session.refresh(payout)
     assert payout.status == PayoutStatus.REJECTED and payout.transaction.status == BillingStatus.CANCELLED

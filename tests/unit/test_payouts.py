@@ -242,14 +242,17 @@ def test_admin_reads_the_conversation_and_refunds_from_a_minute(app, astro, boss
     number = refunds.next_refund_number(session.id)
     for _ in range(2):  # a double click is one refund
         response = client.post(
-            f"/admin/sessions/{session.id}/refund-from/3", data={"number": number, "csrf_token": token}
+            f"/admin/sessions/{session.id}/refund-from/3",
+            data={"number": number, "csrf_token": token, "confirmed": "yes"},
         )
         assert response.status_code == 303
     db.session.refresh(session)
     assert session.total_cost == D("20.00")  # minutes 3 and 4 given back
     assert _ledger_sum(BillingKind.REFUND) == D("20.00")
     assert (
-        client.post(f"/admin/sessions/{session.id}/refund-from/9", data={"number": 2, "csrf_token": token}).status_code
+        client.post(
+            f"/admin/sessions/{session.id}/refund-from/9", data={"number": 2, "csrf_token": token, "confirmed": "yes"}
+        ).status_code
         == 422
     )
     trail = client.get(f"/admin/audit?target={session.id}", headers=ROWS).get_data(as_text=True)

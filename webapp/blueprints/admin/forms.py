@@ -4,14 +4,17 @@ import uuid
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import HiddenField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ...forms import Form
 from ...models import BillingStatus
 from ...services import paging
 from ...services.admin.audit_trail import ACTIONS, AuditFilter
 from ...services.admin.reports import BILLING_FILTER_TYPES, WALLET_FILTER_TYPES, LedgerFilter
+from ...services.errors import InvalidAmount
+from ...services.money import amounts
 
 
 def _date(raw):
@@ -62,8 +65,25 @@ def audit_filter(args):
 
 
 class RefundForm(Form):
-    amount = StringField(_l("Amount (blank refunds everything left)"), validators=[Length(max=16)])
+    """A full refund is a choice spelled out; a part needs its amount (never a blank that means "all")."""
+
+    scope = RadioField(
+        _l("How much"),
+        choices=[SelectChoice("full", _l("Everything left")), SelectChoice("part", _l("An amount"))],
+        validators=[DataRequired(_l("Choose a full refund or an amount."))],
+    )
+    amount = StringField(_l("Amount"), validators=[Length(max=16)])
     reason = StringField(_l("Reason"), validators=[DataRequired(_l("Say why.")), Length(max=200)])
+
+    def validate_amount(self, field):
+        if self.scope.data == "part":
+            if not (field.data or "").strip():
+                raise ValidationError(_l("Enter the amount to refund, or choose everything left."))
+            try:
+                amounts.parse_amount(field.data)
+            except InvalidAmount as error:
+                raise ValidationError(error.message) from None
+
     number = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,6}$", message=_l("Reload the page and try again."))])
 
 

@@ -2,7 +2,7 @@
 services/admin/actions.py, which writes the audit trail; reads through services/admin/reports.py."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from ...boundary import flash_back, refusal
@@ -41,9 +41,10 @@ from ...services.money import (
     topups,
 )
 from ...services.money.amounts import format_money
-from ...templating import page_or_partial, wants_partial
+from ...templating import local_time, page_or_partial, wants_partial
 from ..auth.guards import role_required
 from . import bp
+from .asking import ask_first
 from .forms import FlagForm, MinuteRefundForm, ReasonForm, RefundForm, audit_filter, ledger_filter
 
 ADMIN = UserType.ADMIN
@@ -220,12 +221,26 @@ def refund(session_id):
     form = RefundForm()
     if not form.validate_on_submit():
         return session(session_id, form=form, status=422)
+    found = db.session.get(ConsultationSession, session_id)
+    amount = refunds.refundable_amount(found, None if form.scope.data == "full" else form.amount.data)
+    asked = ask_first(
+        gettext("Refund %(amount)s to %(name)s?", amount=format_money(amount), name=found.user.name),
+        [(gettext("Consultation"), gettext("%(channel)s with %(name)s", channel=found.channel.label,
+                                            name=found.astrologer.name)),
+         (gettext("Requested"), local_time(found.requested_at)),
+         (gettext("Charged so far"), format_money(found.total_cost)),
+         (gettext("Reason"), form.reason.data)],
+        gettext("Refund %(amount)s", amount=format_money(amount)),
+        url_for("admin.session", session_id=session_id),
+    )  # fmt: skip
+    if asked:
+        return asked
     result = admin.refund_session(
         session_id,
         admin_id=current_user.id,
         reason=form.reason.data,
         number=int(form.number.data or 0) or refunds.next_refund_number(session_id),
-        amount=(form.amount.data or "").strip() or None,
+        amount=None if form.scope.data == "full" else amount,
     )
     flash(gettext("Refunded %(amount)s to the user.", amount=format_money(result.refund.amount)), "success")
     return redirect(url_for("admin.session", session_id=session_id), code=303)
@@ -239,6 +254,17 @@ def refund_from(session_id, minute):
     form = MinuteRefundForm()
     if not form.validate_on_submit():
         return session(session_id, form=RefundForm(formdata=None), status=422)
+    found = db.session.get(ConsultationSession, session_id)
+    asked = ask_first(
+        gettext("Refund %(name)s's minutes from minute %(minute)s on?", name=found.user.name, minute=minute),
+        [(gettext("Consultation"), gettext("%(channel)s with %(name)s", channel=found.channel.label,
+                                            name=found.astrologer.name)),
+         (gettext("Charged so far"), format_money(found.total_cost))],
+        gettext("Refund from minute %(minute)s", minute=minute),
+        url_for("admin.session", session_id=session_id),
+    )  # fmt: skip
+    if asked:
+        return asked
     result = admin.refund_from_minute(
         session_id, minute, admin_id=current_user.id, number=int(form.number.data), reason=form.reason.data
     )
@@ -304,6 +330,20 @@ def user_status(user_id):
         status = UserStatus(request.form.get("status", ""))
     except ValueError:
         raise ValidationFailed("status", gettext("Choose active or suspended.")) from None
+    person = db.session.get(User, user_id)
+    if person is not None and status == UserStatus.SUSPENDED:
+        open_sessions = reports.open_session_count(user_id)
+        asked = ask_first(
+            gettext("Suspend %(name)s?", name=person.name),
+            [(gettext("Open consultations"), ngettext("%(num)d ends now and is billed to this minute",
+                                                      "%(num)d end now and are billed to this minute",
+                                                      open_sessions) if open_sessions else gettext("None")),
+             (gettext("Wallet"), format_money(wallet.wallet_of(user_id).current_balance))],
+            gettext("Suspend %(name)s", name=person.name),
+            url_for("admin.user", user_id=user_id),
+        )  # fmt: skip
+        if asked:
+            return asked
     admin.set_user_status(user_id, status, admin_id=current_user.id)
     flash(gettext("Account status saved."), "success")
     return redirect(url_for("admin.user", user_id=user_id), code=303)
@@ -342,6 +382,22 @@ def payout(payout_id):
     )
 
 
+def _payout_or_404(payout_id):
+    payout = db.session.get(Payout, payout_id)
+    if payout is None:
+        abort(404)
+    return payout
+
+
+def _payout_facts(payout, form):
+    facts = [(gettext("Requested"), local_time(payout.requested_at)), (gettext("Status"), label_of(payout.status))]
+    if form.reference.data:
+        facts.append((gettext("Bank reference (UTR)"), form.reference.data))
+    if form.reason.data:
+        facts.append((gettext("Reason"), form.reason.data))
+    return facts
+
+
 def _payout_form():
     form = ReasonForm()
     if not form.validate_on_submit():
@@ -355,6 +411,19 @@ def _payout_form():
 @refusal(flash_back("admin.payouts"))
 def approve_payout(payout_id):
     form = _payout_form()
+    payout = _payout_or_404(payout_id)
+    asked = ask_first(
+        gettext(
+            "Approve a payout of %(amount)s to %(name)s?",
+            amount=format_money(payout.amount),
+            name=payout.astrologer.name,
+        ),
+        _payout_facts(payout, form),
+        gettext("Approve %(amount)s", amount=format_money(payout.amount)),
+        url_for("admin.payouts"),
+    )
+    if asked:
+        return asked
     done = admin.approve_payout(payout_id, admin_id=current_user.id, reference=form.reference.data)
     flash(
         gettext("Payout approved and paid: the money has left the wallet.")
@@ -370,6 +439,19 @@ def approve_payout(payout_id):
 @refusal(flash_back("admin.payouts"))
 def payout_paid(payout_id):
     form = _payout_form()
+    payout = _payout_or_404(payout_id)
+    asked = ask_first(
+        gettext(
+            "Record the payout of %(amount)s to %(name)s as paid?",
+            amount=format_money(payout.amount),
+            name=payout.astrologer.name,
+        ),
+        _payout_facts(payout, form),
+        gettext("Record %(amount)s as paid", amount=format_money(payout.amount)),
+        url_for("admin.payouts"),
+    )
+    if asked:
+        return asked
     admin.mark_payout_paid(payout_id, admin_id=current_user.id, reference=form.reference.data)
     flash(gettext("Payout recorded as paid: the money has left the wallet."), "success")
     return redirect(url_for("admin.payouts"), code=303)
@@ -380,6 +462,20 @@ def payout_paid(payout_id):
 @refusal(flash_back("admin.payouts"))
 def reject_payout(payout_id):
     form = _payout_form()
+    payout = _payout_or_404(payout_id)
+    admin.checked_reason(form.reason.data)  # before asking: a rejection needs its reason
+    asked = ask_first(
+        gettext(
+            "Reject the payout of %(amount)s to %(name)s?",
+            amount=format_money(payout.amount),
+            name=payout.astrologer.name,
+        ),
+        _payout_facts(payout, form),
+        gettext("Reject %(amount)s", amount=format_money(payout.amount)),
+        url_for("admin.payouts"),
+    )
+    if asked:
+        return asked
     admin.reject_payout(payout_id, admin_id=current_user.id, reason=form.reason.data)
     flash(gettext("Payout rejected; the amount can be withdrawn again."), "success")
     return redirect(url_for("admin.payouts"), code=303)

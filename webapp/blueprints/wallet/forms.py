@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from ...forms import Form
@@ -34,13 +35,13 @@ class TopupForm(Form):
 
     def __init__(self, *args, default_state=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.state.choices = [("", _l("Choose your state"))] + sorted(
-            ((code, str(name)) for code, name in taxes.STATES.items()), key=lambda choice: choice[1]
-        )
+        self.state.choices = [SelectChoice("", _l("Choose your state"))] + [
+            SelectChoice(code, name) for code, name in sorted(taxes.STATES.items(), key=lambda item: str(item[1]))
+        ]
         if not self.state.data and default_state:
             self.state.data = default_state
         enabled = current_app.config["PAYMENT_PROVIDERS"]
-        self.provider.choices = [(name, PROVIDER_LABELS[name]) for name in enabled]
+        self.provider.choices = [SelectChoice(name, PROVIDER_LABELS[name]) for name in enabled]
         if not self.provider.data:
             self.provider.data = enabled[0]
 

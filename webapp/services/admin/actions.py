@@ -44,7 +44,8 @@ def audit(actor_id, action, object_type, object_id, before, after, now):
     return entry
 
 
-def _reason(reason):
+def checked_reason(reason):
+    """The reason an admin gave, trimmed; ValidationFailed when blank or too long."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("reason", gettext("Say why (the user and the astrologer can ask)."))
@@ -56,7 +57,7 @@ def _reason(reason):
 def refund_session(session_id, *, admin_id, reason, number, amount=None, now=None):
     """Refund all (amount None) or part of a session's charges; idempotent per refund number."""
     now = now or utcnow()
-    reason = _reason(reason)
+    reason = checked_reason(reason)
     session = db.session.get(ConsultationSession, session_id)
     if session is None:
         raise SessionNotFound()
@@ -104,7 +105,7 @@ def refund_from_minute(session_id, minute, *, admin_id, number, reason=None, now
 def refund_topup(topup_id, *, admin_id, reason, now=None):
     """Pay a top-up back through its gateway, with a credit note (services/money/topup_refunds.py); audited."""
     now = now or utcnow()
-    reason = _reason(reason)
+    reason = checked_reason(reason)
     leg, note, changed = topup_refunds.refund_topup(topup_id, reason=reason, now=now)
     if changed:
         audit(admin_id, "topup.refund", "user", leg.user_id, {},
@@ -244,7 +245,7 @@ def mark_payout_paid(payout_id, *, admin_id, reference, now=None):
 def reject_payout(payout_id, *, admin_id, reason, now=None):
     """Refuse a requested payout, saying why: the amount is withdrawable again."""
     now = now or utcnow()
-    reason = _reason(reason)
+    reason = checked_reason(reason)
     return _audited_payout_step(
         "payout.reject", payout_id, admin_id, now,
         lambda: payouts.reject(payout_id, reason=reason, actor_id=admin_id, now=now),

@@ -12,6 +12,7 @@ from flask_babel import gettext
 from ...extensions import db
 from ...models import (
     OPEN_PAYOUT_STATUSES,
+    OPEN_SESSION_STATUSES,
     BillingKind,
     BillingStatus,
     BillingTransaction,
@@ -430,3 +431,13 @@ def paid_topups(user_id, limit=20):
         ).scalars()
     )
     return [(t, found.get(t.id), f"{t.idempotency_key}:refund" in paid_back) for t in topups]
+
+
+def open_session_count(user_id):
+    """The consultations a person takes part in that are not over (a suspension ends them)."""
+    return db.session.execute(
+        db.select(db.func.count(ConsultationSession.id)).where(
+            sa.or_(ConsultationSession.user_id == user_id, ConsultationSession.astrologer_id == user_id),
+            ConsultationSession.status.in_(OPEN_SESSION_STATUSES),
+        )
+    ).scalar_one()

@@ -57,6 +57,20 @@ def _reversed_by(session_id, wallet_id):
     return total or ZERO
 
 
+def refundable_amount(session, amount=None):
+    """What a refund of `amount` (None: all that is left) of `session` gives back, or NothingToRefund /
+    RefundTooLarge (asked before an admin is asked to confirm, and again under the locks)."""
+    refundable = session.total_cost
+    if refundable <= 0:
+        raise NothingToRefund()
+    amount = refundable if amount is None else parse_amount(amount)
+    if amount > refundable:
+        raise RefundTooLarge(
+            gettext("At most %(amount)s is left to refund for this session.", amount=format_money(refundable))
+        )
+    return amount
+
+
 def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
     """Give back `amount` (default: all that is left) of a session's charges to the user, reversing the
     astrologer's and the platform's shares in proportion. Refund `number` n (1, 2, ...) is idempotent:
@@ -69,13 +83,7 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
     if existing is not None:
         return Refund(existing, wallet.find_by_key(f"{key}:astrologer"), wallet.find_by_key(f"{key}:platform"))
     refundable = session.total_cost
-    if refundable <= 0:
-        raise NothingToRefund()
-    amount = refundable if amount is None else parse_amount(amount)
-    if amount > refundable:
-        raise RefundTooLarge(
-            gettext("At most %(amount)s is left to refund for this session.", amount=format_money(refundable))
-        )
+    amount = refundable_amount(session, amount)
 
     payer, astrologer, house = (
         wallet.wallet_of(session.user_id),
