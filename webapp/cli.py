@@ -138,3 +138,4 @@ def _echo_logins(logins):
     click.echo("Demo logins (development only):")
     for email, password in logins:
         click.echo(f"  {email:<22} password: {password}")
+    click.echo("  astrologer01..48@example.com, the catalogue, share the same password")

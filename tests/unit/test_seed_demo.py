@@ -117,3 +117,14 @@ def test_demo_people_have_proven_addresses_and_numbers(app):
     db.session.commit()
     demo = db.session.execute(db.select(User).filter_by(email=demo_data.DEMO_USER_EMAIL)).scalar_one()
     assert demo.email_verified_at is not None and demo.phone_verified_at is not None
+
+
+def test_the_demo_astrologer_can_try_a_payout_and_every_demo_astrologer_can_sign_in(app, auth):
+    _seed(app)
+    from webapp.services import wallet
+    from webapp.services.money import earnings
+
+    astrologer = db.session.query(User).filter_by(email="astro@example.com").one()
+    withdrawable = earnings.position(wallet.wallet_of(astrologer.id)).withdrawable
+    assert withdrawable >= app.config["PAYOUT_MINIMUM"], withdrawable  # the payout journey can be tried at once
+    assert auth.login("astrologer07@example.com", "demo12345").status_code == 302

@@ -38,6 +38,7 @@ DEMO_USER_FUNDS = Decimal("1000.00")  # a ₹500 top-up paid with GST a week ago
 DEMO_USER_PAID = Decimal("500.00")
 DEMO_LOGINS = tuple((email, DEMO_PASSWORD) for email in (DEMO_USER_EMAIL, DEMO_ASTROLOGER_EMAIL, DEMO_ADMIN_EMAIL))
 ASTROLOGER_COUNT = 48
+DEMO_ASTROLOGER_MINUTES = (6, 8)  # six past chats of 6-8 minutes at ₹20, 70% to the astrologer: over ₹500
 
 FIRST_NAMES = [
     "Aarav",
@@ -172,7 +173,9 @@ def seed_demo(now=None):
         ),
     )
     if known is None:
-        _past_consultations(demo_astrologer, random.Random("demo"), 6, now)
+        # Enough past chats that what the demo astrologer earned clears PAYOUT_MINIMUM (₹500): the payout
+        # journey can be tried at once.
+        _past_consultations(demo_astrologer, random.Random("demo"), 6, now, lengths=DEMO_ASTROLOGER_MINUTES)
     _ensure(DEMO_ADMIN_EMAIL, "Admin Demo", "+919800000003", UserType.ADMIN, DEMO_PASSWORD, now)
     for index in range(ASTROLOGER_COUNT):
         _ensure_catalogue_astrologer(index, now)
@@ -215,6 +218,7 @@ def _ensure_catalogue_astrologer(index, now):
     astrologer = accounts.create_user(
         name=name,
         email=email,
+        password=DEMO_PASSWORD,  # every demo astrologer can be signed in as (astrologer01..48@example.com)
         type=UserType.ASTROLOGER,
         now=now,
         email_verified=True,
@@ -272,7 +276,7 @@ def _reviewers(now):
     return people
 
 
-def _past_consultations(astrologer, rng, count, now):
+def _past_consultations(astrologer, rng, count, now, lengths=(2, 4)):
     """`count` finished, billed and rated chats with `astrologer` in the last 90 days, through the
     services a live consultation uses (so the ledger, the figures and the breakdown agree). Each step
     commits, as the request, the pass or the click that takes it does live: the lock order (profile,
@@ -287,7 +291,7 @@ def _past_consultations(astrologer, rng, count, now):
     db.session.commit()
     for n, reviewer_id in enumerate(reviewers):
         start = (now - timedelta(days=rng.randint(2, 90), hours=rng.randint(0, 12))).replace(microsecond=0)
-        length = rng.randint(2, 4)
+        length = rng.randint(*lengths)
         session_id = lifecycle.request(reviewer_id, astrologer_id, now=start).id
         db.session.commit()
         lifecycle.accept(session_id, astrologer_id, now=start)

@@ -15,6 +15,8 @@ runs after the commit. DESIGN.md lists each signal's receivers.
     minutes_charged     sender: the set-based batch's BatchCharges (no ORM objects: it is the fast
                         path, announced in bulk); now
     payment_settled     sender: the completed top-up BillingTransaction; now
+    refund_made         sender: the ConsultationSession refunded; refund (its legs: refunds.Refund), reason,
+                        by_admin (False: the automatic refund as a session ends), now
     availability_changed sender: the astrologer's id; before, after (channel statuses), opened, now
 """
 
@@ -27,4 +29,5 @@ session_ended = _signals.signal("session-ended")
 minute_charged = _signals.signal("minute-charged")
 minutes_charged = _signals.signal("minutes-charged")
 payment_settled = _signals.signal("payment-settled")
+refund_made = _signals.signal("refund-made")
 availability_changed = _signals.signal("availability-changed")

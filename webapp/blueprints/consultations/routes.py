@@ -28,7 +28,7 @@ from ...services.errors import (
     ValidationFailed,
 )
 from ...services.messaging import attachments, chat, transcripts
-from ...services.money import earnings
+from ...services.money import earnings, refunds
 from ...templating import page_or_partial, viewer_zone_name, wants_partial
 from ..wallet.forms import PRESETS, topup_form
 from . import bp
@@ -428,6 +428,7 @@ def history():
         "consultations/_history.html",
         history=sessions,
         earned=earnings.by_session(current_user.id, sessions.items) if as_astrologer else {},
+        refunded={} if as_astrologer else refunds.refunded_by_session(sessions.items),
         as_astrologer=as_astrologer,
         endpoint="consultations.history",
     )

@@ -186,10 +186,12 @@ def _earnings(form=None):
     """What the earnings page shows."""
     now, own = utcnow(), wallet.wallet_of(current_user.id)
     page = request.args.get("page", 1, type=int)
+    sessions = earnings.sessions_page(current_user.id, page)
     return dict(
         periods=earnings.periods(current_user.id, now),
         position=earnings.position(own),
-        sessions=earnings.sessions_page(current_user.id, page),
+        sessions=sessions,
+        reasons=earnings.reversal_reasons(current_user.id, [row.session.id for row in sessions.items]),
         payouts=earnings.payouts_page(current_user.id, request.args.get("payouts_page", 1, type=int)),
         form=form or PayoutForm(payout_id=str(uuid.uuid4()), formdata=None),
         minimum=payouts.minimum(),

@@ -5,10 +5,13 @@ so an astrologer with no dashboard open hears of a request, and a user of its an
                        Accept and Decline buttons, which open the dashboard's requests
     request_answered   to the user: accepted (the room), declined or unanswered in time
     queue_offer        to the user whose queued request now reaches the astrologer
+    refund_made        to the user, what came back and why (the session's page); to the astrologer, what
+                       of their earnings was reversed and why (the earnings page)
 """
 
 from ...extensions import db
 from ...models import User, utcnow
+from .. import signals
 from ..messaging.system_lines import N_, line
 from ..notifications import inbox as notifications
 
@@ -77,3 +80,30 @@ def queue_offer(session, now=None):
         f"request:{session.id}:offered",
         now or utcnow(),
     )
+
+
+@signals.refund_made.connect
+def refund_made(session, *, refund, reason, now=None, **_):
+    """A refund of a session (an admin's, or the automatic one when the astrologer never replied)."""
+    channel = session.channel.value
+    notifications.tell(
+        [session.user_id],
+        "refund",
+        line(N_("%(amount)s refunded to your wallet"), amount=refund.refund.amount),
+        line(N_("For your %(channel)s with %(name)s: %(reason)s"), channel=channel,
+             name=_name(session.astrologer_id), reason=reason),
+        f"/consultations/{session.id}",
+        f"refund:{refund.refund.id}",
+        now,
+    )  # fmt: skip
+    if refund.astrologer_reversal is not None:
+        notifications.tell(
+            [session.astrologer_id],
+            "reversal",
+            line(N_("%(amount)s of your earnings reversed"), amount=refund.astrologer_reversal.amount),
+            line(N_("A refund to %(name)s for a %(channel)s: %(reason)s"), channel=channel,
+                 name=_name(session.user_id).split()[0], reason=reason),
+            "/dashboard/earnings",
+            f"reversal:{refund.astrologer_reversal.id}",
+            now,
+        )  # fmt: skip

@@ -243,6 +243,26 @@ def all_sessions(astrologer_id):
         yield _earning(row)
 
 
+def reversal_reasons(astrologer_id, session_ids):
+    """{session id: [why each refund took back part of the astrologer's earnings]} for these sessions."""
+    if not session_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(BillingTransaction.session_id, BillingTransaction.details)
+        .where(
+            BillingTransaction.wallet_id == _wallet(astrologer_id).id,
+            BillingTransaction.kind == BillingKind.REVERSAL,
+            BillingTransaction.session_id.in_(list(session_ids)),
+        )
+        .order_by(BillingTransaction.created_at)
+    ).all()
+    reasons = {}
+    for session_id, details in rows:
+        if (details or {}).get("reason"):
+            reasons.setdefault(session_id, []).append(details["reason"])
+    return reasons
+
+
 def payouts_page(astrologer_id, page=1, per_page=PER_PAGE):
     query = db.select(Payout).where(Payout.astrologer_id == astrologer_id).order_by(Payout.requested_at.desc())
     return paging.page_of(query, page, per_page, scalars=True)

@@ -10,10 +10,10 @@ from flask_babel import gettext
 from ...extensions import db
 from ...models import BillingKind, BillingStatus, BillingTransaction, utcnow
 from ...models.types import PAISE
-from .. import locks, wallet
+from .. import locks, signals, wallet
 from ..errors import InsufficientBalance, NothingToRefund, RefundTooLarge
 from . import earnings
-from .amounts import ZERO, format_money, parse_amount
+from .amounts import ZERO, as_money, format_money, parse_amount
 
 
 @dataclass(frozen=True)
@@ -132,4 +132,24 @@ def refund(session_id, *, number, amount=None, reason, now=None, actor_id=None):
     if profile is not None:
         profile.total_earnings -= astrologer_part
     db.session.flush()
-    return Refund(*posted)
+    result = Refund(*posted)
+    # The user and the astrologer are told; `by_admin`: not the automatic refund made as a session ends.
+    signals.refund_made.send(session, refund=result, reason=reason, by_admin=actor_id is not None, now=now)
+    return result
+
+
+def refunded_by_session(sessions):
+    """{session id: what was refunded to its user} for the `sessions` that had refunds (history pages)."""
+    ids = [session.id for session in sessions]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        db.select(BillingTransaction.session_id, db.func.sum(BillingTransaction.amount))
+        .where(
+            BillingTransaction.session_id.in_(ids),
+            BillingTransaction.kind == BillingKind.REFUND,
+            BillingTransaction.status == BillingStatus.COMPLETED,
+        )
+        .group_by(BillingTransaction.session_id)
+    ).all()
+    return {session_id: as_money(total) for session_id, total in rows}

@@ -37,6 +37,16 @@ def topup_completed(transaction, *, now=None, **_):
     _ask(f"email:topup:{transaction.id}", "topup_receipt", owner, {"transaction_id": str(transaction.id)}, now)
 
 
+@signals.refund_made.connect
+def refund_made(session, *, refund, by_admin, now=None, **_):
+    """An admin's refund is e-mailed on its own; the automatic one, made as the session ends (no reply),
+    is in that session's receipt already ("Refunded")."""
+    if not by_admin:
+        return
+    _ask(f"email:refund:{refund.refund.id}", "refund_receipt", session.user_id,
+         {"session_id": str(session.id), "refund_id": str(refund.refund.id)}, now)  # fmt: skip
+
+
 @signals.session_ended.connect
 def consultation_ended(session, *, now=None, **_):
     _ask(f"email:session:{session.id}", "consultation_receipt", session.user_id, {"session_id": str(session.id)}, now)
@@ -94,6 +104,10 @@ def context(template, refs):
         }
     if template == "payout_update":
         return {"payout": db.session.get(Payout, uuid.UUID(refs["payout_id"])), "step": refs["status"]}
+    if template == "refund_receipt":
+        refund = db.session.get(BillingTransaction, uuid.UUID(refs["refund_id"]))
+        session = db.session.get(ConsultationSession, uuid.UUID(refs["session_id"]))
+        return {"refund": refund, "session": session, "reason": (refund.details or {}).get("reason")}
     if template == "topup_receipt":
         topup = db.session.get(BillingTransaction, uuid.UUID(refs["transaction_id"]))
         paid, tax = topups.price_of(topup)
