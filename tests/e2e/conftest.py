@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from webapp import create_app
 from webapp.config import TestConfig
@@ -333,6 +334,11 @@ def phone(browser, request, product_server):
     for page in pages:
         page.context.close()
     _assert_policy_kept(pages)
+
+
+def composer_ready(page):
+    """The room's script has taken the composer (Enter sends): typing before it would only add a line."""
+    expect(page.locator("[data-live-page=room][data-composer-ready]")).to_be_attached()
 
 
 def log_in(page, email, password=PASSWORD):

@@ -54,3 +54,21 @@ def test_payout_actions_stay_on_screen_at_1280_and_on_a_phone(person, requested)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
     _actions_inside(phone)
     audit(phone)
+
+
+def test_a_sessions_minutes_and_ledger_are_cards_on_a_phone(person, yesterdays_session, e2e_app):
+    from webapp.models import ConsultationSession
+
+    user_email, _ = yesterdays_session
+    with e2e_app.app_context():
+        user = db.session.execute(db.select(User).filter_by(email=user_email)).scalar_one()
+        session_id = db.session.execute(db.select(ConsultationSession.id).filter_by(user_id=user.id)).scalar_one()
+    phone = person(**PHONE)
+    log_in(phone, "admin@example.com", "demo12345")
+    phone.goto(f"/admin/sessions/{session_id}")
+    refund_from = phone.locator("button:has-text('Refund from minute 4')")
+    box = refund_from.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390, box  # the action on screen
+    minute = phone.locator("section:has(#minutes-title) table.ledger tbody tr").first
+    expect(minute.locator("td[data-label='Amount']")).to_have_text("₹10")
+    audit(phone)

@@ -8,7 +8,7 @@ import time
 from playwright.sync_api import expect
 
 from ..hindi import english_left
-from .conftest import audit, log_in
+from .conftest import audit, composer_ready, log_in
 from .test_journeys import accept_first, go_available
 
 
@@ -70,6 +70,7 @@ def test_a_hindi_phone_from_sign_up_to_the_statement(phone, person, people):
     # One platform line, each participant in their own language.
     expect(user.locator(".msg-system").first).to_contain_text("सत्र ₹10 प्रति मिनट पर शुरू हुआ।")
     expect(astro.locator(".msg-system").first).to_contain_text("Session started at ₹10 per minute.")
+    composer_ready(astro)
     astro.fill("#composer-input", "नमस्ते कविता जी")
     astro.press("#composer-input", "Enter")
     expect(user.locator(".msg-other")).to_contain_text("नमस्ते कविता जी")

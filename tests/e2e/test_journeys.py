@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from webapp.models import Channel
 
-from .conftest import MINUTE_SECONDS, audit, log_in
+from .conftest import MINUTE_SECONDS, audit, composer_ready, log_in
 
 
 def go_available(page, channel="chat"):
@@ -97,9 +97,11 @@ def test_request_accept_and_chat_both_ways(person, people):
     expect(astro.locator("#requests-panel")).to_contain_text("Uma Tester")  # live, no reload
     accept_first(astro)
     expect(user.locator("[data-live-page=room]")).to_be_visible()
+    composer_ready(user)
     user.fill("#composer-input", "Namaste, I have a question about my career")
     user.press("#composer-input", "Enter")
     expect(astro.locator(".msg-other")).to_contain_text("question about my career")
+    composer_ready(astro)
     astro.fill("#composer-input", "Namaste! Tell me more")
     expect(user.locator(".typing")).to_be_visible()
     astro.press("#composer-input", "Enter")
@@ -119,6 +121,7 @@ def test_billing_ticks_warns_tops_up_and_ends_at_zero(person, people):
     user_email = people.user(balance="150.00")  # five minutes at 30
     astro, user = person(), person()
     chatting(astro, astro_email, user, user_email, "Hari Meter")
+    composer_ready(astro)
     astro.fill("#composer-input", "Namaste")
     astro.press("#composer-input", "Enter")
     balance = user.locator('[data-bar="balance"]')
@@ -179,12 +182,14 @@ def test_reconnect_after_a_server_restart(person, people, product_server):
     user_email = people.user(balance="500.00")
     astro, user = person(), person()
     chatting(astro, astro_email, user, user_email, "Jaya Restart")
+    composer_ready(astro)
     astro.fill("#composer-input", "Namaste")
     astro.press("#composer-input", "Enter")
     expect(user.locator(".msg-other")).to_contain_text("Namaste")
     started = user.evaluate("Date.now()")
     product_server.kill()
     expect(user.locator(".connection-banner")).to_be_visible()
+    composer_ready(user)
     user.fill("#composer-input", "written during the outage")
     user.press("#composer-input", "Enter")
     product_server.start()

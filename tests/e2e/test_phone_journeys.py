@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import MINUTE_SECONDS, audit, in_viewport, log_in
+from .conftest import MINUTE_SECONDS, audit, composer_ready, in_viewport, log_in
 from .test_journeys import accept_first, go_available
 
 
@@ -72,6 +72,7 @@ def test_a_consultation_on_a_phone_from_the_listing_to_the_rating(phone, person,
     expect(user.locator('[data-bar="cap_minutes"]')).to_have_text("20 min")
     controls_in_view(user)
     audit(user)
+    composer_ready(astro)
     astro.fill("#composer-input", "Namaste! Ask me anything.")
     astro.press("#composer-input", "Enter")
     expect(user.locator(".msg-other")).to_contain_text("Ask me anything")

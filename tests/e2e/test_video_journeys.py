@@ -10,7 +10,7 @@ from decimal import Decimal  # ₹40, as the site writes a whole amount
 
 from playwright.sync_api import expect
 
-from .conftest import MINUTE_SECONDS, PHONE, audit, in_viewport, log_in
+from .conftest import MINUTE_SECONDS, PHONE, audit, composer_ready, in_viewport, log_in
 from .test_journeys import accept_first, go_available, money
 
 FRAMES = "() => Number(document.querySelector('[data-call]').dataset.framesDecoded || 0)"
@@ -88,11 +88,13 @@ def test_a_video_call_shows_both_cameras_survives_camera_changes_falls_back_to_a
 
     # The chat is a drawer on the phone, over the call.
     expect(user.locator("#composer-input")).to_be_hidden()
+    composer_ready(astro)
     astro.fill("#composer-input", "Show me your right palm, please.")
     astro.press("#composer-input", "Enter")
     expect(user.locator("[data-chat-unread]")).to_have_text(re.compile(r"1 new"))
     user.click("[data-chat-toggle]")
     expect(user.locator("#messages")).to_contain_text("Show me your right palm, please.")
+    composer_ready(user)
     user.fill("#composer-input", "Here it is.")
     user.click(".composer button[type=submit]")
     expect(astro.locator("#messages")).to_contain_text("Here it is.")

@@ -398,6 +398,16 @@ def _payout_facts(payout, form):
     return facts
 
 
+def _ask_about_payout(payout_id, form, question, confirm):
+    """The question before a step of a payout (None once confirmed): `question(amount, name)` and
+    `confirm(amount)` say it with the payout's amount and astrologer."""
+    payout = _payout_or_404(payout_id)
+    amount = format_money(payout.amount)
+    return ask_first(
+        question(amount, payout.astrologer.name), _payout_facts(payout, form), confirm(amount), url_for("admin.payouts")
+    )
+
+
 def _payout_form():
     form = ReasonForm()
     if not form.validate_on_submit():
@@ -411,16 +421,11 @@ def _payout_form():
 @refusal(flash_back("admin.payouts"))
 def approve_payout(payout_id):
     form = _payout_form()
-    payout = _payout_or_404(payout_id)
-    asked = ask_first(
-        gettext(
-            "Approve a payout of %(amount)s to %(name)s?",
-            amount=format_money(payout.amount),
-            name=payout.astrologer.name,
-        ),
-        _payout_facts(payout, form),
-        gettext("Approve %(amount)s", amount=format_money(payout.amount)),
-        url_for("admin.payouts"),
+    asked = _ask_about_payout(
+        payout_id,
+        form,
+        lambda amount, name: gettext("Approve a payout of %(amount)s to %(name)s?", amount=amount, name=name),
+        lambda amount: gettext("Approve %(amount)s", amount=amount),
     )
     if asked:
         return asked
@@ -439,16 +444,11 @@ def approve_payout(payout_id):
 @refusal(flash_back("admin.payouts"))
 def payout_paid(payout_id):
     form = _payout_form()
-    payout = _payout_or_404(payout_id)
-    asked = ask_first(
-        gettext(
-            "Record the payout of %(amount)s to %(name)s as paid?",
-            amount=format_money(payout.amount),
-            name=payout.astrologer.name,
-        ),
-        _payout_facts(payout, form),
-        gettext("Record %(amount)s as paid", amount=format_money(payout.amount)),
-        url_for("admin.payouts"),
+    asked = _ask_about_payout(
+        payout_id,
+        form,
+        lambda amount, name: gettext("Record the payout of %(amount)s to %(name)s as paid?", amount=amount, name=name),
+        lambda amount: gettext("Record %(amount)s as paid", amount=amount),
     )
     if asked:
         return asked
@@ -462,17 +462,12 @@ def payout_paid(payout_id):
 @refusal(flash_back("admin.payouts"))
 def reject_payout(payout_id):
     form = _payout_form()
-    payout = _payout_or_404(payout_id)
     admin.checked_reason(form.reason.data)  # before asking: a rejection needs its reason
-    asked = ask_first(
-        gettext(
-            "Reject the payout of %(amount)s to %(name)s?",
-            amount=format_money(payout.amount),
-            name=payout.astrologer.name,
-        ),
-        _payout_facts(payout, form),
-        gettext("Reject %(amount)s", amount=format_money(payout.amount)),
-        url_for("admin.payouts"),
+    asked = _ask_about_payout(
+        payout_id,
+        form,
+        lambda amount, name: gettext("Reject the payout of %(amount)s to %(name)s?", amount=amount, name=name),
+        lambda amount: gettext("Reject %(amount)s", amount=amount),
     )
     if asked:
         return asked

@@ -353,6 +353,7 @@
       form.requestSubmit();
     }
   });
+  room.dataset.composerReady = "true"; // Enter sends from now on (what a browser test waits for before typing)
   input.addEventListener("focus", function () { // the on-screen keyboard shrinks the room: keep the newest in view
     setTimeout(function () { list.scrollTop = list.scrollHeight; }, 250);
   });
