@@ -8,9 +8,7 @@ wallet or session at fault. Sums are computed by the database, compared in
 Decimal here.
 """
 
-import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -23,11 +21,9 @@ from ...models import (
     BillingStatus,
     BillingTransaction,
     ConsultationSession,
-    InvoiceKind,
     LedgerCheck,
     Payout,
     PayoutStatus,
-    TaxInvoice,
     UserProfile,
     Wallet,
     WalletDirection,
@@ -35,6 +31,7 @@ from ...models import (
     utcnow,
 )
 from ..messaging.system_lines import N_
+from . import _invoice_checks
 from .amounts import ZERO, as_money
 
 
@@ -234,84 +231,13 @@ def _conservation():
 
 
 def _paid_topups():
-    check = Check(
+    return Check(
         9,
         N_(
             "Every paid top-up: its wallet credit + its tax = what the gateway captured, with one invoice that says so (and one credit note when paid back); invoice numbers have no gap"
         ),
+        breaches=_invoice_checks.breaches(),
     )
-    topups = db.session.execute(
-        db.select(BillingTransaction).where(
-            BillingTransaction.kind == BillingKind.TOPUP,
-            BillingTransaction.status == BillingStatus.COMPLETED,
-            BillingTransaction.details["order_id"].is_not(None),
-        )
-    ).scalars()
-    taxes = dict(
-        db.session.execute(
-            db.select(BillingTransaction.idempotency_key, BillingTransaction.amount).where(
-                BillingTransaction.kind == BillingKind.TAX, BillingTransaction.status == BillingStatus.COMPLETED
-            )
-        ).all()
-    )
-    taxes_back = dict(
-        db.session.execute(
-            db.select(BillingTransaction.idempotency_key, BillingTransaction.amount).where(
-                BillingTransaction.kind == BillingKind.TAX_REFUND, BillingTransaction.status == BillingStatus.COMPLETED
-            )
-        ).all()
-    )
-    invoices = {
-        row.billing_transaction_id: row
-        for row in db.session.execute(db.select(TaxInvoice).filter_by(kind=InvoiceKind.INVOICE)).scalars()
-    }
-    for topup in topups:
-        if "total" not in topup.details:
-            continue  # paid before tax and invoices (migration 0025)
-        captured = as_money(Decimal(topup.details["total"]))
-        tax = taxes.get(f"{topup.idempotency_key}:tax", ZERO)
-        if topup.amount + tax != captured:
-            check.breaches.append(f"top-up {topup.id}: credit {topup.amount} + tax {tax} != captured {captured}")
-        invoice = invoices.get(topup.id)
-        if invoice is None:
-            check.breaches.append(f"top-up {topup.id}: paid without a tax invoice")
-        elif (invoice.taxable_value, invoice.cgst + invoice.sgst + invoice.igst, invoice.total) != (
-            topup.amount,
-            tax,
-            captured,
-        ):
-            check.breaches.append(
-                f"invoice {invoice.number}: {invoice.taxable_value} + tax != the top-up's {topup.amount} + {tax}"
-            )
-    credit_notes = {
-        row.billing_transaction_id: row
-        for row in db.session.execute(db.select(TaxInvoice).filter_by(kind=InvoiceKind.CREDIT_NOTE)).scalars()
-    }
-    given_back = db.session.execute(
-        db.select(BillingTransaction).where(
-            BillingTransaction.kind == BillingKind.TOPUP_REFUND, BillingTransaction.status == BillingStatus.COMPLETED
-        )
-    ).scalars()
-    for leg in given_back:
-        topup_id = uuid.UUID(leg.details["topup_id"])
-        tax = taxes.get(f"{leg.idempotency_key.removesuffix(':refund')}:tax", ZERO)
-        tax_back = taxes_back.get(f"{leg.idempotency_key}:tax", ZERO)
-        note = credit_notes.get(topup_id)
-        if tax_back != tax:
-            check.breaches.append(f"top-up {topup_id}: paid back with tax {tax_back}, its tax was {tax}")
-        if invoices.get(topup_id) is not None and (
-            note is None or (note.taxable_value, note.cgst + note.sgst + note.igst) != (leg.amount, tax_back)
-        ):
-            check.breaches.append(f"top-up {topup_id}: paid back without a credit note that says so")
-    series = db.session.execute(
-        db.select(TaxInvoice.kind, TaxInvoice.financial_year, db.func.count(), db.func.max(TaxInvoice.seq)).group_by(
-            TaxInvoice.kind, TaxInvoice.financial_year
-        )
-    )
-    for kind, year, count, last in series:
-        if count != last:
-            check.breaches.append(f"{kind.value} numbers of {year}: {count} issued, the last is {last} (a gap)")
-    return check
 
 
 def _profile_mirror():
